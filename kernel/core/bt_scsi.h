@@ -1,0 +1,133 @@
+/*
+ * bt_scsi.h - the boundary between the iSCSI transport (iscsi_*.c) and the
+ * SCSI layer (scsi_*.c: SPC-4/SBC-3 command set, LU identity, PR, UA).
+ *
+ * The transport turns a SCSI Command PDU plus all of its Data-Out into one
+ * struct bt_cmd, calls bt_scsi_submit(), and gets cmd->done(cmd) back exactly
+ * once (possibly before bt_scsi_submit returns). It then sends cmd->in as
+ * Data-In PDUs and the status/sense, computing residuals from exp_len and
+ * xfer_len.
+ */
+#ifndef BT_SCSI_H
+#define BT_SCSI_H
+
+#include "bt_engine.h"
+
+/*
+ * An I_T nexus: one iSCSI session. PR registrations and unit attentions are
+ * kept per nexus. The transport owns the memory; it stays valid between
+ * bt_scsi_nexus_add() and bt_scsi_nexus_del().
+ */
+struct bt_nexus {
+	const char *initiator;        /* initiator IQN                         */
+	u8  isid[6];
+	u16 tsih;
+	u16 tpgt;                     /* target portal group tag (1)           */
+	u16 rel_port;                 /* relative target port id (1 ..)        */
+	struct bt_target *target;
+	u64 id;                       /* unique per engine                     */
+	void *scsi_priv;              /* SCSI layer's per-nexus state (UAs)    */
+};
+
+/* Register/unregister a session's nexus with every LU of its target. */
+int  bt_scsi_nexus_add(struct bt_nexus *n);
+void bt_scsi_nexus_del(struct bt_nexus *n);
+
+enum bt_dir {
+	BT_DIR_NONE = 0,
+	BT_DIR_READ,                  /* data-in                               */
+	BT_DIR_WRITE,                 /* data-out                              */
+	BT_DIR_BIDI,
+};
+
+/* SAM task attributes (iSCSI ATTR field values). */
+#define BT_TASK_UNTAGGED 0
+#define BT_TASK_SIMPLE   1
+#define BT_TASK_ORDERED  2
+#define BT_TASK_HEAD     3
+#define BT_TASK_ACA      4
+
+/* SCSI status */
+#define BT_SAM_GOOD            0x00
+#define BT_SAM_CHECK_CONDITION 0x02
+#define BT_SAM_CONDITION_MET   0x04
+#define BT_SAM_BUSY            0x08
+#define BT_SAM_RESERVATION_CONFLICT 0x18
+#define BT_SAM_TASK_SET_FULL   0x28
+#define BT_SAM_TASK_ABORTED    0x40
+
+#define BT_SENSE_MAX 252
+
+struct bt_cmd {
+	/* --- set by the transport --- */
+	struct bt_target *target;
+	struct bt_nexus *nexus;
+	u64 lun;                      /* SAM LUN number (decoded)              */
+	struct bt_lu *lu;             /* NULL if lun is not mapped             */
+	u8  cdb[260];
+	u32 cdb_len;
+	enum bt_dir dir;
+	u8  task_attr;                /* BT_TASK_*                             */
+	u32 tag;                      /* initiator task tag                    */
+	u32 exp_len;                  /* expected data transfer length (write,
+	                               * or read when dir == BT_DIR_READ)     */
+	u32 exp_in_len;               /* BIDI: expected read length            */
+	u8 *out;                      /* Data-Out payload, out_len bytes       */
+	u32 out_len;
+	void (*done)(struct bt_cmd *cmd);
+	void *tpriv;                  /* transport's                           */
+
+	/* --- set by the SCSI layer --- */
+	u8 *in;                       /* Data-In, in_len bytes; allocated with
+	                               * bt_alloc, freed by bt_cmd_release   */
+	u32 in_len;
+	u32 xfer_len;                 /* bytes the CDB itself asks to move; the
+	                               * transport derives residuals from it   */
+	u8  status;                   /* BT_SAM_*                              */
+	u8  sense[BT_SENSE_MAX];
+	u32 sense_len;
+	void *spriv;                  /* SCSI layer's                          */
+	bool aborted;                 /* set by TMF; done() still called       */
+};
+
+/*
+ * Execute cmd. Always ends in exactly one cmd->done(cmd). Unmapped LUNs are
+ * handled here (INQUIRY answers peripheral qualifier 3, REPORT LUNS works,
+ * everything else gets LOGICAL UNIT NOT SUPPORTED).
+ */
+void bt_scsi_submit(struct bt_cmd *cmd);
+/* Free what the SCSI layer attached (in, spriv). The transport calls it
+ * after the response is sent. Does not free cmd itself. */
+void bt_cmd_release(struct bt_cmd *cmd);
+
+/* Task management (SAM-5). Returns an iSCSI TMF response code (0 = done). */
+enum bt_tmf {
+	BT_TMF_ABORT_TASK = 1,
+	BT_TMF_ABORT_TASK_SET,
+	BT_TMF_CLEAR_ACA,
+	BT_TMF_CLEAR_TASK_SET,
+	BT_TMF_LUN_RESET,
+	BT_TMF_TARGET_WARM_RESET,
+	BT_TMF_TARGET_COLD_RESET,
+};
+int bt_scsi_tmf(struct bt_nexus *n, enum bt_tmf fn, u64 lun, u32 ref_tag);
+
+/* ---- logical units (scsi_lu.c) ------------------------------------------ */
+
+/* Create an LU from cfg: opens the backing through the host ops, derives the
+ * NAA-6/serial/product identity from cfg->uid (or fallback_uid). */
+int  bt_lu_create(struct bt_engine *e, const struct bt_lun_cfg *cfg,
+		  const char *fallback_uid, struct bt_lu **out);
+void bt_lu_destroy(struct bt_lu *lu);
+/* Informational, for dumps. */
+u64  bt_lu_blocks(const struct bt_lu *lu);
+u32  bt_lu_block_size(const struct bt_lu *lu);
+const char *bt_lu_path(const struct bt_lu *lu);
+const char *bt_lu_uid(const struct bt_lu *lu);
+/* NAA designator as 32 hex digits; serial as printable string. */
+const char *bt_lu_naa_hex(const struct bt_lu *lu);
+const char *bt_lu_serial(const struct bt_lu *lu);
+/* Queue a REPORTED LUNS DATA HAS CHANGED UA on every nexus of t. */
+void bt_scsi_luns_changed(struct bt_target *t);
+
+#endif
