@@ -71,16 +71,20 @@ $(OBJ)/gen/%.o: $(GEN)/%.c $(FLAGS_FILE)
 	$(CC) $(ALL_CFLAGS) -Wno-error $(EXTRA_CFLAGS) -c $< -o $@
 
 # Component fragments. Each is optional while the tree grows.
+# Order matters only for plain prerequisites; link rules that collect objects
+# from other fragments use $$(VAR) (secondary expansion is on).
+.SECONDEXPANSION:
 -include schema/schema.mk
--include controller/controller.mk
--include reconcilers/reconcilers.mk
 -include kernel/core/core.mk
--include kernel/user/user.mk
--include kernel/linux/linux.mk
--include tests/tests.mk
--include bench/bench.mk
+-include $(sort $(wildcard kernel/user/*.mk kernel/linux/*.mk))
+-include $(sort $(wildcard controller/*.mk controller/*/*.mk))
+-include $(sort $(wildcard reconcilers/*.mk))
+-include $(sort $(wildcard tests/*.mk tests/*/*.mk))
+-include $(sort $(wildcard bench/*.mk))
 
 all: $(PROGS) $(UNIT_TESTS)
+
+fuzz: $$(FUZZERS)
 
 deps:
 	@sh mk/deps.sh

@@ -218,4 +218,15 @@ struct bt_lu *bt_target_lu_next(struct bt_target *t, struct bt_lu *prev, u64 *lu
 const struct bt_host_ops *bt_engine_ops(struct bt_engine *e);
 void *bt_engine_host(struct bt_engine *e);
 
+/*
+ * Private slots for the layers. engine.c owns struct bt_engine/bt_target and
+ * never looks inside these; the iSCSI layer keeps its per-engine and
+ * per-target state (sessions, TSIH allocator) in *_iscsi_slot, the SCSI layer
+ * its per-target state (PR, UAs ...) in *_scsi_slot.
+ */
+void **bt_engine_iscsi_slot(struct bt_engine *e);
+void **bt_target_iscsi_slot(struct bt_target *t);
+void **bt_target_scsi_slot(struct bt_target *t);
+struct bt_engine *bt_target_engine(struct bt_target *t);
+
 #endif
