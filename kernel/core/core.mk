@@ -16,7 +16,7 @@ $(BUILD)/freestanding/%.o: %.c $(FLAGS_FILE)
 	$(CC) -std=gnu11 $(WARN) -ffreestanding -nostdinc -fno-builtin-printf \
 		-DBT_FREESTANDING -Ikernel/core -O2 -c $< -o $@
 $(BUILD)/freestanding/.ok: $(CORE_FS_OBJS)
-	@touch $@
+	@mkdir -p $(@D); touch $@
 
 LIBS  += $(CORE_LIB)
 PROGS += $(BUILD)/freestanding/.ok
