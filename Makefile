@@ -33,7 +33,7 @@ CSTD     := -std=gnu11
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wno-missing-field-initializers
 CFLAGS   ?= $(OPT) -g
-BASE_CFLAGS = $(CSTD) $(WARN) -MMD -MP -D_GNU_SOURCE -DBOLLARD_VERSION='"$(VERSION)"' \
+BASE_CFLAGS = $(CSTD) $(WARN) -MMD -MP -D_GNU_SOURCE \
             -Ischema -Icontroller -Ikernel/core -Ikernel/user -Ireconcilers -I$(GEN)
 LDFLAGS  ?=
 
@@ -53,6 +53,12 @@ ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
 FLAGS_FILE := $(BUILD)/.flags
 FLAGS_NOW  := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)
 $(shell mkdir -p $(BUILD); [ "$$(cat $(FLAGS_FILE) 2>/dev/null)" = "$(FLAGS_NOW)" ] || echo "$(FLAGS_NOW)" > $(FLAGS_FILE))
+
+# The version lives in a generated header (#include "bl_version.h" for
+# BOLLARD_VERSION), rewritten only when it changes, so a commit does not
+# rebuild the tree.
+$(shell mkdir -p $(GEN); v='#define BOLLARD_VERSION "$(VERSION)"'; \
+	[ "$$(cat $(GEN)/bl_version.h 2>/dev/null)" = "$$v" ] || echo "$$v" > $(GEN)/bl_version.h)
 
 pc = $(shell $(PKGCONF) $(1) 2>/dev/null)
 
