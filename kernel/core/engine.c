@@ -1,0 +1,893 @@
+/*
+ * engine.c - the engine's object model: targets, portals, LUN maps, ACLs,
+ * CHAP, attributes, and the engine's lifetime (bt_engine.h).
+ *
+ * Data structures, and why:
+ *   - targets: an array of pointers sorted by IQN. Lookup (every login and
+ *     every management call) is a binary search; iteration is in name order,
+ *     which is what dumps and SendTargets want. Targets are few; inserts are
+ *     a memmove.
+ *   - LUN map: per target, an array of {lun, lu} sorted by LUN number.
+ *     bt_target_lu() runs for every SCSI command, so it must not be linear:
+ *     it first tries slot [lun] (the usual dense 0..n-1 map hits at once,
+ *     O(1)), else binary search, O(log n) (14 probes at 10,000 LUNs). Adding
+ *     one LUN to a 10,000-LUN target is one memmove of at most 10,000
+ *     entries, and the dump walks the array in order. Iteration resumes by
+ *     LUN number, not by pointer, so a LUN removed between two steps of a
+ *     walk never leaves a dangling cursor.
+ *   - ACLs, portals: small arrays, linear.
+ * None of this is thread-safe: the host serialises calls (bt_os.h).
+ */
+#include "bt_engine.h"
+#include "bt_iscsi.h"
+#include "bt_scsi.h"
+#include "engine_int.h"
+
+#define BT_LUN_MAX        16383   /* flat space addressing (SAM-5)        */
+#define BT_TA_COUNT       (BT_TA_DEMO_MODE + 1)
+
+struct bt_lun_slot {
+	u64 lun;
+	struct bt_lu *lu;
+	bool readonly;
+	u32 features;
+};
+
+struct bt_acl {
+	char *initiator;
+	char *chap_user;              /* NULL: the target's CHAP applies     */
+	char *chap_secret;
+};
+
+struct bt_target {
+	struct bt_engine *e;
+	char *iqn;
+	bool enabled;
+	u64 attrs[BT_TA_COUNT];
+	char **portals;
+	unsigned nportals;
+	struct bt_lun_slot *luns;     /* sorted by lun                       */
+	u32 nluns, luns_cap;
+	struct bt_acl *acls;
+	unsigned nacls;
+	char *chap_user, *chap_secret;
+	char *mutual_user, *mutual_secret;
+	void *iscsi_slot;
+	void *scsi_slot;
+};
+
+struct bt_engine {
+	const struct bt_host_ops *ops;
+	void *host;
+	struct bt_target **targets;   /* sorted by iqn                       */
+	unsigned ntargets, targets_cap;
+	void *iscsi_slot;
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static char *str_dup(const char *s)
+{
+	bt_size_t n = bt_strlen(s) + 1;
+	char *d = bt_alloc(n);
+
+	if (d)
+		bt_memcpy(d, s, n);
+	return d;
+}
+
+/* Free a string that may hold a secret: wipe it first. */
+static void str_free_secret(char *s)
+{
+	if (!s)
+		return;
+	bt_memset(s, 0, bt_strlen(s));
+	/* keep the compiler from dropping the wipe */
+	__asm__ __volatile__("" : : "r"(s) : "memory");
+	bt_free(s);
+}
+
+static bool is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	       (c >= 'A' && c <= 'F');
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * RFC 7143 section 4.2.7 (names) with RFC 3722 normalisation assumed done by
+ * the sender: iqn.YYYY-MM.reversed.domain[:anything], lower case only;
+ * eui. + 16 hex digits; naa. + 16 or 32 hex digits.
+ */
+bool bt_name_valid(const char *s)
+{
+	bt_size_t n, i;
+
+	if (!s)
+		return false;
+	n = bt_strlen(s);
+	if (n == 0 || n > 223)
+		return false;
+	if (!bt_strncmp(s, "iqn.", 4)) {
+		if (n < 13)
+			return false;
+		for (i = 4; i < 8; i++)
+			if (!is_digit(s[i]))
+				return false;
+		if (s[8] != '-' || !is_digit(s[9]) || !is_digit(s[10]) ||
+		    s[11] != '.')
+			return false;
+		if ((s[9] - '0') * 10 + (s[10] - '0') < 1 ||
+		    (s[9] - '0') * 10 + (s[10] - '0') > 12)
+			return false;
+		if (s[12] == '.' || s[12] == ':' || s[12] == '-')
+			return false;
+		for (i = 12; i < n; i++) {
+			char c = s[i];
+
+			if (!((c >= 'a' && c <= 'z') || is_digit(c) ||
+			      c == '-' || c == '.' || c == ':'))
+				return false;
+		}
+		return true;
+	}
+	if (!bt_strncmp(s, "eui.", 4)) {
+		if (n != 20)
+			return false;
+		for (i = 4; i < n; i++)
+			if (!is_hex(s[i]))
+				return false;
+		return true;
+	}
+	if (!bt_strncmp(s, "naa.", 4)) {
+		if (n != 20 && n != 36)
+			return false;
+		for (i = 4; i < n; i++)
+			if (!is_hex(s[i]))
+				return false;
+		return true;
+	}
+	return false;
+}
+
+/* "ip:port" or "[v6]:port", port 1..65535, printable, no spaces. */
+static bool portal_valid(const char *p)
+{
+	bt_size_t n = bt_strlen(p), i, colon;
+	u32 port = 0;
+
+	if (n < 3 || n > 255)
+		return false;
+	for (i = 0; i < n; i++)
+		if (p[i] <= ' ' || p[i] > '~' || p[i] == ',')
+			return false;
+	colon = n;
+	while (colon > 0 && p[colon - 1] != ':')
+		colon--;
+	if (colon < 2 || colon == n || n - colon > 5)
+		return false;
+	for (i = colon; i < n; i++) {
+		if (!is_digit(p[i]))
+			return false;
+		port = port * 10 + (u32)(p[i] - '0');
+	}
+	if (port == 0 || port > 65535)
+		return false;
+	if (p[0] == '[')
+		return p[colon - 2] == ']' && colon > 3;
+	/* IPv4 or host name: no more colons before the port. */
+	for (i = 0; i + 1 < colon; i++)
+		if (p[i] == ':' || p[i] == '[' || p[i] == ']')
+			return false;
+	return true;
+}
+
+static bool chap_str_valid(const char *s)
+{
+	bt_size_t n, i;
+
+	if (!s)
+		return false;
+	n = bt_strlen(s);
+	if (n == 0 || n > 255)
+		return false;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < ' ' || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
+/* CHAP given: user and secret both valid; or absent (NULL / NULL user). */
+static int chap_check(const struct bt_chap *c)
+{
+	if (!c || (!c->user && !c->secret))
+		return 0;
+	if (!chap_str_valid(c->user) || !chap_str_valid(c->secret))
+		return BT_E_BAD_ATTR;
+	return 0;
+}
+
+/* Replace *user / *secret with copies of c (or NULL). */
+static int chap_store(const struct bt_chap *c, char **user, char **secret)
+{
+	char *u = NULL, *s = NULL;
+
+	if (c && c->user) {
+		u = str_dup(c->user);
+		s = str_dup(c->secret);
+		if (!u || !s) {
+			bt_free(u);
+			str_free_secret(s);
+			return -BT_ENOMEM;
+		}
+	}
+	bt_free(*user);
+	str_free_secret(*secret);
+	*user = u;
+	*secret = s;
+	return 0;
+}
+
+static void emit_event(struct bt_engine *e, enum bt_event_type type,
+		       const char *target, u64 lun)
+{
+	struct bt_event ev = { .type = type, .target = target, .lun = lun };
+
+	if (e->ops && e->ops->event)
+		e->ops->event(e->host, &ev);
+}
+
+/* ---- engine lifetime ---------------------------------------------------- */
+
+struct bt_engine *bt_engine_new(const struct bt_host_ops *ops, void *host)
+{
+	struct bt_engine *e = bt_zalloc(sizeof(*e));
+
+	if (!e)
+		return NULL;
+	e->ops = ops;
+	e->host = host;
+	if (bt_iscsi_engine_init(e) < 0) {
+		bt_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+static void target_free(struct bt_target *t);
+
+void bt_engine_free(struct bt_engine *e)
+{
+	unsigned i;
+
+	if (!e)
+		return;
+	for (i = 0; i < e->ntargets; i++) {
+		bt_iscsi_target_gone(e->targets[i]);
+		target_free(e->targets[i]);
+	}
+	bt_free(e->targets);
+	bt_iscsi_engine_fini(e);
+	bt_free(e);
+}
+
+void bt_engine_tick(struct bt_engine *e, u64 now_ms)
+{
+	if (bt_iscsi_tick)
+		bt_iscsi_tick(e, now_ms);
+}
+
+void bt_engine_shutdown(struct bt_engine *e)
+{
+	unsigned i;
+
+	/* No new logins from now on; live sessions get their logout request. */
+	for (i = 0; i < e->ntargets; i++)
+		e->targets[i]->enabled = false;
+	if (bt_iscsi_shutdown)
+		bt_iscsi_shutdown(e);
+}
+
+const struct bt_host_ops *bt_engine_ops(struct bt_engine *e)
+{
+	return e->ops;
+}
+
+void *bt_engine_host(struct bt_engine *e)
+{
+	return e->host;
+}
+
+void **bt_engine_iscsi_slot(struct bt_engine *e)
+{
+	return &e->iscsi_slot;
+}
+
+void **bt_target_iscsi_slot(struct bt_target *t)
+{
+	return &t->iscsi_slot;
+}
+
+void **bt_target_scsi_slot(struct bt_target *t)
+{
+	return &t->scsi_slot;
+}
+
+struct bt_engine *bt_target_engine(struct bt_target *t)
+{
+	return t->e;
+}
+
+/* ---- targets ------------------------------------------------------------ */
+
+/* Index of iqn in e->targets, or (with *found false) where it would go. */
+static unsigned target_index(const struct bt_engine *e, const char *iqn,
+			     bool *found)
+{
+	unsigned lo = 0, hi = e->ntargets;
+
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+		int c = bt_strcmp(e->targets[mid]->iqn, iqn);
+
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
+}
+
+struct bt_target *bt_target_find(struct bt_engine *e, const char *iqn)
+{
+	bool found;
+	unsigned i;
+
+	if (!iqn)
+		return NULL;
+	i = target_index(e, iqn, &found);
+	return found ? e->targets[i] : NULL;
+}
+
+static void target_free(struct bt_target *t)
+{
+	unsigned i;
+
+	for (i = 0; i < t->nluns; i++)
+		bt_lu_destroy(t->luns[i].lu);
+	bt_free(t->luns);
+	for (i = 0; i < t->nportals; i++)
+		bt_free(t->portals[i]);
+	bt_free(t->portals);
+	for (i = 0; i < t->nacls; i++) {
+		bt_free(t->acls[i].initiator);
+		bt_free(t->acls[i].chap_user);
+		str_free_secret(t->acls[i].chap_secret);
+	}
+	bt_free(t->acls);
+	bt_free(t->chap_user);
+	str_free_secret(t->chap_secret);
+	bt_free(t->mutual_user);
+	str_free_secret(t->mutual_secret);
+	if (bt_scsi_target_gone)
+		bt_scsi_target_gone(t);
+	bt_free(t->iqn);
+	bt_free(t);
+}
+
+int bt_target_add(struct bt_engine *e, const char *iqn)
+{
+	struct bt_target *t;
+	bool found;
+	unsigned i;
+
+	if (!bt_name_valid(iqn))
+		return BT_E_BAD_NAME;
+	i = target_index(e, iqn, &found);
+	if (found)
+		return BT_E_EXISTS;
+	if (e->ntargets == e->targets_cap) {
+		unsigned cap = e->targets_cap ? e->targets_cap * 2 : 8;
+		struct bt_target **n = bt_realloc(e->targets, cap * sizeof(*n));
+
+		if (!n)
+			return -BT_ENOMEM;
+		e->targets = n;
+		e->targets_cap = cap;
+	}
+	t = bt_zalloc(sizeof(*t));
+	if (!t)
+		return -BT_ENOMEM;
+	t->iqn = str_dup(iqn);
+	if (!t->iqn) {
+		bt_free(t);
+		return -BT_ENOMEM;
+	}
+	t->e = e;
+	t->attrs[BT_TA_MAX_SESSIONS_PER_INITIATOR] = 2;
+	t->attrs[BT_TA_MAX_SESSIONS] = 64;
+	t->attrs[BT_TA_NOP_INTERVAL_MS] = 5000;
+	t->attrs[BT_TA_NOP_TIMEOUT_MS] = 15000;
+	t->attrs[BT_TA_DEMO_MODE] = 0;
+	bt_memmove(&e->targets[i + 1], &e->targets[i],
+		   (e->ntargets - i) * sizeof(e->targets[0]));
+	e->targets[i] = t;
+	e->ntargets++;
+	return 0;
+}
+
+int bt_target_del(struct bt_engine *e, const char *iqn, bool force)
+{
+	struct bt_target *t;
+	bool found;
+	unsigned i;
+
+	if (!iqn)
+		return BT_E_NOT_FOUND;
+	i = target_index(e, iqn, &found);
+	if (!found)
+		return BT_E_NOT_FOUND;
+	t = e->targets[i];
+	if (!force && bt_iscsi_target_nsessions(t) > 0)
+		return BT_E_IN_USE;
+	t->enabled = false;
+	/* Drops the sessions (and with them every reference to t's LUs) and
+	 * frees the iSCSI slot: only then may the LUs go. */
+	bt_iscsi_target_gone(t);
+	bt_memmove(&e->targets[i], &e->targets[i + 1],
+		   (e->ntargets - i - 1) * sizeof(e->targets[0]));
+	e->ntargets--;
+	target_free(t);
+	return 0;
+}
+
+int bt_target_enable(struct bt_engine *e, const char *iqn, bool on)
+{
+	struct bt_target *t = bt_target_find(e, iqn);
+
+	if (!t)
+		return BT_E_NOT_FOUND;
+	if (t->enabled == on)
+		return 0;
+	t->enabled = on;
+	if (!on)
+		bt_iscsi_target_gone(t);
+	return 0;
+}
+
+int bt_target_set_attr(struct bt_engine *e, const char *iqn,
+		       enum bt_target_attr a, u64 v)
+{
+	struct bt_target *t = bt_target_find(e, iqn);
+
+	if (!t)
+		return BT_E_NOT_FOUND;
+	switch (a) {
+	case BT_TA_MAX_SESSIONS_PER_INITIATOR:
+	case BT_TA_MAX_SESSIONS:
+		if (v < 1 || v > 65535)
+			return BT_E_BAD_ATTR;
+		break;
+	case BT_TA_NOP_INTERVAL_MS:
+		if (v > 3600 * 1000)
+			return BT_E_BAD_ATTR;
+		break;
+	case BT_TA_NOP_TIMEOUT_MS:
+		if (v < 1000 || v > 3600 * 1000)
+			return BT_E_BAD_ATTR;
+		break;
+	case BT_TA_DEMO_MODE:
+		if (v > 1)
+			return BT_E_BAD_ATTR;
+		break;
+	default:
+		return BT_E_BAD_ATTR;
+	}
+	t->attrs[a] = v;
+	return 0;
+}
+
+const char *bt_target_iqn(const struct bt_target *t)
+{
+	return t->iqn;
+}
+
+bool bt_target_enabled(const struct bt_target *t)
+{
+	return t->enabled;
+}
+
+u64 bt_target_attr(const struct bt_target *t, enum bt_target_attr a)
+{
+	if ((unsigned)a >= BT_TA_COUNT)
+		return 0;
+	return t->attrs[a];
+}
+
+struct bt_target *bt_target_next(struct bt_engine *e, struct bt_target *prev)
+{
+	bool found;
+	unsigned i;
+
+	if (!prev)
+		return e->ntargets ? e->targets[0] : NULL;
+	i = target_index(e, prev->iqn, &found);
+	if (found)
+		i++;
+	return i < e->ntargets ? e->targets[i] : NULL;
+}
+
+/* ---- portals ------------------------------------------------------------ */
+
+static int portal_index(const struct bt_target *t, const char *p)
+{
+	unsigned i;
+
+	for (i = 0; i < t->nportals; i++)
+		if (!bt_strcmp(t->portals[i], p))
+			return (int)i;
+	return -1;
+}
+
+int bt_portal_add(struct bt_engine *e, const char *iqn, const char *portal)
+{
+	struct bt_target *t = bt_target_find(e, iqn);
+	char **n, *p;
+
+	if (!t)
+		return BT_E_NOT_FOUND;
+	if (!portal || !portal_valid(portal))
+		return BT_E_BAD_ATTR;
+	if (portal_index(t, portal) >= 0)
+		return BT_E_EXISTS;
+	if (t->nportals >= 64)
+		return BT_E_LIMIT;
+	p = str_dup(portal);
+	if (!p)
+		return -BT_ENOMEM;
+	n = bt_realloc(t->portals, (t->nportals + 1) * sizeof(*n));
+	if (!n) {
+		bt_free(p);
+		return -BT_ENOMEM;
+	}
+	n[t->nportals++] = p;
+	t->portals = n;
+	return 0;
+}
+
+int bt_portal_del(struct bt_engine *e, const char *iqn, const char *portal)
+{
+	struct bt_target *t = bt_target_find(e, iqn);
+	int i;
+
+	if (!t)
+		return BT_E_NOT_FOUND;
+	i = portal ? portal_index(t, portal) : -1;
+	if (i < 0)
+		return BT_E_NOT_FOUND;
+	bt_free(t->portals[i]);
+	bt_memmove(&t->portals[i], &t->portals[i + 1],
+		   (t->nportals - (unsigned)i - 1) * sizeof(t->portals[0]));
+	t->nportals--;
+	return 0;
+}
+
+const char *bt_target_portal(const struct bt_target *t, unsigned i)
+{
+	return i < t->nportals ? t->portals[i] : NULL;
+}
+
+/* ---- LUN map ------------------------------------------------------------ */
+
+u32 bt_target_lu_index(const struct bt_target *t, u64 lun)
+{
+	u32 lo = 0, hi = t->nluns;
+
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (t->luns[mid].lun < lun)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct bt_lu *bt_target_lu(struct bt_target *t, u64 lun)
+{
+	u32 i;
+
+	/* Dense maps (LUN i at index i) hit here without a search. */
+	if (lun < t->nluns && t->luns[lun].lun == lun)
+		return t->luns[lun].lu;
+	i = bt_target_lu_index(t, lun);
+	return i < t->nluns && t->luns[i].lun == lun ? t->luns[i].lu : NULL;
+}
+
+struct bt_lu *bt_target_lu_next(struct bt_target *t, struct bt_lu *prev,
+				u64 *lun)
+{
+	u32 i;
+
+	if (!prev) {
+		i = 0;
+	} else {
+		if (*lun == ~(u64)0)
+			return NULL;
+		i = bt_target_lu_index(t, *lun + 1);
+	}
+	if (i >= t->nluns)
+		return NULL;
+	*lun = t->luns[i].lun;
+	return t->luns[i].lu;
+}
+
+u32 bt_target_nluns(const struct bt_target *t)
+{
+	return t->nluns;
+}
+
+struct bt_lu *bt_target_lu_at(const struct bt_target *t, u32 i, u64 *lun)
+{
+	if (i >= t->nluns)
+		return NULL;
+	*lun = t->luns[i].lun;
+	return t->luns[i].lu;
+}
+
+bool bt_target_lu_cfg(const struct bt_target *t, u32 i, bool *readonly,
+		      u32 *features)
+{
+	if (i >= t->nluns)
+		return false;
+	*readonly = t->luns[i].readonly;
+	*features = t->luns[i].features;
+	return true;
+}
+
+int bt_lun_add(struct bt_engine *e, const char *iqn, u64 lun,
+	       const struct bt_lun_cfg *cfg)
+{
+	struct bt_target *t = bt_target_find(e, iqn);
+	char fallback[256];
+	struct bt_lu *lu = NULL;
+	u32 i;
+	int rc;
+
+	if (!t)
+		return BT_E_NOT_FOUND;
+	if (lun > BT_LUN_MAX || !cfg || !cfg->path || !cfg->path[0])
+		return BT_E_BAD_ATTR;
+	if (cfg->block_size && (cfg->block_size < 512 ||
+				cfg->block_size > 65536 ||
+				(cfg->block_size & (cfg->block_size - 1))))
+		return BT_E_BAD_ATTR;
+	if (cfg->uid && (!cfg->uid[0] || bt_strlen(cfg->uid) > 255))
+		return BT_E_BAD_ATTR;
+	i = bt_target_lu_index(t, lun);
+	if (i < t->nluns && t->luns[i].lun == lun)
+		return BT_E_EXISTS;
+	if (t->nluns == t->luns_cap) {
+		u32 cap = t->luns_cap ? t->luns_cap * 2 : 16;
+		struct bt_lun_slot *n = bt_realloc(t->luns, cap * sizeof(*n));
+
+		if (!n)
+			return -BT_ENOMEM;
+		t->luns = n;
+		t->luns_cap = cap;
+	}
+	bt_snprintf(fallback, sizeof(fallback), "%s:%llu", t->iqn,
+		    (unsigned long long)lun);
+	rc = bt_lu_create(e, cfg, fallback, &lu);
+	if (rc < 0) {
+		/* Keep typed codes and ENOMEM; any other errno means the
+		 * backing store could not be opened or used. */
+		if (rc > BT_E_BASE && rc != -BT_ENOMEM && rc != -BT_EINVAL) {
+			bt_warn("%s: lun %llu: %s: error %d", t->iqn,
+				(unsigned long long)lun, cfg->path, rc);
+			rc = BT_E_BACKEND;
+		} else if (rc == -BT_EINVAL) {
+			rc = BT_E_BAD_ATTR;
+		}
+		return rc;
+	}
+	bt_memmove(&t->luns[i + 1], &t->luns[i],
+		   (t->nluns - i) * sizeof(t->luns[0]));
+	t->luns[i].lun = lun;
+	t->luns[i].lu = lu;
+	t->luns[i].readonly = cfg->readonly;
+	t->luns[i].features = cfg->features ? cfg->features : BT_FEAT_DEFAULT;
+	t->nluns++;
+	if (t->enabled)
+		bt_scsi_luns_changed(t);
+	emit_event(e, BT_EV_LUN_CHANGE, t->iqn, lun);
+	return 0;
+}
+
+int bt_lun_del(struct bt_engine *e, const char *iqn, u64 lun, bool force)
+{
+	struct bt_target *t = bt_target_find(e, iqn);
+	struct bt_lu *lu;
+	u32 i;
+
+	if (!t)
+		return BT_E_NOT_FOUND;
+	i = bt_target_lu_index(t, lun);
+	if (i >= t->nluns || t->luns[i].lun != lun)
+		return BT_E_NOT_FOUND;
+	if (!force && bt_iscsi_target_nsessions(t) > 0)
+		return BT_E_IN_USE;
+	lu = t->luns[i].lu;
+	bt_memmove(&t->luns[i], &t->luns[i + 1],
+		   (t->nluns - i - 1) * sizeof(t->luns[0]));
+	t->nluns--;
+	/* Unmapped first, so new commands see LOGICAL UNIT NOT SUPPORTED;
+	 * bt_lu_destroy waits out (or aborts) what is in flight. */
+	bt_lu_destroy(lu);
+	if (t->enabled)
+		bt_scsi_luns_changed(t);
+	emit_event(e, BT_EV_LUN_CHANGE, t->iqn, lun);
+	return 0;
+}
+
+/* ---- ACLs and CHAP ------------------------------------------------------ */
+
+static int acl_index(const struct bt_target *t, const char *initiator)
+{
+	unsigned i;
+
+	for (i = 0; i < t->nacls; i++)
+		if (!bt_strcmp(t->acls[i].initiator, initiator))
+			return (int)i;
+	return -1;
+}
+
+int bt_acl_add(struct bt_engine *e, const char *iqn, const char *initiator,
+	       const struct bt_chap *chap)
+{
+	struct bt_target *t = bt_target_find(e, iqn);
+	struct bt_acl *n, a = { 0 };
+	int rc;
+
+	if (!t)
+		return BT_E_NOT_FOUND;
+	if (!initiator || (bt_strcmp(initiator, "*") && !bt_name_valid(initiator)))
+		return BT_E_BAD_NAME;
+	rc = chap_check(chap);
+	if (rc < 0)
+		return rc;
+	if (acl_index(t, initiator) >= 0)
+		return BT_E_EXISTS;
+	if (t->nacls >= 4096)
+		return BT_E_LIMIT;
+	a.initiator = str_dup(initiator);
+	if (!a.initiator)
+		return -BT_ENOMEM;
+	rc = chap_store(chap, &a.chap_user, &a.chap_secret);
+	if (rc < 0)
+		goto out_free_initiator;
+	n = bt_realloc(t->acls, (t->nacls + 1) * sizeof(*n));
+	if (!n) {
+		rc = -BT_ENOMEM;
+		goto out_free_chap;
+	}
+	n[t->nacls++] = a;
+	t->acls = n;
+	return 0;
+
+out_free_chap:
+	bt_free(a.chap_user);
+	str_free_secret(a.chap_secret);
+out_free_initiator:
+	bt_free(a.initiator);
+	return rc;
+}
+
+int bt_acl_del(struct bt_engine *e, const char *iqn, const char *initiator)
+{
+	struct bt_target *t = bt_target_find(e, iqn);
+	int i;
+
+	if (!t)
+		return BT_E_NOT_FOUND;
+	i = initiator ? acl_index(t, initiator) : -1;
+	if (i < 0)
+		return BT_E_NOT_FOUND;
+	bt_free(t->acls[i].initiator);
+	bt_free(t->acls[i].chap_user);
+	str_free_secret(t->acls[i].chap_secret);
+	bt_memmove(&t->acls[i], &t->acls[i + 1],
+		   (t->nacls - (unsigned)i - 1) * sizeof(t->acls[0]));
+	t->nacls--;
+	/* Sessions already logged in stay: disable the target to drop them. */
+	return 0;
+}
+
+int bt_auth_set(struct bt_engine *e, const char *iqn,
+		const struct bt_chap *chap, const struct bt_chap *mutual)
+{
+	struct bt_target *t = bt_target_find(e, iqn);
+	char *cu = NULL, *cs = NULL;
+	int rc;
+
+	if (!t)
+		return BT_E_NOT_FOUND;
+	rc = chap_check(chap);
+	if (rc == 0)
+		rc = chap_check(mutual);
+	if (rc < 0)
+		return rc;
+	/* Both or nothing: store into temporaries first. */
+	rc = chap_store(chap, &cu, &cs);
+	if (rc < 0)
+		return rc;
+	rc = chap_store(mutual, &t->mutual_user, &t->mutual_secret);
+	if (rc < 0) {
+		bt_free(cu);
+		str_free_secret(cs);
+		return rc;
+	}
+	bt_free(t->chap_user);
+	str_free_secret(t->chap_secret);
+	t->chap_user = cu;
+	t->chap_secret = cs;
+	return 0;
+}
+
+int bt_target_admit(struct bt_target *t, const char *initiator,
+		    struct bt_chap *chap, struct bt_chap *mutual)
+{
+	int i = -1;
+
+	chap->user = chap->secret = NULL;
+	mutual->user = mutual->secret = NULL;
+	if (!initiator)
+		return -BT_EACCES;
+	i = acl_index(t, initiator);
+	if (i < 0)
+		i = acl_index(t, "*");
+	if (i < 0 && !t->attrs[BT_TA_DEMO_MODE])
+		return -BT_EACCES;
+	if (i >= 0 && t->acls[i].chap_user) {
+		chap->user = t->acls[i].chap_user;
+		chap->secret = t->acls[i].chap_secret;
+	} else {
+		chap->user = t->chap_user;
+		chap->secret = t->chap_secret;
+	}
+	mutual->user = t->mutual_user;
+	mutual->secret = t->mutual_secret;
+	return 0;
+}
+
+unsigned bt_target_nacls(const struct bt_target *t)
+{
+	return t->nacls;
+}
+
+bool bt_target_acl(const struct bt_target *t, unsigned i,
+		   const char **initiator, const char **chap_user)
+{
+	if (i >= t->nacls)
+		return false;
+	*initiator = t->acls[i].initiator;
+	*chap_user = t->acls[i].chap_user;
+	return true;
+}
+
+void bt_target_auth_users(const struct bt_target *t, const char **chap_user,
+			  const char **mutual_user)
+{
+	*chap_user = t->chap_user;
+	*mutual_user = t->mutual_user;
+}
