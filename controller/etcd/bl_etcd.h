@@ -12,6 +12,19 @@
  *     internally one thread drives the completion queue and wakes the owner
  *     through bl_etcd_fd() for watch delivery.
  *   - no process-wide state except grpc_init(), which is refcounted.
+ *   - also: BL_E_AUTH when the user/password is refused or a call lacks
+ *     permission, -ENOENT for an unknown lease (revoke), -EINVAL for a bad
+ *     argument (empty endpoint list, mixed http/https, bad txn op).
+ *
+ * Failover and retries: on UNAVAILABLE a call moves to the next endpoint
+ * and, after each full round, backs off 100 ms .. 2 s within its deadline.
+ * A Txn whose answer was lost may thus be retried; a CAS txn retried after
+ * it applied reports succeeded = false (its compare no longer holds).
+ * With user/password, the token is fetched on the first call and again
+ * once whenever etcd calls it invalid (etcd restart, token TTL).
+ *
+ * Link: $(BUILD)/libbl_etcd.a and $(ETCD_LDLIBS) (controller/etcd/etcd.mk).
+ * Design: docs/etcd.md.
  */
 #ifndef BL_ETCD_H
 #define BL_ETCD_H
@@ -52,16 +65,26 @@ struct bl_kvs {
 	bool more;
 };
 
+/* Open a handle: parse endpoints, create one (lazily connecting) channel
+ * per endpoint and the completion-queue thread. Does not contact etcd, so
+ * it succeeds with etcd down; fails on bad options (-EINVAL), unreadable
+ * TLS files (-errno), -ENOMEM. */
 int  bl_etcd_open(const struct bl_etcd_opts *opts, struct bl_etcd **out);
+/* Cancel every watch, collect every outstanding gRPC batch, stop the
+ * thread and free. Not from inside a callback. NULL is ignored. */
 void bl_etcd_close(struct bl_etcd *e);
 /* Last error text for this handle (never NULL). */
 const char *bl_etcd_errmsg(const struct bl_etcd *e);
 
+/* Free the strings and the array of kvs and zero it. A zeroed struct (and
+ * one already freed) is fine. */
 void bl_kvs_free(struct bl_kvs *kvs);
 
 /*
  * Range. With prefix, every key starting with key. limit 0 = no limit;
- * revision 0 = latest. keys_only skips values.
+ * revision 0 = latest. keys_only skips values (value = ""). Keys come
+ * sorted. *out is overwritten (not freed) first; free it with bl_kvs_free()
+ * on success. A key "" with prefix lists every key.
  */
 int bl_etcd_get(struct bl_etcd *e, const char *key, bool prefix,
 		int64_t limit, int64_t revision, bool keys_only,
@@ -104,7 +127,9 @@ struct bl_op {
 /*
  * Txn: if every cmp holds, run success ops, else failure ops. *succeeded tells
  * which. GET results of the branch that ran are appended to *gets (may be
- * NULL if there are none). *revision (may be NULL) gets the header revision.
+ * NULL if there are none); *gets is zeroed first, and its revision is the
+ * txn's header revision. *revision (may be NULL) gets the header revision.
+ * CREATE == 0 or MOD == 0 with BL_CMP_EQ means "key absent".
  * etcd limits a txn to 128 ops by default (--max-txn-ops).
  */
 int bl_etcd_txn(struct bl_etcd *e,
@@ -118,7 +143,12 @@ int bl_etcd_txn(struct bl_etcd *e,
 int bl_etcd_lease_grant(struct bl_etcd *e, int64_t ttl_s, int64_t *id);
 /* One keepalive round trip; *ttl_s gets the remaining TTL (0: expired). */
 int bl_etcd_lease_keepalive(struct bl_etcd *e, int64_t id, int64_t *ttl_s);
+/* Revoke: keys bound to the lease are deleted. -ENOENT: no such lease. */
 int bl_etcd_lease_revoke(struct bl_etcd *e, int64_t id);
+
+/* Compact the history up to revision (watches/reads before it then get
+ * BL_E_COMPACTED). physical: wait until the compaction is applied. */
+int bl_etcd_compact(struct bl_etcd *e, int64_t revision, bool physical);
 
 /* ---- watches -------------------------------------------------------------*/
 
@@ -142,16 +172,36 @@ typedef int64_t (*bl_resync_cb)(void *arg); /* re-list; returns its revision */
 
 struct bl_watch;
 
-/* Watch key (or prefix) from start_revision (0 = now). */
+/*
+ * Watch key (or every key under the prefix) from start_revision. 0 means
+ * "from when etcd registers the watch", which is after this call returns:
+ * to miss nothing, list first and watch from the listing's revision + 1.
+ * Events are delivered exactly once, in revision order, across etcd
+ * restarts and endpoint failover. The resync callback (may be NULL: the
+ * watch then ends with BL_E_COMPACTED) runs from bl_etcd_dispatch() when
+ * the resume revision was compacted; a negative return retries it later.
+ * If etcd is unreachable now the watch is still created and keeps trying.
+ * Fails with BL_E_AUTH when auth is refused, -EINVAL for bad arguments.
+ */
 int  bl_etcd_watch(struct bl_etcd *e, const char *key, bool prefix,
 		   int64_t start_revision, bl_watch_cb cb, bl_resync_cb resync,
 		   void *arg, struct bl_watch **out);
+/* Stop and free a watch (also one that ended with an error; the handle
+ * stays valid until this call or bl_etcd_close()). No callback for w runs
+ * after it returns. Safe from inside w's own callback. NULL is ignored. */
 void bl_etcd_watch_cancel(struct bl_watch *w);
 
-/* An fd that becomes readable when watch events are pending (eventfd). */
+/*
+ * An fd for the owner's poll loop: readable when bl_etcd_dispatch() has
+ * work (watch responses queued by the completion-queue thread through an
+ * eventfd, or a watch retry timer due through a timerfd; both sit in one
+ * epoll fd, which is what this returns). Owned by the handle.
+ */
 int bl_etcd_fd(struct bl_etcd *e);
-/* Deliver pending watch events; wait at most timeout_ms (0: don't wait,
- * -1: forever). Returns number of callbacks made, or negative. */
+/* Deliver pending watch events and run due watch retries; wait at most
+ * timeout_ms (0: don't wait, -1: forever) until at least one callback was
+ * made. Returns the number of callbacks made (resync calls included).
+ * Must not be called from a callback. */
 int bl_etcd_dispatch(struct bl_etcd *e, int timeout_ms);
 
 #endif

@@ -1,0 +1,336 @@
+/*
+ * etcd_proc.c - start, stop and restart a throwaway etcd for tests. See
+ * etcd_proc.h.
+ */
+#include "etcd_proc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* A port the kernel just handed out for 127.0.0.1; etcd binds it shortly
+ * after. A collision with another process is possible but rare, and
+ * etcd_proc_start retries with new ports if etcd fails to come up. */
+static int free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int fd, port = -1;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+		port = ntohs(a.sin_port);
+	close(fd);
+	return port > 0 ? port : -EADDRNOTAVAIL;
+}
+
+static int spawn(const char *const argv[], const char *log, pid_t *pid)
+{
+	posix_spawn_file_actions_t fa;
+	int rc;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, log,
+					 O_WRONLY | O_CREAT | O_APPEND, 0600);
+	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	rc = posix_spawnp(pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	return -rc;
+}
+
+static int launch(struct etcd_proc *p)
+{
+	char data[300], log[300], name[32], curl[64], purl[64], murl[64], cluster[96];
+	const char *argv[40];
+	int n = 0;
+
+	snprintf(data, sizeof(data), "%s/data", p->dir);
+	snprintf(log, sizeof(log), "%s/etcd.log", p->dir);
+	snprintf(name, sizeof(name), "t%d", p->client_port);
+	snprintf(curl, sizeof(curl), "%s", p->url);
+	snprintf(purl, sizeof(purl), "http://127.0.0.1:%d", p->peer_port);
+	snprintf(murl, sizeof(murl), "http://127.0.0.1:%d", p->metrics_port);
+	snprintf(cluster, sizeof(cluster), "%s=%s", name, purl);
+
+	argv[n++] = "etcd";
+	argv[n++] = "--name";                        argv[n++] = name;
+	argv[n++] = "--data-dir";                    argv[n++] = data;
+	argv[n++] = "--listen-client-urls";          argv[n++] = curl;
+	argv[n++] = "--advertise-client-urls";       argv[n++] = curl;
+	argv[n++] = "--listen-peer-urls";            argv[n++] = purl;
+	argv[n++] = "--initial-advertise-peer-urls"; argv[n++] = purl;
+	argv[n++] = "--listen-metrics-urls";         argv[n++] = murl;
+	argv[n++] = "--initial-cluster";             argv[n++] = cluster;
+	argv[n++] = "--initial-cluster-state";       argv[n++] = "new";
+	argv[n++] = "--heartbeat-interval=10";
+	argv[n++] = "--election-timeout=100";
+	argv[n++] = "--log-level";                   argv[n++] = "error";
+	argv[n++] = "--logger";                      argv[n++] = "zap";
+	if (p->cert_file[0]) {
+		argv[n++] = "--cert-file";           argv[n++] = p->cert_file;
+		argv[n++] = "--key-file";            argv[n++] = p->key_file;
+	}
+	argv[n] = NULL;
+	return spawn(argv, log, &p->pid);
+}
+
+/* Reap without blocking; true if the process is gone. */
+static bool exited(struct etcd_proc *p)
+{
+	int st;
+
+	if (!p->pid)
+		return true;
+	if (waitpid(p->pid, &st, WNOHANG) == p->pid) {
+		p->pid = 0;
+		return true;
+	}
+	return false;
+}
+
+static bool healthy(const struct etcd_proc *p)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	static const char req[] = "GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+	struct timeval tv = { .tv_sec = 1 };
+	char buf[1024];
+	size_t got = 0;
+	ssize_t r;
+	bool ok = false;
+	int fd;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons(p->metrics_port);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    write(fd, req, sizeof(req) - 1) != (ssize_t)sizeof(req) - 1)
+		goto out_close;
+	while (got < sizeof(buf) - 1 &&
+	       (r = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
+		got += (size_t)r;
+	buf[got] = '\0';
+	ok = strstr(buf, "\"health\":\"true\"") != NULL;
+out_close:
+	close(fd);
+	return ok;
+}
+
+int etcd_proc_wait_healthy(struct etcd_proc *p, int timeout_ms)
+{
+	long end = now_ms() + timeout_ms;
+
+	for (;;) {
+		if (exited(p))
+			return -ECHILD;
+		if (healthy(p))
+			return 0;
+		if (now_ms() >= end)
+			return -ETIMEDOUT;
+		sleep_ms(20);
+	}
+}
+
+static int wait_gone(struct etcd_proc *p, int timeout_ms)
+{
+	long end = now_ms() + timeout_ms;
+
+	while (!exited(p)) {
+		if (now_ms() >= end)
+			return -ETIMEDOUT;
+		sleep_ms(10);
+	}
+	return 0;
+}
+
+int etcd_proc_stop(struct etcd_proc *p)
+{
+	if (!p->pid)
+		return 0;
+	kill(p->pid, SIGCONT);         /* in case it was paused */
+	kill(p->pid, SIGTERM);
+	if (wait_gone(p, 5000) == 0)
+		return 0;
+	return etcd_proc_kill(p);
+}
+
+int etcd_proc_kill(struct etcd_proc *p)
+{
+	if (!p->pid)
+		return 0;
+	kill(p->pid, SIGKILL);
+	if (waitpid(p->pid, NULL, 0) < 0 && errno != ECHILD)
+		return -errno;
+	p->pid = 0;
+	return 0;
+}
+
+int etcd_proc_pause(struct etcd_proc *p)
+{
+	return p->pid && kill(p->pid, SIGSTOP) < 0 ? -errno : 0;
+}
+
+int etcd_proc_resume(struct etcd_proc *p)
+{
+	return p->pid && kill(p->pid, SIGCONT) < 0 ? -errno : 0;
+}
+
+int etcd_proc_restart(struct etcd_proc *p)
+{
+	int rc;
+
+	if (p->pid)
+		etcd_proc_stop(p);
+	/* The old process may leave its ports in TIME_WAIT; etcd sets
+	 * SO_REUSEADDR, so binding again works at once. */
+	rc = launch(p);
+	if (rc < 0)
+		return rc;
+	return etcd_proc_wait_healthy(p, 10000);
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void rm_tree(const char *path)
+{
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void copy_opt(char *dst, size_t n, const char *src)
+{
+	snprintf(dst, n, "%s", src ? src : "");
+}
+
+int etcd_proc_start(struct etcd_proc *p, const struct etcd_proc_opts *o)
+{
+	const char *base = o && o->base_dir ? o->base_dir : NULL;
+	int attempt, rc = -EIO;
+
+	memset(p, 0, sizeof(*p));
+	if (o) {
+		copy_opt(p->cert_file, sizeof(p->cert_file), o->cert_file);
+		copy_opt(p->key_file, sizeof(p->key_file), o->key_file);
+		copy_opt(p->ca_file, sizeof(p->ca_file), o->ca_file);
+	}
+	if (!base)
+		base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+	snprintf(p->dir, sizeof(p->dir), "%s/bollard-etcd.XXXXXX", base);
+	if (!mkdtemp(p->dir)) {
+		rc = -errno;
+		p->dir[0] = '\0';
+		return rc;
+	}
+	for (attempt = 0; attempt < 3; attempt++) {
+		p->client_port = free_port();
+		p->peer_port = free_port();
+		p->metrics_port = free_port();
+		if (p->client_port < 0 || p->peer_port < 0 || p->metrics_port < 0)
+			return -EADDRNOTAVAIL;
+		if (p->client_port == p->peer_port || p->peer_port == p->metrics_port ||
+		    p->client_port == p->metrics_port)
+			continue;
+		snprintf(p->url, sizeof(p->url), "%s://127.0.0.1:%d",
+			 p->cert_file[0] ? "https" : "http", p->client_port);
+		rc = launch(p);
+		if (rc < 0)
+			return rc;     /* -ENOENT: etcd not installed */
+		rc = etcd_proc_wait_healthy(p, 10000);
+		if (rc == 0)
+			return 0;
+		etcd_proc_kill(p);
+		/* A port was taken meanwhile, or a bad start: wipe and retry. */
+		{
+			char data[300];
+			snprintf(data, sizeof(data), "%s/data", p->dir);
+			rm_tree(data);
+		}
+	}
+	return rc;
+}
+
+void etcd_proc_cleanup(struct etcd_proc *p)
+{
+	etcd_proc_stop(p);
+	if (p->dir[0]) {
+		rm_tree(p->dir);
+		p->dir[0] = '\0';
+	}
+}
+
+int etcd_proc_ctl(struct etcd_proc *p, const char *const argv[])
+{
+	char ep[96], ca[300], log[300];
+	const char *args[64];
+	pid_t pid;
+	int n = 0, i, st, rc;
+
+	snprintf(ep, sizeof(ep), "--endpoints=%s", p->url);
+	snprintf(log, sizeof(log), "%s/etcdctl.log", p->dir);
+	args[n++] = "env";
+	args[n++] = "ETCDCTL_API=3";
+	args[n++] = "etcdctl";
+	args[n++] = ep;
+	if (p->ca_file[0]) {
+		snprintf(ca, sizeof(ca), "--cacert=%s", p->ca_file);
+		args[n++] = ca;
+	}
+	for (i = 0; argv[i] && n < 63; i++)
+		args[n++] = argv[i];
+	args[n] = NULL;
+	rc = spawn(args, log, &pid);
+	if (rc < 0)
+		return rc;
+	while (waitpid(pid, &st, 0) < 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return -EINTR;
+}
