@@ -1,0 +1,31 @@
+# controller/cli: the `bollard` command line tool (build/bollard).
+#
+# Links the schema library and the etcd client. Other fragments can add
+# objects to the binary (e.g. controller/targetctl's cmd_target) through
+# BOLLARD_EXTRA_OBJS / BOLLARD_EXTRA_LDLIBS without touching this file.
+CLI_SRCS := $(sort $(wildcard controller/cli/*.c))
+CLI_OBJS := $(CLI_SRCS:%.c=$(OBJ)/%.o)
+# Pure pieces, linked alone into the unit test.
+CLI_PURE_OBJS := $(addprefix $(OBJ)/controller/cli/,table.o selector.o udiff.o minor.o)
+
+$(CLI_OBJS): EXTRA_CFLAGS += -Icontroller/etcd -Icontroller/cli $(call pc,--cflags jansson libcurl)
+
+CLI_SCHEMA_LIB = $(if $(SCHEMA_LIB),$(SCHEMA_LIB),$(BUILD)/libbl_schema.a)
+CLI_ETCD_LIB   = $(if $(ETCD_LIB),$(ETCD_LIB),$(BUILD)/libbl_etcd.a)
+CLI_LDLIBS     = $(call pc,--libs libcurl jansson yaml-0.1)
+
+$(BUILD)/bollard: $(CLI_OBJS) $$(BOLLARD_EXTRA_OBJS) $$(CLI_SCHEMA_LIB) $$(CLI_ETCD_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(BOLLARD_EXTRA_OBJS) \
+		$(BOLLARD_EXTRA_LDLIBS) $(CLI_ETCD_LIB) $(CLI_SCHEMA_LIB) \
+		$(ETCD_LDLIBS) $(SCHEMA_LDLIBS) $(CLI_LDLIBS) -lpthread
+
+PROGS += $(BUILD)/bollard
+
+# Unit tests of the pure pieces (cmocka).
+$(OBJ)/tests/unit/test_cli.o: EXTRA_CFLAGS += $(call pc,--cflags jansson cmocka) -Icontroller/cli
+$(BUILD)/tests/unit/test_cli: $(OBJ)/tests/unit/test_cli.o $(CLI_PURE_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pc,--libs jansson cmocka)
+
+UNIT_TESTS += $(BUILD)/tests/unit/test_cli

@@ -1,0 +1,795 @@
+/*
+ * get.c - `bollard get` and `bollard describe`.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bl_etcd.h"
+#include "bl_schema.h"
+#include "cli.h"
+
+enum get_fmt { FMT_TABLE, FMT_WIDE, FMT_NAME, FMT_YAML, FMT_JSON };
+
+struct get_opts {
+	struct cli *c;
+	enum get_fmt fmt;
+	const char *selector;
+	bool ignore_not_found;
+	bool show_labels;
+};
+
+static int get_set(void *arg, const char *flag, const char *val)
+{
+	struct get_opts *o = arg;
+
+	if (!strcmp(flag, "output")) {
+		if (!strcmp(val, "yaml"))
+			o->fmt = FMT_YAML;
+		else if (!strcmp(val, "json"))
+			o->fmt = FMT_JSON;
+		else if (!strcmp(val, "wide"))
+			o->fmt = FMT_WIDE;
+		else if (!strcmp(val, "name"))
+			o->fmt = FMT_NAME;
+		else {
+			cli_error(o->c, "unsupported output format \"%s\" "
+				  "(yaml, json, wide, name)", val);
+			return -1;
+		}
+	} else if (!strcmp(flag, "selector"))
+		o->selector = val;
+	else if (!strcmp(flag, "ignore-not-found"))
+		o->ignore_not_found = true;
+	else if (!strcmp(flag, "show-labels"))
+		o->show_labels = true;
+	return 0;
+}
+
+static const char get_usage[] =
+"Usage: bollard get KIND [NAME...] [flags]\n"
+"       bollard get KIND/NAME [flags]\n"
+"\n"
+"List stored objects. KIND: clusters (cl), volumes (vol), targets (tgt),\n"
+"secrets (sec), rollouts (ro); singular, plural or short. Secret values\n"
+"are never shown.\n"
+"\n"
+"Flags:\n"
+"  -o, --output FMT     yaml | json | wide | name (default: a table)\n"
+"  -l, --selector SEL   label selector: k=v,k2!=v2,k3,!k4\n"
+"      --show-labels    add a LABELS column\n"
+"      --ignore-not-found   a missing NAME is not an error\n";
+
+/* ---- columns -------------------------------------------------------------*/
+
+enum col_fmt { C_STR, C_SIZE, C_COUNT, C_KEYS, C_REPL, C_BACKING, C_JOIN };
+
+struct column {
+	const char *header;
+	const char *path;           /* dotted path from the object body root */
+	enum col_fmt fmt;
+	bool wide;                  /* only with -o wide                      */
+};
+
+struct kind_cols {
+	const char *kind;
+	const struct column *cols;
+};
+
+/* Field names follow docs/schema.md; missing fields print "<none>". */
+static const struct column cluster_cols[] = {
+	{ "NODES", "spec.nodes", C_COUNT, false },
+	{ "HA", "spec.ha", C_STR, false },
+	{ "QUORUM", "spec.quorum", C_STR, true },
+	{ NULL, NULL, 0, false },
+};
+static const struct column volume_cols[] = {
+	{ "SIZE", "spec.size", C_SIZE, false },
+	{ "CLUSTER", "spec.cluster", C_STR, false },
+	{ "REPLICATION", "spec.replication", C_REPL, false },
+	{ "MINOR", "spec.replication.minor", C_STR, true },
+	{ "PORT", "spec.replication.port", C_STR, true },
+	{ "BACKING", "spec.backing", C_BACKING, true },
+	{ NULL, NULL, 0, false },
+};
+static const struct column target_cols[] = {
+	{ "IQN", "spec.iqn", C_STR, false },
+	{ "LUNS", "spec.luns", C_COUNT, false },
+	{ "CLUSTER", "spec.cluster", C_STR, false },
+	{ "PORT", "spec.port", C_STR, true },
+	{ "ADDRESSES", "spec.serviceAddresses", C_JOIN, true },
+	{ "ACLS", "spec.acls", C_COUNT, true },
+	{ NULL, NULL, 0, false },
+};
+static const struct column secret_cols[] = {
+	{ "DATA", "data", C_KEYS, false },
+	{ NULL, NULL, 0, false },
+};
+static const struct column rollout_cols[] = {
+	{ "CANARY", "spec.strategy.canary", C_STR, false },
+	{ "WAVES", "spec.strategy.waves", C_COUNT, false },
+	{ "PAUSED", "spec.paused", C_STR, false },
+	{ "ON-FAILURE", "spec.onFailure", C_STR, true },
+	{ NULL, NULL, 0, false },
+};
+static const struct column no_cols[] = {
+	{ NULL, NULL, 0, false },
+};
+
+static const struct kind_cols kind_columns[] = {
+	{ "Cluster", cluster_cols },
+	{ "Volume", volume_cols },
+	{ "Target", target_cols },
+	{ "Secret", secret_cols },
+	{ "Rollout", rollout_cols },
+	{ NULL, NULL },
+};
+
+static const struct column *columns_of(const char *kind)
+{
+	for (const struct kind_cols *k = kind_columns; k->kind; k++)
+		if (!strcmp(k->kind, kind))
+			return k->cols;
+	return no_cols;
+}
+
+static const json_t *obj_path(const struct bl_obj *o, const char *path)
+{
+	const json_t *v;
+	char buf[128], *save = NULL, *tok;
+
+	if (!strncmp(path, "spec", 4))
+		v = o->spec;
+	else if (!strncmp(path, "data", 4))
+		v = o->data;
+	else
+		return NULL;
+	snprintf(buf, sizeof(buf), "%s", path);
+	tok = strtok_r(buf, ".", &save); /* "spec" / "data" */
+	while (v && (tok = strtok_r(NULL, ".", &save)))
+		v = json_is_object(v) ? json_object_get(v, tok) : NULL;
+	return v;
+}
+
+/* Scalar as text; NULL when absent. */
+static char *scalar_text(const json_t *v)
+{
+	char *s = NULL;
+
+	if (!v || json_is_null(v))
+		return NULL;
+	if (json_is_string(v))
+		return strdup(json_string_value(v));
+	if (json_is_integer(v)) {
+		if (asprintf(&s, "%lld", (long long)json_integer_value(v)) < 0)
+			return NULL;
+		return s;
+	}
+	if (json_is_boolean(v))
+		return strdup(json_is_true(v) ? "true" : "false");
+	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+static char *cell_text(const struct bl_obj *o, const struct column *col)
+{
+	const json_t *v = obj_path(o, col->path);
+	char buf[64], *s = NULL;
+
+	switch (col->fmt) {
+	case C_SIZE:
+		if (json_is_integer(v)) {
+			bl_format_size((uint64_t)json_integer_value(v), buf,
+				       sizeof(buf));
+			return strdup(buf);
+		}
+		return scalar_text(v);
+	case C_COUNT:
+		if (asprintf(&s, "%zu", json_is_array(v) ? json_array_size(v) :
+			     0) < 0)
+			return NULL;
+		return s;
+	case C_KEYS:
+		if (asprintf(&s, "%zu", json_is_object(v) ?
+			     json_object_size(v) : 0) < 0)
+			return NULL;
+		return s;
+	case C_REPL: {
+		const json_t *p = json_is_object(v) ?
+				  json_object_get(v, "protocol") : NULL;
+		const json_t *mi = json_is_object(v) ?
+				   json_object_get(v, "minor") : NULL;
+
+		if (!json_is_object(v))
+			return scalar_text(v);
+		if (asprintf(&s, "drbd/%s minor %lld",
+			     json_is_string(p) ? json_string_value(p) : "C",
+			     json_is_integer(mi) ?
+			     (long long)json_integer_value(mi) : -1LL) < 0)
+			return NULL;
+		return s;
+	}
+	case C_BACKING: {
+		const json_t *t = json_is_object(v) ?
+				  json_object_get(v, "type") : NULL;
+		const json_t *w = json_is_object(v) ?
+				  json_object_get(v, "vg") : NULL;
+
+		if (!w && json_is_object(v))
+			w = json_object_get(v, "path");
+		if (!json_is_string(t))
+			return scalar_text(v);
+		if (asprintf(&s, "%s:%s", json_string_value(t),
+			     json_is_string(w) ? json_string_value(w) : "") < 0)
+			return NULL;
+		return s;
+	}
+	case C_JOIN: {
+		size_t len = 0;
+		FILE *f;
+
+		if (!json_is_array(v))
+			return scalar_text(v);
+		if (!json_array_size(v))
+			return strdup("*");
+		f = open_memstream(&s, &len);
+		if (!f)
+			return NULL;
+		for (size_t i = 0; i < json_array_size(v); i++)
+			fprintf(f, "%s%s", i ? "," : "",
+				json_string_value(json_array_get(v, i)) ?
+				json_string_value(json_array_get(v, i)) : "?");
+		fclose(f);
+		return s;
+	}
+	default:
+		return scalar_text(v);
+	}
+}
+
+static char *labels_text(const json_t *labels)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	const char *k;
+	json_t *v;
+	bool first = true;
+
+	if (!f)
+		return NULL;
+	json_object_foreach((json_t *)labels, k, v) {
+		fprintf(f, "%s%s=%s", first ? "" : ",", k,
+			json_string_value(v) ? json_string_value(v) : "");
+		first = false;
+	}
+	fclose(f);
+	return buf;
+}
+
+static int print_table(struct get_opts *o, const char *kind,
+		       struct bl_obj **objs, size_t n)
+{
+	const struct column *cols = columns_of(kind);
+	const char *hdr[16];
+	char *cells[16];
+	struct table t;
+	size_t nc = 0;
+	int64_t now = (int64_t)time(NULL);
+	int rc;
+
+	hdr[nc++] = "NAME";
+	for (const struct column *c = cols; c->header; c++)
+		if (!c->wide || o->fmt == FMT_WIDE)
+			hdr[nc++] = c->header;
+	hdr[nc++] = "AGE";
+	if (o->fmt == FMT_WIDE)
+		hdr[nc++] = "GENERATION";
+	if (o->show_labels)
+		hdr[nc++] = "LABELS";
+	rc = table_init(&t, nc, hdr);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const struct bl_obj *ob = objs[i];
+		size_t k = 0;
+		char age[32];
+
+		cells[k++] = strdup(ob->name);
+		for (const struct column *c = cols; c->header; c++)
+			if (!c->wide || o->fmt == FMT_WIDE)
+				cells[k++] = cell_text(ob, c);
+		format_age(ob->creation_timestamp, now, age, sizeof(age));
+		cells[k++] = strdup(age);
+		if (o->fmt == FMT_WIDE && asprintf(&cells[k++], "%lld",
+				(long long)ob->generation) < 0)
+			cells[k - 1] = NULL;
+		if (o->show_labels)
+			cells[k++] = labels_text(ob->labels);
+		rc = table_add(&t, (const char *const *)cells);
+		for (size_t j = 0; j < k; j++)
+			free(cells[j]);
+	}
+	if (rc == 0)
+		table_print(&t, o->c->out);
+	table_free(&t);
+	return rc;
+}
+
+/* ---- structured output ---------------------------------------------------*/
+
+static json_t *value_of(const struct bl_obj *ob)
+{
+	struct bl_obj *d = bl_obj_dup(ob);
+	json_t *v = NULL;
+
+	if (!d)
+		return NULL;
+	d->resource_version = ob->resource_version;
+	if (bl_obj_redact(d) == 0)
+		v = bl_obj_to_value(d, BL_VAL_RESOURCE_VERSION);
+	bl_obj_free(d);
+	return v;
+}
+
+/*
+ * One object prints as itself. Several print as a List in JSON, and in
+ * YAML as a stream of documents ("---"), which reads back with `apply -f`.
+ */
+static int print_structured(struct get_opts *o, struct bl_obj **objs,
+			    size_t n, bool single)
+{
+	FILE *f = o->c->out;
+
+	if (o->fmt == FMT_JSON) {
+		json_t *v;
+
+		if (single && n == 1)
+			v = value_of(objs[0]);
+		else {
+			json_t *items = json_array();
+
+			for (size_t i = 0; items && i < n; i++)
+				if (json_array_append_new(items,
+							  value_of(objs[i]))) {
+					json_decref(items);
+					items = NULL;
+				}
+			v = items ? json_pack("{s:s,s:o,s:s}", "apiVersion",
+					      BL_API_VERSION, "items", items,
+					      "kind", "List") : NULL;
+		}
+		if (!v)
+			return -ENOMEM;
+		json_dumpf(v, f, JSON_INDENT(2) | JSON_SORT_KEYS);
+		fputc('\n', f);
+		json_decref(v);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *v = value_of(objs[i]);
+		int rc;
+
+		if (!v)
+			return -ENOMEM;
+		if (i)
+			fputs("---\n", f);
+		rc = bl_json_print_yaml(v, f);
+		json_decref(v);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- get -----------------------------------------------------------------*/
+
+static const char *resolve_kind(struct cli *c, const char *name)
+{
+	const char *k = bl_kind_lookup(name);
+
+	if (!k)
+		cli_error(c, "the server doesn't have a resource type \"%s\" "
+			  "(kinds: clusters, volumes, targets, secrets, "
+			  "rollouts)", name);
+	return k;
+}
+
+int cmd_get(struct cli *c, int argc, char **argv)
+{
+	static const struct cli_flag flags[] = {
+		{ "output", 'o', CLI_ARG, get_set },
+		{ "selector", 'l', CLI_ARG, get_set },
+		{ "ignore-not-found", 0, CLI_NOARG, get_set },
+		{ "show-labels", 0, CLI_NOARG, get_set },
+		{ 0 },
+	};
+	struct get_opts o = { .c = c };
+	struct selector sel = { 0 };
+	struct bl_etcd *e = NULL;
+	struct store_snap snap = { 0 };
+	struct bl_obj **objs = NULL;
+	size_t nobj = 0;
+	const char *kind;
+	char kindbuf[64], errbuf[256], kb[32], *slash;
+	char *one[2] = { NULL, NULL };
+	char **names;
+	int n, nnames, ret = 1, rc;
+	bool single;
+
+	n = cli_parse(c, argc, argv, flags, &o, get_usage);
+	if (n < 0)
+		return n == -2 ? 0 : 1;
+	if (n == 0) {
+		cli_error(c, "you must specify the type of resource to get\n"
+			  "See 'bollard get --help'.");
+		return 1;
+	}
+	snprintf(kindbuf, sizeof(kindbuf), "%s", argv[1]);
+	names = argv + 2;
+	nnames = n - 1;
+	slash = strchr(kindbuf, '/');
+	if (slash) {
+		/* get target/ds1 */
+		*slash = 0;
+		if (n != 1) {
+			cli_error(c, "there is no need to specify a resource "
+				  "type as a separate argument when passing "
+				  "arguments in resource/name form");
+			return 1;
+		}
+		one[0] = slash + 1;
+		names = one;
+		nnames = 1;
+	}
+	kind = resolve_kind(c, kindbuf);
+	if (!kind)
+		return 1;
+	if (o.selector && selector_parse(o.selector, &sel, errbuf,
+					 sizeof(errbuf)) < 0) {
+		cli_error(c, "invalid selector \"%s\": %s", o.selector, errbuf);
+		return 1;
+	}
+	if (cli_connect(c, &e) < 0)
+		goto out_free_sel;
+	single = nnames == 1;
+	objs = calloc((size_t)nnames + 1, sizeof(*objs));
+	if (!objs)
+		goto out_close;
+	ret = 0;
+	if (nnames == 0) {
+		rc = store_load(c, e, kind, &snap, NULL);
+		if (rc < 0) {
+			ret = 1;
+			goto out_close;
+		}
+		free(objs);
+		objs = calloc(snap.n + 1, sizeof(*objs));
+		if (!objs) {
+			ret = 1;
+			goto out_close;
+		}
+		for (size_t i = 0; i < snap.n; i++)
+			if (!o.selector || selector_match(&sel, snap.v[i]->labels))
+				objs[nobj++] = snap.v[i];
+	} else {
+		for (int i = 0; i < nnames; i++) {
+			struct bl_obj *ob;
+
+			rc = store_get_one(e, kind, names[i], &ob);
+			if (rc == -ENOENT) {
+				if (!o.ignore_not_found) {
+					cli_error(c, "%s \"%s\" not found",
+						  kind_lower(kind, kb, sizeof(kb)),
+						  names[i]);
+					ret = 1;
+				}
+				continue;
+			}
+			if (rc < 0) {
+				cli_etcd_error(c, e, rc, "reading object");
+				ret = 1;
+				continue;
+			}
+			if (o.selector && !selector_match(&sel, ob->labels)) {
+				bl_obj_free(ob);
+				continue;
+			}
+			objs[nobj++] = ob;
+		}
+	}
+	rc = 0;
+	if (nobj == 0 && nnames == 0) {
+		if (o.fmt == FMT_JSON || o.fmt == FMT_YAML)
+			rc = print_structured(&o, objs, 0, false);
+		else
+			fprintf(c->err, "No resources found.\n");
+	} else if (nobj) {
+		switch (o.fmt) {
+		case FMT_NAME:
+			for (size_t i = 0; i < nobj; i++) {
+				print_kind_name(c->out, objs[i]);
+				fputc('\n', c->out);
+			}
+			rc = 0;
+			break;
+		case FMT_YAML:
+		case FMT_JSON:
+			rc = print_structured(&o, objs, nobj, single);
+			break;
+		default:
+			rc = print_table(&o, kind, objs, nobj);
+			break;
+		}
+		if (rc < 0) {
+			cli_error(c, "printing: %s", bl_strerror(rc));
+			ret = 1;
+		}
+	}
+	if (nnames > 0)
+		for (size_t i = 0; i < nobj; i++)
+			bl_obj_free(objs[i]);
+out_close:
+	free(objs);
+	store_snap_free(&snap);
+	bl_etcd_close(e);
+out_free_sel:
+	if (o.selector)
+		selector_free(&sel);
+	return ret;
+}
+
+/* ---- describe ------------------------------------------------------------*/
+
+static void print_indented(FILE *f, const json_t *v, const char *indent)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	char *line, *save = NULL;
+
+	if (!m)
+		return;
+	bl_json_print_yaml(v, m);
+	fclose(m);
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		fprintf(f, "%s%s\n", indent, line);
+	free(buf);
+}
+
+static void print_map_field(FILE *f, const char *title, const json_t *m)
+{
+	const char *k;
+	json_t *v;
+	bool first = true;
+
+	fprintf(f, "%-17s", title);
+	if (!m || !json_object_size(m)) {
+		fprintf(f, "<none>\n");
+		return;
+	}
+	json_object_foreach((json_t *)m, k, v) {
+		fprintf(f, "%s%s=%s\n", first ? "" : "                 ", k,
+			json_string_value(v) ? json_string_value(v) : "");
+		first = false;
+	}
+}
+
+struct describe_ref_ctx {
+	FILE *f;
+	const struct store_snap *snap;
+	const struct bl_obj *target;    /* for incoming refs                 */
+	const char *from;
+	int count;
+};
+
+static int out_ref(void *arg, const char *kind, const char *name,
+		   const char *path)
+{
+	struct describe_ref_ctx *r = arg;
+	char kb[32];
+
+	fprintf(r->f, "  %s/%s (%s)%s\n", kind_lower(kind, kb, sizeof(kb)),
+		name, path, store_find(r->snap, kind, name) ? "" :
+		"   MISSING");
+	r->count++;
+	return 0;
+}
+
+static int in_ref(void *arg, const char *kind, const char *name,
+		  const char *path)
+{
+	struct describe_ref_ctx *r = arg;
+
+	if (!strcmp(kind, r->target->kind) && !strcmp(name, r->target->name)) {
+		fprintf(r->f, "  %s (%s)\n", r->from, path);
+		r->count++;
+	}
+	return 0;
+}
+
+static void describe_status(struct cli *c, struct bl_etcd *e,
+			    const struct bl_obj *ob)
+{
+	struct bl_kvs kvs = { 0 };
+	char *prefix = NULL;
+	FILE *f = c->out;
+	int rc;
+
+	if (asprintf(&prefix, "%s%s/%s/", CLI_KEY_STATUS, ob->kind,
+		     ob->name) < 0)
+		return;
+	rc = bl_etcd_get(e, prefix, true, 0, 0, false, &kvs);
+	fprintf(f, "Status:\n");
+	if (rc < 0)
+		fprintf(f, "  <unreadable: %s>\n", bl_strerror(rc));
+	else if (kvs.n == 0)
+		fprintf(f, "  <none reported>\n");
+	for (size_t i = 0; rc == 0 && i < kvs.n; i++) {
+		const char *node = kvs.kvs[i].key + strlen(prefix);
+		json_t *v = json_loadb(kvs.kvs[i].value, kvs.kvs[i].value_len,
+				       0, NULL);
+
+		fprintf(f, "  Node %s:\n", node);
+		if (v) {
+			print_indented(f, v, "    ");
+			json_decref(v);
+		} else {
+			fprintf(f, "    %.*s\n", (int)kvs.kvs[i].value_len,
+				kvs.kvs[i].value);
+		}
+	}
+	bl_kvs_free(&kvs);
+	free(prefix);
+}
+
+static void describe_one(struct cli *c, struct bl_etcd *e,
+			 const struct store_snap *snap, struct bl_obj *ob)
+{
+	FILE *f = c->out;
+	struct describe_ref_ctx r = { .f = f, .snap = snap, .target = ob };
+	char age[32], kb[32], from[160];
+	const json_t *body;
+
+	bl_obj_redact(ob);
+	format_age(ob->creation_timestamp, (int64_t)time(NULL), age,
+		   sizeof(age));
+	fprintf(f, "%-17s%s\n", "Name:", ob->name);
+	fprintf(f, "%-17s%s\n", "Kind:", ob->kind);
+	print_map_field(f, "Labels:", ob->labels);
+	print_map_field(f, "Annotations:", ob->annotations);
+	fprintf(f, "%-17s%s\n", "UID:", ob->uid ? ob->uid : "<none>");
+	fprintf(f, "%-17s%lld\n", "Generation:", (long long)ob->generation);
+	fprintf(f, "%-17s%lld\n", "ResourceVersion:",
+		(long long)ob->resource_version);
+	fprintf(f, "%-17s%s (%s ago)\n", "Created:",
+		ob->creation_timestamp ? ob->creation_timestamp : "<unknown>",
+		age);
+	body = ob->spec ? ob->spec : ob->data;
+	fprintf(f, "%s\n", ob->spec ? "Spec:" : "Data:");
+	if (body)
+		print_indented(f, body, "  ");
+	fprintf(f, "References:\n");
+	bl_obj_foreach_ref(ob, out_ref, &r);
+	if (!r.count)
+		fprintf(f, "  <none>\n");
+	fprintf(f, "Referenced by:\n");
+	r.count = 0;
+	for (size_t i = 0; i < snap->n; i++) {
+		snprintf(from, sizeof(from), "%s/%s",
+			 kind_lower(snap->v[i]->kind, kb, sizeof(kb)),
+			 snap->v[i]->name);
+		r.from = from;
+		bl_obj_foreach_ref(snap->v[i], in_ref, &r);
+	}
+	if (!r.count)
+		fprintf(f, "  <none>\n");
+	describe_status(c, e, ob);
+}
+
+static const char describe_usage[] =
+"Usage: bollard describe KIND [NAME...] [-l SEL]\n"
+"\n"
+"Show objects in detail: metadata, spec (Secret values never shown), what\n"
+"they refer to, what refers to them, and the status each node reported\n"
+"under /bollard/v1/status/<Kind>/<name>/<node>.\n";
+
+int cmd_describe(struct cli *c, int argc, char **argv)
+{
+	static const struct cli_flag flags[] = {
+		{ "selector", 'l', CLI_ARG, get_set },
+		{ 0 },
+	};
+	struct get_opts o = { .c = c };
+	struct selector sel = { 0 };
+	struct bl_etcd *e = NULL;
+	struct store_snap snap = { 0 };
+	const char *kind;
+	char kb[32], errbuf[256], kindbuf[64], *slash;
+	char *one[2] = { NULL, NULL };
+	char **names;
+	int n, ret = 1, nnames;
+	bool printed = false;
+
+	n = cli_parse(c, argc, argv, flags, &o, describe_usage);
+	if (n < 0)
+		return n == -2 ? 0 : 1;
+	if (n == 0) {
+		cli_error(c, "you must specify the type of resource to "
+			  "describe\nSee 'bollard describe --help'.");
+		return 1;
+	}
+	snprintf(kindbuf, sizeof(kindbuf), "%s", argv[1]);
+	names = argv + 2;
+	nnames = n - 1;
+	if ((slash = strchr(kindbuf, '/'))) {
+		*slash = 0;
+		one[0] = slash + 1;
+		names = one;
+		nnames = 1;
+	}
+	kind = resolve_kind(c, kindbuf);
+	if (!kind)
+		return 1;
+	if (o.selector && selector_parse(o.selector, &sel, errbuf,
+					 sizeof(errbuf)) < 0) {
+		cli_error(c, "invalid selector \"%s\": %s", o.selector, errbuf);
+		return 1;
+	}
+	if (cli_connect(c, &e) < 0)
+		goto out_free_sel;
+	if (store_load(c, e, NULL, &snap, NULL) < 0)
+		goto out_close;
+	ret = 0;
+	if (nnames == 0) {
+		for (size_t i = 0; i < snap.n; i++) {
+			struct bl_obj *ob;
+
+			if (strcmp(snap.v[i]->kind, kind) ||
+			    (o.selector &&
+			     !selector_match(&sel, snap.v[i]->labels)))
+				continue;
+			ob = bl_obj_dup(snap.v[i]);
+			if (!ob)
+				continue;
+			ob->resource_version = snap.v[i]->resource_version;
+			if (printed)
+				fputc('\n', c->out);
+			describe_one(c, e, &snap, ob);
+			bl_obj_free(ob);
+			printed = true;
+		}
+		if (!printed)
+			fprintf(c->err, "No resources found.\n");
+	}
+	for (int i = 0; i < nnames; i++) {
+		const struct bl_obj *s = store_find(&snap, kind, names[i]);
+		struct bl_obj *ob;
+
+		if (!s) {
+			cli_error(c, "%s \"%s\" not found",
+				  kind_lower(kind, kb, sizeof(kb)), names[i]);
+			ret = 1;
+			continue;
+		}
+		ob = bl_obj_dup(s);
+		if (!ob) {
+			ret = 1;
+			continue;
+		}
+		ob->resource_version = s->resource_version;
+		if (printed)
+			fputc('\n', c->out);
+		describe_one(c, e, &snap, ob);
+		bl_obj_free(ob);
+		printed = true;
+	}
+	store_snap_free(&snap);
+out_close:
+	bl_etcd_close(e);
+out_free_sel:
+	if (o.selector)
+		selector_free(&sel);
+	return ret;
+}
