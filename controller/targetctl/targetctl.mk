@@ -6,7 +6,8 @@
 # the host and of the iSCSI/SCSI layers (tests/unit/test_engine_fakes.c), not
 # libbt_core.a, so they test those files alone.
 
-TGTCTL_SRCS := controller/targetctl/bt_mgmt_client.c
+TGTCTL_SRCS := controller/targetctl/bt_mgmt_client.c controller/targetctl/target_cli.c \
+               controller/targetctl/target_print.c
 TGTCTL_OBJS := $(TGTCTL_SRCS:%.c=$(OBJ)/%.o)
 TGTCTL_LIB  := $(BUILD)/libbl_targetctl.a
 

@@ -1,0 +1,533 @@
+/*
+ * target_cli.c - `bollard target ...`: drive a running target engine
+ * (bollard-target's unix socket, or the kernel module) by hand or from
+ * scripts. Exit status 0 on success, 1 on any error, with one line
+ *   bollard target: <command>: <engine message>
+ * on stderr. Secrets given on the command line, in a file or in the
+ * environment are sent to the engine and never printed.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bt_mgmt_client.h"
+#include "target_print.h"
+#include "bt_engine.h"
+#include "bt_err.h"
+#include "bt_mgmt.h"
+
+int cmd_target(int argc, char **argv);
+
+static const char usage_main[] =
+"Usage: bollard target [--socket PATH] COMMAND [ARGS] [OPTIONS]\n"
+"\n"
+"Manage the live iSCSI target engine directly (bollard-target or the\n"
+"kernel module). bollardd normally does this from the declared state.\n"
+"\n"
+"Commands:\n"
+"  create IQN                       add a target (disabled)\n"
+"  delete IQN [--force]             remove a target (--force drops sessions)\n"
+"  enable IQN                       admit logins\n"
+"  disable IQN                      refuse logins, drop its sessions\n"
+"  set IQN ATTR=VALUE...            maxSessionsPerInitiator, maxSessions,\n"
+"                                   nopIntervalMs, nopTimeoutMs, demoMode\n"
+"  portal add|del IQN ADDR:PORT     portals advertised by SendTargets\n"
+"  lun add IQN LUN PATH [--uid UID] [--block-size N] [--readonly]\n"
+"  lun del IQN LUN [--force]        (--force: even with sessions logged in)\n"
+"  acl add IQN INITIATOR [--chap-user U --chap-secret S]   ('*': anyone)\n"
+"  acl del IQN INITIATOR\n"
+"  auth set IQN [--chap-user U --chap-secret S] [--mutual-user U --mutual-secret S]\n"
+"  show [IQN] [-o table|json|yaml]  configuration (never secrets)\n"
+"  sessions [IQN] [-o table|json|yaml]\n"
+"  events                           print engine events until interrupted\n"
+"\n"
+"Options:\n"
+"  --socket PATH     bollard-target's management socket (default "
+BT_MGMT_SOCK_DEFAULT ",\n"
+"                    then the kernel module over generic netlink)\n"
+"  -o, --output FMT  output format of show / sessions\n"
+"  -h, --help        help (also after any command)\n"
+"\n"
+"Secrets: --chap-secret S, or --chap-secret-file FILE, or --chap-secret-env VAR\n"
+"(likewise --mutual-secret-*). '-' as the file reads standard input.\n";
+
+/* Options gathered from anywhere on the command line. */
+struct topts {
+	const char *socket;
+	const char *output;
+	const char *uid;
+	const char *block_size;
+	const char *chap_user, *mutual_user;
+	char *chap_secret, *mutual_secret;   /* owned, wiped at the end */
+	bool force, readonly, help;
+	char *pos[16];
+	int npos;
+	const char *cmdname;                 /* for messages: "lun add"  */
+};
+
+static int fail(const struct topts *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int fail(const struct topts *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "bollard target: ");
+	if (o->cmdname)
+		fprintf(stderr, "%s: ", o->cmdname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static void wipe(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+/* Read a secret from a file ("-": stdin), first line, no newline. */
+static char *read_secret_file(const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
+	char buf[512];
+	char *s = NULL;
+
+	if (!f)
+		return NULL;
+	if (fgets(buf, sizeof(buf), f)) {
+		buf[strcspn(buf, "\r\n")] = 0;
+		s = strdup(buf);
+	} else {
+		s = strdup("");
+	}
+	explicit_bzero(buf, sizeof(buf));
+	if (f != stdin)
+		fclose(f);
+	return s;
+}
+
+static int set_secret(struct topts *o, char **dst, const char *how,
+		      const char *val)
+{
+	if (*dst)
+		return fail(o, "secret given twice");
+	if (!strcmp(how, "file")) {
+		*dst = read_secret_file(val);
+		if (!*dst)
+			return fail(o, "cannot read secret file %s: %s", val,
+				    strerror(errno));
+	} else if (!strcmp(how, "env")) {
+		const char *v = getenv(val);
+
+		if (!v)
+			return fail(o, "environment variable %s is not set", val);
+		*dst = strdup(v);
+	} else {
+		*dst = strdup(val);
+	}
+	return *dst ? 0 : fail(o, "out of memory");
+}
+
+/* Options with a value: "--name VALUE" or "--name=VALUE". */
+static const char *const valued[] = {
+	"--socket", "-o", "--output", "--uid", "--block-size", "--chap-user",
+	"--mutual-user", "--chap-secret", "--chap-secret-file",
+	"--chap-secret-env", "--mutual-secret", "--mutual-secret-file",
+	"--mutual-secret-env", NULL,
+};
+
+static int parse_opts(struct topts *o, int argc, char **argv)
+{
+	bool only_pos = false;
+	int i, k;
+
+	for (i = 0; i < argc; i++) {
+		char *a = argv[i], *val = NULL, name[64];
+		const char *eq;
+
+		if (only_pos || a[0] != '-' || !strcmp(a, "-")) {
+			if (o->npos == (int)(sizeof(o->pos) / sizeof(o->pos[0])))
+				return fail(o, "too many arguments");
+			o->pos[o->npos++] = a;
+			continue;
+		}
+		if (!strcmp(a, "--")) {
+			only_pos = true;
+			continue;
+		}
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			o->help = true;
+			continue;
+		}
+		if (!strcmp(a, "--force") || !strcmp(a, "-f")) {
+			o->force = true;
+			continue;
+		}
+		if (!strcmp(a, "--readonly")) {
+			o->readonly = true;
+			continue;
+		}
+		eq = strchr(a, '=');
+		snprintf(name, sizeof(name), "%.*s",
+			 (int)(eq ? (size_t)(eq - a) : strlen(a)), a);
+		for (k = 0; valued[k] && strcmp(valued[k], name); k++)
+			;
+		if (!valued[k])
+			return fail(o, "unknown option %s (see --help)", a);
+		if (eq)
+			val = (char *)eq + 1;
+		else if (i + 1 < argc)
+			val = argv[++i];
+		else
+			return fail(o, "option %s needs a value", name);
+		if (!strcmp(name, "--socket"))
+			o->socket = val;
+		else if (!strcmp(name, "-o") || !strcmp(name, "--output"))
+			o->output = val;
+		else if (!strcmp(name, "--uid"))
+			o->uid = val;
+		else if (!strcmp(name, "--block-size"))
+			o->block_size = val;
+		else if (!strcmp(name, "--chap-user"))
+			o->chap_user = val;
+		else if (!strcmp(name, "--mutual-user"))
+			o->mutual_user = val;
+		else if (!strncmp(name, "--chap-secret", 13)) {
+			if (set_secret(o, &o->chap_secret,
+				       name[13] ? name + 14 : "", val))
+				return 1;
+		} else if (!strncmp(name, "--mutual-secret", 15)) {
+			if (set_secret(o, &o->mutual_secret,
+				       name[15] ? name + 16 : "", val))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return errno || *end ? -EINVAL : 0;
+}
+
+/* The engine's message when it sent one, else the code's text. */
+static int engine_fail(const struct topts *o, struct btc *c, int rc)
+{
+	const char *m = c ? btc_errmsg(c) : "";
+
+	return fail(o, "%s", *m ? m : bt_strerror(rc) /* covers -errno */);
+}
+
+static int need(const struct topts *o, int min, int max, const char *usage)
+{
+	if (o->npos < min || o->npos > max)
+		return fail(o, "usage: bollard target %s", usage);
+	return 0;
+}
+
+struct attr_name {
+	const char *name;
+	unsigned attr;
+};
+
+static const struct attr_name attr_names[] = {
+	{ "maxSessionsPerInitiator", BT_TA_MAX_SESSIONS_PER_INITIATOR },
+	{ "maxPerInitiator", BT_TA_MAX_SESSIONS_PER_INITIATOR },
+	{ "max-sessions-per-initiator", BT_TA_MAX_SESSIONS_PER_INITIATOR },
+	{ "maxSessions", BT_TA_MAX_SESSIONS },
+	{ "max-sessions", BT_TA_MAX_SESSIONS },
+	{ "nopIntervalMs", BT_TA_NOP_INTERVAL_MS },
+	{ "nopInterval", BT_TA_NOP_INTERVAL_MS },
+	{ "nop-interval-ms", BT_TA_NOP_INTERVAL_MS },
+	{ "nopTimeoutMs", BT_TA_NOP_TIMEOUT_MS },
+	{ "nopTimeout", BT_TA_NOP_TIMEOUT_MS },
+	{ "nop-timeout-ms", BT_TA_NOP_TIMEOUT_MS },
+	{ "demoMode", BT_TA_DEMO_MODE },
+	{ "demo-mode", BT_TA_DEMO_MODE },
+	{ NULL, 0 },
+};
+
+static int do_set(struct topts *o, struct btc *c)
+{
+	int i, rc;
+
+	if (need(o, 2, 16, "set IQN ATTR=VALUE..."))
+		return 1;
+	for (i = 1; i < o->npos; i++) {
+		char *eq = strchr(o->pos[i], '=');
+		const struct attr_name *an;
+		uint64_t v;
+
+		if (!eq)
+			return fail(o, "%s: expected ATTR=VALUE", o->pos[i]);
+		*eq = 0;
+		for (an = attr_names; an->name && strcmp(an->name, o->pos[i]); an++)
+			;
+		if (!an->name)
+			return fail(o, "unknown attribute %s", o->pos[i]);
+		if (an->attr == BT_TA_DEMO_MODE &&
+		    (!strcmp(eq + 1, "true") || !strcmp(eq + 1, "false")))
+			v = !strcmp(eq + 1, "true");
+		else if (parse_u64(eq + 1, &v) < 0)
+			return fail(o, "%s: bad value %s", o->pos[i], eq + 1);
+		rc = btc_set_attr(c, o->pos[0], an->attr, v);
+		if (rc < 0)
+			return engine_fail(o, c, rc);
+	}
+	return 0;
+}
+
+static volatile sig_atomic_t stop_events;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	stop_events = 1;
+}
+
+static int do_events(struct topts *o, struct btc *c)
+{
+	struct sigaction sa = { .sa_handler = on_sigint };
+	struct btc_event ev;
+	int rc;
+
+	rc = btc_subscribe(c);
+	if (rc < 0)
+		return engine_fail(o, c, rc);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while (!stop_events) {
+		rc = btc_next_event(c, &ev, 500);
+		if (rc == -ETIMEDOUT || rc == -EINTR)
+			continue;
+		if (rc < 0)
+			return fail(o, "%s", rc == -ECONNRESET ?
+				    "connection closed by the target engine" :
+				    strerror(-rc));
+		printf("%s target=%s initiator=%s lun=%" PRIu64 " session=%" PRIu64 "\n",
+		       btc_event_name(ev.type), ev.target[0] ? ev.target : "-",
+		       ev.initiator[0] ? ev.initiator : "-", ev.lun, ev.session_id);
+	}
+	return 0;
+}
+
+static int run(struct topts *o, struct btc *c, const char *cmd, const char *sub)
+{
+	int rc = 0, fmt = TP_TABLE;
+
+	if (o->output) {
+		fmt = tp_format_parse(o->output);
+		if (fmt < 0)
+			return fail(o, "unknown output format %s", o->output);
+	}
+	if (!strcmp(cmd, "create")) {
+		if (need(o, 1, 1, "create IQN"))
+			return 1;
+		rc = btc_target_add(c, o->pos[0]);
+	} else if (!strcmp(cmd, "delete")) {
+		if (need(o, 1, 1, "delete IQN [--force]"))
+			return 1;
+		rc = btc_target_del(c, o->pos[0], o->force);
+	} else if (!strcmp(cmd, "enable") || !strcmp(cmd, "disable")) {
+		if (need(o, 1, 1, !strcmp(cmd, "enable") ? "enable IQN" : "disable IQN"))
+			return 1;
+		rc = btc_target_enable(c, o->pos[0], !strcmp(cmd, "enable"));
+	} else if (!strcmp(cmd, "set")) {
+		return do_set(o, c);
+	} else if (!strcmp(cmd, "portal")) {
+		if (need(o, 2, 2, "portal add|del IQN ADDR:PORT"))
+			return 1;
+		rc = !strcmp(sub, "add") ? btc_portal_add(c, o->pos[0], o->pos[1])
+					 : btc_portal_del(c, o->pos[0], o->pos[1]);
+	} else if (!strcmp(cmd, "lun") && !strcmp(sub, "add")) {
+		struct btc_lun_spec s = { .uid = o->uid, .readonly = o->readonly };
+		uint64_t lun, bs = 0;
+
+		if (need(o, 3, 3, "lun add IQN LUN PATH [--uid UID]"))
+			return 1;
+		if (parse_u64(o->pos[1], &lun) < 0)
+			return fail(o, "bad LUN number %s", o->pos[1]);
+		if (o->block_size && (parse_u64(o->block_size, &bs) < 0 || bs > UINT32_MAX))
+			return fail(o, "bad block size %s", o->block_size);
+		s.path = o->pos[2];
+		s.block_size = (uint32_t)bs;
+		rc = btc_lun_add(c, o->pos[0], lun, &s);
+	} else if (!strcmp(cmd, "lun")) {
+		uint64_t lun;
+
+		if (need(o, 2, 2, "lun del IQN LUN [--force]"))
+			return 1;
+		if (parse_u64(o->pos[1], &lun) < 0)
+			return fail(o, "bad LUN number %s", o->pos[1]);
+		rc = btc_lun_del(c, o->pos[0], lun, o->force);
+	} else if (!strcmp(cmd, "acl") && !strcmp(sub, "add")) {
+		if (need(o, 2, 2, "acl add IQN INITIATOR [--chap-user U --chap-secret S]"))
+			return 1;
+		if (!o->chap_user != !o->chap_secret)
+			return fail(o, "--chap-user and --chap-secret go together");
+		rc = btc_acl_add(c, o->pos[0], o->pos[1], o->chap_user, o->chap_secret);
+	} else if (!strcmp(cmd, "acl")) {
+		if (need(o, 2, 2, "acl del IQN INITIATOR"))
+			return 1;
+		rc = btc_acl_del(c, o->pos[0], o->pos[1]);
+	} else if (!strcmp(cmd, "auth")) {
+		if (need(o, 1, 1, "auth set IQN [--chap-user U --chap-secret S] "
+			 "[--mutual-user U --mutual-secret S]"))
+			return 1;
+		if (!o->chap_user != !o->chap_secret ||
+		    !o->mutual_user != !o->mutual_secret)
+			return fail(o, "each user needs its secret");
+		rc = btc_auth_set(c, o->pos[0], o->chap_user, o->chap_secret,
+				  o->mutual_user, o->mutual_secret);
+	} else if (!strcmp(cmd, "show")) {
+		struct btc_state st;
+
+		if (need(o, 0, 1, "show [IQN] [-o table|json|yaml]"))
+			return 1;
+		rc = btc_dump(c, o->npos ? o->pos[0] : NULL, &st);
+		if (rc < 0)
+			return engine_fail(o, c, rc);
+		rc = tp_print_state(stdout, &st, (enum tp_format)fmt);
+		btc_state_free(&st);
+		if (rc < 0)
+			return fail(o, "output: %s", strerror(-rc));
+		return 0;
+	} else if (!strcmp(cmd, "sessions")) {
+		struct btc_session *s = NULL;
+		size_t n = 0;
+
+		if (need(o, 0, 1, "sessions [IQN] [-o table|json|yaml]"))
+			return 1;
+		rc = btc_sessions(c, o->npos ? o->pos[0] : NULL, &s, &n);
+		if (rc < 0)
+			return engine_fail(o, c, rc);
+		rc = tp_print_sessions(stdout, s, n, (enum tp_format)fmt);
+		btc_sessions_free(s, n);
+		return rc < 0 ? fail(o, "output: %s", strerror(-rc)) : 0;
+	} else if (!strcmp(cmd, "events")) {
+		if (need(o, 0, 0, "events"))
+			return 1;
+		return do_events(o, c);
+	}
+	return rc < 0 ? engine_fail(o, c, rc) : 0;
+}
+
+/* Commands with a second word, and the words allowed. */
+static const char *sub_of(const char *cmd)
+{
+	if (!strcmp(cmd, "portal") || !strcmp(cmd, "lun") || !strcmp(cmd, "acl"))
+		return "add|del";
+	if (!strcmp(cmd, "auth"))
+		return "set";
+	return NULL;
+}
+
+static bool known_cmd(const char *cmd)
+{
+	static const char *const cmds[] = {
+		"create", "delete", "enable", "disable", "set", "portal", "lun",
+		"acl", "auth", "show", "sessions", "events", NULL,
+	};
+	int i;
+
+	for (i = 0; cmds[i]; i++)
+		if (!strcmp(cmds[i], cmd))
+			return true;
+	return false;
+}
+
+int cmd_target(int argc, char **argv)
+{
+	struct topts o = { 0 };
+	struct btc *c = NULL;
+	char cmdname[32], err[512];
+	const char *cmd, *sub = NULL, *subs;
+	int rc, shift = 0;
+
+	if (argc > 0 && !strcmp(argv[0], "target")) {
+		argc--;
+		argv++;
+	}
+	rc = parse_opts(&o, argc, argv);
+	if (rc)
+		goto out;
+	if (o.npos == 0) {
+		fputs(usage_main, o.help ? stdout : stderr);
+		rc = o.help ? 0 : 1;
+		goto out;
+	}
+	cmd = o.pos[0];
+	if (!strcmp(cmd, "help")) {
+		fputs(usage_main, stdout);
+		goto out;
+	}
+	if (!known_cmd(cmd)) {
+		rc = fail(&o, "unknown command \"%s\" (see bollard target --help)", cmd);
+		goto out;
+	}
+	shift = 1;
+	subs = sub_of(cmd);
+	if (subs) {
+		if (o.npos < 2 && o.help) {
+			fputs(usage_main, stdout);
+			goto out;
+		}
+		if (o.npos < 2 || !strstr(subs, o.pos[1]) || !*o.pos[1] ||
+		    strchr(o.pos[1], '|')) {
+			rc = fail(&o, "%s: expected %s", cmd, subs);
+			goto out;
+		}
+		sub = o.pos[1];
+		shift = 2;
+	}
+	snprintf(cmdname, sizeof(cmdname), "%s%s%s", cmd, sub ? " " : "",
+		 sub ? sub : "");
+	o.cmdname = cmdname;
+	if (o.help) {
+		/* Per-command help: the matching lines of the usage. */
+		const char *p = usage_main;
+
+		printf("Usage:\n");
+		while ((p = strstr(p, "\n  "))) {
+			const char *eol = strchr(p + 1, '\n');
+
+			p += 3;
+			if (!strncmp(p, cmd, strlen(cmd)) && p[strlen(cmd)] == ' ' &&
+			    (!sub || strstr(p, sub) < eol))
+				printf("  bollard target %.*s\n", (int)(eol - p), p);
+			if (!strncmp(p, "Secrets", 7))
+				break;
+		}
+		goto out;
+	}
+	memmove(o.pos, o.pos + shift, sizeof(o.pos[0]) * (size_t)(o.npos - shift));
+	o.npos -= shift;
+
+	rc = btc_connect(o.socket, &c, err, sizeof(err));
+	if (rc < 0) {
+		rc = fail(&o, "%s", err);
+		goto out;
+	}
+	rc = run(&o, c, cmd, sub ? sub : "");
+	btc_free(c);
+out:
+	wipe(o.chap_secret);
+	wipe(o.mutual_secret);
+	return rc ? 1 : 0;
+}
