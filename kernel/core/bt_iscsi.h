@@ -38,4 +38,24 @@ void bt_iscsi_sessions(struct bt_target *t,
 		       void (*cb)(void *arg, const struct bt_session_info *si),
 		       void *arg);
 
+/*
+ * Additions (iSCSI layer owner). engine.c calls these from the public entry
+ * points of the same name in bt_engine.h:
+ *
+ * bt_iscsi_tick: from bt_engine_tick. Sends NOP-In pings on full feature
+ * connections idle for BT_TA_NOP_INTERVAL_MS, drops a connection whose ping
+ * went unanswered (no PDU at all) for BT_TA_NOP_TIMEOUT_MS, and drops logins
+ * that have not completed in 15 s.
+ *
+ * bt_iscsi_shutdown: from bt_engine_shutdown. Sends an Async Message (event
+ * 1, logout requested, 3 s) on every full feature normal-session connection,
+ * closes discovery and half-logged-in connections, and refuses new logins.
+ */
+void bt_iscsi_tick(struct bt_engine *e, u64 now_ms);
+void bt_iscsi_shutdown(struct bt_engine *e);
+
+/* Connections the host still has open (host_conn not yet closed). For a
+ * host waiting out a shutdown. */
+unsigned bt_iscsi_nconns(struct bt_engine *e);
+
 #endif

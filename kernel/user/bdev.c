@@ -1,0 +1,350 @@
+/*
+ * bdev.c - backing files and block devices for the userspace host.
+ *
+ * I/O goes through io_uring: bdev_submit only prepares an SQE; the loop's
+ * "after" hook submits everything prepared in that round with one
+ * io_uring_submit, and completions arrive through an eventfd registered with
+ * the ring, which the loop watches. If the ring cannot be set up (old kernel,
+ * seccomp) the host falls back to synchronous pread/pwrite in the loop
+ * thread, completing before bdev_submit returns (bt_engine.h allows that).
+ *
+ * Durability is honest: a BT_IO_FUA write is submitted with RWF_DSYNC (and
+ * the synchronous path uses pwritev2 with RWF_DSYNC), BT_IO_FLUSH is
+ * fdatasync. Plain writes land in the page cache, which survives a crash of
+ * this process but not of the machine: exactly SCSI's write-back semantics,
+ * which the SCSI layer only uses when the initiator set WCE=1.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <liburing.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "bt_loop.h"
+#include "host.h"
+
+#define RING_DEPTH 256
+
+struct bt_bdev {
+	int fd;
+	bool blockdev;
+};
+
+struct host_io {
+	struct host *h;
+	struct io_uring ring;
+	bool have_ring;
+	int efd;
+	unsigned inflight;
+	unsigned queued;              /* prepared, not yet submitted          */
+};
+
+static void io_complete(struct host_io *hio, struct bt_io *io, int result)
+{
+	io->result = result;
+	io->host_priv = NULL;
+	hio->inflight--;
+	io->done(io);
+}
+
+static int sync_exec(struct bt_bdev *b, struct bt_io *io)
+{
+	uint64_t done = 0;
+
+	switch (io->op) {
+	case BT_IO_READ:
+		while (done < io->len) {
+			ssize_t r = pread(b->fd, (char *)io->buf + done,
+					  io->len - done, (off_t)(io->offset + done));
+			if (r < 0) {
+				if (errno == EINTR)
+					continue;
+				return -errno;
+			}
+			if (r == 0) {         /* past EOF: zeroes               */
+				memset((char *)io->buf + done, 0, io->len - done);
+				break;
+			}
+			done += (uint64_t)r;
+		}
+		return 0;
+	case BT_IO_WRITE:
+		while (done < io->len) {
+			struct iovec v = { (char *)io->buf + done, io->len - done };
+			ssize_t r = pwritev2(b->fd, &v, 1, (off_t)(io->offset + done),
+					     (io->flags & BT_IO_FUA) ? RWF_DSYNC : 0);
+			if (r < 0) {
+				if (errno == EINTR)
+					continue;
+				return -errno;
+			}
+			done += (uint64_t)r;
+		}
+		return 0;
+	case BT_IO_FLUSH:
+		return fdatasync(b->fd) < 0 ? -errno : 0;
+	case BT_IO_DISCARD:
+	case BT_IO_WRITE_ZEROES:
+		if (b->blockdev) {
+			uint64_t range[2] = { io->offset, io->len };
+
+			if (ioctl(b->fd, io->op == BT_IO_DISCARD ? BLKDISCARD :
+				  BLKZEROOUT, range) == 0)
+				return 0;
+		} else if (fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				     (off_t)io->offset, (off_t)io->len) == 0) {
+			return 0;
+		}
+		if (io->op == BT_IO_DISCARD)
+			return 0;             /* discard is advisory             */
+		{
+			/* Zero by writing. */
+			static const char zero[65536];
+
+			while (done < io->len) {
+				size_t n = io->len - done < sizeof(zero) ?
+					   io->len - done : sizeof(zero);
+				ssize_t r = pwrite(b->fd, zero, n,
+						   (off_t)(io->offset + done));
+				if (r < 0) {
+					if (errno == EINTR)
+						continue;
+					return -errno;
+				}
+				done += (uint64_t)r;
+			}
+		}
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static struct io_uring_sqe *get_sqe(struct host_io *hio)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&hio->ring);
+
+	if (!sqe) {
+		io_uring_submit(&hio->ring);
+		hio->queued = 0;
+		sqe = io_uring_get_sqe(&hio->ring);
+	}
+	return sqe;
+}
+
+/* Queue (the rest of) io on the ring. False if it cannot go there. */
+static bool ring_queue(struct host_io *hio, struct bt_bdev *b, struct bt_io *io)
+{
+	struct io_uring_sqe *sqe;
+
+	if (io->op != BT_IO_READ && io->op != BT_IO_WRITE && io->op != BT_IO_FLUSH)
+		return false;
+	sqe = get_sqe(hio);
+	if (!sqe)
+		return false;
+	switch (io->op) {
+	case BT_IO_READ:
+		io_uring_prep_read(sqe, b->fd, io->buf, (unsigned)io->len, io->offset);
+		break;
+	case BT_IO_WRITE:
+		io_uring_prep_write(sqe, b->fd, io->buf, (unsigned)io->len, io->offset);
+		if (io->flags & BT_IO_FUA)
+			sqe->rw_flags = RWF_DSYNC;
+		break;
+	default:
+		io_uring_prep_fsync(sqe, b->fd, IORING_FSYNC_DATASYNC);
+		break;
+	}
+	io_uring_sqe_set_data(sqe, io);
+	hio->queued++;
+	return true;
+}
+
+void host_bdev_submit(void *host, struct bt_bdev *b, struct bt_io *io)
+{
+	struct host *h = host;
+	struct host_io *hio = h->io;
+
+	hio->inflight++;
+	io->host_priv = b;            /* for finishing a short transfer   */
+	if (hio->have_ring && io->len < (1ull << 31) && ring_queue(hio, b, io))
+		return;
+	io_complete(hio, io, sync_exec(b, io));
+}
+
+/*
+ * A short read/write from the ring: finish synchronously. This is rare
+ * (EOF on a file that shrank, signal interruption) and keeps the ring path
+ * free of per-I/O bookkeeping.
+ */
+static void ring_finish_short(struct host_io *hio, struct bt_io *io, int res)
+{
+	struct bt_bdev *b = io->host_priv;
+	struct bt_io rest = *io;
+
+	rest.buf = (char *)io->buf + res;
+	rest.offset = io->offset + (uint64_t)res;
+	rest.len = io->len - (uint64_t)res;
+	io_complete(hio, io, sync_exec(b, &rest));
+}
+
+static void ring_event(void *arg, int fd, unsigned events)
+{
+	struct host_io *hio = arg;
+	struct io_uring_cqe *cqe;
+	uint64_t v;
+	unsigned head, n = 0;
+
+	if (read(hio->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		bt_warn("eventfd read: %s\n", strerror(errno));
+	for (;;) {
+		struct bt_io *io = NULL;
+		int res = 0;
+
+		n = 0;
+		io_uring_for_each_cqe(&hio->ring, head, cqe) {
+			io = io_uring_cqe_get_data(cqe);
+			res = cqe->res;
+			n = 1;
+			break;
+		}
+		if (!n)
+			break;
+		io_uring_cq_advance(&hio->ring, 1);
+		if (!io)
+			continue;
+		if (res < 0) {
+			io_complete(hio, io, res);
+		} else if ((io->op == BT_IO_READ || io->op == BT_IO_WRITE) &&
+			   (uint64_t)res < io->len) {
+			if (io->op == BT_IO_READ && res == 0) {
+				memset(io->buf, 0, io->len);
+				io_complete(hio, io, 0);
+			} else {
+				ring_finish_short(hio, io, res);
+			}
+		} else {
+			io_complete(hio, io, 0);
+		}
+	}
+}
+
+void host_io_flush(struct host *h)
+{
+	struct host_io *hio = h->io;
+
+	if (hio && hio->have_ring && hio->queued) {
+		io_uring_submit(&hio->ring);
+		hio->queued = 0;
+	}
+}
+
+unsigned host_io_inflight(struct host *h)
+{
+	return h->io ? h->io->inflight : 0;
+}
+
+const char *host_io_backend(struct host *h)
+{
+	return h->io && h->io->have_ring ? "io_uring" : "synchronous";
+}
+
+int host_io_init(struct host *h)
+{
+	struct host_io *hio = calloc(1, sizeof(*hio));
+
+	if (!hio)
+		return -ENOMEM;
+	hio->h = h;
+	hio->efd = -1;
+	if (!getenv("BOLLARD_TARGET_NO_URING") &&
+	    io_uring_queue_init(RING_DEPTH, &hio->ring, 0) == 0) {
+		hio->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (hio->efd >= 0 &&
+		    io_uring_register_eventfd(&hio->ring, hio->efd) == 0 &&
+		    bt_loop_add(h->loop, hio->efd, BT_LOOP_IN, ring_event, hio) == 0) {
+			hio->have_ring = true;
+		} else {
+			if (hio->efd >= 0)
+				close(hio->efd);
+			hio->efd = -1;
+			io_uring_queue_exit(&hio->ring);
+		}
+	}
+	h->io = hio;
+	return 0;
+}
+
+void host_io_fini(struct host *h)
+{
+	struct host_io *hio = h->io;
+
+	if (!hio)
+		return;
+	if (hio->have_ring) {
+		bt_loop_del(h->loop, hio->efd);
+		close(hio->efd);
+		io_uring_queue_exit(&hio->ring);
+	}
+	free(hio);
+	h->io = NULL;
+}
+
+int host_bdev_open(void *host, const char *path, u32 flags,
+		   struct bt_bdev **out, u64 *size)
+{
+	struct bt_bdev *b;
+	struct stat st;
+	int fd;
+
+	(void)host;
+	fd = open(path, ((flags & BT_BDEV_RO) ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		int rc = -errno;
+
+		close(fd);
+		return rc;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b) {
+		close(fd);
+		return -ENOMEM;
+	}
+	b->fd = fd;
+	if (S_ISBLK(st.st_mode)) {
+		uint64_t bytes = 0;
+
+		b->blockdev = true;
+		if (ioctl(fd, BLKGETSIZE64, &bytes) < 0) {
+			close(fd);
+			free(b);
+			return -EIO;
+		}
+		*size = bytes;
+	} else if (S_ISREG(st.st_mode)) {
+		*size = (u64)st.st_size;
+	} else {
+		close(fd);
+		free(b);
+		return -EINVAL;
+	}
+	*out = b;
+	return 0;
+}
+
+void host_bdev_close(void *host, struct bt_bdev *b)
+{
+	(void)host;
+	if (!b)
+		return;
+	close(b->fd);
+	free(b);
+}
