@@ -39,7 +39,7 @@ $(BUILD)/tests/unit/test_mgmt: $(OBJ)/tests/unit/test_mgmt.o $(MGMT_CORE_OBJS) $
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka $(call pc,--libs libmnl)
 
-UNIT_TESTS += $(BUILD)/tests/unit/test_engine \
+UNIT_TESTS += $(BUILD)/tests/unit/test_engine $(BUILD)/tests/unit/test_mgmt_nla \
               $(BUILD)/tests/unit/test_mgmt
 
 # ---- fuzzer ---------------------------------------------------------------
@@ -53,3 +53,4 @@ $(BUILD)/fuzz/fuzz_mgmt: tests/fuzz/fuzz_mgmt.c kernel/core/engine.c kernel/core
 FUZZERS += $(BUILD)/fuzz/fuzz_mgmt
 fuzz: $(BUILD)/fuzz/fuzz_mgmt
 $(OBJ)/tests/unit/test_mgmt.o: EXTRA_CFLAGS += $(call pc,--cflags libmnl)
+$(OBJ)/tests/unit/test_mgmt_nla.o: EXTRA_CFLAGS += $(call pc,--cflags libmnl)
