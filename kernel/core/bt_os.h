@@ -18,6 +18,17 @@
 #ifndef BT_OS_H
 #define BT_OS_H
 
+#ifdef __KERNEL__
+/*
+ * In the module (kernel/linux) the kernel's own types are used: its u64 is
+ * unsigned long long where __UINT64_TYPE__ is unsigned long, and a file
+ * that includes both linux/types.h and this header (os_linux.c) must see one
+ * definition. So printf a u64 as %llu with an (unsigned long long) cast.
+ */
+#include <linux/types.h>
+#include <linux/stddef.h>
+typedef size_t bt_size_t;
+#else
 typedef __UINT8_TYPE__   u8;
 typedef __UINT16_TYPE__  u16;
 typedef __UINT32_TYPE__  u32;
@@ -26,7 +37,7 @@ typedef __INT32_TYPE__   s32;
 typedef __INT64_TYPE__   s64;
 typedef __SIZE_TYPE__    bt_size_t;
 #ifndef __cplusplus
-#if !defined(__bool_true_false_are_defined) && !defined(__KERNEL__)
+#if !defined(__bool_true_false_are_defined)
 typedef _Bool bool;
 #define true 1
 #define false 0
@@ -35,6 +46,7 @@ typedef _Bool bool;
 #ifndef NULL
 #define NULL ((void *)0)
 #endif
+#endif /* __KERNEL__ */
 
 #define BT_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define BT_MIN(a, b) ((a) < (b) ? (a) : (b))
