@@ -83,6 +83,20 @@ struct bt_cmd {
 	u32 in_len;
 	u32 xfer_len;                 /* bytes the CDB itself asks to move; the
 	                               * transport derives residuals from it   */
+	/*
+	 * Residual contract (RFC 7143 11.4.5), for the transport:
+	 *  - block commands (READ/WRITE...): xfer_len = transfer length in
+	 *    blocks * block size, set as soon as the CDB is decoded, also when
+	 *    the command then fails;
+	 *  - commands with an allocation length (INQUIRY, MODE SENSE ...):
+	 *    xfer_len = in_len = min(allocation length, data available);
+	 *  - the transport sends min(in_len, exp_len) bytes of cmd->in and
+	 *    reports overflow xfer_len - exp_len when xfer_len > exp_len,
+	 *    underflow exp_len - xfer_len when xfer_len < exp_len.
+	 *  - writes whose Data-Out (out_len) is shorter than xfer_len are
+	 *    answered CHECK CONDITION, INVALID FIELD IN COMMAND INFORMATION
+	 *    UNIT, writing nothing; longer Data-Out is ignored past xfer_len.
+	 */
 	u8  status;                   /* BT_SAM_*                              */
 	u8  sense[BT_SENSE_MAX];
 	u32 sense_len;
@@ -110,6 +124,21 @@ enum bt_tmf {
 	BT_TMF_TARGET_WARM_RESET,
 	BT_TMF_TARGET_COLD_RESET,
 };
+/* Response codes (iSCSI values, RFC 7143 11.6.1). */
+#define BT_TMF_RSP_COMPLETE      0
+#define BT_TMF_RSP_NO_TASK       1
+#define BT_TMF_RSP_NO_LUN        2
+#define BT_TMF_RSP_NOT_SUPPORTED 5
+/*
+ * Aborted tasks (ABORT TASK / TASK SET, CLEAR TASK SET, resets) get
+ * cmd->aborted = true. One still waiting inside the SCSI layer finishes
+ * (done) before bt_scsi_tmf returns, with status TASK ABORTED; one whose
+ * block I/O is at the host finishes when that I/O completes. The transport
+ * should send the TMF response only after every aborted task called done,
+ * and send no SCSI response for aborted tasks (RFC 7143 4.2.3.x).
+ * ABORT TASK for a tag that is not (or no longer) in the SCSI layer returns
+ * BT_TMF_RSP_NO_TASK; the transport decides what to answer.
+ */
 int bt_scsi_tmf(struct bt_nexus *n, enum bt_tmf fn, u64 lun, u32 ref_tag);
 
 /* ---- logical units (scsi_lu.c) ------------------------------------------ */
@@ -118,6 +147,9 @@ int bt_scsi_tmf(struct bt_nexus *n, enum bt_tmf fn, u64 lun, u32 ref_tag);
  * NAA-6/serial/product identity from cfg->uid (or fallback_uid). */
 int  bt_lu_create(struct bt_engine *e, const struct bt_lun_cfg *cfg,
 		  const char *fallback_uid, struct bt_lu **out);
+/* Safe with commands in flight: they keep the LU (and its open backing
+ * device) alive until they finish; the caller must already have removed
+ * the LU from every LUN map so no new command can reach it. */
 void bt_lu_destroy(struct bt_lu *lu);
 /* Informational, for dumps. */
 u64  bt_lu_blocks(const struct bt_lu *lu);
@@ -127,6 +159,20 @@ const char *bt_lu_uid(const struct bt_lu *lu);
 /* NAA designator as 32 hex digits; serial as printable string. */
 const char *bt_lu_naa_hex(const struct bt_lu *lu);
 const char *bt_lu_serial(const struct bt_lu *lu);
+/* Product identification as reported by INQUIRY (16 chars, no padding
+ * removed); its first 8 characters are unique per uid. */
+const char *bt_lu_product(const struct bt_lu *lu);
+/*
+ * Keep `bytes` at the end of the backing device out of the LU's capacity
+ * (the replicated PR region). The capacity becomes
+ * floor((size - bytes) / block size). Returns 0 or -BT_EINVAL.
+ */
+int  bt_lu_set_reserved_tail(struct bt_lu *lu, u64 bytes);
+/* Tasks of this LU currently inside the SCSI layer (for tests/dumps). */
+unsigned bt_scsi_tasks_pending(struct bt_lu *lu);
+/* engine.c, just before freeing t (after bt_iscsi_target_gone, so no
+ * nexus should remain): frees the SCSI layer's per-target state. */
+void bt_scsi_target_gone(struct bt_target *t);
 /* Queue a REPORTED LUNS DATA HAS CHANGED UA on every nexus of t. */
 void bt_scsi_luns_changed(struct bt_target *t);
 

@@ -1,0 +1,310 @@
+/*
+ * scsi_sbc.c - SBC-3 commands beyond plain read/write: COMPARE AND WRITE,
+ * WRITE SAME(10/16) (with UNMAP), UNMAP, GET LBA STATUS.
+ *
+ * COMPARE AND WRITE atomicity: the task takes an EXCLUSIVE range lock
+ * (scsi_lu.c) before its read, so no other write to the range is submitted
+ * to the host until its own write has completed; read -> compare -> write is
+ * one unit as seen by every other command of this engine.
+ */
+#include "scsi_int.h"
+
+/* ---- COMPARE AND WRITE -------------------------------------------------- */
+
+static void caw_write_done(struct scsi_task *t)
+{
+	if (t->io.result < 0)
+		scsi_io_error(t, true);
+	scsi_task_done(t);
+}
+
+static void caw_read_done(struct scsi_task *t)
+{
+	struct bt_lu *lu = t->lu;
+	u64 n = (u64)t->nblocks << lu->bs_shift, i;
+	const u8 *verify = t->cmd->out;
+
+	if (t->io.result < 0) {
+		scsi_io_error(t, false);
+		scsi_task_done(t);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (t->buf[i] != verify[i]) {
+			scsi_sense_info(t, SK_MISCOMPARE, ASC_MISCOMPARE_VERIFY, i);
+			scsi_task_done(t);
+			return;
+		}
+	}
+	t->io.op = BT_IO_WRITE;
+	t->io.flags = scsi_write_flags(t) | BT_IO_PRIO;
+	t->io.offset = t->lba << lu->bs_shift;
+	t->io.len = n;
+	t->io.buf = t->cmd->out + n;
+	scsi_submit_io(t, caw_write_done);
+}
+
+static void caw_start(struct scsi_task *t)
+{
+	struct bt_lu *lu = t->lu;
+
+	t->io.op = BT_IO_READ;
+	t->io.flags = BT_IO_PRIO;
+	t->io.offset = t->lba << lu->bs_shift;
+	t->io.len = (u64)t->nblocks << lu->bs_shift;
+	t->io.buf = t->buf;
+	scsi_submit_io(t, caw_read_done);
+}
+
+int scsi_exec_caw(struct scsi_task *t)
+{
+	struct bt_cmd *cmd = t->cmd;
+	struct bt_lu *lu = t->lu;
+	u64 lba = bt_get_be64(cmd->cdb + 2);
+	u32 n = cmd->cdb[13];
+	int rc;
+
+	cmd->xfer_len = (2 * n) << lu->bs_shift;
+	if (n > scsi_max_caw_blocks())
+		return scsi_invalid_cdb(t, 13, -1);
+	if ((rc = scsi_check_range(t, lba, n)) >= 0)
+		return rc;
+	if (n == 0)
+		return SCSI_DONE;
+	if ((rc = scsi_check_dataout(t, cmd->xfer_len)) >= 0)
+		return rc;
+	t->buf = bt_alloc((u64)n << lu->bs_shift);
+	if (!t->buf) {
+		cmd->status = BT_SAM_BUSY;
+		return SCSI_DONE;
+	}
+	t->next = caw_start;
+	if (scsi_lock_acquire(t, LOCK_EXCL))
+		caw_start(t);
+	return SCSI_PENDING;
+}
+
+/* ---- WRITE SAME --------------------------------------------------------- */
+
+#define WS_CHUNK_BYTES (1u << 20)
+
+static bool all_zero(const u8 *p, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+static void ws_next_chunk(struct scsi_task *t);
+
+static void ws_chunk_done(struct scsi_task *t)
+{
+	if (t->io.result < 0) {
+		scsi_io_error(t, true);
+		scsi_task_done(t);
+		return;
+	}
+	t->cursor += t->io.len >> t->lu->bs_shift;
+	if (t->cursor >= t->nblocks) {
+		scsi_task_done(t);
+		return;
+	}
+	ws_next_chunk(t);
+}
+
+/* Writes the pattern block over the range, WS_CHUNK_BYTES at a time. */
+static void ws_next_chunk(struct scsi_task *t)
+{
+	struct bt_lu *lu = t->lu;
+	u64 left = t->nblocks - t->cursor;
+	u64 per = WS_CHUNK_BYTES >> lu->bs_shift;
+
+	if (per == 0)
+		per = 1;
+	t->io.op = BT_IO_WRITE;
+	t->io.flags = scsi_write_flags(t);
+	t->io.offset = (t->lba + t->cursor) << lu->bs_shift;
+	t->io.len = BT_MIN(left, per) << lu->bs_shift;
+	t->io.buf = t->buf;
+	scsi_submit_io(t, ws_chunk_done);
+}
+
+static void ws_start(struct scsi_task *t)
+{
+	struct bt_lu *lu = t->lu;
+
+	if (t->stage) {                         /* zeroes / unmap: one io  */
+		t->io.op = t->stage == 1 ? BT_IO_DISCARD : BT_IO_WRITE_ZEROES;
+		t->io.flags = 0;
+		t->io.offset = t->lba << lu->bs_shift;
+		t->io.len = (u64)t->nblocks << lu->bs_shift;
+		t->io.buf = NULL;
+		t->cursor = 0;
+		scsi_submit_io(t, ws_chunk_done);
+		return;
+	}
+	ws_next_chunk(t);
+}
+
+int scsi_exec_write_same(struct scsi_task *t)
+{
+	struct bt_cmd *cmd = t->cmd;
+	struct bt_lu *lu = t->lu;
+	bool sixteen = cmd->cdb[0] == 0x93;
+	bool unmap = cmd->cdb[1] & 0x08;
+	u64 lba = sixteen ? bt_get_be64(cmd->cdb + 2) : bt_get_be32(cmd->cdb + 2);
+	u64 len = sixteen ? bt_get_be32(cmd->cdb + 10) : bt_get_be16(cmd->cdb + 7);
+	u32 bs = lu->block_size, per, i, chunk;
+	int rc;
+
+	cmd->xfer_len = bs;
+	if (unmap && !(lu->features & BT_FEAT_UNMAP))
+		return scsi_invalid_cdb(t, 1, 3);
+	/* WSNZ=1: zero blocks does not mean "to the end" here */
+	if (len == 0 || len > scsi_max_ws_blocks())
+		return scsi_invalid_cdb(t, sixteen ? 10 : 7, -1);
+	if ((rc = scsi_check_range(t, lba, len)) >= 0)
+		return rc;
+	if ((rc = scsi_check_dataout(t, bs)) >= 0)
+		return rc;
+	if (all_zero(cmd->out, bs)) {
+		/* LBPRZ: unmapped blocks read back as zeroes, so UNMAP=1 with
+		 * a zero block may deallocate; otherwise write zeroes */
+		t->stage = unmap ? 1 : 2;
+	} else {
+		per = WS_CHUNK_BYTES / bs;
+		if (per == 0)
+			per = 1;
+		chunk = (u32)BT_MIN((u64)per, len);
+		t->buf = bt_alloc((u64)chunk * bs);
+		if (!t->buf) {
+			cmd->status = BT_SAM_BUSY;
+			return SCSI_DONE;
+		}
+		for (i = 0; i < chunk; i++)
+			bt_memcpy(t->buf + (u64)i * bs, cmd->out, bs);
+	}
+	t->next = ws_start;
+	if (scsi_lock_acquire(t, LOCK_SHARED))
+		ws_start(t);
+	return SCSI_PENDING;
+}
+
+/* ---- UNMAP -------------------------------------------------------------- */
+
+static void unmap_next(struct scsi_task *t);
+
+static void unmap_done(struct scsi_task *t)
+{
+	if (t->io.result < 0) {
+		scsi_io_error(t, true);
+		scsi_task_done(t);
+		return;
+	}
+	t->cursor++;
+	unmap_next(t);
+}
+
+/* t->buf holds the validated descriptors, t->stage their count. */
+static void unmap_next(struct scsi_task *t)
+{
+	struct bt_lu *lu = t->lu;
+	const u8 *d;
+
+	/* skip zero-count descriptors */
+	while (t->cursor < (u64)t->stage &&
+	       bt_get_be32(t->buf + t->cursor * 16 + 8) == 0)
+		t->cursor++;
+	if (t->cursor >= (u64)t->stage) {
+		scsi_task_done(t);
+		return;
+	}
+	d = t->buf + t->cursor * 16;
+	t->io.op = BT_IO_DISCARD;
+	t->io.flags = 0;
+	t->io.offset = bt_get_be64(d) << lu->bs_shift;
+	t->io.len = (u64)bt_get_be32(d + 8) << lu->bs_shift;
+	t->io.buf = NULL;
+	scsi_submit_io(t, unmap_done);
+}
+
+int scsi_exec_unmap(struct scsi_task *t)
+{
+	struct bt_cmd *cmd = t->cmd;
+	struct bt_lu *lu = t->lu;
+	u32 plen = bt_get_be16(cmd->cdb + 7), bdl, n, i;
+	const u8 *p = cmd->out;
+	u64 lo = ~0ULL, hi = 0, lba, cnt;
+	int rc;
+
+	cmd->xfer_len = plen;
+	if (plen == 0)
+		return SCSI_DONE;
+	if ((rc = scsi_check_dataout(t, plen)) >= 0)
+		return rc;
+	if (plen < 8)
+		return scsi_sense(t, SK_ILLEGAL_REQUEST, ASC_PARAM_LIST_LENGTH_ERROR);
+	bdl = bt_get_be16(p + 2);
+	if (bdl > plen - 8)
+		bdl = plen - 8;
+	n = bdl / 16;
+	if (n > scsi_max_unmap_descs())
+		return scsi_invalid_field(t, false, 2, -1);
+	for (i = 0; i < n; i++) {
+		lba = bt_get_be64(p + 8 + i * 16);
+		cnt = bt_get_be32(p + 8 + i * 16 + 8);
+		if (cnt > scsi_max_unmap_blocks())
+			return scsi_invalid_field(t, false, (u16)(8 + i * 16 + 8), -1);
+		if (lba > lu->nblocks || cnt > lu->nblocks - lba)
+			return scsi_sense(t, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
+		if (!cnt)
+			continue;
+		lo = BT_MIN(lo, lba);
+		hi = BT_MAX(hi, lba + cnt);
+	}
+	if (hi == 0)
+		return SCSI_DONE;
+	t->buf = bt_alloc(n * 16);
+	if (!t->buf) {
+		cmd->status = BT_SAM_BUSY;
+		return SCSI_DONE;
+	}
+	bt_memcpy(t->buf, p + 8, n * 16);
+	t->stage = (int)n;
+	t->cursor = 0;
+	/* one shared lock over the envelope of all descriptors */
+	t->lba = lo;
+	t->nblocks = (u32)BT_MIN(hi - lo, 0xffffffffULL);
+	t->next = unmap_next;
+	if (scsi_lock_acquire(t, LOCK_SHARED))
+		unmap_next(t);
+	return SCSI_PENDING;
+}
+
+/* ---- GET LBA STATUS ------------------------------------------------------
+ * The host interface has no way to ask which blocks are allocated, so the
+ * answer is one descriptor from lba to the end with provisioning status 0,
+ * "mapped or unknown" (SBC-4 5.8.2), which is always true.
+ */
+int scsi_exec_get_lba_status(struct scsi_task *t)
+{
+	struct bt_lu *lu = t->lu;
+	const u8 *cdb = t->cmd->cdb;
+	u64 lba = bt_get_be64(cdb + 2);
+	u32 alloc = bt_get_be32(cdb + 10);
+	u64 left;
+	u8 d[24];
+
+	if (lba >= lu->nblocks)
+		return scsi_sense(t, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
+	left = lu->nblocks - lba;
+	bt_memset(d, 0, sizeof(d));
+	bt_put_be32(d, 20);
+	bt_put_be64(d + 8, lba);
+	bt_put_be32(d + 16, left > 0xffffffffULL ? 0xffffffffu : (u32)left);
+	d[20] = 0x00;
+	return scsi_reply(t, d, sizeof(d), alloc);
+}

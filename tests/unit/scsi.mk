@@ -1,0 +1,22 @@
+# tests/unit/scsi.mk: unit tests and fuzzer of the SCSI layer
+# (kernel/core/scsi_*.c). They link the SCSI objects with the real object
+# model (engine.c), the memory backend (membdev.c), a libc os shim
+# (os_test.c) and stubs of the iSCSI layer's engine hooks
+# (test_scsi_harness.c), so the SCSI layer is tested without the transport.
+
+SCSI_CORE_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(sort $(wildcard kernel/core/scsi_*.c))) \
+                  $(OBJ)/kernel/core/engine.o
+SCSI_TEST_SUPPORT := $(OBJ)/tests/unit/test_scsi_harness.o $(OBJ)/tests/unit/membdev.o \
+                     $(OBJ)/tests/unit/os_test.o
+SCSI_TESTS := $(BUILD)/tests/unit/test_scsi_spc
+
+$(SCSI_TESTS): $(BUILD)/tests/unit/%: $(OBJ)/tests/unit/%.o $(SCSI_TEST_SUPPORT) $(SCSI_CORE_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka
+
+$(OBJ)/tests/unit/test_scsi_%.o $(OBJ)/tests/unit/membdev.o $(OBJ)/tests/unit/os_test.o: \
+	EXTRA_CFLAGS += -Itests/unit
+
+UNIT_TESTS += $(SCSI_TESTS)
+scsi-tests: $(SCSI_TESTS)
+
