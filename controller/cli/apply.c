@@ -423,11 +423,22 @@ static const char *act_verb(enum plan_act a)
 	}
 }
 
+/*
+ * The object as it would read back from etcd: through the canonical JSON,
+ * so keys come out sorted like a stored object's (a freshly parsed object
+ * keeps the file's key order, which would make every diff noisy).
+ */
 static json_t *obj_value_redacted(const struct bl_obj *o, unsigned flags)
 {
-	struct bl_obj *d = bl_obj_dup(o);
+	char *js = bl_obj_to_json(o);
+	struct bl_obj *d = NULL;
 	json_t *v;
 
+	if (!js)
+		return NULL;
+	if (bl_obj_from_json(js, strlen(js), &d, NULL) < 0)
+		d = NULL;
+	free(js);
 	if (!d)
 		return NULL;
 	d->resource_version = o->resource_version;
@@ -588,14 +599,20 @@ int cmd_apply(struct cli *c, int argc, char **argv)
 	struct apply_opts o = { .c = c };
 	struct prepared pr;
 	struct done_list dl = { 0 };
-	int rc, ret = 1;
+	int rc, ret = 1, pause_ms;
 	unsigned seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+	const char *s;
 
 	rc = prepare(&o, argc, argv, apply_usage, &pr);
 	if (rc < 0) {
 		ret = rc == -2 ? 0 : 1;
 		goto out;
 	}
+	/* Fault injection for tests: widen the read-compare-write window so
+	 * concurrent applies really overlap (tests/integration/
+	 * cli_concurrent.sh). Never set in production. */
+	s = getenv("BOLLARD_TEST_APPLY_PAUSE_MS");
+	pause_ms = s ? atoi(s) : 0;
 	for (int attempt = 0;; attempt++) {
 		struct store_snap snap;
 		struct plan p;
@@ -604,6 +621,8 @@ int cmd_apply(struct cli *c, int argc, char **argv)
 		if (snapshot_and_plan(&o, &pr, &snap, &p) < 0)
 			goto out;
 		rc = 0;
+		if (pause_ms > 0)
+			usleep(1000u * (unsigned)pause_ms);
 		if (!o.dry_run) {
 			rc = p.nguards ? read_guards(c, pr.e, &p,
 						     snap.revision) : 0;
