@@ -203,9 +203,38 @@ int etcd_proc_kill(struct etcd_proc *p)
 	return 0;
 }
 
+/* Process state letter from /proc/PID/stat ('T' when stopped). */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *rp;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return '?';
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	rp = strrchr(buf, ')');
+	return rp && rp[1] == ' ' ? rp[2] : '?';
+}
+
 int etcd_proc_pause(struct etcd_proc *p)
 {
-	return p->pid && kill(p->pid, SIGSTOP) < 0 ? -errno : 0;
+	int i;
+
+	if (!p->pid)
+		return -ESRCH;
+	if (kill(p->pid, SIGSTOP) < 0)
+		return -errno;
+	/* kill() returns before every thread has stopped; a request sent in
+	 * that window could still be answered. Wait for the stop. */
+	for (i = 0; i < 100 && proc_state(p->pid) != 'T'; i++)
+		sleep_ms(5);
+	sleep_ms(20);
+	return 0;
 }
 
 int etcd_proc_resume(struct etcd_proc *p)
