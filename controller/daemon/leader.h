@@ -1,0 +1,42 @@
+/*
+ * leader.h - lease-based leader election on etcd, one key per role:
+ * /bollard/v1/leader/<cluster> (the CIB writer of a cluster) and
+ * /bollard/v1/leader/-fleet- (the rollout controller).
+ *
+ * A candidate holds a lease (TTL ttl_s) and tries to create the key bound
+ * to it with a transaction "create_revision == 0" (absent). Whoever created
+ * it leads until its lease is gone. The leader refreshes the lease every
+ * ttl/3; the moment a keepalive fails or reports the lease expired, or the
+ * key is no longer ours, leadership is lost at once (bl_leader_is_leader()
+ * returns false before any further leader work is started), and the caller
+ * must stop leader-only work. A follower re-tries on every tick, so it takes
+ * over within one tick of the old lease expiring.
+ *
+ * Driven by bl_leader_tick() from the controller's loop; no threads.
+ */
+#ifndef BL_LEADER_H
+#define BL_LEADER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct bl_etcd;
+struct bl_leader;
+
+/* key: full etcd key; id: this candidate's identity (node name). */
+struct bl_leader *bl_leader_new(struct bl_etcd *e, const char *key,
+				const char *id, int64_t ttl_s);
+/* Resign (revoke the lease if we hold one) and free. */
+void bl_leader_free(struct bl_leader *l);
+
+/*
+ * Run the election: refresh or campaign as due at now_ms. Returns 1 if we
+ * lead after the tick, 0 if not, or a negative bl_etcd error (we then do
+ * not lead).
+ */
+int bl_leader_tick(struct bl_leader *l, uint64_t now_ms);
+bool bl_leader_is_leader(const struct bl_leader *l);
+/* Current holder's id as last seen ("" if none); borrowed. */
+const char *bl_leader_holder(const struct bl_leader *l);
+
+#endif

@@ -1,0 +1,134 @@
+/* Unit tests for controller/daemon/informer.c: the cache and its events,
+ * fed directly (the etcd side is covered by the integration tests). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "daemon/informer.h"
+
+struct rec {
+	int changes;
+	int errors;
+	char last[256];
+};
+
+static void on_change(void *arg, const char *key, const char *kind, const char *name)
+{
+	struct rec *r = arg;
+	r->changes++;
+	snprintf(r->last, sizeof(r->last), "%s|%s|%s", key, kind, name);
+}
+
+static void on_error(void *arg, const char *key, const char *msg)
+{
+	struct rec *r = arg;
+	r->errors++;
+}
+
+static const struct bl_informer_ops ops = { on_change, on_error };
+
+#define CLUSTER(n) "{\"apiVersion\":\"bollard.io/v1alpha1\",\"kind\":\"Cluster\"," \
+	"\"metadata\":{\"name\":\"" n "\",\"uid\":\"u-" n "\",\"generation\":1}," \
+	"\"spec\":{\"nodes\":[{\"name\":\"a\",\"address\":\"127.0.0.1\"}]}}"
+
+static void put(struct bl_informer *inf, const char *kind, const char *name,
+		const char *json, int64_t rev)
+{
+	char key[256];
+	bl_object_key(key, sizeof(key), kind, name);
+	bl_informer_apply(inf, key, json, json ? strlen(json) : 0, rev);
+}
+
+static void count_cb(void *arg, const struct bl_obj *obj)
+{
+	(*(int *)arg)++;
+}
+
+static void test_put_get_delete(void **state)
+{
+	struct rec r = { 0 };
+	struct bl_informer *inf = bl_informer_new(&ops, &r);
+	const struct bl_obj *o;
+
+	put(inf, "Cluster", "c1", CLUSTER("c1"), 5);
+	assert_int_equal(r.changes, 1);
+	assert_string_equal(r.last, "/bollard/v1/objects/Cluster/c1|Cluster|c1");
+	o = bl_informer_get(inf, "Cluster", "c1");
+	assert_non_null(o);
+	assert_int_equal(o->resource_version, 5);
+	assert_string_equal(o->uid, "u-c1");
+	assert_int_equal(bl_informer_revision(inf), 5);
+
+	put(inf, "Cluster", "c1", NULL, 7);
+	assert_int_equal(r.changes, 2);
+	assert_null(bl_informer_get(inf, "Cluster", "c1"));
+	/* Deleting what we never had is not a change. */
+	put(inf, "Cluster", "zz", NULL, 8);
+	assert_int_equal(r.changes, 2);
+	bl_informer_free(inf);
+}
+
+static void test_bad_values_dropped(void **state)
+{
+	struct rec r = { 0 };
+	struct bl_informer *inf = bl_informer_new(&ops, &r);
+
+	put(inf, "Cluster", "c1", CLUSTER("c1"), 1);
+	/* Corrupt value for a cached key: error reported, object dropped, and
+	 * the key still enqueued so the controller sees it gone. */
+	put(inf, "Cluster", "c1", "{not json", 2);
+	assert_int_equal(r.errors, 1);
+	assert_int_equal(r.changes, 2);
+	assert_null(bl_informer_get(inf, "Cluster", "c1"));
+	/* Name in the value must match the key. */
+	put(inf, "Cluster", "other", CLUSTER("c1"), 3);
+	assert_int_equal(r.errors, 2);
+	assert_null(bl_informer_get(inf, "Cluster", "other"));
+	/* Not an object key at all. */
+	bl_informer_apply(inf, "/bollard/v1/objects/junk", "{}", 2, 4);
+	assert_int_equal(r.errors, 3);
+	bl_informer_free(inf);
+}
+
+static void test_foreach_by_kind(void **state)
+{
+	struct rec r = { 0 };
+	struct bl_informer *inf = bl_informer_new(&ops, &r);
+	char name[32], json[512];
+	int i, n;
+
+	for (i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "c%03d", 299 - i);
+		snprintf(json, sizeof(json),
+			 "{\"apiVersion\":\"bollard.io/v1alpha1\",\"kind\":\"Cluster\","
+			 "\"metadata\":{\"name\":\"%s\"},\"spec\":{\"nodes\":"
+			 "[{\"name\":\"a\",\"address\":\"127.0.0.1\"}]}}", name);
+		put(inf, "Cluster", name, json, i + 1);
+	}
+	assert_int_equal(bl_informer_count(inf), 300);
+	n = 0;
+	bl_informer_foreach(inf, "Cluster", count_cb, &n);
+	assert_int_equal(n, 300);
+	n = 0;
+	bl_informer_foreach(inf, "Volume", count_cb, &n);
+	assert_int_equal(n, 0);
+	n = 0;
+	bl_informer_foreach(inf, NULL, count_cb, &n);
+	assert_int_equal(n, 300);
+	assert_non_null(bl_informer_get(inf, "Cluster", "c150"));
+	bl_informer_free(inf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_put_get_delete),
+		cmocka_unit_test(test_bad_values_dropped),
+		cmocka_unit_test(test_foreach_by_kind),
+	};
+	return cmocka_run_group_tests_name("informer", tests, NULL, NULL);
+}
