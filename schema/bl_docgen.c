@@ -150,7 +150,8 @@ static json_t *field_schema(const struct bl_field *f)
 
 		if (asprintf(&desc, "%s%s%s%s%s%s%s%s%s",
 			     f->doc ? f->doc : "",
-			     f->fmt ? " Must be " : "",
+			     f->fmt ? (f->type == BL_F_STRMAP ?
+				       " Values must be " : " Must be ") : "",
 			     f->fmt ? f->fmt->what : "",
 			     f->fmt ? "." : "",
 			     f->unique ? " Items are unique by `" : "",
@@ -275,15 +276,21 @@ static void md_fields(FILE *out, const struct bl_field *fields,
 		fputs(f->flags & BL_FF_REQUIRED ? "yes" : "", out);
 		fputs(" | ", out);
 		if (f->def) {
+			/* strings without their JSON quotes */
+			size_t dl = strlen(f->def);
+
 			fputc('`', out);
-			md_cell(out, f->def);
+			if (dl >= 2 && f->def[0] == '"')
+				fprintf(out, "%.*s", (int)(dl - 2), f->def + 1);
+			else
+				md_cell(out, f->def);
 			fputc('`', out);
 		} else if (f->def_doc) {
 			md_cell(out, f->def_doc);
 		}
 		fputs(" | ", out);
 		md_cell(out, f->doc);
-		if (f->enums) {
+		if (f->enums && f->type == BL_F_STRING) {
 			const char *const *e;
 
 			fputs(" One of:", out);
@@ -296,15 +303,32 @@ static void md_fields(FILE *out, const struct bl_field *fields,
 			fprintf(out, " Range %lld..%lld.", (long long)f->min,
 				(long long)f->max);
 		if (f->fmt) {
-			fputs(" Must be ", out);
+			fputs(f->type == BL_F_STRMAP ? " Values must be " :
+			      " Must be ", out);
 			md_cell(out, f->fmt->what);
 			fputc('.', out);
 		}
-		if (f->minlen || f->maxlen)
-			fprintf(out, " Length %zu..%zu.", f->minlen, f->maxlen);
-		if (f->type == BL_F_ARRAY && (f->min > 0 || f->max > 0))
+		if (f->type == BL_F_ARRAY && f->sub->fmt) {
+			fputs(" Each must be ", out);
+			md_cell(out, f->sub->fmt->what);
+			fputc('.', out);
+		}
+		if (f->minlen)
+			fprintf(out, " %zu to %zu bytes.", f->minlen, f->maxlen);
+		else if (f->maxlen)
+			fprintf(out, " At most %zu bytes.", f->maxlen);
+		if (f->type == BL_F_ARRAY && f->min > 0)
 			fprintf(out, " %lld to %lld items.", (long long)f->min,
 				(long long)f->max);
+		else if (f->type == BL_F_ARRAY && f->max > 0)
+			fprintf(out, " At most %lld items.", (long long)f->max);
+		if (f->type == BL_F_ARRAY && f->unique)
+			fprintf(out, " Items are unique by `%s`.", f->unique);
+		if (f->type == BL_F_ARRAY && (f->flags & BL_FF_UNIQUE))
+			fputs(" Items are unique.", out);
+		if (f->type == BL_F_INTPCT)
+			fputs(" A percentage is written as a string: `\"25%\"`.",
+			      out);
 		fputs(" |\n", out);
 		if (f->type == BL_F_OBJECT || f->type == BL_F_STR_OR_OBJ)
 			sub = f->sub;

@@ -22,12 +22,11 @@
 const struct bl_field bl_metadata_fields[] = {
 	{ .name = "name", .type = BL_F_STRING, .flags = BL_FF_REQUIRED,
 	  .fmt = &bl_fmt_name,
-	  .doc = "Name, unique per kind. A DNS-1123 label: lowercase letters, "
-		 "digits and '-', at most 63 characters." },
+	  .doc = "Name, unique per kind." },
 	{ .name = "labels", .type = BL_F_STRMAP, .fmt = &bl_fmt_label_value,
-	  .doc = "String key/value pairs that selectors (Rollout) match. Keys "
-		 "are [prefix/]name as in Kubernetes; values must be strings "
-		 "(quote numbers)." },
+	  .doc = "String key/value pairs that selectors (Rollout) match, "
+		 "with Kubernetes' syntax for keys and values. Quote values "
+		 "that look like numbers or booleans." },
 	{ .name = "annotations", .type = BL_F_STRMAP,
 	  .doc = "Free-form string key/value pairs; not interpreted." },
 	{ .name = "uid", .type = BL_F_STRING, .flags = BL_FF_SERVER,
@@ -74,7 +73,7 @@ static const char *const ha_enum[] = { "pacemaker", "none", NULL };
 static const struct bl_field cluster_fields[] = {
 	{ .name = "nodes", .type = BL_F_ARRAY, .flags = BL_FF_REQUIRED,
 	  .sub = &node_item, .unique = "name", .min = 1, .max = 32,
-	  .doc = "The appliance nodes (1 to 32, names unique)." },
+	  .doc = "The appliance nodes." },
 	{ .name = "quorum", .type = BL_F_STRING, .enums = quorum_enum,
 	  .def_doc = "`majority` with 3 or more nodes, else `none`",
 	  .doc = "Quorum policy. `none` lets a two-node cluster keep running "
@@ -215,7 +214,7 @@ static const struct bl_field cidr_item = {
 static const struct bl_field lun_fields[] = {
 	{ .name = "lun", .type = BL_F_INT, .flags = BL_FF_REQUIRED,
 	  .min = 0, .max = 16383,
-	  .doc = "LUN number, 0..16383, unique within the Target." },
+	  .doc = "LUN number, unique within the Target." },
 	{ .name = "volume", .type = BL_F_STRING, .flags = BL_FF_REQUIRED,
 	  .fmt = &bl_fmt_name,
 	  .doc = "The Volume exported as this LUN; it must be in the Target's "
@@ -229,8 +228,7 @@ static const struct bl_field lun_item = {
 static const struct bl_field acl_fields[] = {
 	{ .name = "initiator", .type = BL_F_STRING, .flags = BL_FF_REQUIRED,
 	  .fmt = &bl_fmt_initiator,
-	  .doc = "Initiator IQN allowed to log in, or `*` for any initiator. "
-		 "Unique within the Target." },
+	  .doc = "Initiator allowed to log in, unique within the Target." },
 	{ .name = "chapSecretRef", .type = BL_F_STRING, .fmt = &bl_fmt_name,
 	  .doc = "Secret holding the CHAP credentials this initiator must "
 		 "present (overrides `auth.chapSecretRef`)." },
@@ -247,7 +245,8 @@ static const struct bl_field auth_fields[] = {
 	{ .name = "mutualChapSecretRef", .type = BL_F_STRING,
 	  .fmt = &bl_fmt_name,
 	  .doc = "Secret with the credentials the target presents back "
-		 "(mutual CHAP); needs `chapSecretRef`." },
+		 "(mutual CHAP). Needs one-way CHAP for every initiator: "
+		 "`chapSecretRef` here or on every ACL." },
 	END
 };
 
@@ -335,10 +334,22 @@ static void target_finish(struct bl_vctx *v, json_t *spec)
 			}
 		}
 	}
+	/* Mutual CHAP answers one-way CHAP: every initiator must have
+	 * credentials, target-wide or its own. */
 	if (json_object_get(auth, "mutualChapSecretRef") &&
-	    !json_object_get(auth, "chapSecretRef"))
-		bl_verr(v, "spec.auth.mutualChapSecretRef", true,
-			"mutual CHAP needs auth.chapSecretRef as well");
+	    !json_object_get(auth, "chapSecretRef")) {
+		json_t *acls = json_object_get(spec, "acls");
+
+		for (i = 0; i < json_array_size(acls); i++)
+			if (!json_object_get(json_array_get(acls, i),
+					     "chapSecretRef"))
+				break;
+		if (i < json_array_size(acls) || i == 0)
+			bl_verr(v, "spec.auth.mutualChapSecretRef", true,
+				"mutual CHAP needs one-way CHAP for every "
+				"initiator: set auth.chapSecretRef or a "
+				"chapSecretRef on every ACL");
+	}
 }
 
 /* ---- Secret --------------------------------------------------------------*/
@@ -346,12 +357,12 @@ static void target_finish(struct bl_vctx *v, json_t *spec)
 static const struct bl_field secret_fields[] = {
 	{ .name = "username", .type = BL_F_STRING, .flags = BL_FF_REQUIRED,
 	  .minlen = 1, .maxlen = 255,
-	  .doc = "CHAP user name (1 to 255 bytes)." },
+	  .doc = "CHAP user name." },
 	{ .name = "password", .type = BL_F_STRING, .flags = BL_FF_REQUIRED,
 	  .minlen = 12, .maxlen = 255,
-	  .doc = "CHAP secret, 12 to 255 bytes (RFC 7143 asks for at least "
-		 "12; some initiators, ESXi among them, accept at most 16 "
-		 "bytes without a warning). Never printed by get/describe." },
+	  .doc = "CHAP secret, 12 to 255 bytes (RFC 7143 wants at least 12). "
+		 "12 to 16 suits every common initiator: Microsoft's accepts "
+		 "no other length. Never printed by get/describe." },
 	END
 };
 
@@ -376,10 +387,11 @@ static const struct bl_field strategy_fields[] = {
 		 "canary)." },
 	{ .name = "waves", .type = BL_F_ARRAY, .def = "[]", .sub = &wave_item,
 	  .max = 100,
-	  .doc = "Sizes of the waves after the canary: cluster counts or "
-		 "percentages of the selected clusters (\"25%\"). Percentages "
-		 "are cumulative targets and must increase. Empty: one wave "
-		 "with the rest." },
+	  .doc = "The waves after the canary. An integer is the number of "
+		 "clusters in that wave; a percentage (\"25%\") is the share "
+		 "of the selected clusters updated by the end of that wave, "
+		 "so percentages must increase. Clusters left after the last "
+		 "wave form one more wave. Empty: one wave with the rest." },
 	{ .name = "maxUnavailable", .type = BL_F_INTPCT, .min = 1,
 	  .max = 1000000, .def = "1",
 	  .doc = "Clusters of a wave allowed to be unhealthy at once: a count "
