@@ -621,6 +621,7 @@ static int parse_attrs(const struct nlattr *nest, struct btc_attrs *a)
 		case BT_TA_NOP_INTERVAL_MS: a->nop_interval_ms = v; break;
 		case BT_TA_NOP_TIMEOUT_MS: a->nop_timeout_ms = v; break;
 		case BT_TA_DEMO_MODE: a->demo_mode = v != 0; break;
+		case BT_TA_OWNER: a->owner = v; break;
 		}
 	}
 	return 0;

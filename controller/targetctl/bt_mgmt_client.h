@@ -99,6 +99,7 @@ struct btc_attrs {
 	uint64_t nop_interval_ms;
 	uint64_t nop_timeout_ms;
 	bool demo_mode;
+	uint64_t owner;               /* BT_TA_OWNER: 0 none, BT_OWNER_BOLLARD */
 };
 
 struct btc_lun {

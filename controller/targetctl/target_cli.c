@@ -259,6 +259,7 @@ static const struct attr_name attr_names[] = {
 	{ "nop-timeout-ms", BT_TA_NOP_TIMEOUT_MS },
 	{ "demoMode", BT_TA_DEMO_MODE },
 	{ "demo-mode", BT_TA_DEMO_MODE },
+	{ "owner", BT_TA_OWNER },
 	{ NULL, 0 },
 };
 

@@ -44,6 +44,8 @@ static json_t *target_json(const struct btc_target *t)
 	json_object_set_new(a, "nopIntervalMs", json_integer((json_int_t)t->attrs.nop_interval_ms));
 	json_object_set_new(a, "nopTimeoutMs", json_integer((json_int_t)t->attrs.nop_timeout_ms));
 	json_object_set_new(a, "demoMode", json_boolean(t->attrs.demo_mode));
+	if (t->attrs.owner)
+		json_object_set_new(a, "owner", json_integer((json_int_t)t->attrs.owner));
 	json_object_set_new(o, "attributes", a);
 	a = json_array();
 	for (i = 0; i < t->nportals; i++)

@@ -173,7 +173,13 @@ enum bt_target_attr {
 	BT_TA_NOP_INTERVAL_MS,                /* default 5000, 0 = off        */
 	BT_TA_NOP_TIMEOUT_MS,                 /* default 15000                */
 	BT_TA_DEMO_MODE,                      /* any initiator admitted       */
+	BT_TA_OWNER,                          /* owner tag, 0 = none: bollardd
+	                                       * marks what it creates and
+	                                       * never touches other targets */
 };
+
+/* The owner tag bollardd puts on the targets it creates ("bollard"). */
+#define BT_OWNER_BOLLARD 0x626f6c6c617264ULL
 
 int bt_target_add(struct bt_engine *e, const char *iqn);
 /* BT_E_IN_USE while it has sessions, unless force (then they are dropped). */

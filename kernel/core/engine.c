@@ -24,7 +24,7 @@
 #include "engine_int.h"
 
 #define BT_LUN_MAX        16383   /* flat space addressing (SAM-5)        */
-#define BT_TA_COUNT       (BT_TA_DEMO_MODE + 1)
+#define BT_TA_COUNT       (BT_TA_OWNER + 1)
 
 struct bt_lun_slot {
 	u64 lun;
@@ -488,6 +488,8 @@ int bt_target_set_attr(struct bt_engine *e, const char *iqn,
 	case BT_TA_DEMO_MODE:
 		if (v > 1)
 			return BT_E_BAD_ATTR;
+		break;
+	case BT_TA_OWNER:
 		break;
 	default:
 		return BT_E_BAD_ATTR;
