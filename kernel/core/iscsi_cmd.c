@@ -394,6 +394,40 @@ bad_pdu:
 	return iscsi_send_reject(c, ISCSI_REJ_INVALID_FIELD, hdr);
 }
 
+/*
+ * A Data-Out sequence error (wrong DataSN, offset, TTT, or data where none
+ * was asked for). At ErrorRecoveryLevel 0 nothing can be retransmitted, so
+ * the command ends here with CHECK CONDITION, ABORTED COMMAND, DATA PHASE
+ * ERROR (0x4b/0x00) before it reaches the SCSI layer; any further Data-Out
+ * for its ITT is discarded as unknown. The connection itself stays up:
+ * dropping it would also kill every other command in flight on it.
+ */
+static int task_fail_data(struct iscsi_task *t, const char *why, u32 datasn,
+			  u32 off)
+{
+	struct bt_conn *c = t->conn;
+	u8 r[ISCSI_BHS_LEN], sb[2 + 18];
+
+	bt_warn("iscsi %s: ITT 0x%x: %s (DataSN %u, offset %u): command failed\n",
+		c->peer, t->itt, why, datasn, off);
+	bt_memset(sb, 0, sizeof(sb));
+	bt_put_be16(sb, 18);
+	sb[2 + 0] = 0x70;                 /* fixed format, current            */
+	sb[2 + 2] = 0x0b;                 /* ABORTED COMMAND                  */
+	sb[2 + 7] = 10;
+	sb[2 + 12] = 0x4b;                /* DATA PHASE ERROR                 */
+	sb[2 + 13] = 0x00;
+	bt_memset(r, 0, sizeof(r));
+	r[0] = ISCSI_OP_SCSI_RSP;
+	r[1] = 0x80;
+	r[3] = BT_SAM_CHECK_CONDITION;
+	bt_put_be32(r + 16, t->itt);
+	iscsi_fill_sn(c, r, true);
+	bt_put_be32(r + 36, t->r2tsn);
+	iscsi_task_free(t);
+	return iscsi_send(c, r, sb, sizeof(sb));
+}
+
 int iscsi_data_out_pdu(struct bt_conn *c, const u8 *hdr, const u8 *data,
 		       u32 dlen)
 {
@@ -409,18 +443,16 @@ int iscsi_data_out_pdu(struct bt_conn *c, const u8 *hdr, const u8 *data,
 		bt_debug("iscsi %s: Data-Out for unknown ITT 0x%x\n", c->peer, itt);
 		return 0;
 	}
-	if (dlen > c->params.max_recv_dsl || off > t->edtl ||
-	    dlen > t->edtl - off) {
-		bt_warn("iscsi %s: Data-Out beyond the buffer\n", c->peer);
-		return -BT_EPROTO;
-	}
+	if (off > t->edtl || dlen > t->edtl - off)
+		return task_fail_data(t, "Data-Out beyond the buffer", datasn, off);
 	if (ttt == ISCSI_RSVD_TAG) {
-		if (!t->unsol_wait || datasn != t->unsol_datasn ||
-		    off != t->unsol_off || off + dlen > t->unsol_limit) {
-			bt_warn("iscsi %s: bad unsolicited Data-Out (DataSN %u, offset %u)\n",
-				c->peer, datasn, off);
-			return -BT_EPROTO;
-		}
+		if (!t->unsol_wait)
+			return task_fail_data(t, "unexpected unsolicited Data-Out",
+					      datasn, off);
+		if (datasn != t->unsol_datasn || off != t->unsol_off ||
+		    off + dlen > t->unsol_limit)
+			return task_fail_data(t, "bad unsolicited Data-Out",
+					      datasn, off);
 		t->unsol_datasn++;
 		t->unsol_off += dlen;
 		if (final || t->unsol_off >= t->unsol_limit) {
@@ -433,20 +465,21 @@ int iscsi_data_out_pdu(struct bt_conn *c, const u8 *hdr, const u8 *data,
 				r2 = &t->r2t[i];
 				break;
 			}
-		if (!r2 || datasn != r2->datasn || off != r2->offset + r2->got ||
-		    r2->got + dlen > r2->len) {
-			bt_warn("iscsi %s: bad Data-Out (TTT 0x%x, DataSN %u, offset %u)\n",
-				c->peer, ttt, datasn, off);
-			return -BT_EPROTO;
-		}
+		if (!r2)
+			return task_fail_data(t, "Data-Out for no open R2T", datasn,
+					      off);
+		if (datasn != r2->datasn || off != r2->offset + r2->got ||
+		    r2->got + dlen > r2->len)
+			return task_fail_data(t, "bad solicited Data-Out", datasn,
+					      off);
 		r2->datasn++;
 		r2->got += dlen;
 		if (r2->got == r2->len) {
 			r2->active = false;
 			t->r2t_active--;
 		} else if (final) {
-			bt_warn("iscsi %s: Data-Out sequence ended early\n", c->peer);
-			return -BT_EPROTO;
+			return task_fail_data(t, "Data-Out sequence ended early",
+					      datasn, off);
 		}
 	}
 	if (dlen)

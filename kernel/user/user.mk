@@ -56,3 +56,11 @@ ifneq ($(wildcard tests/fuzz/fuzz_login.c),)
 FUZZERS += $(BUILD)/fuzz/fuzz_login
 fuzz: $(BUILD)/fuzz/fuzz_login
 endif
+
+# ---- test helper: a small libiscsi client for tests/integration ----------
+$(OBJ)/kernel/user/tools/bt_iscsi_rw.o: EXTRA_CFLAGS += $(call pc,--cflags libiscsi)
+$(BUILD)/tests/bt-iscsi-rw: $(OBJ)/kernel/user/tools/bt_iscsi_rw.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(or $(call pc,--libs libiscsi),-liscsi)
+
+PROGS += $(BUILD)/tests/bt-iscsi-rw
