@@ -1,0 +1,535 @@
+/*
+ * pacemaker.c - the Pacemaker reconciler (model: Pacemaker's scheduler:
+ * pure planning over a CIB snapshot, executors injected).
+ *
+ * desired  per Target of this node's Cluster when spec.ha is pacemaker:
+ *            - a promotable clone of ocf:linbit:drbd per replicated Volume
+ *              the Target's LUNs use ("bollard-drbd-<vol>-clone");
+ *            - a group "bollard-<target>": portblock block (one per service
+ *              address), IPaddr2 per service address, ocf:bollard:target
+ *              (param iqn), portblock unblock. portblock can be turned off
+ *              with the Target annotation bollard.io/portblock: "false";
+ *            - colocation of the group with each clone's Promoted role and
+ *              order promote -> start;
+ *          plus cluster properties from the Cluster (no-quorum-policy).
+ * observe  `cibadmin -Q` (parsed with libxml2) and each agent's meta-data
+ *          (`crm_resource --show-metadata ocf:P:A`, or our own agent's
+ *          `meta-data` action) because crm_verify does not catch unknown
+ *          parameters.
+ * plan     compare OWNED elements only (see pcmk_int.h for the rule):
+ *          unchanged -> nothing; missing -> create; different -> replace;
+ *          owned but no longer wanted -> delete. Changes depend on one
+ *          validation step, `crm_verify --xml-pipe`, fed the would-be CIB
+ *          (the observed CIB with the plan applied, computed here, purely).
+ *
+ * Targeted cibadmin --create/--replace/--delete per element instead of one
+ * crm_diff patch: each action stands alone in the plan (readable, and a
+ * partial apply leaves a CIB the next plan can finish), and we never need
+ * a tool to compute the plan. Removals run before creations (plan.h), so
+ * constraints go before the resources they name.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libxml/parser.h>
+
+#include "pcmk_int.h"
+#include "reconciler.h"
+
+static void pcmk_free_model(void *m_)
+{
+	struct pcmk_model *m = m_;
+
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n; i++)
+		free(m->v[i].id);
+	free(m->v);
+	for (size_t i = 0; i < m->nagents; i++)
+		pcmk_agent_free(&m->agents[i]);
+	free(m->agents);
+	for (size_t i = 0; i < m->nconds; i++) {
+		free(m->conds[i].object);
+		free(m->conds[i].reason);
+		free(m->conds[i].msg);
+	}
+	free(m->conds);
+	if (m->doc)
+		xmlFreeDoc(m->doc);
+	free(m);
+}
+
+/* ---- building desired XML ------------------------------------------------*/
+
+struct builder {
+	struct pcmk_model *m;
+	xmlNodePtr holder;
+	bool oom;
+};
+
+static void at(struct builder *b, xmlNodePtr n, const char *k, const char *v)
+{
+	if (n && !xmlSetProp(n, (const xmlChar *)k, (const xmlChar *)v))
+		b->oom = true;
+}
+
+static xmlNodePtr el(struct builder *b, xmlNodePtr parent, const char *tag,
+		     const char *id)
+{
+	xmlNodePtr n;
+
+	if (b->oom || !parent)
+		return NULL;
+	n = xmlNewChild(parent, NULL, (const xmlChar *)tag, NULL);
+	if (!n) {
+		b->oom = true;
+		return NULL;
+	}
+	if (id)
+		at(b, n, "id", id);
+	return n;
+}
+
+static xmlNodePtr nvset(struct builder *b, xmlNodePtr parent,
+			const char *tag, const char *owner, const char *suffix)
+{
+	char id[640];
+
+	snprintf(id, sizeof(id), "%s-%s", owner, suffix);
+	return el(b, parent, tag, id);
+}
+
+static void nv(struct builder *b, xmlNodePtr set, const char *name,
+	       const char *value)
+{
+	xmlChar *sid;
+	xmlNodePtr n;
+	char id[700];
+
+	if (!set)
+		return;
+	sid = xmlGetProp(set, (const xmlChar *)"id");
+	snprintf(id, sizeof(id), "%s-%s", sid ? (const char *)sid : "", name);
+	xmlFree(sid);
+	n = el(b, set, "nvpair", id);
+	at(b, n, "name", name);
+	at(b, n, "value", value);
+}
+
+static void op(struct builder *b, xmlNodePtr prim, const char *name,
+	       const char *interval, const char *role, const char *timeout)
+{
+	xmlNodePtr ops = NULL, n;
+	xmlChar *pid;
+	char id[700];
+
+	if (!prim || b->oom)
+		return;
+	for (xmlNodePtr c = prim->children; c; c = c->next)
+		if (!strcmp((const char *)c->name, "operations"))
+			ops = c;
+	if (!ops)
+		ops = el(b, prim, "operations", NULL);
+	pid = xmlGetProp(prim, (const xmlChar *)"id");
+	snprintf(id, sizeof(id), "%s-%s-%s", pid ? (const char *)pid : "",
+		 name, interval);
+	xmlFree(pid);
+	n = el(b, ops, "op", id);
+	at(b, n, "name", name);
+	at(b, n, "interval", interval);
+	if (role)
+		at(b, n, "role", role);
+	at(b, n, "timeout", timeout);
+}
+
+static xmlNodePtr prim(struct builder *b, xmlNodePtr parent, const char *id,
+		       const char *agent, const char *source)
+{
+	char cls[32], prov[64], type[64], desc[256];
+	xmlNodePtr n;
+
+	if (sscanf(agent, "%31[^:]:%63[^:]:%63s", cls, prov, type) != 3)
+		return NULL;
+	n = el(b, parent, "primitive", id);
+	snprintf(desc, sizeof(desc), PCMK_MARKER ": %s", source);
+	at(b, n, "description", desc);
+	at(b, n, "class", cls);
+	at(b, n, "provider", prov);
+	at(b, n, "type", type);
+	return n;
+}
+
+static int want_agent(struct pcmk_model *m, const char *spec)
+{
+	struct pcmk_agent *a;
+
+	for (size_t i = 0; i < m->nagents; i++)
+		if (!strcmp(m->agents[i].spec, spec))
+			return 0;
+	a = realloc(m->agents, (m->nagents + 1) * sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	m->agents = a;
+	memset(&a[m->nagents], 0, sizeof(*a));
+	if (!(a[m->nagents].spec = strdup(spec)))
+		return -ENOMEM;
+	m->nagents++;
+	return 0;
+}
+
+static int add_elem(struct builder *b, xmlNodePtr n, const char *section,
+		    enum bl_stage stage)
+{
+	struct pcmk_model *m = b->m;
+	struct pcmk_elem *v;
+	xmlChar *id;
+
+	if (b->oom || !n)
+		return -ENOMEM;
+	id = xmlGetProp(n, (const xmlChar *)"id");
+	for (size_t i = 0; id && i < m->n; i++)
+		if (!strcmp(m->v[i].id, (const char *)id)) {
+			/* shared (a clone used by two targets): keep one */
+			xmlFree(id);
+			xmlUnlinkNode(n);
+			xmlFreeNode(n);
+			return 0;
+		}
+	v = realloc(m->v, (m->n + 1) * sizeof(*v));
+	if (!v || !id) {
+		xmlFree(id);
+		return -ENOMEM;
+	}
+	m->v = v;
+	v = &v[m->n];
+	v->id = strdup((const char *)id);
+	xmlFree(id);
+	if (!v->id)
+		return -ENOMEM;
+	v->section = section;
+	v->stage = stage;
+	v->node = n;
+	m->n++;
+	return 0;
+}
+
+static const json_t *find_node(const json_t *cspec, const char *node)
+{
+	const json_t *nodes = json_object_get(cspec, "nodes"), *n;
+	size_t i;
+
+	json_array_foreach(nodes, i, n)
+		if (bl_rec_str(n, "name") && !strcmp(bl_rec_str(n, "name"), node))
+			return n;
+	return NULL;
+}
+
+static int build_drbd_clone(struct builder *b, const char *vol,
+			    size_t nnodes)
+{
+	char id[200], cid[220], res[200], src[200], num[24];
+	xmlNodePtr c, meta, p, params;
+
+	snprintf(id, sizeof(id), PCMK_PREFIX "drbd-%s", vol);
+	snprintf(cid, sizeof(cid), "%s-clone", id);
+	snprintf(res, sizeof(res), PCMK_PREFIX "%s", vol);
+	snprintf(src, sizeof(src), "Volume/%s", vol);
+	snprintf(num, sizeof(num), "%zu", nnodes);
+	c = el(b, b->holder, "clone", cid);
+	{
+		char desc[256];
+
+		snprintf(desc, sizeof(desc), PCMK_MARKER ": %s", src);
+		at(b, c, "description", desc);
+	}
+	meta = nvset(b, c, "meta_attributes", cid, "meta");
+	nv(b, meta, "promotable", "true");
+	nv(b, meta, "promoted-max", "1");
+	nv(b, meta, "promoted-node-max", "1");
+	nv(b, meta, "clone-max", num);
+	nv(b, meta, "clone-node-max", "1");
+	nv(b, meta, "notify", "true");
+	p = prim(b, c, id, "ocf:linbit:drbd", src);
+	params = nvset(b, p, "instance_attributes", id, "params");
+	nv(b, params, "drbd_resource", res);
+	op(b, p, "monitor", "29s", "Promoted", "20s");
+	op(b, p, "monitor", "31s", "Unpromoted", "20s");
+	op(b, p, "start", "0s", NULL, "240s");
+	op(b, p, "promote", "0s", NULL, "90s");
+	op(b, p, "demote", "0s", NULL, "90s");
+	op(b, p, "stop", "0s", NULL, "100s");
+	return add_elem(b, c, "resources", BL_STAGE_CONFIG) ?:
+	       want_agent(b->m, "ocf:linbit:drbd");
+}
+
+static void portblock(struct builder *b, xmlNodePtr g, const char *tname,
+		      const char *what, size_t i, const char *ip,
+		      long long port, const char *src)
+{
+	char id[200], num[24];
+	xmlNodePtr p, params;
+
+	snprintf(id, sizeof(id), PCMK_PREFIX "%s-%s-%zu", tname, what, i);
+	snprintf(num, sizeof(num), "%lld", port);
+	p = prim(b, g, id, "ocf:heartbeat:portblock", src);
+	params = nvset(b, p, "instance_attributes", id, "params");
+	nv(b, params, "action", what);
+	nv(b, params, "ip", ip);
+	nv(b, params, "portno", num);
+	nv(b, params, "protocol", "tcp");
+	op(b, p, "monitor", "10s", NULL, "20s");
+}
+
+static int build_target(struct builder *b, const struct bl_obj *t,
+			const struct bl_objlist *objs, size_t nnodes)
+{
+	const json_t *spec = t->spec, *addrs = json_object_get(spec, "serviceAddresses");
+	const json_t *luns = json_object_get(spec, "luns"), *l, *a;
+	const char *pb = json_string_value(json_object_get(t->annotations,
+							    "bollard.io/portblock"));
+	bool use_pb = !(pb && !strcmp(pb, "false"));
+	long long port = bl_rec_int(spec, "port", 3260);
+	char gid[200], src[200], id[300], desc[256];
+	xmlNodePtr g, p, params;
+	size_t i, naddr = json_array_size(addrs);
+	int rc;
+
+	snprintf(gid, sizeof(gid), PCMK_PREFIX "%s", t->name);
+	snprintf(src, sizeof(src), "Target/%s", t->name);
+	snprintf(desc, sizeof(desc), PCMK_MARKER ": %s", src);
+	g = el(b, b->holder, "group", gid);
+	at(b, g, "description", desc);
+	if (use_pb && naddr) {
+		json_array_foreach(addrs, i, a) {
+			char ip[64];
+
+			snprintf(ip, sizeof(ip), "%.*s",
+				 (int)strcspn(json_string_value(a) ?: "", "/"),
+				 json_string_value(a) ?: "");
+			portblock(b, g, t->name, "block", i, ip, port, src);
+		}
+	}
+	json_array_foreach(addrs, i, a) {
+		const char *s = json_string_value(a) ?: "";
+		const char *slash = strchr(s, '/');
+		char ip[64];
+
+		snprintf(ip, sizeof(ip), "%.*s", (int)strcspn(s, "/"), s);
+		snprintf(id, sizeof(id), "%s-ip-%zu", gid, i);
+		p = prim(b, g, id, "ocf:heartbeat:IPaddr2", src);
+		params = nvset(b, p, "instance_attributes", id, "params");
+		nv(b, params, "ip", ip);
+		if (slash)
+			nv(b, params, "cidr_netmask", slash + 1);
+		op(b, p, "monitor", "10s", NULL, "20s");
+	}
+	snprintf(id, sizeof(id), "%s-target", gid);
+	p = prim(b, g, id, "ocf:bollard:target", src);
+	params = nvset(b, p, "instance_attributes", id, "params");
+	nv(b, params, "iqn", bl_rec_str(spec, "iqn") ?: "");
+	op(b, p, "monitor", "10s", NULL, "20s");
+	op(b, p, "start", "0s", NULL, "120s");
+	op(b, p, "stop", "0s", NULL, "60s");
+	if (use_pb && naddr) {
+		json_array_foreach(addrs, i, a) {
+			char ip[64];
+
+			snprintf(ip, sizeof(ip), "%.*s",
+				 (int)strcspn(json_string_value(a) ?: "", "/"),
+				 json_string_value(a) ?: "");
+			portblock(b, g, t->name, "unblock", i, ip, port, src);
+		}
+	}
+	if ((rc = add_elem(b, g, "resources", BL_STAGE_CONFIG)) ||
+	    (rc = want_agent(b->m, "ocf:heartbeat:IPaddr2")) ||
+	    (rc = want_agent(b->m, "ocf:bollard:target")) ||
+	    (use_pb && naddr && (rc = want_agent(b->m, "ocf:heartbeat:portblock"))))
+		return rc;
+
+	json_array_foreach(luns, i, l) {
+		const char *vname = bl_rec_str(l, "volume");
+		const struct bl_obj *vol = vname ? bl_objlist_find(objs, "Volume", vname) : NULL;
+		char cid[300], cstr[420];
+		xmlNodePtr c;
+
+		if (!vol || !json_is_object(json_object_get(vol->spec, "replication")))
+			continue;
+		if ((rc = build_drbd_clone(b, vname, nnodes)))
+			return rc;
+		snprintf(cid, sizeof(cid), PCMK_PREFIX "drbd-%s-clone", vname);
+		snprintf(cstr, sizeof(cstr), "%s-with-%s", gid, vname);
+		c = el(b, b->holder, "rsc_colocation", cstr);
+		at(b, c, "rsc", gid);
+		at(b, c, "with-rsc", cid);
+		at(b, c, "with-rsc-role", "Promoted");
+		at(b, c, "score", "INFINITY");
+		if ((rc = add_elem(b, c, "constraints", BL_STAGE_ACTIVATE)))
+			return rc;
+		snprintf(cstr, sizeof(cstr), "%s-after-%s", gid, vname);
+		c = el(b, b->holder, "rsc_order", cstr);
+		at(b, c, "first", cid);
+		at(b, c, "first-action", "promote");
+		at(b, c, "then", gid);
+		at(b, c, "then-action", "start");
+		at(b, c, "kind", "Mandatory");
+		if ((rc = add_elem(b, c, "constraints", BL_STAGE_ACTIVATE)))
+			return rc;
+	}
+	return 0;
+}
+
+static int pcmk_desired(struct bl_rec_ctx *ctx, const struct bl_objlist *objs,
+			void **out)
+{
+	struct pcmk_model *m = calloc(1, sizeof(*m));
+	struct builder b = { .m = m };
+	const struct bl_obj *cl = NULL;
+	int rc = 0;
+
+	if (!m)
+		return -ENOMEM;
+	m->doc = xmlNewDoc((const xmlChar *)"1.0");
+	b.holder = m->doc ? xmlNewDocNode(m->doc, NULL,
+					  (const xmlChar *)"desired", NULL) : NULL;
+	if (!b.holder) {
+		pcmk_free_model(m);
+		return -ENOMEM;
+	}
+	xmlDocSetRootElement(m->doc, b.holder);
+	for (size_t i = 0; i < objs->n; i++)
+		if (!strcmp(objs->v[i]->kind, "Cluster") &&
+		    find_node(objs->v[i]->spec, ctx->node)) {
+			cl = objs->v[i];
+			break;
+		}
+	if (cl && !strcmp(bl_rec_str(cl->spec, "ha") ?: "", "pacemaker")) {
+		size_t nnodes = json_array_size(json_object_get(cl->spec, "nodes"));
+		xmlNodePtr props = el(&b, b.holder, "cluster_property_set",
+				      PCMK_PREFIX "options");
+
+		nv(&b, props, "no-quorum-policy",
+		   !strcmp(bl_rec_str(cl->spec, "quorum") ?: "", "none")
+		   ? "ignore" : "stop");
+		rc = add_elem(&b, props, "crm_config", BL_STAGE_CONFIG);
+		for (size_t i = 0; i < objs->n && !rc; i++) {
+			const struct bl_obj *t = objs->v[i];
+
+			if (strcmp(t->kind, "Target") ||
+			    strcmp(bl_rec_str(t->spec, "cluster") ?: "", cl->name))
+				continue;
+			rc = build_target(&b, t, objs, nnodes);
+		}
+	}
+	if (!rc && b.oom)
+		rc = -ENOMEM;
+	if (rc) {
+		pcmk_free_model(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
+}
+
+/* ---- observe -------------------------------------------------------------*/
+
+static int fetch_metadata(struct bl_rec_ctx *ctx, struct pcmk_agent *a)
+{
+	const char *crm[] = { "crm_resource", "--show-metadata", a->spec, NULL };
+	const char *own[] = { "env", "OCF_ROOT=/usr/lib/ocf", ctx->bollard_agent,
+			      "meta-data", NULL };
+	bool ours = !strcmp(a->spec, "ocf:bollard:target") && ctx->bollard_agent;
+	struct bl_run_out o = {0};
+	int rc;
+
+	rc = ctx->io.run(ctx->io.arg, ours ? own : crm, NULL, 0, &o);
+	if (rc || o.status) {
+		if (asprintf(&a->why, "%s: %s", ours ? "agent meta-data"
+			     : "crm_resource --show-metadata",
+			     rc ? bl_strerror(rc) : "failed") < 0)
+			a->why = NULL;
+		bl_run_out_free(&o);
+		return a->why ? 0 : -ENOMEM;
+	}
+	rc = pcmk_parse_metadata(o.out, o.out_len, a);
+	bl_run_out_free(&o);
+	if (rc == BL_E_PARSE) {
+		a->why = strdup("meta-data is not valid XML");
+		return a->why ? 0 : -ENOMEM;
+	}
+	return rc;
+}
+
+static int pcmk_observe(struct bl_rec_ctx *ctx, const void *want_, void **out)
+{
+	static const char *const query[] = { "cibadmin", "-Q", NULL };
+	const struct pcmk_model *want = want_;
+	struct pcmk_model *m = calloc(1, sizeof(*m));
+	struct bl_run_out o = {0};
+	int rc;
+
+	if (!m)
+		return -ENOMEM;
+	rc = ctx->io.run(ctx->io.arg, query, NULL, 0, &o);
+	if (rc || o.status) {
+		snprintf(ctx->err, sizeof(ctx->err), "cibadmin -Q: %s",
+			 rc ? bl_strerror(rc) : o.err);
+		bl_run_out_free(&o);
+		pcmk_free_model(m);
+		return rc ? rc : -EIO;
+	}
+	m->doc = xmlReadMemory(o.out, (int)o.out_len, "cib.xml", NULL,
+			       XML_PARSE_NONET | XML_PARSE_NOBLANKS |
+			       XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	bl_run_out_free(&o);
+	if (!m->doc || !pcmk_child(xmlDocGetRootElement(m->doc), "configuration")) {
+		snprintf(ctx->err, sizeof(ctx->err),
+			 "cibadmin -Q: not a CIB (no <configuration>)");
+		pcmk_free_model(m);
+		return BL_E_PARSE;
+	}
+	for (size_t i = 0; i < want->nagents; i++) {
+		struct pcmk_agent *a = realloc(m->agents,
+					       (m->nagents + 1) * sizeof(*a));
+
+		if (!a) {
+			pcmk_free_model(m);
+			return -ENOMEM;
+		}
+		m->agents = a;
+		a = &a[m->nagents];
+		memset(a, 0, sizeof(*a));
+		if (!(a->spec = strdup(want->agents[i].spec))) {
+			pcmk_free_model(m);
+			return -ENOMEM;
+		}
+		m->nagents++;
+		if ((rc = fetch_metadata(ctx, a))) {
+			pcmk_free_model(m);
+			return rc;
+		}
+	}
+	*out = m;
+	return 0;
+}
+
+/* ---- plan: see pacemaker_plan.c -------------------------------------------*/
+
+static int pcmk_apply(struct bl_rec_ctx *ctx, struct bl_plan *plan,
+		      struct bl_executor *ex, struct bl_apply_result *res)
+{
+	int rc = bl_plan_apply(plan, ex, res);
+
+	if (rc)
+		snprintf(ctx->err, sizeof(ctx->err), "%s", ex->last_error);
+	return rc;
+}
+
+const struct bl_reconciler_ops bl_pacemaker_reconciler = {
+	.name = "pacemaker",
+	.desired = pcmk_desired,
+	.observe = pcmk_observe,
+	.plan = pcmk_plan,
+	.apply = pcmk_apply,
+	.free_model = pcmk_free_model,
+};

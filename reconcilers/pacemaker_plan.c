@@ -1,0 +1,581 @@
+/*
+ * pacemaker_plan.c - plan() of the Pacemaker reconciler: compare owned CIB
+ * elements with the wanted ones (see pacemaker.c, pcmk_int.h). Pure: it
+ * reads two models and writes a plan, nothing else.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libxml/parser.h>
+
+#include "pcmk_int.h"
+#include "reconciler.h"
+
+struct idset {
+	char **v;
+	size_t n;
+};
+
+static bool ids_has(const struct idset *s, const char *id)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->v[i], id))
+			return true;
+	return false;
+}
+
+static int ids_add(struct idset *s, const char *id)
+{
+	char **v;
+
+	if (ids_has(s, id))
+		return 0;
+	v = realloc(s->v, (s->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	s->v = v;
+	if (!(v[s->n] = strdup(id)))
+		return -ENOMEM;
+	s->n++;
+	return 0;
+}
+
+static void ids_free(struct idset *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Every id in the subtree of n. */
+static int ids_add_tree(struct idset *s, xmlNodePtr n)
+{
+	xmlChar *id = xmlGetProp(n, (const xmlChar *)"id");
+	int rc = 0;
+
+	if (id)
+		rc = ids_add(s, (const char *)id);
+	xmlFree(id);
+	for (xmlNodePtr c = n->children; c && !rc; c = c->next)
+		if (c->type == XML_ELEMENT_NODE)
+			rc = ids_add_tree(s, c);
+	return rc;
+}
+
+static bool elem(xmlNodePtr n)
+{
+	return n && n->type == XML_ELEMENT_NODE;
+}
+
+/* The resource ids a constraint names. */
+static int constraint_refs(xmlNodePtr c, struct idset *refs)
+{
+	static const char *const attrs[] = { "rsc", "with-rsc", "first",
+					     "then", "node-attribute-never", NULL };
+	int rc = 0;
+
+	for (size_t i = 0; attrs[i] && !rc; i++) {
+		xmlChar *v = xmlGetProp(c, (const xmlChar *)attrs[i]);
+
+		if (v && strcmp(attrs[i], "node-attribute-never"))
+			rc = ids_add(refs, (const char *)v);
+		xmlFree(v);
+	}
+	for (xmlNodePtr s = c->children; s && !rc; s = s->next) {
+		if (!elem(s) || strcmp((const char *)s->name, "resource_set"))
+			continue;
+		for (xmlNodePtr r = s->children; r && !rc; r = r->next) {
+			xmlChar *v;
+
+			if (!elem(r) || strcmp((const char *)r->name, "resource_ref"))
+				continue;
+			v = xmlGetProp(r, (const xmlChar *)"id");
+			if (v)
+				rc = ids_add(refs, (const char *)v);
+			xmlFree(v);
+		}
+	}
+	return rc;
+}
+
+struct ctx {
+	const struct pcmk_model *want, *have;
+	struct bl_plan *p;
+	xmlNodePtr cfg;             /* observed <configuration>               */
+	xmlNodePtr sec[3];          /* observed crm_config resources constraints */
+	struct idset owned_rsc;     /* every id inside owned resources       */
+	struct idset blocked;       /* wanted ids we will not touch          */
+	xmlDocPtr wb;               /* the would-be CIB                      */
+	int *changes;               /* handles of create/update actions      */
+	size_t nchanges;
+	struct idset noted_agents;
+};
+
+static const char *const sections[3] = { "crm_config", "resources", "constraints" };
+
+static int sec_index(const char *s)
+{
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(sections[i], s))
+			return i;
+	return 1;
+}
+
+static bool owned(struct ctx *c, int sec, xmlNodePtr n)
+{
+	struct idset refs = {0};
+	bool ok = true;
+
+	if (!pcmk_attr_prefix(n, "id", PCMK_PREFIX))
+		return false;
+	if (sec == 0)
+		return true;
+	if (sec == 1)
+		return pcmk_attr_prefix(n, "description", PCMK_MARKER);
+	if (constraint_refs(n, &refs))
+		ok = false;
+	for (size_t i = 0; ok && i < refs.n; i++)
+		ok = ids_has(&c->owned_rsc, refs.v[i]);
+	ids_free(&refs);
+	return ok;
+}
+
+/* Top-level element of a section that contains n, and which section. */
+static xmlNodePtr top_of(struct ctx *c, xmlNodePtr n, int *sec)
+{
+	for (; n && n->parent; n = n->parent)
+		for (int i = 0; i < 3; i++)
+			if (c->sec[i] && n->parent == c->sec[i]) {
+				*sec = i;
+				return n;
+			}
+	return NULL;
+}
+
+static const char *stage_kind(xmlNodePtr n, char *buf, size_t len)
+{
+	snprintf(buf, len, "cib-%s", (const char *)n->name);
+	return buf;
+}
+
+static int push_change(struct ctx *c, int h)
+{
+	int *v = realloc(c->changes, (c->nchanges + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	c->changes = v;
+	v[c->nchanges++] = h;
+	return 0;
+}
+
+static xmlNodePtr wb_section(struct ctx *c, int sec)
+{
+	xmlNodePtr cfg = pcmk_child(xmlDocGetRootElement(c->wb), "configuration");
+	xmlNodePtr s = pcmk_child(cfg, sections[sec]);
+
+	if (!s && cfg)
+		s = xmlNewChild(cfg, NULL, (const xmlChar *)sections[sec], NULL);
+	return s;
+}
+
+static int wb_remove(struct ctx *c, const char *id)
+{
+	xmlNodePtr n = pcmk_find_id(xmlDocGetRootElement(c->wb), id);
+
+	if (n) {
+		xmlUnlinkNode(n);
+		xmlFreeNode(n);
+	}
+	return 0;
+}
+
+static int wb_put(struct ctx *c, const struct pcmk_elem *e)
+{
+	xmlNodePtr s = wb_section(c, sec_index(e->section));
+	xmlNodePtr old = pcmk_find_id(s, e->id);
+	xmlNodePtr cp = xmlDocCopyNode(e->node, c->wb, 1);
+
+	if (!cp || !s)
+		return -ENOMEM;
+	if (old) {
+		xmlReplaceNode(old, cp);
+		xmlFreeNode(old);
+	} else if (!xmlAddChild(s, cp)) {
+		xmlFreeNode(cp);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int act_delete(struct ctx *c, xmlNodePtr n, int sec, enum bl_stage st,
+		      const char *why)
+{
+	char kind[64], *xml = NULL, *id = pcmk_attr(n, "id");
+	int h, rc;
+
+	if (!id)
+		return -ENOMEM;
+	h = bl_plan_add(c->p, st, true, stage_kind(n, kind, sizeof(kind)), id,
+			"delete", "%s", why);
+	if (h < 0) {
+		xmlFree(id);
+		return h;
+	}
+	if (asprintf(&xml, "<%s id=\"%s\"/>", (const char *)n->name, id) < 0) {
+		xmlFree(id);
+		return -ENOMEM;
+	}
+	rc = bl_plan_set_execl(c->p, h, "cibadmin", "--delete", "-o",
+			       sections[sec], "--xml-text", xml, NULL);
+	free(xml);
+	if (!rc)
+		rc = wb_remove(c, id);
+	xmlFree(id);
+	return rc;
+}
+
+static int act_put(struct ctx *c, const struct pcmk_elem *e, bool replace,
+		   const char *why)
+{
+	char kind[64], *xml = pcmk_dump(e->node);
+	int h, rc;
+
+	if (!xml)
+		return -ENOMEM;
+	h = bl_plan_add(c->p, e->stage, false, stage_kind(e->node, kind, sizeof(kind)),
+			e->id, replace ? "update" : "create", "%s", why);
+	if (h < 0) {
+		free(xml);
+		return h;
+	}
+	rc = bl_plan_set_execl(c->p, h, "cibadmin",
+			       replace ? "--replace" : "--create", "-o",
+			       e->section, "--xml-pipe", NULL);
+	if (!rc)
+		rc = bl_plan_set_payload(c->p, h, xml, strlen(xml));
+	free(xml);
+	if (!rc)
+		rc = push_change(c, h);
+	if (!rc)
+		rc = wb_put(c, e);
+	return rc;
+}
+
+/* Where two canonical forms first differ, named by the id of the element
+ * the difference is in. */
+static void where_differs(const char *want, const char *have, char *buf,
+			  size_t len)
+{
+	size_t k = 0;
+	const char *lt, *idp, *gt;
+
+	while (want[k] && want[k] == have[k])
+		k++;
+	lt = want + k;
+	while (lt > want && *lt != '<')
+		lt--;
+	if (lt[1] == '/') { /* in a closing tag: children added/removed */
+		snprintf(buf, len, "children differ");
+		return;
+	}
+	gt = strchr(lt, '>');
+	idp = strstr(lt, " id=\"");
+	if (idp && (!gt || idp < gt)) {
+		idp += 5;
+		snprintf(buf, len, "at %.*s", (int)strcspn(idp, "\""), idp);
+	} else {
+		snprintf(buf, len, "at <%.*s>", (int)strcspn(lt + 1, " >"), lt + 1);
+	}
+}
+
+static const struct pcmk_agent *agent_of(const struct pcmk_model *m,
+					 xmlNodePtr prim, char *spec, size_t len)
+{
+	xmlChar *cls = xmlGetProp(prim, (const xmlChar *)"class");
+	xmlChar *prov = xmlGetProp(prim, (const xmlChar *)"provider");
+	xmlChar *type = xmlGetProp(prim, (const xmlChar *)"type");
+
+	snprintf(spec, len, "%s:%s:%s", cls ? (char *)cls : "",
+		 prov ? (char *)prov : "", type ? (char *)type : "");
+	xmlFree(cls);
+	xmlFree(prov);
+	xmlFree(type);
+	for (size_t i = 0; i < m->nagents; i++)
+		if (!strcmp(m->agents[i].spec, spec))
+			return &m->agents[i];
+	return NULL;
+}
+
+/* Check every primitive's params against its agent's meta-data. Returns
+ * 1 when something is wrong (conditions added), 0 fine, <0 error. */
+static int check_params(struct ctx *c, const char *top, xmlNodePtr n,
+			bool siblings)
+{
+	int bad = 0, rc;
+
+	for (; n; n = siblings ? n->next : NULL) {
+		const struct pcmk_agent *a;
+		xmlNodePtr ia;
+		char spec[200];
+		xmlChar *pid;
+
+		if (!elem(n))
+			continue;
+		if (strcmp((const char *)n->name, "primitive")) {
+			if ((rc = check_params(c, top, n->children, true)) < 0)
+				return rc;
+			bad |= rc;
+			continue;
+		}
+		a = agent_of(c->have, n, spec, sizeof(spec));
+		if (!a || !a->known) {
+			if (ids_has(&c->noted_agents, spec))
+				continue;
+			if ((rc = ids_add(&c->noted_agents, spec)) ||
+			    (rc = bl_plan_cond(c->p, spec, "ParamCheckSkipped",
+					       "parameters not checked: %s",
+					       a && a->why ? a->why
+					       : "no meta-data")))
+				return rc;
+			continue;
+		}
+		pid = xmlGetProp(n, (const xmlChar *)"id");
+		ia = pcmk_child(n, "instance_attributes");
+		for (xmlNodePtr p = ia ? ia->children : NULL; p; p = p->next) {
+			xmlChar *name;
+			bool found = false;
+
+			if (!elem(p))
+				continue;
+			name = xmlGetProp(p, (const xmlChar *)"name");
+			for (size_t i = 0; name && i < a->n; i++)
+				found |= !strcmp(a->params[i], (const char *)name);
+			if (!found) {
+				rc = bl_plan_cond(c->p, top, "InvalidParams",
+						  "%s: %s has no parameter '%s'",
+						  (char *)pid, spec,
+						  name ? (char *)name : "?");
+				bad = 1;
+			} else {
+				rc = 0;
+			}
+			xmlFree(name);
+			if (rc) {
+				xmlFree(pid);
+				return rc;
+			}
+		}
+		for (size_t i = 0; i < a->n; i++) {
+			bool found = false;
+
+			if (!a->required[i])
+				continue;
+			for (xmlNodePtr p = ia ? ia->children : NULL; p; p = p->next)
+				found |= elem(p) && pcmk_attr_is(p, "name", a->params[i]);
+			if (!found) {
+				bad = 1;
+				if ((rc = bl_plan_cond(c->p, top, "InvalidParams",
+						       "%s: %s requires '%s'",
+						       (char *)pid, spec,
+						       a->params[i]))) {
+					xmlFree(pid);
+					return rc;
+				}
+			}
+		}
+		xmlFree(pid);
+	}
+	return bad;
+}
+
+static int cmp_elem(const void *x, const void *y)
+{
+	const struct pcmk_elem *a = *(const struct pcmk_elem *const *)x;
+	const struct pcmk_elem *b = *(const struct pcmk_elem *const *)y;
+
+	if (a->stage != b->stage)
+		return a->stage < b->stage ? -1 : 1;
+	if (sec_index(a->section) != sec_index(b->section))
+		return sec_index(a->section) - sec_index(b->section);
+	return strcmp(a->id, b->id);
+}
+
+static int plan_elem(struct ctx *c, const struct pcmk_elem *e)
+{
+	struct idset ids = {0}, refs = {0};
+	xmlNodePtr obs = NULL;
+	int sec = sec_index(e->section), rc, osec = -1;
+
+	if ((rc = ids_add_tree(&ids, e->node)))
+		goto out;
+	/* A constraint naming something we will not touch waits with it. */
+	if (sec == 2) {
+		if ((rc = constraint_refs(e->node, &refs)))
+			goto out;
+		for (size_t i = 0; i < refs.n; i++)
+			if (ids_has(&c->blocked, refs.v[i])) {
+				rc = bl_plan_cond(c->p, e->id, "Blocked",
+						  "not created: %s is not "
+						  "managed this round", refs.v[i]);
+				goto out_block;
+			}
+	}
+	/* Collisions: any id of ours already used by an element we do not
+	 * own. */
+	for (size_t i = 0; i < ids.n; i++) {
+		xmlNodePtr f = pcmk_find_id(c->cfg, ids.v[i]);
+		xmlNodePtr top;
+		int fs = -1;
+
+		if (!f)
+			continue;
+		top = top_of(c, f, &fs);
+		if (!top || !owned(c, fs, top)) {
+			xmlChar *tid = top ? xmlGetProp(top, (const xmlChar *)"id") : NULL;
+
+			rc = bl_plan_cond(c->p, e->id, "NotOwned",
+					  "id %s is taken by %s element %s "
+					  "without bollard's marker; left alone",
+					  ids.v[i], top ? (const char *)top->name : "an",
+					  tid ? (const char *)tid : "outside the sections");
+			xmlFree(tid);
+			goto out_block;
+		}
+		if (!strcmp(ids.v[i], e->id)) {
+			obs = top;
+			osec = fs;
+		}
+	}
+	rc = check_params(c, e->id, e->node, false);
+	if (rc < 0)
+		goto out;
+	if (rc > 0) {
+		rc = 0;
+		goto out_block;
+	}
+	if (!obs) {
+		rc = act_put(c, e, false, "missing: create");
+	} else if (obs != pcmk_find_id(obs, e->id) || osec != sec ||
+		   strcmp((const char *)obs->name, (const char *)e->node->name)) {
+		/* Same id, owned, but another kind or place: recreate. */
+		rc = act_delete(c, obs, osec, e->stage, "replaced by another kind");
+		if (!rc)
+			rc = act_put(c, e, false, "recreate");
+	} else {
+		char *want = pcmk_canon(e->node), *have = pcmk_canon(obs);
+
+		rc = want && have ? 0 : -ENOMEM;
+		if (!rc && strcmp(want, have)) {
+			char why[200], where[160];
+
+			where_differs(want, have, where, sizeof(where));
+			snprintf(why, sizeof(why), "differs from desired (%s)",
+				 where);
+			rc = act_put(c, e, true, why);
+		}
+		free(want);
+		free(have);
+	}
+	goto out;
+
+out_block:
+	if (!rc)
+		for (size_t i = 0; i < ids.n && !rc; i++)
+			rc = ids_add(&c->blocked, ids.v[i]);
+out:
+	ids_free(&ids);
+	ids_free(&refs);
+	return rc;
+}
+
+int pcmk_plan(const struct bl_rec_ctx *rctx, const void *want_,
+	      const void *have_, struct bl_plan *p)
+{
+	struct ctx c = { .want = want_, .have = have_, .p = p };
+	xmlNodePtr cfg = pcmk_child(xmlDocGetRootElement(c.have->doc),
+				    "configuration");
+	const struct pcmk_elem **order = NULL;
+	int rc = 0;
+
+	(void)rctx;
+	c.cfg = cfg;
+	for (int i = 0; i < 3; i++)
+		c.sec[i] = pcmk_child(cfg, sections[i]);
+	c.wb = xmlCopyDoc(c.have->doc, 1);
+	if (!c.wb)
+		return -ENOMEM;
+	for (size_t i = 0; i < c.want->nconds && !rc; i++)
+		rc = bl_plan_cond(p, c.want->conds[i].object,
+				  c.want->conds[i].reason, "%s",
+				  c.want->conds[i].msg);
+	/* Owned resources first: constraint ownership depends on them. */
+	for (xmlNodePtr n = c.sec[1] ? c.sec[1]->children : NULL; n && !rc; n = n->next)
+		if (elem(n) && owned(&c, 1, n))
+			rc = ids_add_tree(&c.owned_rsc, n);
+
+	order = calloc(c.want->n + 1, sizeof(*order));
+	if (!order)
+		rc = -ENOMEM;
+	for (size_t i = 0; i < c.want->n && !rc; i++)
+		order[i] = &c.want->v[i];
+	if (!rc)
+		qsort(order, c.want->n, sizeof(*order), cmp_elem);
+	for (size_t i = 0; i < c.want->n && !rc; i++)
+		rc = plan_elem(&c, order[i]);
+
+	/* Owned elements nobody wants any more. Constraints first (they are
+	 * ACTIVATE-stage removals, which run first anyway). */
+	for (int s = 2; s >= 0 && !rc; s--) {
+		for (xmlNodePtr n = c.sec[s] ? c.sec[s]->children : NULL;
+		     n && !rc; n = n->next) {
+			bool wanted = false;
+			xmlChar *id;
+
+			if (!elem(n) || !owned(&c, s, n))
+				continue;
+			id = xmlGetProp(n, (const xmlChar *)"id");
+			for (size_t i = 0; i < c.want->n; i++)
+				wanted |= id && !strcmp(c.want->v[i].id, (char *)id);
+			xmlFree(id);
+			if (!wanted)
+				rc = act_delete(&c, n, s,
+						s == 2 ? BL_STAGE_ACTIVATE
+						: BL_STAGE_CONFIG,
+						"owned by bollard, no longer wanted");
+		}
+	}
+	if (!rc && c.nchanges) {
+		char *cib = pcmk_dump_doc(c.wb);
+		int h;
+
+		if (!cib) {
+			rc = -ENOMEM;
+			goto out_free;
+		}
+		h = bl_plan_add(p, BL_STAGE_VALIDATE, false, "cib", "configuration",
+				"validate", "crm_verify the would-be CIB");
+		rc = h < 0 ? h : 0;
+		if (!rc)
+			rc = bl_plan_set_execl(p, h, "crm_verify", "--xml-pipe", NULL);
+		if (!rc)
+			rc = bl_plan_set_payload(p, h, cib, strlen(cib));
+		if (!rc)
+			rc = bl_plan_hide_payload(p, h);
+		free(cib);
+		/* Every change waits for validation (VALIDATE sorts before
+		 * CONFIG and ACTIVATE, where all creations and updates are). */
+		for (size_t i = 0; i < c.nchanges && !rc; i++)
+			rc = bl_plan_dep(p, c.changes[i], h);
+	}
+out_free:
+	free(order);
+	free(c.changes);
+	ids_free(&c.owned_rsc);
+	ids_free(&c.blocked);
+	ids_free(&c.noted_agents);
+	xmlFreeDoc(c.wb);
+	return rc;
+}

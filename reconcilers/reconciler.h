@@ -1,0 +1,103 @@
+/*
+ * reconciler.h - the reconciler interface: observe -> plan -> apply.
+ *
+ * For one node, each reconciler
+ *   desired()  turns the desired objects (Cluster, Volume, Target, Secret
+ *              as struct bl_obj, defaults applied) into its own model;
+ *   observe()  reads the live state through the seams in struct bl_rec_io
+ *              (commands and files; tests feed recorded text) and parses
+ *              it into the SAME model (drbdadm adjust does this: config and
+ *              `drbdsetup show` parse into one struct);
+ *   plan()     compares the two. Pure: no I/O, no clock, no environment;
+ *              same inputs, same plan, byte for byte;
+ *   apply()    hands the plan to an executor (exec.h).
+ * The controller runs this for every reconciler in bl_reconcilers[], in
+ * table order, for the whole state every time (never per event).
+ *
+ * Models are opaque to callers (void *), each freed with the reconciler's
+ * free_model(). All calls return 0 or a negative code (bl_err.h); the
+ * message of an observe failure goes to ctx->err (not a global).
+ */
+#ifndef BL_RECONCILER_H
+#define BL_RECONCILER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "bl_schema.h"
+#include "exec.h"
+#include "plan.h"
+
+/*
+ * Seams to the live system, used by observe() only.
+ *   run        run a command, capture output (exec.h). The real one is
+ *              bl_run_process; the golden driver answers from a recording.
+ *   read_file  read a whole file into a new NUL-terminated buffer;
+ *              -ENOENT when it does not exist.
+ *   list_dir   names in dir (new array of new strings, sorted),
+ *              -ENOENT when dir does not exist.
+ * bl_rec_io_real() fills the real ones.
+ */
+struct bl_rec_io {
+	bl_run_fn run;
+	int (*read_file)(void *arg, const char *path, char **buf, size_t *len);
+	int (*list_dir)(void *arg, const char *dir, char ***names, size_t *n);
+	void *arg;
+};
+void bl_rec_io_real(struct bl_rec_io *io);
+void bl_rec_free_names(char **names, size_t n);
+
+struct bl_rec_ctx {
+	const char *node;       /* this node: Cluster.spec.nodes[].name       */
+	const char *drbd_dir;   /* where .res files live; NULL: /etc/drbd.d   */
+	const char *bollard_agent; /* path of our OCF agent (deploy/ocf/
+	                         * bollard-target) whose meta-data checks the
+	                         * ocf:bollard:target params; NULL: ask
+	                         * crm_resource (installed agent), and skip
+	                         * that check with a condition if it fails   */
+	struct bl_rec_io io;
+	char err[512];          /* message of the last failure                */
+};
+
+struct bl_reconciler_ops {
+	const char *name;
+	int (*desired)(struct bl_rec_ctx *ctx, const struct bl_objlist *objs,
+		       void **model);
+	/* desired is passed so observe can probe only what matters (e.g. the
+	 * metadata of a disk we are about to use). */
+	int (*observe)(struct bl_rec_ctx *ctx, const void *desired,
+		       void **model);
+	int (*plan)(const struct bl_rec_ctx *ctx, const void *desired,
+		    const void *observed, struct bl_plan *plan);
+	int (*apply)(struct bl_rec_ctx *ctx, struct bl_plan *plan,
+		     struct bl_executor *ex, struct bl_apply_result *res);
+	void (*free_model)(void *model);
+};
+
+extern const struct bl_reconciler_ops bl_drbd_reconciler;
+extern const struct bl_reconciler_ops bl_pacemaker_reconciler;
+
+/* Every reconciler, in the order the controller runs them; NULL-ended. */
+extern const struct bl_reconciler_ops *const bl_reconcilers[];
+/* By name, or NULL. */
+const struct bl_reconciler_ops *bl_reconciler_find(const char *name);
+
+/*
+ * Convenience: desired -> observe -> plan for one reconciler into plan
+ * (initialised here; free it with bl_plan_free even on error). No apply.
+ */
+int bl_reconcile_plan(const struct bl_reconciler_ops *ops,
+		      struct bl_rec_ctx *ctx, const struct bl_objlist *objs,
+		      struct bl_plan *plan);
+
+/* ---- helpers shared by the reconcilers (reconcilers.c) ------------------*/
+
+/* spec member as a string, or NULL. */
+const char *bl_rec_str(const json_t *obj, const char *key);
+/* spec member as an integer (JSON integer or decimal string); def if
+ * absent or not a number. */
+long long bl_rec_int(const json_t *obj, const char *key, long long def);
+/* Size field: JSON integer bytes or a string for bl_parse_size. */
+int bl_rec_size(const json_t *v, unsigned long long *bytes);
+
+#endif

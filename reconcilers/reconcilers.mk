@@ -1,0 +1,39 @@
+# reconcilers/: the reconciler framework (plan, executors) and the DRBD and
+# Pacemaker reconcilers, as a static library, plus the golden-test driver
+# build/bollard-plan-test and the test_plan* unit tests.
+#
+# Users link:  $(REC_LIB) $(SCHEMA_LIB) $(REC_LDLIBS)
+REC_SRCS := reconcilers/plan.c reconcilers/exec.c reconcilers/reconcilers.c \
+            reconcilers/drbd.c reconcilers/drbd_conf.c \
+            reconcilers/pacemaker.c reconcilers/pacemaker_plan.c \
+            reconcilers/pcmk_xml.c
+REC_OBJS := $(REC_SRCS:%.c=$(OBJ)/%.o)
+REC_LIB  := $(BUILD)/libbl_reconcilers.a
+REC_CFLAGS := $(call pc,--cflags jansson libxml-2.0)
+REC_LDLIBS := $(call pc,--libs jansson libxml-2.0 yaml-0.1)
+
+$(REC_OBJS): EXTRA_CFLAGS += $(REC_CFLAGS)
+
+$(REC_LIB): $(REC_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@; $(AR) rcs $@ $^
+
+PLAN_TEST := $(BUILD)/bollard-plan-test
+$(OBJ)/reconcilers/tools/bollard_plan_test.o: EXTRA_CFLAGS += $(REC_CFLAGS)
+$(PLAN_TEST): $(OBJ)/reconcilers/tools/bollard_plan_test.o $(REC_LIB) $$(SCHEMA_LIB)
+	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(REC_LDLIBS)
+
+# Unit tests: every tests/unit/test_plan*.c is one cmocka binary.
+REC_TEST_SRCS := $(sort $(wildcard tests/unit/test_plan*.c))
+REC_TESTS     := $(REC_TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
+REC_TEST_OBJS := $(REC_TEST_SRCS:%.c=$(OBJ)/%.o)
+
+$(REC_TEST_OBJS): EXTRA_CFLAGS += $(REC_CFLAGS) $(call pc,--cflags cmocka)
+$(REC_TESTS): $(BUILD)/tests/unit/%: $(OBJ)/tests/unit/%.o $(REC_LIB) $$(SCHEMA_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(REC_LDLIBS) $(call pc,--libs cmocka)
+
+LIBS       += $(REC_LIB)
+PROGS      += $(PLAN_TEST)
+UNIT_TESTS += $(REC_TESTS)
+ALL_OBJS   += $(REC_OBJS)
