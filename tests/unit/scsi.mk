@@ -20,3 +20,16 @@ $(OBJ)/tests/unit/test_scsi_%.o $(OBJ)/tests/unit/membdev.o $(OBJ)/tests/unit/os
 UNIT_TESTS += $(SCSI_TESTS)
 scsi-tests: $(SCSI_TESTS)
 
+
+# ---- fuzzer: random CDBs + Data-Out against LUs on the memory backend -----
+SCSI_FUZZ_CC ?= clang-14
+SCSI_FUZZ_SRCS := tests/fuzz/fuzz_cdb.c tests/unit/test_scsi_harness.c tests/unit/membdev.c \
+                  tests/unit/os_test.c kernel/core/engine.c $(sort $(wildcard kernel/core/scsi_*.c))
+$(BUILD)/fuzz/fuzz_cdb: $(SCSI_FUZZ_SRCS) $(wildcard kernel/core/*.h) $(wildcard tests/unit/*.h)
+	@mkdir -p $(@D)
+	$(SCSI_FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -D_GNU_SOURCE \
+		-Ikernel/core -Itests/unit -o $@ $(SCSI_FUZZ_SRCS)
+
+FUZZERS += $(BUILD)/fuzz/fuzz_cdb
+fuzz: $(BUILD)/fuzz/fuzz_cdb
