@@ -6,6 +6,7 @@
 #                             etcd from C tests (see tests/lib/etcd_proc.h)
 #   $(BUILD)/tests/unit/test_etcd*   cmocka tests against a real etcd
 #   $(BUILD)/etcd-bench       puts/s, 10k range time, watch latency
+#   $(BUILD)/etcd-kv          put/get/del/watch from the shell (tests, debug)
 #
 # The protobuf-c sources are generated at build time by mk/etcd-protos.sh
 # (never committed) into $(GEN)/etcd/.
@@ -60,3 +61,11 @@ $(BUILD)/etcd-bench: $(ETCD_BENCH_OBJ) $(ETCD_PROC_OBJ) $(ETCD_LIB) \
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(ETCD_LDLIBS)
 
 PROGS += $(BUILD)/etcd-bench
+
+# ---- etcd-kv: the client from the shell ----------------------------------------
+ETCD_KV_OBJ := $(OBJ)/controller/etcd/tools/etcd_kv.o
+$(ETCD_KV_OBJ): EXTRA_CFLAGS += -Icontroller/etcd
+$(BUILD)/etcd-kv: $(ETCD_KV_OBJ) $(ETCD_LIB) $(OBJ)/schema/bl_err.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(ETCD_LDLIBS)
+
+PROGS += $(BUILD)/etcd-kv
