@@ -531,7 +531,7 @@ static int prepare(struct apply_opts *o, int argc, char **argv,
 		return -1;
 	}
 	if (!o->nfiles) {
-		cli_error(o->c, "must specify one of -f and -k\n"
+		cli_error(o->c, "must specify -f FILE|DIR|URL|-\n"
 			  "See 'bollard %s --help'.", argv[0]);
 		return -1;
 	}

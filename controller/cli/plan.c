@@ -81,90 +81,173 @@ static int add_guard(struct plan *p, const char *cluster)
 	return 0;
 }
 
-/*
- * Give every replicated Volume in p (objects already carrying what the
- * stored copy had) a minor and a port. Clashes between explicit minors are
- * errors reported at spec.replication.minor.
- */
-static int plan_minors(struct plan *p, const struct store_snap *snap,
-		       const struct bl_objlist *want, struct bl_diag *diag)
+struct use {
+	int64_t minor;
+	size_t item;                /* index in p->v, or SIZE_MAX: stored    */
+};
+
+static int use_cmp(const void *a, const void *b)
 {
-	int64_t *used = malloc((p->n + snap->n + 1) * sizeof(*used));
+	const struct use *x = a, *y = b;
+
+	return x->minor < y->minor ? -1 : x->minor > y->minor;
+}
+
+/*
+ * Minors of one cluster: the applied Volumes' (explicit or carried) and
+ * the stored Volumes' that this apply does not replace. Clashes are
+ * reported; the Volumes without a minor then get the lowest free ones, in
+ * apply order. Linear in the number of Volumes per cluster (plus a sort),
+ * so 1,000 objects plan in well under a millisecond.
+ */
+static int plan_cluster_minors(struct plan *p, const struct store_snap *snap,
+			       const bool *replaced, const char *cl,
+			       struct bl_diag *diag)
+{
+	struct use *u = malloc((p->n + snap->n + 1) * sizeof(*u));
+	size_t nu = 0, k;
+	int64_t next = 0;
 	int rc = 0;
 
-	if (!used)
+	if (!u)
 		return -ENOMEM;
 	for (size_t i = 0; i < p->n; i++) {
-		struct bl_obj *o = p->v[i].obj;
-		const char *cl;
-		size_t nused = 0;
+		const struct bl_obj *x = p->v[i].obj;
 		int64_t m;
+
+		if (p->v[i].act == ACT_PRUNED || !is_volume(x) ||
+		    !vol_repl(x) || strcmp(vol_cluster(x), cl))
+			continue;
+		if ((m = vol_minor(x)) >= 0)
+			u[nu++] = (struct use){ m, i };
+	}
+	for (size_t j = 0; j < snap->n; j++) {
+		const struct bl_obj *x = snap->v[j];
+		int64_t m;
+
+		if (replaced[j] || !is_volume(x) || strcmp(vol_cluster(x), cl))
+			continue;
+		if ((m = vol_minor(x)) >= 0)
+			u[nu++] = (struct use){ m, SIZE_MAX };
+	}
+	qsort(u, nu, sizeof(*u), use_cmp);
+	for (k = 0; k + 1 < nu; k++) {
+		if (u[k].minor != u[k + 1].minor)
+			continue;
+		/* Report on the applied object(s) of the clash. */
+		for (size_t j = k; j < k + 2; j++)
+			if (u[j].item != SIZE_MAX)
+				bl_obj_error(diag, p->v[u[j].item].obj,
+					     "spec.replication.minor",
+					     "minor %lld is already used by "
+					     "another Volume of cluster '%s'",
+					     (long long)u[j].minor, cl);
+		rc = BL_E_INVALID;
+	}
+	/* Allocate: walk the sorted used minors once. */
+	k = 0;
+	for (size_t i = 0; rc == 0 && i < p->n; i++) {
+		struct bl_obj *o = p->v[i].obj;
 		json_t *r;
 
 		if (p->v[i].act == ACT_PRUNED || !is_volume(o) ||
-		    !(r = vol_repl(o)))
+		    !(r = vol_repl(o)) || strcmp(vol_cluster(o), cl))
 			continue;
-		cl = vol_cluster(o);
-		/* Minors in use in this cluster by everything except o. */
-		for (size_t j = 0; j < p->n; j++) {
-			const struct bl_obj *x = p->v[j].obj;
-
-			if (j == i || p->v[j].act == ACT_PRUNED ||
-			    !is_volume(x) || strcmp(vol_cluster(x), cl))
-				continue;
-			if ((m = vol_minor(x)) >= 0)
-				used[nused++] = m;
-		}
-		for (size_t j = 0; j < snap->n; j++) {
-			const struct bl_obj *x = snap->v[j];
-
-			if (!is_volume(x) || strcmp(vol_cluster(x), cl) ||
-			    bl_objlist_find(want, x->kind, x->name))
-				continue;
-			if ((m = vol_minor(x)) >= 0)
-				used[nused++] = m;
-		}
-		m = vol_minor(o);
-		if (m >= 0) {
-			for (size_t j = 0; j < nused; j++)
-				if (used[j] == m) {
-					bl_obj_error(diag, o,
-						     "spec.replication.minor",
-						     "minor %lld is already used "
-						     "by another Volume of "
-						     "cluster '%s'",
-						     (long long)m, cl);
-					rc = BL_E_INVALID;
-					break;
-				}
-		} else {
-			int arc = minor_lowest_free(used, nused, &m);
-
-			if (arc < 0) {
-				if (arc == -ENOMEM) {
-					rc = arc;
-					break;
-				}
-				bl_obj_error(diag, o, "spec.replication.minor",
-					     "no free DRBD minor in cluster '%s'",
-					     cl);
-				rc = BL_E_INVALID;
-				continue;
+		if (vol_minor(o) < 0) {
+			while (k < nu && u[k].minor <= next) {
+				if (u[k].minor == next)
+					next++;
+				k++;
 			}
-			if (json_object_set_new(r, "minor", json_integer(m)) ||
+			if (next > 1048575) {
+				bl_obj_error(diag, o, "spec.replication.minor",
+					     "no free DRBD minor in cluster "
+					     "'%s'", cl);
+				rc = BL_E_INVALID;
+				break;
+			}
+			if (json_object_set_new(r, "minor",
+						json_integer(next)) ||
 			    add_guard(p, cl)) {
 				rc = -ENOMEM;
 				break;
 			}
+			next++;
 		}
 		if (!json_object_get(r, "port") &&
-		    json_object_set_new(r, "port",
-					json_integer(CLI_MINOR_PORT_BASE + m))) {
+		    json_object_set_new(r, "port", json_integer(
+				CLI_MINOR_PORT_BASE + vol_minor(o)))) {
 			rc = -ENOMEM;
 			break;
 		}
 	}
-	free(used);
+	free(u);
+	return rc;
+}
+
+/*
+ * Give every replicated Volume in p (objects already carrying what the
+ * stored copy had) a minor and a port, cluster by cluster.
+ */
+static int plan_minors(struct plan *p, const struct store_snap *snap,
+		       struct bl_diag *diag)
+{
+	bool *replaced = calloc(snap->n + 1, sizeof(*replaced));
+	const char **done = calloc(p->n + 1, sizeof(*done));
+	size_t ndone = 0;
+	int rc = 0, first = 0;
+
+	if (!replaced || !done) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* Snapshot slots that this apply replaces (their minors are the
+	 * applied objects' now). snap->v is sorted: find by pointer. */
+	for (size_t i = 0; i < p->n; i++) {
+		const struct bl_obj *s = p->v[i].stored;
+		size_t lo = 0, hi = snap->n;
+
+		if (!s || p->v[i].act == ACT_PRUNED)
+			continue;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			int r = strcmp(s->kind, snap->v[mid]->kind);
+
+			if (!r)
+				r = strcmp(s->name, snap->v[mid]->name);
+			if (!r) {
+				replaced[mid] = true;
+				break;
+			}
+			if (r < 0)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		const struct bl_obj *o = p->v[i].obj;
+		const char *cl;
+		bool seen = false;
+
+		if (p->v[i].act == ACT_PRUNED || !is_volume(o) || !vol_repl(o))
+			continue;
+		cl = vol_cluster(o);
+		for (size_t j = 0; j < ndone && !seen; j++)
+			seen = !strcmp(done[j], cl);
+		if (seen)
+			continue;
+		done[ndone++] = cl;
+		rc = plan_cluster_minors(p, snap, replaced, cl, diag);
+		if (rc == -ENOMEM)
+			goto out;
+		if (rc < 0 && !first)
+			first = rc;
+	}
+	rc = first;
+out:
+	free(replaced);
+	free(done);
 	return rc;
 }
 
@@ -217,7 +300,7 @@ int plan_build(const struct bl_objlist *want, const struct store_snap *snap,
 			goto err;
 	}
 	/* 2. New minors. */
-	rc = plan_minors(p, snap, want, diag);
+	rc = plan_minors(p, snap, diag);
 	if (rc < 0)
 		goto err;
 	/* 3. Server fields and the verdict. */
