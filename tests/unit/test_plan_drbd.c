@@ -1,0 +1,303 @@
+/*
+ * test_plan_drbd.c - DRBD config parsing/rendering (drbd_conf.c) and the
+ * reconciler driven through its ops with an injected, in-memory observer.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "bl_err.h"
+#include "drbd_int.h"
+#include "reconciler.h"
+
+static const char show_text[] =
+	"resource \"bollard-db\" {\n"
+	"    options {\n    }\n"
+	"    _this_host {\n"
+	"        node-id\t\t\t0;\n"
+	"        volume 0 {\n"
+	"            device\t\t\tminor 100;\n"
+	"            disk\t\t\t\"/dev/vg0/bollard-db\";\n"
+	"            meta-disk\t\t\tinternal;\n"
+	"            disk {\n            }\n"
+	"        }\n"
+	"    }\n"
+	"    connection {\n"
+	"        _peer_node_id 1;\n"
+	"        path {\n"
+	"            _this_host ipv4 10.0.0.1:7789;\n"
+	"            _remote_host ipv4 10.0.0.2:7789;\n"
+	"        }\n"
+	"        net {\n"
+	"            _name \"nodeb\";\n"
+	"            protocol A; # comment\n"
+	"        }\n"
+	"    }\n"
+	"}\n"
+	"resource \"other\" {\n    _this_host { node-id 3; }\n}\n";
+
+static void fill_res(struct drbd_res *r, char proto)
+{
+	memset(r, 0, sizeof(*r));
+	r->name = strdup("bollard-db");
+	r->protocol = proto;
+	r->minor = 100;
+	r->disk = strdup("/dev/vg0/bollard-db");
+	r->meta_disk = strdup("internal");
+	r->node_id = 0;
+	r->addr = strdup("ipv4 10.0.0.1:7789");
+	r->peers = calloc(1, sizeof(*r->peers));
+	r->peers[0].name = strdup("nodeb");
+	r->peers[0].node_id = 1;
+	r->peers[0].addr = strdup("ipv4 10.0.0.2:7789");
+	r->npeers = 1;
+	r->own.volume = strdup("db");
+	r->own.policy = strdup("Delete");
+	r->own.backing = strdup("lvm");
+	r->own.vg = strdup("vg0");
+	r->own.lv = strdup("bollard-db");
+}
+
+static void test_parse_show(void **state)
+{
+	struct drbd_res *v = NULL;
+	size_t n = 0;
+	char err[128];
+
+	(void)state;
+	assert_int_equal(drbd_parse_show(show_text, &v, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].name, "bollard-db");
+	assert_int_equal(v[0].protocol, 'A');
+	assert_int_equal(v[0].minor, 100);
+	assert_int_equal(v[0].node_id, 0);
+	assert_string_equal(v[0].disk, "/dev/vg0/bollard-db");
+	assert_string_equal(v[0].addr, "ipv4 10.0.0.1:7789");
+	assert_int_equal(v[0].npeers, 1);
+	assert_string_equal(v[0].peers[0].name, "nodeb");
+	assert_string_equal(v[0].peers[0].addr, "ipv4 10.0.0.2:7789");
+	/* the other resource: no disk, default protocol */
+	assert_int_equal(v[1].protocol, 'C');
+	assert_null(v[1].disk);
+	assert_int_equal(v[1].minor, -1);
+	drbd_res_array_free(v, n);
+}
+
+static void test_parse_errors(void **state)
+{
+	static const char *const bad[] = {
+		"resource \"x\" {\n", "resource x }", "resource \"x\n",
+		"resource x { net { protocol C } }", "{ }",
+	};
+	struct drbd_res *v = NULL;
+	size_t n = 0;
+	char err[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(drbd_parse_show(bad[i], &v, &n, err, sizeof(err)),
+				 BL_E_PARSE);
+		assert_non_null(strstr(err, "line "));
+	}
+}
+
+/* Render, parse back as config: the same struct (drbdadm adjust's idea),
+ * owner header included; and the live form of it compares equal. */
+static void test_render_roundtrip(void **state)
+{
+	struct drbd_res want, *back = NULL, *live = NULL;
+	size_t n = 0, nl = 0;
+	char err[128], diff[128];
+	char *text;
+
+	(void)state;
+	fill_res(&want, 'A');
+	text = drbd_render(&want, "nodea");
+	assert_non_null(text);
+	assert_non_null(strstr(text, "# bollard: volume=db policy=Delete backing=lvm vg=vg0 lv=bollard-db\n"));
+	assert_int_equal(drbd_parse_conf(text, "nodea", &back, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	assert_true(drbd_res_equal(&want, &back[0]));
+	assert_string_equal(back[0].own.policy, "Delete");
+	assert_string_equal(back[0].own.vg, "vg0");
+	/* Parsed as the peer, it is the peer's view: not equal. */
+	drbd_res_array_free(back, n);
+	assert_int_equal(drbd_parse_conf(text, "nodeb", &back, &n, err, sizeof(err)), 0);
+	assert_false(drbd_res_equal(&want, &back[0]));
+	drbd_res_array_free(back, n);
+
+	assert_int_equal(drbd_parse_show(show_text, &live, &nl, err, sizeof(err)), 0);
+	assert_true(drbd_res_equal(&want, &live[0]));
+	want.protocol = 'C';
+	drbd_res_diff(&want, &live[0], diff, sizeof(diff));
+	assert_string_equal(diff, "protocol A -> C");
+	want.protocol = 'A';
+	free(want.peers[0].addr);
+	want.peers[0].addr = strdup("ipv4 10.0.0.12:7789");
+	drbd_res_diff(&want, &live[0], diff, sizeof(diff));
+	assert_string_equal(diff, "peer nodeb address ipv4 10.0.0.2:7789 -> ipv4 10.0.0.12:7789");
+	free(want.peers[0].name);
+	want.peers[0].name = strdup("nodec");
+	drbd_res_diff(&want, &live[0], diff, sizeof(diff));
+	assert_string_equal(diff, "peer nodec missing");
+	drbd_res_array_free(live, nl);
+	drbd_res_free(&want);
+	free(text);
+}
+
+/* ---- the reconciler through its ops, observed state in memory ------------*/
+
+struct fake {
+	const char *show, *status, *lvs, *md;
+	int md_status;
+	const char *file_name, *file_text;
+	int calls_md;
+};
+
+static int fake_run(void *arg, const char *const *argv, const char *in,
+		    size_t in_len, struct bl_run_out *o)
+{
+	struct fake *f = arg;
+	const char *out = "";
+
+	memset(o, 0, sizeof(*o));
+	if (!strcmp(argv[0], "drbdsetup") && !strcmp(argv[1], "show"))
+		out = f->show;
+	else if (!strcmp(argv[0], "drbdsetup"))
+		out = f->status;
+	else if (!strcmp(argv[0], "lvs"))
+		out = f->lvs;
+	else if (!strcmp(argv[0], "drbdmeta")) {
+		f->calls_md++;
+		out = f->md;
+		o->status = f->md_status;
+	} else
+		return -ENOENT;
+	o->out = strdup(out);
+	o->out_len = strlen(out);
+	o->err = strdup("");
+	return 0;
+}
+
+static int fake_read(void *arg, const char *path, char **buf, size_t *len)
+{
+	struct fake *f = arg;
+
+	if (!f->file_name || !strstr(path, f->file_name))
+		return -ENOENT;
+	*buf = strdup(f->file_text);
+	*len = strlen(*buf);
+	return 0;
+}
+
+static int fake_list(void *arg, const char *dir, char ***names, size_t *n)
+{
+	struct fake *f = arg;
+
+	*names = calloc(1, sizeof(char *));
+	*n = 0;
+	if (f->file_name) {
+		(*names)[0] = strdup(f->file_name);
+		*n = 1;
+	}
+	return 0;
+}
+
+static const char yaml[] =
+	"apiVersion: bollard.io/v1alpha1\nkind: Cluster\nmetadata: {name: lab}\n"
+	"spec:\n  ha: pacemaker\n  nodes:\n"
+	"    - {name: nodea, address: 192.0.2.1, replicationAddress: 10.0.0.1}\n"
+	"    - {name: nodeb, address: 192.0.2.2, replicationAddress: 10.0.0.2}\n"
+	"---\napiVersion: bollard.io/v1alpha1\nkind: Volume\nmetadata: {name: db}\n"
+	"spec:\n  cluster: lab\n  size: 64Mi\n  backing: {type: lvm, vg: vg0}\n"
+	"  replication: {protocol: A, port: 7789, minor: 100}\n";
+
+static void plan_with(struct fake *f, const char *node, struct bl_plan *p)
+{
+	struct bl_objlist objs;
+	struct bl_diag d = {0};
+	struct bl_rec_ctx ctx = { .node = node };
+
+	ctx.io = (struct bl_rec_io){ fake_run, fake_read, fake_list, f };
+	bl_objlist_init(&objs);
+	assert_int_equal(bl_parse_buf("t.yaml", yaml, strlen(yaml), &objs, &d), 0);
+	assert_int_equal(bl_reconcile_plan(&bl_drbd_reconciler, &ctx, &objs, p), 0);
+	bl_objlist_free(&objs);
+	bl_diag_free(&d);
+}
+
+static bool has_action(const struct bl_plan *p, const char *kind,
+		       const char *verb)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (!strcmp(p->v[i].kind, kind) && !strcmp(p->v[i].verb, verb))
+			return true;
+	return false;
+}
+
+/* Converges: the state the first plan produces gives an empty plan. */
+static void test_reconciler_converges(void **state)
+{
+	struct fake f = { .show = "", .status = "[]",
+			  .lvs = "  vg0|bollard-db|67108864\n",
+			  .md = "", .md_status = 1 };
+	struct bl_plan p;
+	char *text = NULL;
+
+	(void)state;
+	f.md = "No valid meta data found\n";
+	plan_with(&f, "nodea", &p);
+	assert_true(has_action(&p, "drbd-md", "create"));
+	assert_true(has_action(&p, "drbd-resource", "adjust"));
+	assert_false(has_action(&p, "lv", "create"));
+	for (size_t i = 0; i < p.n; i++)
+		if (p.v[i].op == BL_OP_WRITE)
+			text = strdup(p.v[i].payload);
+	assert_non_null(text);
+	bl_plan_free(&p);
+
+	/* now the file is in place and DRBD runs it */
+	f.file_name = "bollard-db.res";
+	f.file_text = text;
+	f.show = show_text;
+	f.status = "[{\"name\":\"bollard-db\",\"role\":\"Secondary\","
+		   "\"devices\":[{\"volume\":0,\"disk-state\":\"UpToDate\"}]}]";
+	f.calls_md = 0;
+	plan_with(&f, "nodea", &p);
+	assert_int_equal(p.n, 0);
+	assert_int_equal(p.nconds, 0);
+	assert_int_equal(f.calls_md, 0); /* attached: metadata not probed */
+	bl_plan_free(&p);
+	free(text);
+}
+
+/* A node outside the Cluster wants nothing, and removes what it has. */
+static void test_reconciler_other_node(void **state)
+{
+	struct fake f = { .show = "", .status = "[]", .lvs = "" };
+	struct bl_plan p;
+
+	(void)state;
+	plan_with(&f, "nodez", &p);
+	assert_int_equal(p.n, 0);
+	bl_plan_free(&p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_show),
+		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_render_roundtrip),
+		cmocka_unit_test(test_reconciler_converges),
+		cmocka_unit_test(test_reconciler_other_node),
+	};
+
+	return cmocka_run_group_tests_name("plan_drbd", tests, NULL, NULL);
+}
