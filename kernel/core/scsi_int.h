@@ -245,7 +245,7 @@ u32 scsi_max_xfer_blocks(const struct bt_lu *lu);
 u32 scsi_max_unmap_blocks(void);
 u32 scsi_max_unmap_descs(void);
 u32 scsi_max_caw_blocks(void);
-u32 scsi_max_ws_blocks(void);
+u32 scsi_max_ws_blocks(const struct bt_lu *lu);
 
 /* ---- command implementations -------------------------------------------- */
 /* scsi_spc.c */

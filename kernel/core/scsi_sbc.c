@@ -67,6 +67,14 @@ int scsi_exec_caw(struct scsi_task *t)
 	cmd->xfer_len = (2 * n) << lu->bs_shift;
 	if (n > scsi_max_caw_blocks())
 		return scsi_invalid_cdb(t, 13, -1);
+	/*
+	 * NUMBER OF LOGICAL BLOCKS 0 transfers nothing and is no error
+	 * (SBC-3 5.2) -- unless Data-Out came with it: then the CDB and the
+	 * data disagree (an initiator that wrapped 256 into the 8-bit field)
+	 * and writing nothing while reporting GOOD would hide that.
+	 */
+	if (n == 0 && (cmd->out_len || cmd->exp_len))
+		return scsi_invalid_cdb(t, 13, -1);
 	if ((rc = scsi_check_range(t, lba, n)) >= 0)
 		return rc;
 	if (n == 0)
@@ -163,18 +171,30 @@ int scsi_exec_write_same(struct scsi_task *t)
 	cmd->xfer_len = bs;
 	if (unmap && !(lu->features & BT_FEAT_UNMAP))
 		return scsi_invalid_cdb(t, 1, 3);
-	/* WSNZ=1: zero blocks does not mean "to the end" here */
-	if (len == 0 || len > scsi_max_ws_blocks())
-		return scsi_invalid_cdb(t, sixteen ? 10 : 7, -1);
+	/* WSNZ=0: zero blocks means from lba to the end of the medium */
+	if (len == 0) {
+		if (lba >= lu->nblocks)
+			return scsi_sense(t, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
+		len = lu->nblocks - lba;
+	}
 	if ((rc = scsi_check_range(t, lba, len)) >= 0)
 		return rc;
+	if (len > scsi_max_ws_blocks(lu))
+		return scsi_invalid_cdb(t, sixteen ? 10 : 7, -1);
 	if ((rc = scsi_check_dataout(t, bs)) >= 0)
 		return rc;
-	if (all_zero(cmd->out, bs)) {
-		/* LBPRZ: unmapped blocks read back as zeroes, so UNMAP=1 with
-		 * a zero block may deallocate; otherwise write zeroes */
-		t->stage = unmap ? 1 : 2;
-	} else {
+	/*
+	 * UNMAP=1 is a request to deallocate (SBC-3 4.7.3.4): the range is
+	 * discarded whatever the Data-Out block holds, and reads then return
+	 * zeroes as VPD B2h/READ CAPACITY(16) announce (LBPRZ=1); this is what
+	 * LIO does and what libiscsi's WriteSame10.UnmapUntilEnd expects.
+	 * UNMAP=0 with a zero block is a write of zeroes.
+	 */
+	if (unmap)
+		t->stage = 1;
+	else if (all_zero(cmd->out, bs))
+		t->stage = 2;
+	else {
 		per = WS_CHUNK_BYTES / bs;
 		if (per == 0)
 			per = 1;

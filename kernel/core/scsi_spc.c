@@ -20,7 +20,6 @@
 #define MAX_UNMAP_BLOCKS   (1u << 20)
 #define MAX_UNMAP_DESCS    256u
 #define MAX_CAW_BLOCKS     255u
-#define MAX_WS_BLOCKS      (1u << 20)
 
 u32 scsi_max_xfer_blocks(const struct bt_lu *lu)
 {
@@ -30,7 +29,8 @@ u32 scsi_max_xfer_blocks(const struct bt_lu *lu)
 u32 scsi_max_unmap_blocks(void) { return MAX_UNMAP_BLOCKS; }
 u32 scsi_max_unmap_descs(void) { return MAX_UNMAP_DESCS; }
 u32 scsi_max_caw_blocks(void) { return MAX_CAW_BLOCKS; }
-u32 scsi_max_ws_blocks(void) { return MAX_WS_BLOCKS; }
+/* A WRITE SAME never covers more than one WRITE could. */
+u32 scsi_max_ws_blocks(const struct bt_lu *lu) { return scsi_max_xfer_blocks(lu); }
 
 /* ---- INQUIRY ------------------------------------------------------------ */
 
@@ -135,7 +135,7 @@ static u32 vpd_block_limits(const struct bt_lu *lu, u8 *d)
 	bool unmap = lu->features & BT_FEAT_UNMAP;
 	bool ws = lu->features & BT_FEAT_WRITE_SAME;
 
-	d[4] = ws ? 0x01 : 0;          /* WSNZ: 0 blocks is not "to the end" */
+	d[4] = 0;                      /* WSNZ=0: 0 blocks means "to the end" */
 	d[5] = (lu->features & BT_FEAT_CAW) ? MAX_CAW_BLOCKS : 0;
 	bt_put_be16(d + 6, 1);         /* optimal transfer length granularity */
 	bt_put_be32(d + 8, scsi_max_xfer_blocks(lu));
@@ -146,7 +146,7 @@ static u32 vpd_block_limits(const struct bt_lu *lu, u8 *d)
 		bt_put_be32(d + 28, 1);  /* optimal unmap granularity        */
 	}
 	if (ws)
-		bt_put_be64(d + 36, MAX_WS_BLOCKS);
+		bt_put_be64(d + 36, scsi_max_ws_blocks(lu));
 	return 0x3c;
 }
 

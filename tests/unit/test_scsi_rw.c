@@ -471,6 +471,9 @@ static void test_caw(void **state)
 	caw_cdb(cdb, 0, 0);
 	assert_int_equal(th_run(th, 0, cdb, 16, BT_DIR_NONE, 0, NULL, 0)->status,
 			 BT_SAM_GOOD);
+	/* 0 blocks but Data-Out attached (256 wrapped into 8 bits) */
+	c = th_run(th, 0, cdb, 16, BT_DIR_WRITE, sizeof(buf), buf, sizeof(buf));
+	assert_true(th_is_sense(c, 0x05, 0x24, 0x00));
 }
 
 /*
@@ -590,14 +593,42 @@ static void test_write_same(void **state)
 	assert_int_equal(medium(th)[31 * BS + 5], 0);
 	c = write_same(th, false, false, 40, 2, zero);
 	assert_int_equal(th->host.last.op, BT_IO_WRITE_ZEROES);
-	/* UNMAP bit with data that is not zero: really written */
+	/* UNMAP bit with data that is not zero: still a deallocation */
+	c = write_same(th, false, false, 50, 2, blk);
 	c = write_same(th, false, true, 50, 2, blk);
-	assert_int_equal(th->host.last.op, BT_IO_WRITE);
-	assert_memory_equal(medium(th) + 51 * BS, blk, BS);
-	/* 0 blocks (WSNZ=1), range */
-	assert_true(th_is_sense(write_same(th, false, false, 0, 0, blk), 0x05, 0x24, 0x00));
+	assert_int_equal(c->status, BT_SAM_GOOD);
+	assert_int_equal(th->host.last.op, BT_IO_DISCARD);
+	assert_int_equal(medium(th)[51 * BS + 7], 0);
+	/* 0 blocks (WSNZ=0): to the end of the medium */
+	c = write_same(th, false, false, NBLOCKS - 4, 0, blk);
+	assert_int_equal(c->status, BT_SAM_GOOD);
+	assert_memory_equal(medium(th) + (NBLOCKS - 1) * BS, blk, BS);
+	assert_true(th_is_sense(write_same(th, false, false, NBLOCKS, 0, blk),
+				0x05, 0x21, 0x00));
 	assert_true(th_is_sense(write_same(th, true, false, NBLOCKS - 1, 2, blk),
 				0x05, 0x21, 0x00));
+	/* a 20 MiB LU: "to the end" from 0 is over MAXIMUM WRITE SAME
+	 * LENGTH (= max transfer, 16 MiB); 4 MiB from the end is written
+	 * in 1 MiB chunks */
+	{
+		struct th_lun big = { .size = 20u << 20 };
+		u8 cdb[16];
+		unsigned writes;
+
+		assert_int_equal(th_add_lun(th, 1, &big), 0);
+		th_clear_ua(th, 1);
+		cdb_rw(cdb, 16, 0x93, 0, 0);
+		c = th_run(th, 1, cdb, 16, BT_DIR_WRITE, BS, blk, BS);
+		assert_true(th_is_sense(c, 0x05, 0x24, 0x00));
+		writes = th->host.nsubmit[BT_IO_WRITE];
+		cdb_rw(cdb, 16, 0x93, (16u << 20) / BS, 0);
+		c = th_run(th, 1, cdb, 16, BT_DIR_WRITE, BS, blk, BS);
+		assert_int_equal(c->status, BT_SAM_GOOD);
+		assert_int_equal(th->host.nsubmit[BT_IO_WRITE], writes + 4);
+		assert_memory_equal(medium(th) + (20u << 20) - BS, blk, BS);
+		assert_memory_equal(medium(th) + (16u << 20), blk, BS);
+		assert_int_equal(medium(th)[(16u << 20) - 1], 0);
+	}
 }
 
 static struct bt_cmd *unmap(struct th *th, const u8 *param, u16 len)
