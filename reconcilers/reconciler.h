@@ -55,6 +55,8 @@ struct bl_rec_ctx {
 	                         * ocf:bollard:target params; NULL: ask
 	                         * crm_resource (installed agent), and skip
 	                         * that check with a condition if it fails   */
+	const char *state_dir;  /* relative file backings resolve here; NULL:
+	                         * paths are used as given                   */
 	struct bl_rec_io io;
 	char err[512];          /* message of the last failure                */
 };
@@ -76,6 +78,7 @@ struct bl_reconciler_ops {
 
 extern const struct bl_reconciler_ops bl_drbd_reconciler;
 extern const struct bl_reconciler_ops bl_pacemaker_reconciler;
+extern const struct bl_reconciler_ops bl_target_reconciler;
 
 /* Every reconciler, in the order the controller runs them; NULL-ended. */
 extern const struct bl_reconciler_ops *const bl_reconcilers[];

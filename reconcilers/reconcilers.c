@@ -13,7 +13,8 @@
 #include "reconciler.h"
 
 const struct bl_reconciler_ops *const bl_reconcilers[] = {
-	&bl_drbd_reconciler,
+	&bl_drbd_reconciler,     /* devices first: LUNs open /dev/drbdN   */
+	&bl_target_reconciler,
 	&bl_pacemaker_reconciler,
 	NULL,
 };

@@ -6,7 +6,7 @@
 REC_SRCS := reconcilers/plan.c reconcilers/exec.c reconcilers/reconcilers.c \
             reconcilers/drbd.c reconcilers/drbd_conf.c \
             reconcilers/pacemaker.c reconcilers/pacemaker_plan.c \
-            reconcilers/pcmk_xml.c
+            reconcilers/pcmk_xml.c reconcilers/target.c
 REC_OBJS := $(REC_SRCS:%.c=$(OBJ)/%.o)
 REC_LIB  := $(BUILD)/libbl_reconcilers.a
 REC_CFLAGS := $(call pc,--cflags jansson libxml-2.0)

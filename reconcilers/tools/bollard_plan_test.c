@@ -318,6 +318,10 @@ int main(int argc, char **argv)
 		node = node_buf;
 	}
 	ctx.node = node;
+	/* Relative file backings (the quickstart's volumes/demo.img) resolve
+	 * under a fixed state dir, so golden plans do not depend on $PWD. */
+	ctx.state_dir = getenv("BOLLARD_STATE_DIR") ? getenv("BOLLARD_STATE_DIR")
+						    : "/var/lib/bollard";
 	if (live) {
 		bl_rec_io_real(&ctx.io);
 		ctx.drbd_dir = getenv("BOLLARD_DRBD_DIR");

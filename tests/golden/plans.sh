@@ -22,6 +22,7 @@ for c in $cases; do
 	case "$c" in
 	drbd-*) rec=drbd ;;
 	pcmk-*) rec=pacemaker ;;
+	target-*) rec=target ;;
 	*) echo "golden: $c: unknown prefix"; fail=$((fail + 1)); failed+=("$c"); continue ;;
 	esac
 	args=()

@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+# Regenerates the desired.yaml/observed.rec of the target-* golden cases
+# (run from the repository root); then UPDATE_GOLDEN=1 tests/golden/plans.sh
+# rewrites expected.plan, which must be reviewed before committing.
+import os, json
+P='tests/plans'
+OWN=0x626f6c6c617264
+F='/var/lib/bollard/volumes/demo.img'
+shared=open(f'{P}/_shared/target-local.yaml').read()
+def target(luns=[(0,'demo')], acls=['initiator: "*"'], extra=''):
+    s='''apiVersion: bollard.io/v1alpha1
+kind: Target
+metadata:
+  name: demo
+spec:
+  cluster: local
+  iqn: iqn.2026-11.io.bollard:demo
+'''
+    s+= '  luns:\n' + ''.join(f'    - lun: {l}\n      volume: {v}\n' for l,v in luns) if luns else '  luns: []\n'
+    s+= '  acls:\n' + ''.join(f'    - {a}\n' for a in acls) if acls else '  acls: []\n'
+    return s+extra
+def obs_target(owner=True, path=F, luns=None, enabled=True, acls=None, portals=None):
+    luns = luns if luns is not None else [(0,path,'demo')]
+    return {"iqn":"iqn.2026-11.io.bollard:demo","enabled":enabled,"sessions":0,
+      "attributes":dict({"maxSessionsPerInitiator":2,"maxSessions":64,"nopIntervalMs":5000,"nopTimeoutMs":15000,"demoMode":False}, **({"owner":OWN} if owner else {})),
+      "portals": portals if portals is not None else ["127.0.0.1:3260"],
+      "luns":[{"lun":l,"path":p,"uid":u,"naa":"6"*32,"serial":"s","blocks":131072,"blockSize":512,"readonly":False} for l,p,u in luns],
+      "acls": acls if acls is not None else [{"initiator":"*","chapUser":None}],
+      "auth":{"chapUser":None,"mutualUser":None}}
+def mk(name, comment, tyaml, targets, files=(F,), node='local', desired=None):
+    d=f'{P}/{name}'; os.makedirs(d, exist_ok=True)
+    with open(f'{d}/desired.yaml','w') as f:
+        f.write(f'# {comment}\n')
+        f.write(desired if desired is not None else shared)
+        if tyaml: f.write('---\n'+tyaml)
+    open(f'{d}/node','w').write(node+'\n')
+    with open(f'{d}/observed.rec','w') as f:
+        f.write(f'# {comment}\n>>> bollard target show -o json\n')
+        f.write(json.dumps({"targets":targets}, indent=1)+'\n')
+        for p in files: f.write(f'>>> file {p}\nbacking data\n')
+mk('target-new-quickstart','empty engine, no backing file yet: create everything, enable last', target(), [], files=())
+mk('target-new-file-exists','backing file already there: never recreated or truncated', target(), [])
+mk('target-unchanged','engine matches: zero actions', target(), [obs_target()])
+mk('target-add-lun','one LUN added: exactly one engine action (the file exists)', target(luns=[(0,'demo'),(1,'logs')]), [obs_target()], files=(F,'/srv/logs.img'))
+mk('target-add-lun-new-file','one LUN added whose backing file is missing: file, then LUN', target(luns=[(0,'demo'),(1,'logs')]), [obs_target()])
+mk('target-remove-lun','LUN removed from the spec: forced del, data kept', target(luns=[]), [obs_target()])
+mk('target-acl-chap','an ESXi host with CHAP added: secret only in the hidden payload', target(acls=['initiator: "*"', 'initiator: iqn.1998-01.com.vmware:esx01\n      chapSecretRef: esx-chap']), [obs_target()])
+mk('target-acl-chap-user-changed','ACL CHAP user changed: delete + add', target(acls=['initiator: iqn.1998-01.com.vmware:esx01\n      chapSecretRef: esx-chap']), [obs_target(acls=[{"initiator":"iqn.1998-01.com.vmware:esx01","chapUser":"old-user"}])])
+mk('target-acl-removed','ACL removed', target(acls=[]), [obs_target()])
+mk('target-auth-mutual','target-wide CHAP and mutual CHAP set in one call', target(extra='  auth:\n    chapSecretRef: esx-chap\n    mutualChapSecretRef: target-chap\n'), [obs_target()])
+mk('target-sessions-changed','maxPerInitiator changed: one attribute set', target(extra='  sessions:\n    maxPerInitiator: 4\n'), [obs_target()])
+mk('target-service-ip','service addresses and port: portals follow, IPv6 bracketed', target(extra='  serviceAddresses: [192.0.2.50/24, "2001:db8::50/64"]\n  port: 3261\n'), [obs_target()])
+mk('target-not-owned','same IQN made by hand: NotOwned, no actions', target(), [obs_target(owner=False)])
+mk('target-deleted','owned target no longer desired: disable, then delete', '', [obs_target()])
+mk('target-deleted-disabled','owned, already disabled: delete only', '', [obs_target(enabled=False)])
+mk('target-foreign-untouched','a target bollard did not create is never pruned', '', [obs_target(owner=False)])
+mk('target-drift','live LUN has another path: CreateOnlyDrift, not recreated', target(), [obs_target(path='/old/place.img')])
+mk('target-enable-drift','owned target disabled by hand while ha is none: enabled again', target(), [obs_target(enabled=False)])
+mk('target-other-node','this node is not in the cluster: its owned target is removed', target(), [obs_target()], node='nodeb')
+mk('target-missing-secret','ACL names a Secret that does not exist: fail closed, nothing done', target(acls=['initiator: iqn.1998-01.com.vmware:esx01\n      chapSecretRef: nope']), [], files=())
+pc=open(f'{P}/pcmk-unchanged/desired.yaml').read()
+mk('target-ha-pacemaker','ha pacemaker: DRBD device path, service IP portal, never enabled here', '', [], files=(), node='nodea', desired=pc)
