@@ -498,7 +498,8 @@ int bl_parse_path(const char *path, struct bl_objlist *list,
 			    "no *.yaml, *.yml or *.json files");
 		rc = BL_E_PARSE;
 	}
-	qsort(pv.v, pv.n, sizeof(*pv.v), cmp_str);
+	if (pv.n)
+		qsort(pv.v, pv.n, sizeof(*pv.v), cmp_str);
 	for (i = 0; i < pv.n; i++) {
 		r = parse_file(pv.v[i], pv.v[i], &tmp, d);
 		rc = worse(rc, r);
