@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# tests/integration/pacemaker_offline.sh - the Pacemaker reconciler against
+# the real Pacemaker tools, offline (no cluster running):
+#   1. every golden pcmk case's would-be CIB passes crm_verify, and a broken
+#      one does not (the check can fail);
+#   2. crm_simulate on the new-target CIBs: both nodes up, promotion score on
+#      nodea -> the target group runs on nodea after the promote; nodea fails
+#      -> the group moves to nodeb, again after the promote;
+#   3. apply for real with cibadmin on a CIB file (CIB_file), then re-plan:
+#      nothing left to do; changes (added IP, deleted target, ha none) converge
+#      too and foreign elements survive all of it;
+#   4. fault injection: BOLLARD_FAULT=apply:N stops half way; the next
+#      reconcile finishes the job.
+. "$(dirname "$0")/../lib/common.sh"
+
+for t in crm_verify crm_simulate cibadmin crm_attribute crm_resource; do
+	command -v $t >/dev/null || skip "$t not installed (pacemaker-cli-utils)"
+done
+DRV=$BUILD/bollard-plan-test
+[ -x "$DRV" ] || die "$DRV not built"
+PLANS=$TOP/tests/plans
+AGENT=$TOP/deploy/ocf/bollard-target
+[ -x "$AGENT" ] || skip "deploy/ocf/bollard-target missing"
+mk_tmp T
+
+# --- 1. crm_verify on every would-be CIB --------------------------------------
+n=0
+for dir in "$PLANS"/pcmk-*/; do
+	c=$(basename "$dir")
+	if "$DRV" --payload cib/configuration/validate pacemaker "$dir" > "$T/$c.xml" 2>"$T/err"; then
+		crm_verify --xml-file "$T/$c.xml" >"$T/verify.out" 2>&1 ||
+			{ cat "$T/verify.out"; die "$c: crm_verify rejected the would-be CIB"; }
+		n=$((n + 1))
+	fi
+done
+[ $n -ge 5 ] || die "only $n cases had a validate step"
+echo "ok: crm_verify accepted $n would-be CIBs"
+# The check can fail: a constraint naming a resource that is not there.
+sed 's/with-rsc="bollard-drbd-db-clone"/with-rsc="bollard-nothing"/' \
+	"$T/pcmk-new-target.xml" > "$T/broken.xml"
+if crm_verify --xml-file "$T/broken.xml" >/dev/null 2>&1; then
+	die "crm_verify accepted a CIB with a dangling reference"
+fi
+echo "ok: crm_verify rejects a broken CIB"
+
+# --- 2. simulated failover ------------------------------------------------------
+# group_node FILE GROUP: the node every member of GROUP is Started on ("" if
+# they are not all started on one node).
+group_node() {
+	crm_simulate -x "$1" 2>/dev/null | awk -v g="$2" '
+		/^ *\* (Clone Set|Resource Group)/ { ing = ($0 ~ ("Resource Group: " g ":$")); next }
+		ing && /^ *\* / && /Started/ { nodes[$NF]++; total++; next }
+		ing && /^ *\* / { total++; bad = 1 }
+		END { if (bad || total == 0) exit; for (n in nodes) if (nodes[n] == total) print n }'
+}
+# promoted_before LOG RSC NODE: the promote of RSC on NODE comes before the
+# first start of a group member (target) in the transition.
+promoted_before() {
+	local p s
+	p=$(grep -n "Resource action: *$2 *promote on $3" "$1" | head -1 | cut -d: -f1)
+	s=$(grep -n "Resource action: *$4 *start on $3" "$1" | head -1 | cut -d: -f1)
+	[ -n "$p" ] && [ -n "$s" ] && [ "$p" -lt "$s" ]
+}
+simulate() { # case group drbd-primitive target-primitive
+	local c=$1 g=$2 d=$3 tg=$4 x=$T/sim-$1
+	cp "$T/$c.xml" "$x.0.xml"
+	crm_simulate -x "$x.0.xml" -S -u nodea -u nodeb -O "$x.1.xml" > "$x.1.log" 2>&1 ||
+		die "$c: crm_simulate (nodes up) failed"
+	CIB_file=$x.1.xml crm_attribute -N nodea -n "master-$d" -v 10000 -l reboot ||
+		die "$c: crm_attribute nodea"
+	CIB_file=$x.1.xml crm_attribute -N nodeb -n "master-$d" -v 5000 -l reboot ||
+		die "$c: crm_attribute nodeb"
+	crm_simulate -x "$x.1.xml" -S -O "$x.2.xml" > "$x.2.log" 2>&1 ||
+		die "$c: crm_simulate (promote) failed"
+	[ "$(group_node "$x.2.xml" "$g")" = nodea ] ||
+		{ crm_simulate -x "$x.2.xml"; die "$c: $g is not running on nodea"; }
+	promoted_before "$x.2.log" "$d" nodea "$tg" ||
+		{ cat "$x.2.log"; die "$c: $tg started before $d was promoted on nodea"; }
+	crm_simulate -x "$x.2.xml" -S --node-fail nodea -O "$x.3.xml" > "$x.3.log" 2>&1 ||
+		die "$c: crm_simulate (node-fail) failed"
+	[ "$(group_node "$x.3.xml" "$g")" = nodeb ] ||
+		{ crm_simulate -x "$x.3.xml"; die "$c: $g did not move to nodeb"; }
+	promoted_before "$x.3.log" "$d" nodeb "$tg" ||
+		{ cat "$x.3.log"; die "$c: $tg started on nodeb before the promote"; }
+	echo "ok: $c: $g on nodea, then on nodeb after nodea failed"
+}
+simulate pcmk-new-target bollard-t1 bollard-drbd-db bollard-t1-target
+simulate pcmk-new-two-targets bollard-t2 bollard-drbd-logs bollard-t2-target
+simulate pcmk-no-portblock bollard-t1 bollard-drbd-db bollard-t1-target
+
+# --- 3. real apply on a CIB file -----------------------------------------------
+export CIB_file=$T/live.xml
+cp "$PLANS/_shared/cib-base.xml" "$CIB_file"
+# A foreign resource that must survive everything.
+cibadmin --create -o resources --xml-text \
+	'<primitive id="web" class="ocf" provider="heartbeat" type="Dummy"/>' ||
+	die "cibadmin --create web"
+case_dir() { # desired file -> a case dir with it
+	local d=$T/case-$1
+	mkdir -p "$d"; cp "$2" "$d/desired.yaml"; echo "$d"
+}
+converge() { # label desired.yaml
+	local d out
+	d=$(case_dir "$1" "$2")
+	out=$("$DRV" --live --apply --agent "$AGENT" pacemaker "$d") ||
+		{ echo "$out"; die "$1: apply failed"; }
+	grep -q '^apply: .* 0 failed' <<<"$out" || { echo "$out"; die "$1: apply failed"; }
+	out=$("$DRV" --live --agent "$AGENT" pacemaker "$d") || die "$1: re-plan failed"
+	[ "$(head -1 <<<"$out")" = "plan pacemaker node=nodea: 0 actions, 0 conditions" ] ||
+		{ echo "$out"; die "$1: not converged after apply"; }
+	cibadmin -Q | grep -q 'id="web"' || die "$1: the foreign resource is gone"
+	echo "ok: $1: applied with cibadmin, re-plan is empty"
+}
+converge new-target "$PLANS/pcmk-new-target/desired.yaml"
+converge added-ip "$PLANS/pcmk-added-ip/desired.yaml"
+converge changed-port "$PLANS/pcmk-changed-port/desired.yaml"
+cibadmin -Q > "$T/applied.xml"
+crm_verify --xml-file "$T/applied.xml" || die "applied CIB does not verify"
+converge target-deleted "$PLANS/pcmk-target-deleted/desired.yaml"
+cibadmin -Q | grep -q 'id="bollard-t1"' && die "group still there after delete"
+converge ha-none "$PLANS/pcmk-ha-none/desired.yaml"
+cibadmin -Q | grep -q 'id="bollard-' && die "bollard elements left with ha: none"
+
+# --- 4. fault injection -----------------------------------------------------------
+cp "$PLANS/_shared/cib-base.xml" "$CIB_file"
+cibadmin --create -o resources --xml-text \
+	'<primitive id="web" class="ocf" provider="heartbeat" type="Dummy"/>' ||
+	die "cibadmin --create web"
+d=$(case_dir fault "$PLANS/pcmk-new-two-targets/desired.yaml")
+out=$(BOLLARD_FAULT=apply:3 "$DRV" --live --apply --agent "$AGENT" pacemaker "$d")
+[ $? = 4 ] || { echo "$out"; die "fault: expected the apply to fail"; }
+grep -q '^apply: 3 done' <<<"$out" || { echo "$out"; die "fault: expected 3 actions done"; }
+grep -q 'injected fault' <<<"$out" || { echo "$out"; die "fault: no injected fault reported"; }
+left=$("$DRV" --live --agent "$AGENT" pacemaker "$d" | head -1)
+case "$left" in
+"plan pacemaker node=nodea: 0 actions"*) die "fault: nothing left after a partial apply?" ;;
+esac
+# die variant: the process is killed with SIGKILL mid-apply
+BOLLARD_FAULT=apply:1:die "$DRV" --live --apply --agent "$AGENT" pacemaker "$d" >/dev/null
+rc=$?
+[ $rc = 137 ] || die "fault die: expected SIGKILL (137), got $rc"
+converge fault-recovery "$d/desired.yaml"
+echo "ok: fault injection: partial apply, crash, then convergence"
+exit 0
