@@ -417,6 +417,34 @@ static void test_watch_cancel_in_callback(void **state)
 	free(r);
 }
 
+/* The first endpoint is dead: the watch settles on the second. */
+static void test_watch_failover(void **state)
+{
+	struct fx *f = *state;
+	struct rec *r = calloc(1, sizeof(*r));
+	struct bl_etcd *e2;
+	struct bl_watch *w;
+	char eps[160];
+	time_t end;
+
+	snprintf(eps, sizeof(eps), "http://127.0.0.1:1,%s", f->ep.url);
+	e2 = open_url(eps, 2000);
+	OK(e2, bl_etcd_watch(e2, "/fw/", true, cur_rev(f->wr) + 1, on_ev, NULL,
+			     r, &w));
+	put(f->wr, "/fw/1", "x");
+	put(f->wr, "/fw/2", "x");
+	end = time(NULL) + 10;
+	while (r->n < 2 && !r->nerr && time(NULL) < end)
+		bl_etcd_dispatch(e2, 200);
+	assert_int_equal(r->nerr, 0);
+	assert_int_equal(r->n, 2);
+	assert_string_equal(r->ev[0].key, "/fw/1");
+	assert_string_equal(r->ev[1].key, "/fw/2");
+	bl_etcd_watch_cancel(w);
+	bl_etcd_close(e2);
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -425,6 +453,7 @@ int main(void)
 		cmocka_unit_test(test_watch_compaction_resync),
 		cmocka_unit_test(test_watch_from_compacted),
 		cmocka_unit_test(test_watch_cancel_in_callback),
+		cmocka_unit_test(test_watch_failover),
 	};
 	return cmocka_run_group_tests_name("etcd_watch", tests, setup, teardown);
 }
