@@ -269,6 +269,7 @@ int scsi_exec_write(struct scsi_task *t);
 int scsi_exec_verify(struct scsi_task *t);
 int scsi_exec_write_verify(struct scsi_task *t);
 int scsi_exec_sync_cache(struct scsi_task *t);
+int scsi_exec_prefetch(struct scsi_task *t);
 void scsi_decode_lba_len(const u8 *cdb, u64 *lba, u64 *len);
 /* BT_IO_FUA when the CDB's FUA bit is set or the LU is write-through. */
 u32  scsi_write_flags(const struct scsi_task *t);

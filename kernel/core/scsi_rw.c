@@ -385,3 +385,19 @@ int scsi_exec_sync_cache(struct scsi_task *t)
 	scsi_submit_io(t, flush_done);
 	return SCSI_PENDING;
 }
+
+/* ---- PRE-FETCH ------------------------------------------------------------
+ * Advisory. The engine has no cache of its own (the host's page cache or
+ * device does the caching), so after the range check the answer is GOOD:
+ * "not all blocks were placed in cache" (SBC-3 5.9), never CONDITION MET.
+ */
+int scsi_exec_prefetch(struct scsi_task *t)
+{
+	u64 lba, len;
+	int rc;
+
+	scsi_decode_lba_len(t->cmd->cdb, &lba, &len);
+	if ((rc = scsi_check_range(t, lba, len)) >= 0)
+		return rc;
+	return SCSI_DONE;
+}

@@ -358,6 +358,22 @@ static void test_sync_cache(void **state)
 	}
 }
 
+static void test_prefetch(void **state)
+{
+	struct th *th = *state;
+	u8 cdb[16];
+	unsigned reads = th->host.nsubmit[BT_IO_READ];
+
+	cdb_rw(cdb, 10, 0x34, NBLOCKS - 4, 4);
+	cdb[1] = 0x02;                                  /* IMMED */
+	assert_int_equal(th_run(th, 0, cdb, 10, BT_DIR_NONE, 0, NULL, 0)->status,
+			 BT_SAM_GOOD);
+	cdb_rw(cdb, 16, 0x90, NBLOCKS - 4, 5);
+	assert_true(th_is_sense(th_run(th, 0, cdb, 16, BT_DIR_NONE, 0, NULL, 0),
+				0x05, 0x21, 0x00));
+	assert_int_equal(th->host.nsubmit[BT_IO_READ], reads);
+}
+
 static struct bt_cmd *verify(struct th *th, u8 op, u8 bytchk, u64 lba, u32 n,
 			     const void *buf, u32 len)
 {
@@ -745,6 +761,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prefetch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_verify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_caw, setup, teardown),
