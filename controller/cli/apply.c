@@ -574,6 +574,7 @@ static int snapshot_and_plan(struct apply_opts *o, struct prepared *pr,
 	struct bl_diag d = { 0 };
 	int rc;
 
+	memset(p, 0, sizeof(*p));
 	rc = store_load(o->c, pr->e, NULL, snap, NULL);
 	if (rc < 0)
 		return rc;
