@@ -6,25 +6,54 @@
  * that YAML 1.1 reads as booleans (yes, no, on, off, y, n) are quoted even
  * though bollard itself reads them as strings.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 
 #include "bl_schema_int.h"
 
+/*
+ * Would a YAML 1.1 or 1.2 reader take this plain scalar for a number or a
+ * timestamp? Integers (with _ separators, 0x/0o/0b, sexagesimal 1:20),
+ * floats with at most one '.', and dates "2026-11-24..." all count;
+ * "127.0.0.1" or "10Gi" do not, and stay unquoted.
+ */
 static bool looks_like_number(const char *s)
 {
 	const char *p = s;
 	bool digit = false;
+	int dots = 0;
 
+	if (strlen(s) >= 10 && isdigit((unsigned char)s[0]) &&
+	    isdigit((unsigned char)s[1]) && isdigit((unsigned char)s[2]) &&
+	    isdigit((unsigned char)s[3]) && s[4] == '-' &&
+	    isdigit((unsigned char)s[5]))
+		return true;                     /* timestamp */
 	if (*p == '-' || *p == '+')
 		p++;
-	if (*p == '.')
-		p++;
+	if (p[0] == '0' && p[1] && strchr("xXoObB", p[1]))
+		return true;
 	for (; *p; p++) {
-		if (*p >= '0' && *p <= '9')
+		if (isdigit((unsigned char)*p)) {
 			digit = true;
-		else if (!strchr("0123456789abcdefABCDEFxXoO._eE+-:", *p))
+		} else if (*p == '.') {
+			if (++dots > 1)
+				return false;
+		} else if (*p == '_' || *p == ':') {
+			continue;
+		} else if ((*p == 'e' || *p == 'E') && digit) {
+			p++;
+			if (*p == '-' || *p == '+')
+				p++;
+			if (!*p)
+				return false;
+			for (; *p; p++)
+				if (!isdigit((unsigned char)*p))
+					return false;
+			return true;
+		} else {
 			return false;
+		}
 	}
 	return digit;
 }

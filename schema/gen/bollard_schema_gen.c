@@ -4,6 +4,8 @@
  *   bollard-schema-gen --json-dir DIR     DIR/<kind>.schema.json for every kind
  *   bollard-schema-gen --markdown FILE    the field reference (docs/schema.md)
  *   bollard-schema-gen --print KIND       one kind's JSON Schema to stdout
+ *   bollard-schema-gen --to-yaml FILE     a JSON file printed as YAML by
+ *                                         bl_json_print_yaml (a test hook)
  *
  * `make schemas` runs the first two into schema/kinds and docs/schema.md.
  */
@@ -94,7 +96,23 @@ int main(int argc, char **argv)
 		free(text);
 		return 0;
 	}
+	if (argc == 3 && !strcmp(argv[1], "--to-yaml")) {
+		json_error_t err;
+		json_t *v = json_load_file(argv[2], JSON_DECODE_ANY, &err);
+
+		if (!v) {
+			fprintf(stderr, "bollard-schema-gen: %s:%d:%d: %s\n",
+				argv[2], err.line, err.column, err.text);
+			return 1;
+		}
+		if (bl_json_print_yaml(v, stdout)) {
+			json_decref(v);
+			return 1;
+		}
+		json_decref(v);
+		return 0;
+	}
 	fprintf(stderr, "usage: bollard-schema-gen --json-dir DIR | "
-		"--markdown FILE | --print KIND\n");
+		"--markdown FILE | --print KIND | --to-yaml FILE\n");
 	return 2;
 }

@@ -291,6 +291,9 @@ static void t_yaml_print_roundtrip(void **state)
 		"    l: \"true\"\n    m: \"0x1F\"\n    n: \"~\"\n"
 		"    o: \"plain text\"\n    p: \"[x]\"\n    q: \"a #b\"\n"
 		"    r: \"ünïcødé\"\n    s: \"trail:\"\n    t: \"*star\"\n"
+		"    u: \"127.0.0.1\"\n    v: \"2026-11-24T01:02:03Z\"\n"
+		"    w: \"1_000\"\n    x: \"1:20\"\n    y: \"10Gi\"\n"
+		"    z: \"0b101\"\n"
 		"spec:\n  nodes: [{name: a, address: 10.0.0.1}]\n";
 	struct bl_objlist l, back;
 	json_t *v;
@@ -313,6 +316,14 @@ static void t_yaml_print_roundtrip(void **state)
 	/* readable: plain where plain is safe */
 	assert_non_null(strstr(out, "\n    o: plain text\n"));
 	assert_non_null(strstr(out, "\n    a: \"yes\"\n"));
+	assert_non_null(strstr(out, "\n    u: 127.0.0.1\n"));
+	assert_non_null(strstr(out, "\n    v: \"2026-11-24T01:02:03Z\"\n"));
+	assert_non_null(strstr(out, "\n    w: \"1_000\"\n"));
+	assert_non_null(strstr(out, "\n    x: \"1:20\"\n"));
+	assert_non_null(strstr(out, "\n    \"y\": 10Gi\n"));
+	assert_non_null(strstr(out, "\n    z: \"0b101\"\n"));
+	assert_non_null(strstr(out, "\n    k: \"1e3\"\n"));
+	assert_non_null(strstr(out, "\n    b: \"123\"\n"));
 	assert_non_null(strstr(out, "\n  nodes:\n    - name: a\n"));
 	free(c1);
 	free(c2);
