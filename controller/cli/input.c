@@ -8,10 +8,18 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <curl/curl.h>
 
 #include "bl_schema.h"
 #include "cli.h"
+
+static bool is_regular(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
 
 bool input_is_url(const char *s)
 {
@@ -112,6 +120,84 @@ int input_fetch_url(const char *url, const char *cacert, const char *cert,
 	return 0;
 }
 
+/*
+ * A JSON List ({"kind":"List","items":[...]}, what `get -o json` prints for
+ * several objects) is unwrapped here: each item is parsed on its own, named
+ * "<src>#items[i]" in messages. Returns 1 when buf was not such a List (the
+ * caller parses it normally), else 0 or the first parse error.
+ */
+static int parse_json_list(const char *name, const char *buf, size_t len,
+			   struct bl_objlist *list, struct bl_diag *diag)
+{
+	size_t i = 0;
+	json_t *v, *items;
+	const char *kind;
+	int first = 0;
+
+	while (i < len && (buf[i] == ' ' || buf[i] == '\n' || buf[i] == '\t' ||
+			   buf[i] == '\r'))
+		i++;
+	if (i == len || buf[i] != '{')
+		return 1;
+	v = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
+	kind = v ? json_string_value(json_object_get(v, "kind")) : NULL;
+	items = v ? json_object_get(v, "items") : NULL;
+	if (!kind || strcmp(kind, "List") || !json_is_array(items)) {
+		json_decref(v);
+		return 1;
+	}
+	for (i = 0; i < json_array_size(items); i++) {
+		char *item = json_dumps(json_array_get(items, i),
+					JSON_COMPACT | JSON_ENCODE_ANY);
+		char *iname = NULL;
+		int rc;
+
+		if (!item || asprintf(&iname, "%s#items[%zu]", name, i) < 0) {
+			free(item);
+			json_decref(v);
+			return -ENOMEM;
+		}
+		rc = bl_parse_buf(iname, item, strlen(item), list, diag);
+		free(item);
+		free(iname);
+		if (rc < 0 && !first)
+			first = rc;
+	}
+	json_decref(v);
+	return first;
+}
+
+/* Whole file (or stdin for "-") into memory. *len > BL_MAX_FILE_SIZE
+ * means "too big" (reading stopped there). NULL: unreadable or ENOMEM. */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	size_t cap = 65536, n = 0;
+	char *buf = f ? malloc(cap) : NULL;
+
+	while (buf) {
+		size_t r;
+
+		if (n == cap) {
+			char *nb = n > BL_MAX_FILE_SIZE ? NULL :
+				   realloc(buf, cap * 2);
+
+			if (!nb)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+		r = fread(buf + n, 1, cap - n, f);
+		n += r;
+		if (r == 0)
+			break;
+	}
+	if (f && f != stdin)
+		fclose(f);
+	*len = n;
+	return buf;
+}
+
 int input_load(const char *const *paths, size_t n, struct bl_objlist *list,
 	       struct bl_diag *diag)
 {
@@ -134,6 +220,35 @@ int input_load(const char *const *paths, size_t n, struct bl_objlist *list,
 			} else {
 				rc = bl_parse_buf(paths[i], buf, len, list,
 						  diag);
+				free(buf);
+			}
+		} else if (!strcmp(paths[i], "-") || is_regular(paths[i])) {
+			size_t len = 0;
+			char *buf = slurp(paths[i], &len);
+			const char *name = strcmp(paths[i], "-") ? paths[i] :
+					   "<stdin>";
+
+			if (!buf || len > BL_MAX_FILE_SIZE) {
+				free(buf);
+				if (!strcmp(paths[i], "-")) {
+					bl_diag_add(diag, name, 0, 0, NULL,
+						    "cannot read, or larger "
+						    "than %u bytes",
+						    BL_MAX_FILE_SIZE);
+					rc = BL_E_PARSE;
+				} else {
+					rc = bl_parse_path(paths[i], list,
+							   diag);
+				}
+			} else {
+				rc = parse_json_list(name, buf, len, list,
+						     diag);
+				if (rc == 1)
+					rc = strcmp(paths[i], "-") ?
+					     bl_parse_path(paths[i], list,
+							   diag) :
+					     bl_parse_buf(name, buf, len, list,
+							  diag);
 				free(buf);
 			}
 		} else {

@@ -56,6 +56,14 @@ grep -vq ' unchanged$' "$T/out" && die "re-applying get output changed: $(cat "$
 expect_rc 0 "$B" get volumes -o json
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["kind"]=="List" and d["items"], d' "$T/out" ||
 	die "get volumes -o json is not a non-empty List"
+# a JSON List (get -o json of several objects) applies back too, from stdin
+"$B" apply -f - <"$T/out" >"$T/out2" 2>&1 || die "apply of a JSON List from stdin: $(cat "$T/out2")"
+grep -q '^volume/demo unchanged$' "$T/out2" || die "JSON List apply: $(cat "$T/out2")"
+grep -vq ' unchanged$' "$T/out2" && die "JSON List apply changed something: $(cat "$T/out2")"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["items"][0]["spec"]["size"]="lots"; json.dump(d, open(sys.argv[2],"w"))' "$T/out" "$T/badlist.json"
+expect_rc 1 "$B" apply -f "$T/badlist.json"
+grep -q "^$T/badlist.json#items\[0\]:[0-9]*:[0-9]*: spec.size: " "$T/err" || die "List item error: $(cat "$T/err")"
+[ "$(rev)" = "$r1" ] || die "JSON List re-apply wrote to etcd"
 expect_rc 0 "$B" get targets
 head -1 "$T/out" | grep -qE '^NAME +IQN +LUNS +CLUSTER +AGE$' || die "bad table header: $(head -1 "$T/out")"
 expect_rc 0 "$B" get target demo -o name
