@@ -86,6 +86,8 @@ static int launch(struct etcd_proc *p)
 	snprintf(purl, sizeof(purl), "http://127.0.0.1:%d", p->peer_port);
 	snprintf(murl, sizeof(murl), "http://127.0.0.1:%d", p->metrics_port);
 	snprintf(cluster, sizeof(cluster), "%s=%s", name, purl);
+	if (!p->cluster[0])
+		snprintf(p->cluster, sizeof(p->cluster), "%s", cluster);
 
 	argv[n++] = "etcd";
 	argv[n++] = "--name";                        argv[n++] = name;
@@ -95,7 +97,7 @@ static int launch(struct etcd_proc *p)
 	argv[n++] = "--listen-peer-urls";            argv[n++] = purl;
 	argv[n++] = "--initial-advertise-peer-urls"; argv[n++] = purl;
 	argv[n++] = "--listen-metrics-urls";         argv[n++] = murl;
-	argv[n++] = "--initial-cluster";             argv[n++] = cluster;
+	argv[n++] = "--initial-cluster";             argv[n++] = p->cluster;
 	argv[n++] = "--initial-cluster-state";       argv[n++] = "new";
 	argv[n++] = "--heartbeat-interval=10";
 	argv[n++] = "--election-timeout=100";
@@ -256,6 +258,58 @@ int etcd_proc_restart(struct etcd_proc *p)
 	return etcd_proc_wait_healthy(p, 10000);
 }
 
+int etcd_proc_start_cluster(struct etcd_proc *p, int n,
+			    const struct etcd_proc_opts *o)
+{
+	char cluster[sizeof(p->cluster)] = "";
+	const char *base = o && o->base_dir ? o->base_dir : NULL;
+	int i, rc;
+
+	if (n < 1 || n > 7)
+		return -EINVAL;
+	if (!base)
+		base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+	for (i = 0; i < n; i++) {
+		memset(&p[i], 0, sizeof(p[i]));
+		snprintf(p[i].dir, sizeof(p[i].dir), "%s/bollard-etcd.XXXXXX", base);
+		if (!mkdtemp(p[i].dir)) {
+			rc = -errno;
+			p[i].dir[0] = '\0';
+			goto out_fail;
+		}
+		p[i].client_port = free_port();
+		p[i].peer_port = free_port();
+		p[i].metrics_port = free_port();
+		if (p[i].client_port < 0 || p[i].peer_port < 0 ||
+		    p[i].metrics_port < 0) {
+			rc = -EADDRNOTAVAIL;
+			goto out_fail;
+		}
+		snprintf(p[i].url, sizeof(p[i].url), "http://127.0.0.1:%d",
+			 p[i].client_port);
+		snprintf(cluster + strlen(cluster), sizeof(cluster) - strlen(cluster),
+			 "%st%d=http://127.0.0.1:%d", i ? "," : "",
+			 p[i].client_port, p[i].peer_port);
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(p[i].cluster, sizeof(p[i].cluster), "%s", cluster);
+		rc = launch(&p[i]);
+		if (rc < 0)
+			goto out_fail;
+	}
+	/* Healthy means a leader is elected: every member must be up. */
+	for (i = 0; i < n; i++) {
+		rc = etcd_proc_wait_healthy(&p[i], 15000);
+		if (rc < 0)
+			goto out_fail;
+	}
+	return 0;
+out_fail:
+	for (i = 0; i < n; i++)
+		etcd_proc_cleanup(&p[i]);
+	return rc;
+}
+
 static int rm_one(const char *path, const struct stat *st, int flag,
 		  struct FTW *ftw)
 {
@@ -306,6 +360,7 @@ int etcd_proc_start(struct etcd_proc *p, const struct etcd_proc_opts *o)
 			continue;
 		snprintf(p->url, sizeof(p->url), "%s://127.0.0.1:%d",
 			 p->cert_file[0] ? "https" : "http", p->client_port);
+		p->cluster[0] = '\0';     /* launch() derives it from the ports */
 		rc = launch(p);
 		if (rc < 0)
 			return rc;     /* -ENOENT: etcd not installed */

@@ -46,11 +46,19 @@ struct etcd_proc {
 	char cert_file[256];       /* copies of the opts ("" when unset)    */
 	char key_file[256];
 	char ca_file[256];
+	char cluster[512];         /* --initial-cluster (all members)       */
 };
 
 /* Make the temp dir, pick free ports, start etcd and wait until /health
  * says true (up to 10 s). -ENOENT when the etcd binary is missing. */
 int etcd_proc_start(struct etcd_proc *p, const struct etcd_proc_opts *o);
+
+/* Start an n-member cluster (n <= 7; plain http, ports and dirs as
+ * above) and wait until every member is healthy (a leader is elected).
+ * p is an array of n structs; clean each up with etcd_proc_cleanup().
+ * Stop/kill/restart work per member; a restarted member rejoins. */
+int etcd_proc_start_cluster(struct etcd_proc *p, int n,
+			    const struct etcd_proc_opts *o);
 
 /* SIGTERM, then SIGKILL if it has not exited after 5 s; reaps it. */
 int etcd_proc_stop(struct etcd_proc *p);
