@@ -144,7 +144,7 @@ static bool healthy(const struct etcd_proc *p)
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    write(fd, req, sizeof(req) - 1) != (ssize_t)sizeof(req) - 1)
+	    send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) != (ssize_t)sizeof(req) - 1)
 		goto out_close;
 	while (got < sizeof(buf) - 1 &&
 	       (r = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
