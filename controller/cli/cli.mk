@@ -29,3 +29,15 @@ $(BUILD)/tests/unit/test_cli: $(OBJ)/tests/unit/test_cli.o $(CLI_PURE_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pc,--libs jansson cmocka)
 
 UNIT_TESTS += $(BUILD)/tests/unit/test_cli
+
+# libFuzzer over the selector parser and the unified diff.
+CLI_FUZZ := $(BUILD)/fuzz/fuzz_cli
+$(CLI_FUZZ): controller/cli/fuzz/fuzz_cli.c controller/cli/selector.c controller/cli/udiff.c controller/cli/cli.h
+	@mkdir -p $(@D)
+	$(or $(FUZZ_CC),clang-14) -g -O1 -fsanitize=fuzzer,address,undefined $(CSTD) -D_GNU_SOURCE \
+		-Ischema -Icontroller/cli $(call pc,--cflags jansson) \
+		controller/cli/fuzz/fuzz_cli.c controller/cli/selector.c controller/cli/udiff.c \
+		-o $@ $(call pc,--libs jansson)
+
+fuzz: $(CLI_FUZZ)
+FUZZERS += $(CLI_FUZZ)
