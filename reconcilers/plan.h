@@ -17,7 +17,7 @@
  *   object    the name of that thing: "bollard-db";
  *   verb      "create", "write", "adjust", "delete" ...;
  *   desc      one line for humans;
- *   op        what the executor does (enum bl_op) with argv / path /
+ *   op        what the executor does (enum bl_plan_op) with argv / path /
  *             payload;
  *   deps      actions that must have succeeded before this one runs.
  *
@@ -47,8 +47,9 @@
 
 /* Fixed stage order shared by every reconciler. */
 enum bl_stage {
-	BL_STAGE_PREREQ = 0, /* storage and prerequisites: lvcreate        */
-	BL_STAGE_VALIDATE,   /* validate a candidate before it is used     */
+	BL_STAGE_VALIDATE = 0, /* validate candidates before anything changes:
+	                        * a rejected config leaves no trace      */
+	BL_STAGE_PREREQ,     /* storage and prerequisites: lvcreate        */
 	BL_STAGE_CONFIG,     /* install configuration: files, CIB
 	                      * properties and resources                  */
 	BL_STAGE_INIT,       /* one-time initialisation: create-md          */
@@ -58,7 +59,7 @@ enum bl_stage {
 };
 
 /* What the executor does for an action. */
-enum bl_op {
+enum bl_plan_op {
 	BL_OP_EXEC = 0,  /* run argv; payload (if any) is fed on stdin      */
 	BL_OP_WRITE,     /* write payload to path (created/truncated, 0644) */
 	BL_OP_RENAME,    /* rename(path, path2): atomic replace             */
@@ -71,7 +72,7 @@ struct bl_action {
 	unsigned seq;        /* insertion order (stable tie-break)          */
 	enum bl_stage stage;
 	bool remove;
-	enum bl_op op;
+	enum bl_plan_op op;
 	char *kind, *object, *verb, *desc;
 	char **argv;         /* BL_OP_EXEC: NULL-terminated                 */
 	char *path, *path2;  /* BL_OP_WRITE/RENAME/UNLINK                   */
@@ -104,9 +105,9 @@ struct bl_plan {
 int bl_plan_init(struct bl_plan *p, const char *reconciler, const char *node);
 void bl_plan_free(struct bl_plan *p);
 
-/* Stage names as printed: "prereq" "validate" "config" "init" "activate". */
+/* Stage names as printed: "validate" "prereq" "config" "init" "activate". */
 const char *bl_stage_name(enum bl_stage s);
-const char *bl_op_name(enum bl_op op);
+const char *bl_op_name(enum bl_plan_op op);
 
 /*
  * Add an action. kind, object, verb and desc are copied (desc may be a
