@@ -149,6 +149,7 @@ struct bl_vctx {
 	int line, col;              /* fallback position                      */
 	struct bl_path path;
 	size_t nerr;
+	bool redact;                /* Secret data: never echo values         */
 };
 
 /* Report at the value (key=false) or key (key=true) mark of the path. */

@@ -107,11 +107,28 @@ static const char *compact(const json_t *j, char *buf, size_t len)
 	return buf;
 }
 
+/* The type only, for values that must not be echoed (Secret data). */
+static const char *describe_type(const json_t *j)
+{
+	switch (json_typeof(j)) {
+	case JSON_OBJECT:  return "a mapping";
+	case JSON_ARRAY:   return "a list";
+	case JSON_STRING:  return "a string";
+	case JSON_INTEGER: return "an integer";
+	case JSON_REAL:    return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE:   return "a boolean";
+	case JSON_NULL:    return "null";
+	}
+	return "?";
+}
+
 static void expected(struct bl_vctx *v, const char *what, const json_t *got)
 {
 	char buf[96];
 
 	bl_verr(v, HERE(v), false, "expected %s, got %s", what,
+		v->redact ? describe_type(got) :
 		describe(got, buf, sizeof(buf)));
 }
 
@@ -650,7 +667,9 @@ int bl_build_obj(json_t *root, struct bl_src *src, const char *file,
 		} else {
 			size_t before = v.nerr;
 
+			v.redact = !strcmp(k->body, "data");
 			bl_validate_object(&v, k->fields, body);
+			v.redact = false;
 			/* Cross-field rules assume well-typed fields. */
 			if (k->finish && v.nerr == before)
 				k->finish(&v, body);

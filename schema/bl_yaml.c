@@ -89,6 +89,19 @@ static void cerr(struct composer *c, const yaml_mark_t *m, const char *fmt,
 	free(msg);
 }
 
+/*
+ * A scalar as it may appear in a message: never under a Secret's data, so
+ * a mistyped password does not end up in CI logs.
+ */
+static const char *shown(const struct composer *c, const char *s)
+{
+	const char *p = bl_path_str(&c->path);
+
+	if (!strncmp(p, "data", 4) && (p[4] == 0 || p[4] == '.' || p[4] == '['))
+		return "(value hidden)";
+	return s;
+}
+
 static void anchors_clear(struct composer *c)
 {
 	size_t i;
@@ -256,20 +269,20 @@ static json_t *make_number(struct composer *c, const yaml_mark_t *m,
 		return json_integer(iv);
 	if (r == -ERANGE) {
 		cerr(c, m, "number %.40s is out of range (64-bit integers only)",
-		     s);
+		     shown(c, s));
 		return NULL;
 	}
 	if (float_word(s)) {
 		double dv = strtod(s, NULL);
 
 		if (!isfinite(dv)) {
-			cerr(c, m, "number %.40s is out of range", s);
+			cerr(c, m, "number %.40s is out of range", shown(c, s));
 			return NULL;
 		}
 		return json_real(dv);
 	}
 	if (must)
-		cerr(c, m, "'%.40s' is not a number", s);
+		cerr(c, m, "'%.40s' is not a number", shown(c, s));
 	return NULL;
 }
 
@@ -300,13 +313,13 @@ static json_t *resolve_scalar(struct composer *c, const yaml_event_t *ev)
 		if (!strcmp(tag, "null")) {
 			if (is_null_word(s))
 				return json_null();
-			cerr(c, m, "'%.40s' is not null", s);
+			cerr(c, m, "'%.40s' is not null", shown(c, s));
 			return NULL;
 		}
 		if (!strcmp(tag, "bool")) {
 			if ((b = bool_word(s)) >= 0)
 				return json_boolean(b);
-			cerr(c, m, "'%.40s' is not a boolean", s);
+			cerr(c, m, "'%.40s' is not a boolean", shown(c, s));
 			return NULL;
 		}
 		if (!strcmp(tag, "int") || !strcmp(tag, "float")) {
@@ -314,7 +327,8 @@ static json_t *resolve_scalar(struct composer *c, const yaml_event_t *ev)
 
 			if (j && !strcmp(tag, "int") && !json_is_integer(j)) {
 				json_decref(j);
-				cerr(c, m, "'%.40s' is not an integer", s);
+				cerr(c, m, "'%.40s' is not an integer",
+				     shown(c, s));
 				return NULL;
 			}
 			return j;

@@ -370,6 +370,42 @@ static void t_errors_cluster_secret_rollout(void **state)
 		      "than stableFor\n");
 }
 
+/* Secret values never appear in messages, whatever is wrong with them. */
+static void t_secret_values_not_echoed(void **state)
+{
+	expect_errors(HDR "kind: Secret\nmetadata: {name: s}\n"
+		      "data:\n  username: [a]\n  password: 1234567890123\n",
+		      BL_E_INVALID,
+		      "t.yaml:5:13: data.username: expected a string, got a "
+		      "list\n"
+		      "t.yaml:6:13: data.password: expected a string, got an "
+		      "integer\n");
+	expect_errors(HDR "kind: Secret\nmetadata: {name: s}\n"
+		      "data:\n  username: u\n"
+		      "  password: 123456789012345678901234567890\n",
+		      BL_E_PARSE,
+		      "t.yaml:6:13: data.password: number (value hidden) is "
+		      "out of range (64-bit integers only)\n");
+}
+
+/* Windows line ends and a UTF-8 byte order mark are fine. */
+static void t_crlf_bom(void **state)
+{
+	struct bl_objlist l;
+
+	expect_ok("\xef\xbb\xbf" HDR "kind: Secret\r\nmetadata:\r\n"
+		  "  name: s\r\ndata: {username: u, "
+		  "password: \"0123456789ab\"}\r\n", 1, &l);
+	bl_objlist_free(&l);
+	expect_errors("apiVersion: bollard.io/v1alpha1\r\nkind: Secret\r\n"
+		      "metadata:\r\n  name: S\r\n"
+		      "data: {username: u, password: \"0123456789ab\"}\r\n",
+		      BL_E_INVALID,
+		      "t.yaml:4:9: metadata.name: \"S\" is not a DNS-1123 "
+		      "label (lowercase letters, digits and '-', starting and "
+		      "ending with a letter or digit, at most 63 characters)\n");
+}
+
 static void t_warning_is_not_error(void **state)
 {
 	struct bl_objlist l;
@@ -447,6 +483,8 @@ int main(void)
 		cmocka_unit_test(t_errors_missing_and_top),
 		cmocka_unit_test(t_errors_volume),
 		cmocka_unit_test(t_errors_cluster_secret_rollout),
+		cmocka_unit_test(t_secret_values_not_echoed),
+		cmocka_unit_test(t_crlf_bom),
 		cmocka_unit_test(t_warning_is_not_error),
 		cmocka_unit_test(t_null_is_absent),
 		cmocka_unit_test(t_marks),
