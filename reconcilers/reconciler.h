@@ -55,6 +55,9 @@ struct bl_rec_ctx {
 	                         * ocf:bollard:target params; NULL: ask
 	                         * crm_resource (installed agent), and skip
 	                         * that check with a condition if it fails   */
+	const char *target_scope; /* IQN: the target reconciler observes and
+	                         * plans only this target (a per-Target work
+	                         * item); NULL: every target (a sweep)        */
 	const char *state_dir;  /* relative file backings resolve here; NULL:
 	                         * paths are used as given                   */
 	struct bl_rec_io io;

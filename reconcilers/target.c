@@ -682,7 +682,7 @@ static bool file_exists(struct bl_rec_ctx *ctx, const char *path)
 
 static int target_observe(struct bl_rec_ctx *ctx, const void *desired, void **model)
 {
-	static const char *const argv[] = { "bollard", "target", "show", "-o", "json", NULL };
+	const char *argv[] = { "bollard", "target", "show", "-o", "json", NULL, NULL };
 	const struct tmodel *d = desired;
 	struct tmodel *m = calloc(1, sizeof(*m));
 	struct bl_run_out o = { 0 };
@@ -692,6 +692,11 @@ static int target_observe(struct bl_rec_ctx *ctx, const void *desired, void **mo
 	if (!m)
 		return -ENOMEM;
 	m->observed = true;
+	if (ctx->target_scope) {   /* show IQN -o json */
+		argv[3] = ctx->target_scope;
+		argv[4] = "-o";
+		argv[5] = "json";
+	}
 	rc = ctx->io.run(ctx->io.arg, argv, NULL, 0, &o);
 	if (rc < 0) {
 		snprintf(ctx->err, sizeof(ctx->err), "engine dump: %s", bl_strerror(rc));

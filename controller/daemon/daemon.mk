@@ -1,17 +1,29 @@
-# controller/daemon: bollardd's pieces: work queue, informer cache, leader
-# election, and (later) the daemon itself.
+# controller/daemon: bollardd. The pieces (work queue, informer cache,
+# leader election, command runners, the loop) form libbl_daemon.a so tests
+# and `bollard plan` can use them; main.c makes build/bollardd.
 DAEMON_LIB_SRCS := controller/daemon/workqueue.c controller/daemon/informer.c \
-                   controller/daemon/leader.c
+                   controller/daemon/leader.c controller/daemon/spawn.c \
+                   controller/daemon/target_exec.c controller/daemon/controller.c
 DAEMON_LIB_OBJS := $(DAEMON_LIB_SRCS:%.c=$(OBJ)/%.o)
 DAEMON_LIB      := $(BUILD)/libbl_daemon.a
 
-$(DAEMON_LIB_OBJS): EXTRA_CFLAGS += -Icontroller/etcd $(call pc,--cflags jansson)
-$(OBJ)/controller/daemon/informer.o $(OBJ)/controller/daemon/leader.o: $(ETCD_GEN_H)
+$(DAEMON_LIB_OBJS) $(OBJ)/controller/daemon/main.o: EXTRA_CFLAGS += -Icontroller/etcd \
+	-Icontroller/targetctl $(call pc,--cflags jansson libxml-2.0 libmnl)
+$(DAEMON_LIB_OBJS) $(OBJ)/controller/daemon/main.o: $(ETCD_GEN_H)
 
 $(DAEMON_LIB): $(DAEMON_LIB_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@; $(AR) rcs $@ $^
 LIBS += $(DAEMON_LIB)
+
+# Link order: daemon, reconcilers, targetctl, schema, etcd.
+DAEMON_LINK = $(DAEMON_LIB) $(REC_LIB) $(TGTCTL_LIB) $(SCHEMA_LIB) $(ETCD_LIB)
+DAEMON_LDLIBS = $(REC_LDLIBS) $(SCHEMA_LDLIBS) $(ETCD_LDLIBS) $(call pc,--libs libmnl jansson)
+
+$(BUILD)/bollardd: $(OBJ)/controller/daemon/main.o $$(DAEMON_LINK)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DAEMON_LDLIBS)
+PROGS += $(BUILD)/bollardd
 
 $(OBJ)/tests/unit/test_workqueue.o $(OBJ)/tests/unit/test_informer.o: \
 	EXTRA_CFLAGS += -Icontroller/etcd $(call pc,--cflags jansson cmocka)
@@ -20,9 +32,8 @@ $(BUILD)/tests/unit/test_workqueue: $(OBJ)/tests/unit/test_workqueue.o $(DAEMON_
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka
 
-$(BUILD)/tests/unit/test_informer: $(OBJ)/tests/unit/test_informer.o $(DAEMON_LIB) \
-		$$(SCHEMA_LIB) $$(ETCD_LIB)
+$(BUILD)/tests/unit/test_informer: $(OBJ)/tests/unit/test_informer.o $$(DAEMON_LINK)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SCHEMA_LDLIBS) $(ETCD_LDLIBS) -lcmocka
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DAEMON_LDLIBS) -lcmocka
 
 UNIT_TESTS += $(BUILD)/tests/unit/test_workqueue $(BUILD)/tests/unit/test_informer

@@ -165,6 +165,9 @@ struct bt_lun_cfg {
 #define BT_FEAT_UNMAP      0x4
 #define BT_FEAT_WRITE_SAME 0x8
 #define BT_FEAT_DEFAULT    (BT_FEAT_CAW | BT_FEAT_XCOPY | BT_FEAT_UNMAP | BT_FEAT_WRITE_SAME)
+/* Set by callers that mean the other bits exactly, so "no feature at all"
+ * can be said (a plain 0 means the defaults). */
+#define BT_FEAT_EXPLICIT   0x80000000u
 
 /* Target attributes settable with bt_target_set_attr(). */
 enum bt_target_attr {

@@ -1,0 +1,783 @@
+/*
+ * controller.c - bollardd's loop: see controller.h for the shape.
+ *
+ * Why per-Target work items for the target reconciler, and one item for
+ * DRBD: the engine can dump one target at a time, so a change to one Target
+ * costs one target's dump and one target's plan whatever the size of the
+ * node (10,000 LUNs on other targets cost nothing). DRBD resources are few
+ * and drbdadm works per resource anyway, so one item for all keeps it
+ * simple.
+ *
+ * Why a remembered name -> IQN map: when a Target object is deleted the
+ * cache no longer knows its IQN, yet its work item must remove exactly that
+ * target from the engine.
+ *
+ * Failure policy: a work item whose observe or apply fails is retried with
+ * capped exponential backoff (workqueue.h) and reports Degraded; nothing is
+ * ever undone on failure, because the next reconcile re-observes and plans
+ * from what is really there. With etcd unreachable the informer keeps its
+ * last cache: the controller goes on serving what it knew, and the watch
+ * resumes from the last revision when etcd is back. An empty listing never
+ * arrives as "everything was deleted" from an outage, since a failed list
+ * returns an error instead of an empty result.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bl_etcd.h"
+#include "bl_schema.h"
+#include "bt_engine.h"
+#include "daemon/controller.h"
+#include "daemon/informer.h"
+#include "daemon/leader.h"
+#include "daemon/spawn.h"
+#include "daemon/target_exec.h"
+#include "daemon/workqueue.h"
+#include "reconciler.h"
+
+#define MAX_EVENTS 10
+
+struct ev {
+	char time[32];
+	char type[8];               /* Normal | Warning                       */
+	char reason[32];
+	char msg[256];
+};
+
+/* Per work item memory: remembered IQN, last status written, events. */
+struct item {
+	char *key;
+	char *iqn;                  /* Target items: last IQN seen            */
+	char *last_status;          /* last status JSON written (no times)    */
+	struct ev events[MAX_EVENTS];
+	unsigned nevents;
+	char ready_since[32];
+};
+
+struct bl_ctl {
+	struct bl_ctl_opts o;
+	FILE *log;
+	struct bl_etcd *etcd;
+	struct bl_informer *inf;
+	struct bl_wq *wq;
+	struct bl_target_runner runner;
+	struct bl_executor *ex;
+	struct item *items;
+	size_t nitems, capitems;
+	struct bl_leader **leaders; /* one per pacemaker cluster we are in   */
+	char **leader_cluster;
+	size_t nleaders;
+	int64_t hb_lease;
+	uint64_t next_resync_ms, next_hb_ms;
+	struct bl_ctl_stats st;
+	bool failed_once;           /* for --once                             */
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void utc_now(char *buf, size_t len)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void logf_(struct bl_ctl *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void logf_(struct bl_ctl *c, const char *fmt, ...)
+{
+	char ts[32];
+	va_list ap;
+
+	utc_now(ts, sizeof(ts));
+	fprintf(c->log, "%s bollardd[%s]: ", ts, c->o.node);
+	va_start(ap, fmt);
+	vfprintf(c->log, fmt, ap);
+	va_end(ap);
+	fputc('\n', c->log);
+	fflush(c->log);
+}
+
+static struct item *item_get(struct bl_ctl *c, const char *key)
+{
+	size_t i;
+	for (i = 0; i < c->nitems; i++)
+		if (!strcmp(c->items[i].key, key))
+			return &c->items[i];
+	if (c->nitems == c->capitems) {
+		size_t cap = c->capitems ? c->capitems * 2 : 64;
+		struct item *v = realloc(c->items, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		c->items = v;
+		c->capitems = cap;
+	}
+	memset(&c->items[c->nitems], 0, sizeof(struct item));
+	c->items[c->nitems].key = strdup(key);
+	if (!c->items[c->nitems].key)
+		return NULL;
+	return &c->items[c->nitems++];
+}
+
+static void add_event(struct item *it, const char *type, const char *reason,
+		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void add_event(struct item *it, const char *type, const char *reason,
+		      const char *fmt, ...)
+{
+	struct ev *e;
+	va_list ap;
+
+	if (!it)
+		return;
+	if (it->nevents == MAX_EVENTS) {
+		memmove(&it->events[0], &it->events[1], sizeof(it->events[0]) * (MAX_EVENTS - 1));
+		it->nevents--;
+	}
+	e = &it->events[it->nevents++];
+	utc_now(e->time, sizeof(e->time));
+	snprintf(e->type, sizeof(e->type), "%s", type);
+	snprintf(e->reason, sizeof(e->reason), "%s", reason);
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+}
+
+static void enqueue(struct bl_ctl *c, const char *key)
+{
+	bl_wq_add(c->wq, key, now_ms(), 0);
+}
+
+/* ---- event mapping ---------------------------------------------------------*/
+
+struct refscan {
+	struct bl_ctl *c;
+	const char *kind, *name;
+};
+
+static int ref_matches(void *arg, const char *kind, const char *name, const char *path)
+{
+	struct refscan *r = arg;
+	(void)path;
+	return !strcmp(kind, r->kind) && !strcmp(name, r->name);
+}
+
+static void enqueue_referrers(void *arg, const struct bl_obj *t)
+{
+	struct refscan *r = arg;
+	char key[300];
+
+	if (bl_obj_foreach_ref(t, ref_matches, r) > 0) {
+		snprintf(key, sizeof(key), "Target/%s", t->name);
+		enqueue(r->c, key);
+	}
+}
+
+static void enqueue_pacemaker(struct bl_ctl *c, const char *cluster)
+{
+	char key[300];
+	if (!cluster)
+		return;
+	snprintf(key, sizeof(key), "pacemaker/%s", cluster);
+	enqueue(c, key);
+}
+
+static void on_change(void *arg, const char *key, const char *kind, const char *name)
+{
+	struct bl_ctl *c = arg;
+	struct refscan r = { c, kind, name };
+	char k[300];
+	const struct bl_obj *o = bl_informer_get(c->inf, kind, name);
+
+	(void)key;
+	if (!strcmp(kind, "Target")) {
+		snprintf(k, sizeof(k), "Target/%s", name);
+		enqueue(c, k);
+		if (o)
+			enqueue_pacemaker(c, json_string_value(json_object_get(o->spec, "cluster")));
+	} else if (!strcmp(kind, "Volume") || !strcmp(kind, "Secret") ||
+		   !strcmp(kind, "Cluster")) {
+		bl_informer_foreach(c->inf, "Target", enqueue_referrers, &r);
+		if (strcmp(kind, "Secret"))
+			enqueue(c, "drbd");
+		if (!strcmp(kind, "Cluster"))
+			enqueue_pacemaker(c, name);
+		else if (o && o->spec)
+			enqueue_pacemaker(c, json_string_value(json_object_get(o->spec, "cluster")));
+		/* A node leaving a cluster: its targets must go. */
+		if (!strcmp(kind, "Cluster"))
+			enqueue(c, "sweep");
+	}
+}
+
+static void on_error(void *arg, const char *key, const char *msg)
+{
+	struct bl_ctl *c = arg;
+	logf_(c, "watch: %s: %s", key, msg);
+}
+
+/* ---- object lists -----------------------------------------------------------*/
+
+/* A borrowed list: points into the cache; free only the array. */
+struct blist {
+	struct bl_objlist l;
+};
+
+static void blist_add(void *arg, const struct bl_obj *o)
+{
+	struct blist *b = arg;
+	if (b->l.n == b->l.cap) {
+		size_t cap = b->l.cap ? b->l.cap * 2 : 64;
+		struct bl_obj **v = realloc(b->l.v, cap * sizeof(*v));
+		if (!v)
+			return;
+		b->l.v = v;
+		b->l.cap = cap;
+	}
+	b->l.v[b->l.n++] = (struct bl_obj *)o;
+}
+
+static void blist_add_named(struct bl_ctl *c, struct blist *b, const char *kind,
+			    const char *name)
+{
+	const struct bl_obj *o;
+	size_t i;
+
+	if (!name)
+		return;
+	for (i = 0; i < b->l.n; i++)
+		if (!strcmp(b->l.v[i]->kind, kind) && !strcmp(b->l.v[i]->name, name))
+			return;
+	o = bl_informer_get(c->inf, kind, name);
+	if (o)
+		blist_add(b, o);
+}
+
+static int add_ref(void *arg, const char *kind, const char *name, const char *path)
+{
+	void **a = arg;
+	(void)path;
+	blist_add_named(a[0], a[1], kind, name);
+	return 0;
+}
+
+/* ---- status -----------------------------------------------------------------*/
+
+static json_t *cond(const char *type, bool status, const char *reason, const char *msg)
+{
+	return json_pack("{s:s, s:s, s:s, s:s}", "type", type, "status",
+			 status ? "True" : "False", "reason", reason, "message",
+			 msg ? msg : "");
+}
+
+/*
+ * Write status for kind/name unless it is unchanged. ready: converged with
+ * no problem; progressing: this round changed something; degraded: a
+ * failure or a condition.
+ */
+static void write_status(struct bl_ctl *c, struct item *it, const char *kind,
+			 const char *name, const struct bl_obj *obj,
+			 const struct bl_plan *plan, const struct bl_apply_result *res,
+			 int rc, const char *err)
+{
+	json_t *st, *conds, *summary, *events;
+	char key[512], *body, *cmp, ts[32];
+	bool degraded = rc < 0 || (plan && plan->nconds > 0);
+	bool progressing = rc == 0 && res && res->done > 0;
+	bool ready = rc == 0 && !degraded && !progressing;
+	const char *dreason = rc < 0 ? "ReconcileFailed" :
+			      (plan && plan->nconds ? plan->conds[0].reason : "AsExpected");
+	char dmsg[600];
+	size_t i;
+
+	if (rc < 0)
+		snprintf(dmsg, sizeof(dmsg), "%s", err && err[0] ? err : bl_strerror(rc));
+	else if (plan && plan->nconds)
+		snprintf(dmsg, sizeof(dmsg), "%s", plan->conds[0].msg ? plan->conds[0].msg : "");
+	else
+		dmsg[0] = '\0';
+
+	conds = json_array();
+	json_array_append_new(conds, cond("Ready", ready, ready ? "Converged" :
+					  progressing ? "Applying" : dreason,
+					  ready ? "live state matches the spec" : dmsg));
+	json_array_append_new(conds, cond("Progressing", progressing,
+					  progressing ? "Applied" : "Idle",
+					  progressing ? "changes applied; verifying" : ""));
+	json_array_append_new(conds, cond("Degraded", degraded, degraded ? dreason : "AsExpected",
+					  degraded ? dmsg : ""));
+	summary = json_array();
+	for (i = 0; plan && i < plan->n && i < 20; i++)
+		json_array_append_new(summary, json_sprintf("%s %s/%s: %s",
+					plan->v[i].verb, plan->v[i].kind,
+					plan->v[i].object, plan->v[i].desc));
+	st = json_pack("{s:s, s:I, s:I, s:o, s:{s:I, s:I, s:I, s:I, s:o}, s:{s:I}}",
+		       "node", c->o.node,
+		       "observedGeneration", (json_int_t)(obj ? obj->generation : 0),
+		       "observedResourceVersion", (json_int_t)(obj ? obj->resource_version : 0),
+		       "conditions", conds,
+		       "lastPlan",
+		       "actions", (json_int_t)(plan ? plan->n : 0),
+		       "applied", (json_int_t)(res ? res->done : 0),
+		       "failed", (json_int_t)(res ? res->failed : 0),
+		       "skipped", (json_int_t)(res ? res->skipped : 0),
+		       "summary", summary,
+		       "counters", "engineOps", (json_int_t)c->runner.ops);
+	if (!st)
+		return;
+	/* Compare without events and times: write only real changes. */
+	cmp = json_dumps(st, JSON_COMPACT | JSON_SORT_KEYS);
+	if (cmp && it->last_status && !strcmp(cmp, it->last_status)) {
+		free(cmp);
+		json_decref(st);
+		return;
+	}
+	free(it->last_status);
+	it->last_status = cmp;
+	events = json_array();
+	for (i = 0; i < it->nevents; i++)
+		json_array_append_new(events, json_pack("{s:s, s:s, s:s, s:s}",
+				"time", it->events[i].time, "type", it->events[i].type,
+				"reason", it->events[i].reason, "message", it->events[i].msg));
+	json_object_set_new(st, "events", events);
+	utc_now(ts, sizeof(ts));
+	json_object_set_new(st, "updated", json_string(ts));
+	body = json_dumps(st, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(st);
+	if (!body)
+		return;
+	snprintf(key, sizeof(key), "/bollard/v1/status/%s/%s/%s", kind, name, c->o.node);
+	if (!c->o.dry_run && bl_etcd_put(c->etcd, key, body, strlen(body), 0, NULL) == 0)
+		c->st.status_writes++;
+	free(body);
+}
+
+/* ---- reconciling ------------------------------------------------------------*/
+
+static void rec_ctx(struct bl_ctl *c, struct bl_rec_ctx *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->node = c->o.node;
+	ctx->drbd_dir = c->o.drbd_dir;
+	ctx->state_dir = c->o.state_dir;
+	bl_rec_io_real(&ctx->io);
+	ctx->io.run = bl_target_run;
+	ctx->io.arg = &c->runner;
+}
+
+/*
+ * desired -> observe -> plan -> apply for one reconciler over objs.
+ * Returns 0 when converged or applied cleanly, <0 on failure.
+ */
+static int run_one(struct bl_ctl *c, const struct bl_reconciler_ops *ops,
+		   struct bl_rec_ctx *ctx, const struct bl_objlist *objs,
+		   struct bl_plan *plan, struct bl_apply_result *res, char *err,
+		   size_t errlen)
+{
+	uint64_t ops_before = c->runner.ops;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	rc = bl_reconcile_plan(ops, ctx, objs, plan);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: plan: %s%s%s", ops->name, bl_strerror(rc),
+			 ctx->err[0] ? ": " : "", ctx->err);
+		return rc;
+	}
+	if (c->o.dry_run) {
+		bl_plan_print(plan, c->log);
+		return 0;
+	}
+	if (bl_plan_changes(plan) == 0)
+		return 0;
+	rc = bl_plan_apply(plan, c->ex, res);
+	c->st.actions_applied += res->done;
+	c->st.actions_failed += res->failed;
+	c->st.engine_ops += c->runner.ops - ops_before;
+	if (rc < 0)
+		snprintf(err, errlen, "%s: apply: %s", ops->name,
+			 c->ex->last_error[0] ? c->ex->last_error : bl_exec_strerror(rc));
+	return rc;
+}
+
+static int handle_target(struct bl_ctl *c, const char *key, const char *name)
+{
+	const struct bl_reconciler_ops *ops = bl_reconciler_find("target");
+	const struct bl_obj *t = bl_informer_get(c->inf, "Target", name);
+	struct item *it = item_get(c, key);
+	struct blist b = { 0 };
+	struct bl_rec_ctx ctx;
+	struct bl_plan plan;
+	struct bl_apply_result res;
+	char err[600] = "";
+	const char *iqn = NULL;
+	int rc;
+
+	if (!it)
+		return -ENOMEM;
+	if (t) {
+		void *a[2] = { c, &b };
+		const char *cl = json_string_value(json_object_get(t->spec, "cluster"));
+		iqn = json_string_value(json_object_get(t->spec, "iqn"));
+		blist_add(&b, t);
+		blist_add_named(c, &b, "Cluster", cl);
+		bl_obj_foreach_ref(t, add_ref, a);
+		/* The IQN may have changed: the old one must go too. */
+		if (it->iqn && iqn && strcmp(it->iqn, iqn)) {
+			rec_ctx(c, &ctx);
+			ctx.target_scope = it->iqn;
+			struct bl_objlist none = { 0 };
+			run_one(c, ops, &ctx, &none, &plan, &res, err, sizeof(err));
+			bl_plan_free(&plan);
+		}
+		if (iqn && (!it->iqn || strcmp(it->iqn, iqn))) {
+			free(it->iqn);
+			it->iqn = strdup(iqn);
+		}
+	}
+	iqn = iqn ? iqn : it->iqn;
+	if (!iqn) {
+		free(b.l.v);
+		return 0;   /* never seen, nothing to remove */
+	}
+	rec_ctx(c, &ctx);
+	ctx.target_scope = iqn;
+	rc = run_one(c, ops, &ctx, &b.l, &plan, &res, err, sizeof(err));
+	if (rc < 0) {
+		add_event(it, "Warning", "ReconcileFailed", "%s", err);
+		logf_(c, "%s: %s", key, err);
+	} else if (res.done) {
+		add_event(it, "Normal", "Applied", "%zu action(s) applied to the engine", res.done);
+		logf_(c, "%s: applied %zu action(s)", key, res.done);
+	}
+	if (t)
+		write_status(c, it, "Target", name, t, &plan, &res, rc, err);
+	else if (!c->o.dry_run) {
+		char skey[512];
+		snprintf(skey, sizeof(skey), "/bollard/v1/status/Target/%s/%s", name, c->o.node);
+		bl_etcd_delete(c->etcd, skey, false, NULL, NULL);
+	}
+	bl_plan_free(&plan);
+	free(b.l.v);
+	/* Something changed: look again, so "converged" is observed, not assumed. */
+	if (rc == 0 && res.done)
+		bl_wq_add(c->wq, key, now_ms(), 0);
+	return rc;
+}
+
+/* Every object: drbd and the target sweep run over the whole node. */
+static int handle_all(struct bl_ctl *c, const char *key, const char *recname,
+		      const char *cluster)
+{
+	const struct bl_reconciler_ops *ops = bl_reconciler_find(recname);
+	struct item *it = item_get(c, key);
+	struct blist b = { 0 };
+	struct bl_rec_ctx ctx;
+	struct bl_plan plan;
+	struct bl_apply_result res;
+	char err[600] = "";
+	int rc;
+
+	if (!ops || !it)
+		return -ENOENT;
+	bl_informer_foreach(c->inf, NULL, blist_add, &b);
+	rec_ctx(c, &ctx);
+	rc = run_one(c, ops, &ctx, &b.l, &plan, &res, err, sizeof(err));
+	if (rc < 0) {
+		add_event(it, "Warning", "ReconcileFailed", "%s", err);
+		logf_(c, "%s: %s", key, err);
+	} else if (res.done) {
+		logf_(c, "%s: applied %zu action(s)", key, res.done);
+	}
+	if (cluster) {
+		const struct bl_obj *cl = bl_informer_get(c->inf, "Cluster", cluster);
+		if (cl)
+			write_status(c, it, "Cluster", cluster, cl, &plan, &res, rc, err);
+	}
+	bl_plan_free(&plan);
+	free(b.l.v);
+	if (rc == 0 && res.done)
+		bl_wq_add(c->wq, key, now_ms(), 0);
+	return rc;
+}
+
+static bool is_leader_of(struct bl_ctl *c, const char *cluster)
+{
+	size_t i;
+	for (i = 0; i < c->nleaders; i++)
+		if (!strcmp(c->leader_cluster[i], cluster))
+			return bl_leader_is_leader(c->leaders[i]);
+	return false;
+}
+
+static enum bl_wq_result handle(struct bl_ctl *c, const char *key)
+{
+	int rc = 0;
+
+	c->st.reconciles++;
+	if (!strncmp(key, "Target/", 7)) {
+		if (!c->o.only || !strcmp(c->o.only, "target"))
+			rc = handle_target(c, key, key + 7);
+	} else if (!strcmp(key, "sweep")) {
+		if (!c->o.only || !strcmp(c->o.only, "target"))
+			rc = handle_all(c, key, "target", NULL);
+	} else if (!strcmp(key, "drbd")) {
+		if (!c->o.only || !strcmp(c->o.only, "drbd"))
+			rc = handle_all(c, key, "drbd", NULL);
+	} else if (!strncmp(key, "pacemaker/", 10)) {
+		const char *cl = key + 10;
+		const struct bl_obj *o = bl_informer_get(c->inf, "Cluster", cl);
+		const char *ha = o ? json_string_value(json_object_get(o->spec, "ha")) : NULL;
+		if ((!c->o.only || !strcmp(c->o.only, "pacemaker")) && ha &&
+		    !strcmp(ha, "pacemaker") && is_leader_of(c, cl))
+			rc = handle_all(c, key, "pacemaker", cl);
+	}
+	if (rc < 0) {
+		c->failed_once = true;
+		return BL_WQ_RETRY;
+	}
+	return BL_WQ_OK;
+}
+
+/* ---- elections and heartbeats -------------------------------------------------*/
+
+static bool node_in(const struct bl_obj *cl, const char *node)
+{
+	json_t *n;
+	size_t i;
+	json_array_foreach(json_object_get(cl->spec, "nodes"), i, n) {
+		const char *nm = json_string_value(json_object_get(n, "name"));
+		if (nm && !strcmp(nm, node))
+			return true;
+	}
+	return false;
+}
+
+struct clscan {
+	struct bl_ctl *c;
+	uint64_t now;
+};
+
+static void heartbeat_and_elect(void *arg, const struct bl_obj *cl)
+{
+	struct clscan *s = arg;
+	struct bl_ctl *c = s->c;
+	const char *ha = json_string_value(json_object_get(cl->spec, "ha"));
+	char key[400];
+	size_t i;
+
+	if (!node_in(cl, c->o.node))
+		return;
+	if (c->hb_lease) {
+		char val[256];
+		snprintf(key, sizeof(key), "/bollard/v1/nodes/%s/%s", cl->name, c->o.node);
+		snprintf(val, sizeof(val), "{\"node\":\"%s\",\"version\":\"%s\"}",
+			 c->o.node, "v1");
+		bl_etcd_put(c->etcd, key, val, strlen(val), c->hb_lease, NULL);
+	}
+	if (!ha || strcmp(ha, "pacemaker"))
+		return;
+	for (i = 0; i < c->nleaders; i++)
+		if (!strcmp(c->leader_cluster[i], cl->name))
+			break;
+	if (i == c->nleaders) {
+		void *l = realloc(c->leaders, (c->nleaders + 1) * sizeof(*c->leaders));
+		void *n = l ? realloc(c->leader_cluster, (c->nleaders + 1) * sizeof(char *)) : NULL;
+		if (l)
+			c->leaders = l;
+		if (!n)
+			return;
+		c->leader_cluster = n;
+		snprintf(key, sizeof(key), "/bollard/v1/leader/%s", cl->name);
+		c->leaders[i] = bl_leader_new(c->etcd, key, c->o.node, c->o.lease_ttl_s);
+		c->leader_cluster[i] = strdup(cl->name);
+		if (!c->leaders[i] || !c->leader_cluster[i])
+			return;
+		c->nleaders++;
+	}
+	bool was = bl_leader_is_leader(c->leaders[i]);
+	bl_leader_tick(c->leaders[i], s->now);
+	if (!was && bl_leader_is_leader(c->leaders[i])) {
+		logf_(c, "leader of cluster %s", cl->name);
+		enqueue_pacemaker(c, cl->name);
+	} else if (was && !bl_leader_is_leader(c->leaders[i])) {
+		logf_(c, "lost leadership of cluster %s", cl->name);
+	}
+}
+
+static void enqueue_target(void *arg, const struct bl_obj *t)
+{
+	struct bl_ctl *c = arg;
+	char key[300];
+	snprintf(key, sizeof(key), "Target/%s", t->name);
+	enqueue(c, key);
+}
+
+static void tick(struct bl_ctl *c, uint64_t now)
+{
+	struct clscan s = { c, now };
+	int64_t ttl;
+
+	if (now >= c->next_hb_ms) {
+		if (c->hb_lease && (bl_etcd_lease_keepalive(c->etcd, c->hb_lease, &ttl) < 0 ||
+				    ttl <= 0))
+			c->hb_lease = 0;
+		if (!c->hb_lease)
+			bl_etcd_lease_grant(c->etcd, c->o.lease_ttl_s, &c->hb_lease);
+		c->next_hb_ms = now + c->o.lease_ttl_s * 1000 / 3;
+	}
+	bl_informer_foreach(c->inf, "Cluster", heartbeat_and_elect, &s);
+	if (now >= c->next_resync_ms) {
+		/* Periodic resync: every item again (drift, missed events). */
+		bl_informer_foreach(c->inf, "Target", enqueue_target, c);
+		for (size_t i = 0; i < c->nitems; i++)
+			if (!strncmp(c->items[i].key, "Target/", 7))
+				enqueue(c, c->items[i].key);
+		enqueue(c, "drbd");
+		enqueue(c, "sweep");
+		for (size_t i = 0; i < c->nleaders; i++)
+			enqueue_pacemaker(c, c->leader_cluster[i]);
+		c->next_resync_ms = now + (uint64_t)c->o.resync_s * 1000;
+	}
+}
+
+/* ---- lifetime ---------------------------------------------------------------*/
+
+int bl_ctl_new(const struct bl_ctl_opts *o, struct bl_ctl **out)
+{
+	static const struct bl_informer_ops iops = { on_change, on_error };
+	struct bl_etcd_opts eo = { 0 };
+	struct bl_ctl *c = calloc(1, sizeof(*c));
+	unsigned after = 0;
+	int die = 0, rc;
+
+	if (!c)
+		return -ENOMEM;
+	c->o = *o;
+	if (!c->o.resync_s)
+		c->o.resync_s = 60;
+	if (!c->o.lease_ttl_s)
+		c->o.lease_ttl_s = 5;
+	c->log = o->log ? o->log : stderr;
+	c->runner.socket = o->target_socket;
+	c->wq = bl_wq_new(NULL);
+	c->inf = bl_informer_new(&iops, c);
+	c->ex = o->dry_run ? bl_exec_dry_new(NULL) : bl_exec_real_new(bl_target_run, &c->runner, NULL);
+	if (!c->wq || !c->inf || !c->ex) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	rc = bl_exec_fault_parse(o->fault, &after, &die);
+	if (rc == 0) {
+		struct bl_executor *f = bl_exec_fault_new(c->ex, after, die);
+		if (!f) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		c->ex = f;
+	} else if (rc != -ENOENT) {
+		logf_(c, "BOLLARD_FAULT=%s: malformed", o->fault);
+		goto fail;
+	}
+	eo.endpoints = o->etcd;
+	eo.user = o->etcd_user;
+	eo.password = o->etcd_password;
+	rc = bl_etcd_open(&eo, &c->etcd);
+	if (rc < 0) {
+		logf_(c, "etcd %s: %s", o->etcd, bl_strerror(rc));
+		goto fail;
+	}
+	rc = bl_informer_start(c->inf, c->etcd);
+	if (rc < 0) {
+		logf_(c, "etcd %s: list/watch: %s: %s", o->etcd, bl_strerror(rc),
+		      bl_etcd_errmsg(c->etcd));
+		goto fail;
+	}
+	/* Everything once at start, then the sweep. */
+	bl_informer_foreach(c->inf, "Target", enqueue_target, c);
+	enqueue(c, "drbd");
+	enqueue(c, "sweep");
+	c->next_resync_ms = now_ms() + (uint64_t)c->o.resync_s * 1000;
+	logf_(c, "watching %s (revision %lld, %zu objects)", o->etcd,
+	      (long long)bl_informer_revision(c->inf), bl_informer_count(c->inf));
+	*out = c;
+	return 0;
+fail:
+	bl_ctl_free(c);
+	return rc;
+}
+
+void bl_ctl_free(struct bl_ctl *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->nleaders; i++) {
+		bl_leader_free(c->leaders[i]);
+		free(c->leader_cluster[i]);
+	}
+	free(c->leaders);
+	free(c->leader_cluster);
+	if (c->hb_lease && c->etcd)
+		bl_etcd_lease_revoke(c->etcd, c->hb_lease);
+	bl_informer_free(c->inf);
+	bl_etcd_close(c->etcd);
+	bl_wq_free(c->wq);
+	if (c->ex)
+		bl_exec_free(c->ex);
+	bl_target_runner_close(&c->runner);
+	for (i = 0; i < c->nitems; i++) {
+		free(c->items[i].key);
+		free(c->items[i].iqn);
+		free(c->items[i].last_status);
+	}
+	free(c->items);
+	free(c);
+}
+
+int bl_ctl_run(struct bl_ctl *c, volatile int *stop, bool once)
+{
+	while (!*stop) {
+		uint64_t now = now_ms(), wait = UINT64_MAX;
+		const char *key;
+		int timeout;
+
+		bl_etcd_dispatch(c->etcd, 0);
+		if (!once)
+			tick(c, now);
+		/* Drain what is ready; the watch is checked between items so a
+		 * burst of changes keeps merging in the queue. */
+		while (!*stop && (key = bl_wq_get(c->wq, now_ms(), &wait)) != NULL) {
+			char *k = strdup(key);
+			enum bl_wq_result r = handle(c, k);
+			bl_wq_done(c->wq, k, r, now_ms());
+			free(k);
+			bl_etcd_dispatch(c->etcd, 0);
+		}
+		if (once && (wait == UINT64_MAX || c->failed_once))
+			return c->failed_once ? 1 : 0;
+		if (once && wait > 0) {
+			/* a retry is pending: --once does not wait for it */
+			return 1;
+		}
+		timeout = wait > 250 ? 250 : (int)wait;
+		bl_etcd_dispatch(c->etcd, timeout);
+	}
+	return 0;
+}
+
+void bl_ctl_stats(const struct bl_ctl *c, struct bl_ctl_stats *s)
+{
+	*s = c->st;
+	s->engine_ops = c->runner.ops;
+}
