@@ -23,6 +23,13 @@
 #include "bt_scsi.h"
 #include "engine_int.h"
 
+/*
+ * A weak reference, so test programs whose fake SCSI layer predates this
+ * hook (tests/unit/test_iscsi_conn) still link; the real scsi_core.c always
+ * defines it.
+ */
+#pragma weak bt_scsi_target_gone
+
 #define BT_LUN_MAX        16383   /* flat space addressing (SAM-5)        */
 #define BT_TA_COUNT       (BT_TA_OWNER + 1)
 
@@ -277,19 +284,14 @@ void bt_engine_free(struct bt_engine *e)
 
 void bt_engine_tick(struct bt_engine *e, u64 now_ms)
 {
-	if (bt_iscsi_tick)
-		bt_iscsi_tick(e, now_ms);
+	bt_iscsi_tick(e, now_ms);
 }
 
 void bt_engine_shutdown(struct bt_engine *e)
 {
-	unsigned i;
-
-	/* No new logins from now on; live sessions get their logout request. */
-	for (i = 0; i < e->ntargets; i++)
-		e->targets[i]->enabled = false;
-	if (bt_iscsi_shutdown)
-		bt_iscsi_shutdown(e);
+	/* The iSCSI layer refuses new logins from now on and asks every live
+	 * session to log out; targets keep their configured state. */
+	bt_iscsi_shutdown(e);
 }
 
 const struct bt_host_ops *bt_engine_ops(struct bt_engine *e)

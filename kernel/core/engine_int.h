@@ -7,18 +7,6 @@
 
 #include "bt_engine.h"
 
-/*
- * Optional layer hooks not (yet) declared in bt_iscsi.h / bt_scsi.h. They are
- * weak references: engine.c calls them only when the layer defines them, so
- * the engine links before and after the layers grow them.
- *   bt_iscsi_tick       timers (NOP-In, login timeouts); from bt_engine_tick
- *   bt_iscsi_shutdown   async logout on every connection; bt_engine_shutdown
- *   bt_scsi_target_gone free *bt_target_scsi_slot(t); before a target is freed
- */
-void bt_iscsi_tick(struct bt_engine *e, u64 now_ms) __attribute__((weak));
-void bt_iscsi_shutdown(struct bt_engine *e) __attribute__((weak));
-void bt_scsi_target_gone(struct bt_target *t) __attribute__((weak));
-
 /* Is s a well-formed iSCSI name (iqn. / eui. / naa.)? */
 bool bt_name_valid(const char *s);
 

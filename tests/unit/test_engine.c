@@ -375,8 +375,11 @@ static void test_slots(void **state)
 	assert_null(*bt_target_scsi_slot(t));
 	assert_ptr_not_equal(bt_target_scsi_slot(t), bt_target_iscsi_slot(t));
 	bt_engine_tick(f->e, 1000);
+	assert_int_equal(f->h.ticks, 1);
 	bt_engine_shutdown(f->e);
-	assert_false(bt_target_enabled(t));
+	assert_int_equal(f->h.shutdowns, 1);
+	assert_int_equal(bt_target_del(f->e, T1, false), 0);
+	assert_int_equal(f->h.scsi_gone, 1);
 }
 
 int main(void)

@@ -69,6 +69,16 @@ static struct fake_host *host_of(struct bt_target *t)
 int bt_iscsi_engine_init(struct bt_engine *e) { return 0; }
 void bt_iscsi_engine_fini(struct bt_engine *e) { }
 
+void bt_iscsi_tick(struct bt_engine *e, u64 now_ms)
+{
+	((struct fake_host *)bt_engine_host(e))->ticks++;
+}
+
+void bt_iscsi_shutdown(struct bt_engine *e)
+{
+	((struct fake_host *)bt_engine_host(e))->shutdowns++;
+}
+
 void fake_set_sessions(struct bt_target *t, unsigned n)
 {
 	struct fake_tgt **ft = (struct fake_tgt **)bt_target_iscsi_slot(t);
@@ -156,6 +166,11 @@ const char *bt_lu_path(const struct bt_lu *lu) { return lu->path; }
 const char *bt_lu_uid(const struct bt_lu *lu) { return lu->uid; }
 const char *bt_lu_naa_hex(const struct bt_lu *lu) { return lu->naa; }
 const char *bt_lu_serial(const struct bt_lu *lu) { return "SERIAL0001"; }
+
+void bt_scsi_target_gone(struct bt_target *t)
+{
+	host_of(t)->scsi_gone++;
+}
 
 void bt_scsi_luns_changed(struct bt_target *t)
 {

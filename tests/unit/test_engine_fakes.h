@@ -17,6 +17,9 @@ struct fake_host {
 	unsigned lu_live;             /* LUs created and not yet destroyed   */
 	unsigned events;              /* ops->event calls                    */
 	int last_event;
+	unsigned ticks;               /* bt_iscsi_tick calls                 */
+	unsigned shutdowns;           /* bt_iscsi_shutdown calls             */
+	unsigned scsi_gone;           /* bt_scsi_target_gone calls           */
 };
 
 /* Per-target fake iSCSI state, kept in the target's iSCSI slot. */
