@@ -141,6 +141,14 @@ grep -q 's3cret' "$T/out" && die "describe printed a secret value"
 expect_rc 0 "$B" describe target t1
 grep -q 'volume/v2 (spec.luns\[1\].volume)' "$T/out" || die "describe lacks references: $(cat "$T/out")"
 
+# describe shows what nodes report under /bollard/v1/status/<Kind>/<name>/<node>
+grep -q '<none reported>' "$T/out" || die "describe without status: $(cat "$T/out")"
+etcdctl_t put /bollard/v1/status/Target/t1/alpha \
+	'{"observedGeneration":1,"conditions":[{"type":"Ready","status":"True","reason":"Serving"}]}' >/dev/null
+expect_rc 0 "$B" describe target t1
+grep -q '^  Node alpha:$' "$T/out" || die "describe lacks the node status: $(cat "$T/out")"
+grep -q 'reason: Serving' "$T/out" || die "describe lacks the condition: $(cat "$T/out")"
+
 # generation: spec change bumps, labels-only change does not
 gen() { "$B" get "$1" "$2" -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["generation"])'; }
 uid() { "$B" get "$1" "$2" -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["uid"])'; }
