@@ -89,6 +89,14 @@ void scsi_ua_lun_all(struct bt_target *tgt, u64 lun, u8 ua,
 	}
 }
 
+void scsi_ua_nexus(struct scsi_nexus_state *ns, u64 lun, u8 ua)
+{
+	struct scsi_ua_lun *l = ua_entry(ns, lun);
+
+	if (l)
+		l->pending |= ua;
+}
+
 void bt_scsi_luns_changed(struct bt_target *tgt)
 {
 	struct scsi_target_state *ts = *bt_target_scsi_slot(tgt);
@@ -339,6 +347,10 @@ static int dispatch(struct scsi_task *t)
 		return rc;
 	if (lu->resv_holder && !(op->flags & OPF_RESV_OK) &&
 	    (!cmd->nexus || lu->resv_holder != cmd->nexus->id + 1)) {
+		cmd->status = BT_SAM_RESERVATION_CONFLICT;
+		return SCSI_DONE;
+	}
+	if (scsi_pr_conflict(t)) {
 		cmd->status = BT_SAM_RESERVATION_CONFLICT;
 		return SCSI_DONE;
 	}

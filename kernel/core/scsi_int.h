@@ -131,6 +131,14 @@ struct bt_lu {
 
 	/* SPC-2 RESERVE holder (nexus id + 1; 0 = none) */
 	u64 resv_holder;
+
+	/* persistent reservations (scsi_pr.c) */
+	struct scsi_pr {
+		struct scsi_pr_reg *regs;
+		struct scsi_pr_reg *holder;   /* NULL for all-registrants  */
+		u8  type;                     /* 0: not reserved           */
+		u32 generation;
+	} pr;
 };
 
 /* ---- a command in progress ---------------------------------------------- */
@@ -174,6 +182,8 @@ struct scsi_task {
                                        * on read-only / SWP, reservations   */
 #define OPF_MEDIUM 0x08               /* needs a started unit             */
 #define OPF_RESV_OK 0x10              /* allowed under another's RESERVE  */
+#define OPF_PR_OK  0x20               /* allowed under any persistent
+                                       * reservation (SPC-4 table 63)      */
 
 struct scsi_op {
 	u8  opcode;
@@ -225,6 +235,9 @@ int  scsi_io_error(struct scsi_task *t, bool write);
 u16  scsi_ua_take(struct bt_cmd *cmd);
 /* Queue a UA on every nexus of the LU's target for this LUN. */
 void scsi_ua_lun_all(struct bt_target *tgt, u64 lun, u8 ua, const struct bt_nexus *except);
+
+struct scsi_nexus_state;
+void scsi_ua_nexus(struct scsi_nexus_state *ns, u64 lun, u8 ua);
 
 /* ---- LU (scsi_lu.c) ----------------------------------------------------- */
 
@@ -280,6 +293,13 @@ int scsi_exec_caw(struct scsi_task *t);
 int scsi_exec_write_same(struct scsi_task *t);
 int scsi_exec_unmap(struct scsi_task *t);
 int scsi_exec_get_lba_status(struct scsi_task *t);
+
+/* scsi_pr.c */
+int  scsi_exec_pr_in(struct scsi_task *t);
+int  scsi_exec_pr_out(struct scsi_task *t);
+/* RESERVATION CONFLICT for t under the LU's persistent reservation? */
+bool scsi_pr_conflict(struct scsi_task *t);
+void scsi_pr_free(struct bt_lu *lu);
 
 /* Unit attention state of one nexus (nexus->scsi_priv). */
 struct scsi_ua_lun {

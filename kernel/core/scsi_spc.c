@@ -320,11 +320,13 @@ static int rsoc_all(struct scsi_task *t, bool rctd, u32 alloc)
 	unsigned i;
 	int rc;
 
-	buf = bt_zalloc(4 + 64 * 20);
+	for (i = 0; scsi_op_at(i); i++)
+		;
+	buf = bt_zalloc(4 + i * 20);
 	if (!buf)
 		return scsi_sense(t, SK_HARDWARE_ERROR, ASC_INTERNAL_TARGET_FAILURE);
 	p = buf + 4;
-	for (i = 0; (op = scsi_op_at(i)) != NULL && i < 64; i++) {
+	for (i = 0; (op = scsi_op_at(i)) != NULL; i++) {
 		if (!scsi_op_enabled(op, t->lu))
 			continue;
 		p[0] = op->opcode;

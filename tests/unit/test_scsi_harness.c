@@ -13,6 +13,9 @@ int bt_iscsi_engine_init(struct bt_engine *e) { return 0; }
 void bt_iscsi_engine_fini(struct bt_engine *e) { }
 void bt_iscsi_target_gone(struct bt_target *t) { }
 unsigned bt_iscsi_target_nsessions(const struct bt_target *t) { return 0; }
+void bt_iscsi_tick(struct bt_engine *e, u64 now_ms) { }
+void bt_iscsi_shutdown(struct bt_engine *e) { }
+unsigned bt_iscsi_nconns(struct bt_engine *e) { return 0; }
 void bt_iscsi_sessions(struct bt_target *t,
 		       void (*cb)(void *arg, const struct bt_session_info *si),
 		       void *arg) { }
