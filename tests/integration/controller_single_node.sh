@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Single node, real processes: etcd + bollard-target + bollardd.
+#   1. apply the quickstart: iscsi-inq reads the LUN, whose NAA is derived
+#      from the Volume's uid (a second engine given the same uid shows the
+#      same NAA: the identity every node of a cluster presents);
+#   2. add a LUN: exactly one engine operation is applied;
+#   3. remove a LUN by hand with `bollard target`: restored within the
+#      resync period;
+#   4. delete the objects: the target is gone, the backing file is kept.
+. "$(dirname "$0")/../lib/common.sh"
+. "$TOP/tests/lib/etcd.sh"
+for b in bollard bollardd bollard-target; do
+	[ -x "$BUILD/$b" ] || die "$BUILD/$b not built"
+done
+command -v iscsi-inq >/dev/null || skip "iscsi-inq (libiscsi-bin) not installed"
+
+mk_tmp T
+etcd_start
+PORT=$(free_port)
+"$BUILD/bollard-target" --listen 127.0.0.1:$PORT --socket "$T/t.sock" >"$T/target.log" 2>&1 &
+TPID=$!
+cleanup_add "kill $TPID 2>/dev/null; wait $TPID 2>/dev/null"
+wait_for 10 test -S "$T/t.sock" || die "bollard-target did not start"
+"$BUILD/bollardd" --etcd "$ETCD_URL" --node local --state-dir "$T/state" \
+	--target-socket "$T/t.sock" --resync 2 >"$T/ctl.log" 2>&1 &
+CPID=$!
+cleanup_add "kill $CPID 2>/dev/null; wait $CPID 2>/dev/null"
+
+B() { "$BUILD/bollard" --etcd "$ETCD_URL" "$@"; }
+TG() { "$BUILD/bollard" target --socket "$T/t.sock" "$@"; }
+IQN=iqn.2026-11.io.bollard:demo
+status() { etcdctl_t get --print-value-only /bollard/v1/status/Target/demo/local; }
+ready_at_gen() { # generation
+	status | grep -q "\"observedGeneration\":$1," &&
+	status | grep -q '"reason":"Converged","status":"True","type":"Ready"'
+}
+engine_ops() { status | sed -n 's/.*"engineOps":\([0-9]*\).*/\1/p'; }
+
+# 1. quickstart
+B apply -f "$TOP/examples/quickstart/" || die "apply quickstart"
+wait_for 20 iscsi-inq "iscsi://127.0.0.1:$PORT/$IQN/0" || { cat "$T/ctl.log"; die "LUN 0 never served"; }
+wait_for 10 ready_at_gen 1 || { status; cat "$T/ctl.log"; die "status never Ready at generation 1"; }
+UID_DEMO=$(B get volume demo -o json | sed -n 's/.*"uid": *"\([^"]*\)".*/\1/p' | head -1)
+[ -n "$UID_DEMO" ] || die "no uid on volume demo"
+NAA=$(TG show $IQN -o json | sed -n 's/.*"naa": *"\([0-9A-Fa-f]*\)".*/\1/p' | head -1)
+[ -n "$NAA" ] || die "no NAA in the engine dump"
+iscsi-inq -e 1 -c 131 "iscsi://127.0.0.1:$PORT/$IQN/0" >"$T/vpd83" 2>&1
+# iscsi-inq prints the binary NAA designator raw: hex it.
+WIRE=$(python3 -c '
+import sys
+d = open(sys.argv[1], "rb").read()
+i = d.index(b"Designator Type:(3) NAA")
+j = d.index(b"Designator:[", i) + len(b"Designator:[")
+print(d[j:j + 16].hex().upper())' "$T/vpd83")
+[ "$WIRE" = "$(echo "$NAA" | tr a-f A-F)" ] || die "VPD 0x83 NAA $WIRE, engine says $NAA"
+# Same uid on another engine (another node) -> same NAA.
+P2=$(free_port)
+"$BUILD/bollard-target" --listen 127.0.0.1:$P2 --socket "$T/t2.sock" >"$T/target2.log" 2>&1 &
+T2PID=$!
+cleanup_add "kill $T2PID 2>/dev/null; wait $T2PID 2>/dev/null"
+wait_for 10 test -S "$T/t2.sock" || die "second bollard-target did not start"
+"$BUILD/bollard" target --socket "$T/t2.sock" create iqn.2026-11.io.bollard:other
+"$BUILD/bollard" target --socket "$T/t2.sock" lun add iqn.2026-11.io.bollard:other 7 \
+	"$T/state/volumes/demo.img" --uid "$UID_DEMO" || die "lun add on second engine"
+NAA2=$("$BUILD/bollard" target --socket "$T/t2.sock" show -o json | sed -n 's/.*"naa": *"\([0-9A-Fa-f]*\)".*/\1/p' | head -1)
+[ "$NAA" = "$NAA2" ] || die "same uid, different NAA: $NAA vs $NAA2"
+echo "identity: NAA $NAA from uid $UID_DEMO on both engines"
+
+# 2. add a LUN whose backing file exists: exactly one engine operation.
+truncate -s 32M "$T/extra.img"
+ops0=$(engine_ops)
+cat >"$T/add.yaml" <<YAML
+apiVersion: bollard.io/v1alpha1
+kind: Volume
+metadata: {name: extra}
+spec:
+  cluster: local
+  size: 32Mi
+  backing: {type: file, path: $T/extra.img}
+  replication: none
+---
+apiVersion: bollard.io/v1alpha1
+kind: Target
+metadata: {name: demo}
+spec:
+  cluster: local
+  iqn: $IQN
+  luns:
+    - {lun: 0, volume: demo}
+    - {lun: 1, volume: extra}
+  acls:
+    - initiator: "*"
+YAML
+B apply -f "$T/add.yaml" || die "apply add"
+wait_for 20 iscsi-inq "iscsi://127.0.0.1:$PORT/$IQN/1" || die "LUN 1 never served"
+wait_for 10 ready_at_gen 2 || { status; die "status never Ready at generation 2"; }
+ops1=$(engine_ops)
+[ $((ops1 - ops0)) = 1 ] || { status; die "adding one LUN took $((ops1 - ops0)) engine operations, want 1"; }
+echo "add LUN: $((ops1 - ops0)) engine operation"
+
+# 3. drift: an admin removes LUN 1 by hand; the resync (2 s) restores it.
+TG lun del $IQN 1 --force || die "manual lun del"
+iscsi-inq "iscsi://127.0.0.1:$PORT/$IQN/1" >/dev/null 2>&1 && die "LUN 1 still there after manual delete"
+wait_for 15 iscsi-inq "iscsi://127.0.0.1:$PORT/$IQN/1" || die "LUN 1 not restored by resync"
+echo "drift: LUN 1 restored"
+
+# 4. delete: the target goes, the data stays (deletionPolicy Retain).
+B delete target demo || die "delete target"
+gone() { ! TG show $IQN -o json >/dev/null 2>&1 || ! TG show $IQN -o json | grep -q "\"iqn\""; }
+wait_for 15 gone || die "target still in the engine after delete"
+[ -f "$T/state/volumes/demo.img" ] && [ -f "$T/extra.img" ] || die "backing files were removed"
+echo "delete: target removed, backing files kept"
+exit 0
