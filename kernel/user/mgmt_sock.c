@@ -171,6 +171,8 @@ static void client_cb(void *arg, int fd, unsigned events)
 			c->subscriber = true;
 		rc = bt_mgmt_handle(c->srv->e, c->srv->rx, (bt_size_t)n,
 				    REPLY_MSG_SIZE, reply_cb, c);
+		/* The request may have carried CHAP secrets. */
+		explicit_bzero(c->srv->rx, (size_t)n);
 		if (rc < 0 || c->dead)
 			goto out_drop;
 	} else if ((events & BT_LOOP_ERR) && !c->oq_head) {
