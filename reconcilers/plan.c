@@ -22,7 +22,7 @@ const char *bl_stage_name(enum bl_stage s)
 	return (unsigned)s < BL_STAGE_COUNT ? stage_names[s] : "?";
 }
 
-const char *bl_op_name(enum bl_op op)
+const char *bl_op_name(enum bl_plan_op op)
 {
 	switch (op) {
 	case BL_OP_EXEC: return "exec";
@@ -213,7 +213,7 @@ int bl_plan_hide_payload(struct bl_plan *p, int h)
 	return 0;
 }
 
-static int set_paths(struct bl_plan *p, int h, enum bl_op op,
+static int set_paths(struct bl_plan *p, int h, enum bl_plan_op op,
 		     const char *path, const char *path2)
 {
 	struct bl_action *a = by_handle(p, h);
