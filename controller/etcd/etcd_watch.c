@@ -13,7 +13,9 @@
  *
  *   events each response is split into runs of one mod_revision and handed
  *          to the callback; next_rev becomes that revision + 1. A watch
- *          from "now" takes next_rev from the created response's header.
+ *          from "now" takes next_rev from the created response's header,
+ *          and progress notifications (requested) move it up on a quiet
+ *          watch.
  *
  *   failure the status batch completes (UNAVAILABLE when etcd dies, or the
  *          member loses its leader: we send "hasleader: true"). The watch is
@@ -151,6 +153,9 @@ static int stream_start(struct bl_watch *w)
 		c.range_end.len = w->end_len;
 	}
 	c.start_revision = w->next_rev;
+	/* Ask for progress notifications (etcd sends them every 10 min by
+	 * default on a quiet watch); see handle_msg(). */
+	c.progress_notify = 1;
 	r.request_union_case = ETCDSERVERPB__WATCH_REQUEST__REQUEST_UNION_CREATE_REQUEST;
 	r.create_request = &c;
 	s->send_buf = bl__pack(&r.base);
@@ -410,8 +415,16 @@ static void handle_msg(struct bl_stream *s, grpc_byte_buffer *bb)
 		if (!w->next_rev && resp->header)
 			w->next_rev = resp->header->revision + 1;
 	}
-	if (resp->n_events)
+	if (resp->n_events) {
 		deliver(w, s, resp);
+	} else if (!resp->created && !resp->canceled && resp->header &&
+		   w->next_rev && resp->header->revision >= w->next_rev) {
+		/* A progress notification: etcd promises every later event
+		 * of this stream is above header.revision. Moving the resume
+		 * point up means a quiet watch that reconnects after the rest
+		 * of the store was compacted resumes instead of re-listing. */
+		w->next_rev = resp->header->revision + 1;
+	}
 	if (w->s != s)
 		goto out_free;         /* cancelled from a callback */
 	if (resp->compact_revision > 0) {

@@ -77,7 +77,7 @@ static int launch(struct etcd_proc *p)
 {
 	char data[300], log[300], name[32], curl[64], purl[64], murl[64], cluster[96];
 	const char *argv[40];
-	int n = 0;
+	int n = 0, i;
 
 	snprintf(data, sizeof(data), "%s/data", p->dir);
 	snprintf(log, sizeof(log), "%s/etcd.log", p->dir);
@@ -107,6 +107,8 @@ static int launch(struct etcd_proc *p)
 		argv[n++] = "--cert-file";           argv[n++] = p->cert_file;
 		argv[n++] = "--key-file";            argv[n++] = p->key_file;
 	}
+	for (i = 0; p->extra_args && p->extra_args[i] && n < 39; i++)
+		argv[n++] = p->extra_args[i];
 	argv[n] = NULL;
 	return spawn(argv, log, &p->pid);
 }
@@ -271,6 +273,7 @@ int etcd_proc_start_cluster(struct etcd_proc *p, int n,
 		base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
 	for (i = 0; i < n; i++) {
 		memset(&p[i], 0, sizeof(p[i]));
+		p[i].extra_args = o ? o->extra_args : NULL;
 		snprintf(p[i].dir, sizeof(p[i].dir), "%s/bollard-etcd.XXXXXX", base);
 		if (!mkdtemp(p[i].dir)) {
 			rc = -errno;
@@ -340,6 +343,7 @@ int etcd_proc_start(struct etcd_proc *p, const struct etcd_proc_opts *o)
 		copy_opt(p->cert_file, sizeof(p->cert_file), o->cert_file);
 		copy_opt(p->key_file, sizeof(p->key_file), o->key_file);
 		copy_opt(p->ca_file, sizeof(p->ca_file), o->ca_file);
+		p->extra_args = o->extra_args;
 	}
 	if (!base)
 		base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";

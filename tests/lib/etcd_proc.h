@@ -34,6 +34,10 @@ struct etcd_proc_opts {
 	const char *ca_file;
 	/* Parent of the temp dir; NULL: /dev/shm, else /tmp. */
 	const char *base_dir;
+	/* More etcd flags, NULL-terminated (e.g. "--auto-compaction-
+	 * retention=1"); kept by pointer, so they must outlive the struct
+	 * etcd_proc (restarts use them again). NULL: none. */
+	const char *const *extra_args;
 };
 
 struct etcd_proc {
@@ -47,6 +51,7 @@ struct etcd_proc {
 	char key_file[256];
 	char ca_file[256];
 	char cluster[512];         /* --initial-cluster (all members)       */
+	const char *const *extra_args;
 };
 
 /* Make the temp dir, pick free ports, start etcd and wait until /health
