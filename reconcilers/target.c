@@ -862,30 +862,34 @@ static int plan_target(struct bl_plan *p, const struct t_target *d,
 		free(dir);
 	}
 
+	/*
+	 * Create with the owner tag and attributes in the same engine call:
+	 * a crash between "create" and "tag" would otherwise leave a target
+	 * that bollard no longer considers its own.
+	 */
+	snprintf(buf, sizeof(buf), "owner=%llu", (unsigned long long)BT_OWNER_BOLLARD);
+	snprintf(buf2, sizeof(buf2), "maxSessionsPerInitiator=%llu", d->max_per_initiator);
 	if (!o) {
 		argv[0] = "bollard"; argv[1] = "target"; argv[2] = "create";
-		argv[3] = d->iqn; argv[4] = NULL;
+		argv[3] = d->iqn; argv[4] = buf; argv[5] = buf2; argv[6] = NULL;
+		snprintf(desc, sizeof(desc), "create target (disabled), owned by bollard, up to "
+			 "%llu sessions per initiator", d->max_per_initiator);
 		create = exec_action(p, BL_STAGE_PREREQ, false, "target", d->iqn, "create",
-				     "create target (disabled)", argv);
+				     desc, argv);
 		if (create < 0)
 			return create;
 	}
 	config_dep = create;
 
-	/* Owner tag right after creation; attributes. */
-	if (!o || o->max_per_initiator != d->max_per_initiator) {
-		snprintf(buf, sizeof(buf), "owner=%llu", (unsigned long long)BT_OWNER_BOLLARD);
-		snprintf(buf2, sizeof(buf2), "maxSessionsPerInitiator=%llu", d->max_per_initiator);
+	if (o && o->max_per_initiator != d->max_per_initiator) {
 		argv[0] = "bollard"; argv[1] = "target"; argv[2] = "set"; argv[3] = d->iqn;
-		argv[4] = buf; argv[5] = buf2; argv[6] = NULL;
-		snprintf(desc, sizeof(desc), "mark as bollard's; up to %llu sessions per initiator",
+		argv[4] = buf2; argv[5] = NULL;
+		snprintf(desc, sizeof(desc), "up to %llu sessions per initiator",
 			 d->max_per_initiator);
-		h = exec_action(p, o ? BL_STAGE_CONFIG : BL_STAGE_PREREQ, false, "target-attrs",
-				d->iqn, "set", desc, argv);
-		if (h < 0 || (create > 0 && bl_plan_dep(p, h, create) < 0))
+		h = exec_action(p, BL_STAGE_CONFIG, false, "target-attrs", d->iqn, "set",
+				desc, argv);
+		if (h < 0)
 			return -ENOMEM;
-		if (!o)
-			config_dep = h;   /* nothing else before it is owned */
 	}
 
 	/* Portals. */

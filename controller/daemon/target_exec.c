@@ -91,6 +91,23 @@ static int npos(const char *const *argv)
 	return n;
 }
 
+/* "owner=N" / "maxSessionsPerInitiator=N" */
+static int parse_attr(const char *s, unsigned *attr, uint64_t *v)
+{
+	const char *eq = strchr(s, '=');
+
+	if (!eq)
+		return -EINVAL;
+	*v = strtoull(eq + 1, NULL, 10);
+	if (!strncmp(s, "owner=", 6))
+		*attr = BT_TA_OWNER;
+	else if (!strncmp(s, "maxSessionsPerInitiator=", 24))
+		*attr = BT_TA_MAX_SESSIONS_PER_INITIATOR;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 static int do_show(struct btc *c, const char *iqn, struct bl_run_out *o)
 {
 	struct btc_state st = { 0 };
@@ -136,8 +153,15 @@ static int dispatch(struct bl_target_runner *r, const char *const *a,
 		*is_op = 0;
 		return do_show(c, n >= 2 ? a[1] : NULL, o);
 	}
-	if (!strcmp(cmd, "create") && n == 2)
-		rc = btc_target_add(c, a[1]);
+	if (!strcmp(cmd, "create") && n >= 2) {
+		unsigned attrs[8];
+		uint64_t vals[8];
+		size_t na = 0;
+		for (int i = 2; i < n && na < 8; i++, na++)
+			if (parse_attr(a[i], &attrs[na], &vals[na]) < 0)
+				return -EINVAL;
+		rc = btc_target_add_attrs(c, a[1], attrs, vals, na);
+	}
 	else if (!strcmp(cmd, "delete") && n == 2)
 		rc = btc_target_del(c, a[1], has_flag(a, "--force"));
 	else if (!strcmp(cmd, "enable") && n == 2)
@@ -147,17 +171,9 @@ static int dispatch(struct bl_target_runner *r, const char *const *a,
 	else if (!strcmp(cmd, "set") && n >= 3) {
 		rc = 0;
 		for (int i = 2; i < n && rc == 0; i++) {
-			const char *eq = strchr(a[i], '=');
-			unsigned long long v;
 			unsigned attr;
-			if (!eq)
-				return -EINVAL;
-			v = strtoull(eq + 1, NULL, 10);
-			if (!strncmp(a[i], "owner=", 6))
-				attr = BT_TA_OWNER;
-			else if (!strncmp(a[i], "maxSessionsPerInitiator=", 24))
-				attr = BT_TA_MAX_SESSIONS_PER_INITIATOR;
-			else
+			uint64_t v;
+			if (parse_attr(a[i], &attr, &v) < 0)
 				return -EINVAL;
 			rc = btc_set_attr(c, a[1], attr, v);
 		}

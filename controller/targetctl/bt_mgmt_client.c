@@ -457,6 +457,23 @@ int btc_target_add(struct btc *c, const char *iqn)
 	return simple(c, BT_CMD_TARGET_ADD, iqn, false);
 }
 
+int btc_target_add_attrs(struct btc *c, const char *iqn, const unsigned *attrs,
+			 const uint64_t *vals, size_t n)
+{
+	struct nlmsghdr *nlh = req_begin(c, BT_CMD_TARGET_ADD);
+	struct nlattr *nest;
+	size_t i;
+
+	put_str(nlh, BT_A_IQN, iqn);
+	if (n) {
+		nest = mnl_attr_nest_start(nlh, BT_A_ATTRS);
+		for (i = 0; i < n; i++)
+			mnl_attr_put_u64(nlh, (uint16_t)attrs[i], vals[i]);
+		mnl_attr_nest_end(nlh, nest);
+	}
+	return transact(c, nlh, NULL, NULL);
+}
+
 int btc_target_del(struct btc *c, const char *iqn, bool force)
 {
 	return simple(c, BT_CMD_TARGET_DEL, iqn, force);

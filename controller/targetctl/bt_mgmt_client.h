@@ -62,6 +62,10 @@ void btc_set_timeout(struct btc *c, int timeout_ms);
 /* ---- typed calls ----------------------------------------------------------- */
 
 int btc_target_add(struct btc *c, const char *iqn);
+/* Add with attributes (enum bt_target_attr) set in the same message: either
+ * the target exists afterwards with all of them, or not at all. */
+int btc_target_add_attrs(struct btc *c, const char *iqn, const unsigned *attrs,
+			 const uint64_t *vals, size_t n);
 int btc_target_del(struct btc *c, const char *iqn, bool force);
 int btc_target_enable(struct btc *c, const char *iqn, bool on);
 /* attr: enum bt_target_attr (BT_TA_*). */

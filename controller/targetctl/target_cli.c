@@ -29,7 +29,8 @@ static const char usage_main[] =
 "kernel module). bollardd normally does this from the declared state.\n"
 "\n"
 "Commands:\n"
-"  create IQN                       add a target (disabled)\n"
+"  create IQN [ATTR=VALUE...]       add a target (disabled), attributes\n"
+"                                   set in the same call\n"
 "  delete IQN [--force]             remove a target (--force drops sessions)\n"
 "  enable IQN                       admit logins\n"
 "  disable IQN                      refuse logins, drop its sessions\n"
@@ -263,6 +264,28 @@ static const struct attr_name attr_names[] = {
 	{ NULL, 0 },
 };
 
+/* "ATTR=VALUE" into (attr, v); 0, or 1 after printing the error. */
+static int parse_attr_kv(struct topts *o, char *s, unsigned *attr, uint64_t *v)
+{
+	char *eq = strchr(s, '=');
+	const struct attr_name *an;
+
+	if (!eq)
+		return fail(o, "%s: expected ATTR=VALUE", s);
+	*eq = 0;
+	for (an = attr_names; an->name && strcmp(an->name, s); an++)
+		;
+	if (!an->name)
+		return fail(o, "unknown attribute %s", s);
+	if (an->attr == BT_TA_DEMO_MODE &&
+	    (!strcmp(eq + 1, "true") || !strcmp(eq + 1, "false")))
+		*v = !strcmp(eq + 1, "true");
+	else if (parse_u64(eq + 1, v) < 0)
+		return fail(o, "%s: bad value %s", s, eq + 1);
+	*attr = an->attr;
+	return 0;
+}
+
 static int do_set(struct topts *o, struct btc *c)
 {
 	int i, rc;
@@ -270,27 +293,32 @@ static int do_set(struct topts *o, struct btc *c)
 	if (need(o, 2, 16, "set IQN ATTR=VALUE..."))
 		return 1;
 	for (i = 1; i < o->npos; i++) {
-		char *eq = strchr(o->pos[i], '=');
-		const struct attr_name *an;
+		unsigned attr;
 		uint64_t v;
 
-		if (!eq)
-			return fail(o, "%s: expected ATTR=VALUE", o->pos[i]);
-		*eq = 0;
-		for (an = attr_names; an->name && strcmp(an->name, o->pos[i]); an++)
-			;
-		if (!an->name)
-			return fail(o, "unknown attribute %s", o->pos[i]);
-		if (an->attr == BT_TA_DEMO_MODE &&
-		    (!strcmp(eq + 1, "true") || !strcmp(eq + 1, "false")))
-			v = !strcmp(eq + 1, "true");
-		else if (parse_u64(eq + 1, &v) < 0)
-			return fail(o, "%s: bad value %s", o->pos[i], eq + 1);
-		rc = btc_set_attr(c, o->pos[0], an->attr, v);
+		if (parse_attr_kv(o, o->pos[i], &attr, &v))
+			return 1;
+		rc = btc_set_attr(c, o->pos[0], attr, v);
 		if (rc < 0)
 			return engine_fail(o, c, rc);
 	}
 	return 0;
+}
+
+/* create IQN [ATTR=VALUE...]: the attributes are set in the same call. */
+static int do_create(struct topts *o, struct btc *c)
+{
+	unsigned attrs[16];
+	uint64_t vals[16];
+	int i, rc;
+
+	if (need(o, 1, 16, "create IQN [ATTR=VALUE...]"))
+		return 1;
+	for (i = 1; i < o->npos; i++)
+		if (parse_attr_kv(o, o->pos[i], &attrs[i - 1], &vals[i - 1]))
+			return 1;
+	rc = btc_target_add_attrs(c, o->pos[0], attrs, vals, (size_t)(o->npos - 1));
+	return rc < 0 ? engine_fail(o, c, rc) : 0;
 }
 
 static volatile sig_atomic_t stop_events;
@@ -338,9 +366,7 @@ static int run(struct topts *o, struct btc *c, const char *cmd, const char *sub)
 			return fail(o, "unknown output format %s", o->output);
 	}
 	if (!strcmp(cmd, "create")) {
-		if (need(o, 1, 1, "create IQN"))
-			return 1;
-		rc = btc_target_add(c, o->pos[0]);
+		return do_create(o, c);
 	} else if (!strcmp(cmd, "delete")) {
 		if (need(o, 1, 1, "delete IQN [--force]"))
 			return 1;

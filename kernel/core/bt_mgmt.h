@@ -87,7 +87,9 @@ struct bt_genlhdr {
  */
 enum bt_mgmt_cmd {
 	BT_CMD_UNSPEC = 0,
-	BT_CMD_TARGET_ADD,    /* R IQN. -> BT_E_EXISTS, BT_E_BAD_NAME          */
+	BT_CMD_TARGET_ADD,    /* R IQN, O ATTRS (set in the same message; the
+	                       * add is undone if one is refused).
+	                       * -> BT_E_EXISTS, BT_E_BAD_NAME, BT_E_BAD_ATTR */
 	BT_CMD_TARGET_DEL,    /* R IQN, O FORCE. -> BT_E_NOT_FOUND, BT_E_IN_USE
 	                       * (sessions logged in and no FORCE)             */
 	BT_CMD_ENABLE,        /* R IQN. Logins admitted from now on.           */

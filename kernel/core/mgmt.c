@@ -170,6 +170,8 @@ static const char *req_iqn(struct mreq *r)
 	return bt_nla_str(r->tb[BT_A_IQN]);
 }
 
+static int set_attrs(struct mreq *r, const char *iqn, const struct bt_nla *attrs);
+
 static int do_target(struct mreq *r)
 {
 	const char *iqn = req_iqn(r);
@@ -181,6 +183,17 @@ static int do_target(struct mreq *r)
 	switch (r->cmd) {
 	case BT_CMD_TARGET_ADD:
 		rc = bt_target_add(r->e, iqn);
+		/*
+		 * Attributes given with the add (bollardd's owner tag) are set
+		 * in the same message, so no crash of the caller can leave a
+		 * target without them; if one is refused, the add is undone.
+		 */
+		if (rc == 0 && r->tb[BT_A_ATTRS]) {
+			rc = set_attrs(r, iqn, r->tb[BT_A_ATTRS]);
+			if (rc < 0)
+				bt_target_del(r->e, iqn, true);
+			return rc;
+		}
 		break;
 	case BT_CMD_TARGET_DEL:
 		rc = bt_target_del(r->e, iqn, force);
@@ -204,10 +217,7 @@ static int do_target(struct mreq *r)
 static int do_set_attr(struct mreq *r)
 {
 	const char *iqn = req_iqn(r);
-	const struct bt_nla *a, *attrs = r->tb[BT_A_ATTRS];
-	bt_size_t off = 0;
-	char obj[64];
-	int err, rc;
+	const struct bt_nla *attrs = r->tb[BT_A_ATTRS];
 
 	if (!iqn)
 		return missing(r, "IQN");
@@ -215,6 +225,16 @@ static int do_set_attr(struct mreq *r)
 		return missing(r, "ATTRS");
 	if (!bt_target_find(r->e, iqn))
 		return fail(r, BT_E_NOT_FOUND, iqn);
+	return set_attrs(r, iqn, attrs);
+}
+
+static int set_attrs(struct mreq *r, const char *iqn, const struct bt_nla *attrs)
+{
+	const struct bt_nla *a;
+	bt_size_t off = 0;
+	char obj[64];
+	int err, rc;
+
 	while ((a = bt_nla_next(bt_nla_data(attrs), bt_nla_plen(attrs), &off,
 				&err))) {
 		bt_snprintf(obj, sizeof(obj), "attribute %u", bt_nla_type(a));
