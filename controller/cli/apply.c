@@ -484,6 +484,31 @@ static void print_results(struct apply_opts *o, const struct plan *p,
 			fprintf(f, " %s%s\n", act_verb(a),
 				o->dry_run ? " (dry run)" : "");
 	}
+	/* Prunes an earlier chunk of a retried apply already committed are
+	 * gone from the final plan's snapshot: report them from dl. */
+	for (size_t i = 0; !items && i < dl->n; i++) {
+		const char *k = dl->key[i] + strlen(CLI_KEY_OBJECTS);
+		const char *slash = strchr(k, '/');
+		bool listed = false;
+		char kb[32];
+
+		if (dl->act[i] != ACT_PRUNED || !slash)
+			continue;
+		for (size_t j = 0; j < p->n && !listed; j++)
+			listed = p->v[j].act == ACT_PRUNED &&
+				 !strncmp(p->v[j].obj->kind, k,
+					  (size_t)(slash - k)) &&
+				 !p->v[j].obj->kind[slash - k] &&
+				 !strcmp(p->v[j].obj->name, slash + 1);
+		if (listed)
+			continue;
+		snprintf(kb, sizeof(kb), "%.*s", (int)(slash - k), k);
+		kind_lower(kb, kb, sizeof(kb));
+		if (o->out == OUT_NAME)
+			fprintf(f, "%s/%s\n", kb, slash + 1);
+		else
+			fprintf(f, "%s/%s pruned\n", kb, slash + 1);
+	}
 	if (!items)
 		return;
 	if (o->out == OUT_JSON) {
