@@ -26,6 +26,7 @@ struct fx {
 	struct etcd_proc ep;
 	struct bl_etcd *e;             /* the watching handle */
 	struct bl_etcd *wr;            /* a separate writer   */
+	struct etcd_proc ep2;          /* per-test etcd (setup_own_etcd) */
 };
 
 #define MAXEV 256
@@ -422,6 +423,26 @@ static void test_watch_cancel_in_callback(void **state)
 	free(r);
 }
 
+/* An etcd of its own for one test, with fast progress notifications. */
+static int setup_own_etcd(void **state)
+{
+	static const char *const fast[] = {
+		"--experimental-watch-progress-notify-interval=100ms", NULL };
+	struct etcd_proc_opts po = { .extra_args = fast };
+	struct fx *f = *state;
+
+	return etcd_proc_start(&f->ep2, &po) < 0 ? -1 : 0;
+}
+
+/* Runs even when the test failed half-way: no etcd is left behind. */
+static int teardown_own_etcd(void **state)
+{
+	struct fx *f = *state;
+
+	etcd_proc_cleanup(&f->ep2);
+	return 0;
+}
+
 /*
  * A quiet watch while the rest of the store moves on and is compacted: with
  * progress notifications the resume point follows the store, so after an
@@ -430,10 +451,8 @@ static void test_watch_cancel_in_callback(void **state)
  */
 static void test_watch_progress(void **state)
 {
-	static const char *const fast[] = {
-		"--experimental-watch-progress-notify-interval=100ms", NULL };
-	struct etcd_proc_opts po = { .extra_args = fast };
-	struct etcd_proc ep;
+	struct fx *f = *state;
+	struct etcd_proc *ep = &f->ep2;
 	struct rec *r = calloc(1, sizeof(*r));
 	struct bl_etcd *e, *wr;
 	struct bl_watch *w;
@@ -441,10 +460,8 @@ static void test_watch_progress(void **state)
 	time_t end;
 	int i;
 
-	(void)state;
-	assert_int_equal(etcd_proc_start(&ep, &po), 0);
-	e = open_url(ep.url, 3000);
-	wr = open_url(ep.url, 3000);
+	e = open_url(ep->url, 3000);
+	wr = open_url(ep->url, 3000);
 	r->e = e;
 	r->prefix = "/quiet/";
 	OK(e, bl_etcd_watch(e, "/quiet/", true, cur_rev(wr) + 1, on_ev,
@@ -457,8 +474,8 @@ static void test_watch_progress(void **state)
 		bl_etcd_dispatch(e, 100);
 	assert_int_equal(r->ncb, 0);
 	OK(wr, bl_etcd_compact(wr, rev, true));
-	assert_int_equal(etcd_proc_kill(&ep), 0);
-	assert_int_equal(etcd_proc_restart(&ep), 0);
+	assert_int_equal(etcd_proc_kill(ep), 0);
+	assert_int_equal(etcd_proc_restart(ep), 0);
 	put(wr, "/quiet/1", "x");
 	wait_on(e, r, 1, 15);
 	assert_int_equal(r->resyncs, 0);
@@ -468,7 +485,6 @@ static void test_watch_progress(void **state)
 	bl_etcd_watch_cancel(w);
 	bl_etcd_close(e);
 	bl_etcd_close(wr);
-	etcd_proc_cleanup(&ep);
 	free(r);
 }
 
@@ -509,7 +525,8 @@ int main(void)
 		cmocka_unit_test(test_watch_from_compacted),
 		cmocka_unit_test(test_watch_cancel_in_callback),
 		cmocka_unit_test(test_watch_failover),
-		cmocka_unit_test(test_watch_progress),
+		cmocka_unit_test_setup_teardown(test_watch_progress,
+						setup_own_etcd, teardown_own_etcd),
 	};
 	return cmocka_run_group_tests_name("etcd_watch", tests, setup, teardown);
 }
