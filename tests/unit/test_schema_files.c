@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <sys/stat.h>
 
 #include "test_schema_util.h"
 #include "bl_schema_int.h"
@@ -212,6 +213,70 @@ static void t_all_examples(void **state)
 	assert_true(dirs >= 3);
 }
 
+static void put(const char *dir, const char *rel, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+#define SECRET(n) HDR "kind: Secret\nmetadata: {name: " n "}\n" \
+	"data: {username: u, password: \"0123456789ab\"}\n"
+
+/* A directory: *.yaml, *.yml, *.json, recursively, sorted; hidden and
+ * other files skipped; one bad file fails the whole set, but every file is
+ * still read and reported. */
+static void t_directory(void **state)
+{
+	char dir[] = "/tmp/bl-dir-XXXXXX", sub[64], cmd[128];
+	struct bl_objlist l;
+	struct bl_diag d;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/a", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	snprintf(sub, sizeof(sub), "%s/.git", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	put(dir, "b.yaml", SECRET("s-b"));
+	put(dir, "a/c.yml", SECRET("s-ac"));
+	put(dir, "a/a.json",
+	    "{\"apiVersion\": \"bollard.io/v1alpha1\", \"kind\": \"Secret\","
+	    " \"metadata\": {\"name\": \"s-aa\"}, \"data\": {\"username\":"
+	    " \"u\", \"password\": \"0123456789ab\"}}\n");
+	put(dir, ".hidden.yaml", "garbage: [\n");
+	put(dir, ".git/x.yaml", "garbage: [\n");
+	put(dir, "notes.txt", "garbage: [\n");
+	put(dir, "c.yaml.orig", "garbage: [\n");
+
+	bl_objlist_init(&l);
+	bl_diag_init(&d);
+	assert_int_equal(bl_parse_path(dir, &l, &d), 0);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.v[0]->name, "s-aa");   /* a/a.json */
+	assert_string_equal(l.v[1]->name, "s-ac");   /* a/c.yml */
+	assert_string_equal(l.v[2]->name, "s-b");    /* b.yaml */
+	assert_non_null(strstr(l.v[1]->file, "/a/c.yml"));
+
+	/* two bad files: both reported, nothing returned, list untouched */
+	put(dir, "a/bad.yaml", "x: [\n");
+	put(dir, "z.yaml", SECRET("Bad"));
+	assert_int_equal(bl_parse_path(dir, &l, &d), BL_E_PARSE);
+	assert_int_equal(l.n, 3);
+	assert_int_equal(bl_diag_count(&d), 2);
+	assert_non_null(strstr(d.v[0].file, "/a/bad.yaml"));
+	assert_non_null(strstr(d.v[1].file, "/z.yaml"));
+	bl_diag_free(&d);
+	bl_objlist_free(&l);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void t_json_schemas_current(void **state)
 {
 	const char *const *k;
@@ -276,6 +341,7 @@ int main(void)
 		cmocka_unit_test(t_vmware_ha),
 		cmocka_unit_test(t_fleet),
 		cmocka_unit_test(t_all_examples),
+		cmocka_unit_test(t_directory),
 		cmocka_unit_test(t_json_schemas_current),
 		cmocka_unit_test(t_markdown_current),
 	};
