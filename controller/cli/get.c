@@ -50,6 +50,7 @@ static int get_set(void *arg, const char *flag, const char *val)
 static const char get_usage[] =
 "Usage: bollard get KIND [NAME...] [flags]\n"
 "       bollard get KIND/NAME [flags]\n"
+"       bollard get KIND,KIND... | all [flags]\n"
 "\n"
 "List stored objects. KIND: clusters (cl), volumes (vol), targets (tgt),\n"
 "secrets (sec), rollouts (ro); singular, plural or short. Secret values\n"
@@ -268,7 +269,7 @@ static char *labels_text(const json_t *labels)
 }
 
 static int print_table(struct get_opts *o, const char *kind,
-		       struct bl_obj **objs, size_t n)
+		       struct bl_obj **objs, size_t n, bool kind_prefix)
 {
 	const struct column *cols = columns_of(kind);
 	const char *hdr[16];
@@ -295,7 +296,15 @@ static int print_table(struct get_opts *o, const char *kind,
 		size_t k = 0;
 		char age[32];
 
-		cells[k++] = strdup(ob->name);
+		if (kind_prefix) {
+			char kb[32];
+
+			if (asprintf(&cells[k++], "%s/%s", kind_lower(ob->kind,
+				     kb, sizeof(kb)), ob->name) < 0)
+				cells[k - 1] = NULL;
+		} else {
+			cells[k++] = strdup(ob->name);
+		}
 		for (const struct column *c = cols; c->header; c++)
 			if (!c->wide || o->fmt == FMT_WIDE)
 				cells[k++] = cell_text(ob, c);
@@ -395,6 +404,75 @@ static const char *resolve_kind(struct cli *c, const char *name)
 	return k;
 }
 
+/*
+ * `get volumes,targets` / `get all`: one read of every object, printed kind
+ * by kind in apply order; tables name rows kind/name like kubectl.
+ */
+static int get_multi(struct cli *c, struct get_opts *o,
+		     const struct selector *sel, const char *const *kinds,
+		     size_t nk)
+{
+	const char *const *order = bl_kind_names();
+	struct store_snap snap;
+	struct bl_etcd *e = NULL;
+	struct bl_obj **objs;
+	size_t nobj = 0;
+	bool first = true;
+	int rc = 0;
+
+	if (cli_connect(c, &e) < 0)
+		return 1;
+	if (store_load(c, e, NULL, &snap, NULL) < 0) {
+		bl_etcd_close(e);
+		return 1;
+	}
+	objs = calloc(snap.n + 1, sizeof(*objs));
+	if (!objs) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t ki = 0; order[ki]; ki++) {
+		bool want = false;
+		size_t start = nobj;
+
+		for (size_t j = 0; j < nk && !want; j++)
+			want = !strcmp(kinds[j], order[ki]);
+		if (!want)
+			continue;
+		for (size_t i = 0; i < snap.n; i++)
+			if (!strcmp(snap.v[i]->kind, order[ki]) &&
+			    (!sel || selector_match(sel, snap.v[i]->labels)))
+				objs[nobj++] = snap.v[i];
+		if (nobj == start || (o->fmt != FMT_TABLE &&
+				      o->fmt != FMT_WIDE))
+			continue;
+		if (!first)
+			fputc('\n', c->out);
+		first = false;
+		rc = print_table(o, order[ki], objs + start, nobj - start,
+				 true);
+		if (rc < 0)
+			goto out;
+	}
+	if (o->fmt == FMT_NAME) {
+		for (size_t i = 0; i < nobj; i++) {
+			print_kind_name(c->out, objs[i]);
+			fputc('\n', c->out);
+		}
+	} else if (o->fmt == FMT_YAML || o->fmt == FMT_JSON) {
+		rc = print_structured(o, objs, nobj, false);
+	} else if (nobj == 0) {
+		fprintf(c->err, "No resources found.\n");
+	}
+out:
+	if (rc < 0)
+		cli_error(c, "printing: %s", bl_strerror(rc));
+	free(objs);
+	store_snap_free(&snap);
+	bl_etcd_close(e);
+	return rc < 0 ? 1 : 0;
+}
+
 int cmd_get(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_flag flags[] = {
@@ -442,14 +520,37 @@ int cmd_get(struct cli *c, int argc, char **argv)
 		names = one;
 		nnames = 1;
 	}
-	kind = resolve_kind(c, kindbuf);
-	if (!kind)
-		return 1;
 	if (o.selector && selector_parse(o.selector, &sel, errbuf,
 					 sizeof(errbuf)) < 0) {
 		cli_error(c, "invalid selector \"%s\": %s", o.selector, errbuf);
 		return 1;
 	}
+	if (strchr(kindbuf, ',') || !strcasecmp(kindbuf, "all")) {
+		const char *kinds[16];
+		size_t nk = 0;
+		char *save = NULL, *tok;
+
+		if (nnames) {
+			cli_error(c, "names need a single KIND");
+			goto out_free_sel;
+		}
+		if (!strcasecmp(kindbuf, "all")) {
+			for (const char *const *k = bl_kind_names(); *k &&
+			     nk < 16; k++)
+				kinds[nk++] = *k;
+		}
+		for (tok = strtok_r(kindbuf, ",", &save); tok && nk < 16 &&
+		     strcasecmp(kindbuf, "all");
+		     tok = strtok_r(NULL, ",", &save)) {
+			if (!(kinds[nk++] = resolve_kind(c, tok)))
+				goto out_free_sel;
+		}
+		ret = get_multi(c, &o, o.selector ? &sel : NULL, kinds, nk);
+		goto out_free_sel;
+	}
+	kind = resolve_kind(c, kindbuf);
+	if (!kind)
+		goto out_free_sel;
 	if (cli_connect(c, &e) < 0)
 		goto out_free_sel;
 	single = nnames == 1;
@@ -518,7 +619,7 @@ int cmd_get(struct cli *c, int argc, char **argv)
 			rc = print_structured(&o, objs, nobj, single);
 			break;
 		default:
-			rc = print_table(&o, kind, objs, nobj);
+			rc = print_table(&o, kind, objs, nobj, false);
 			break;
 		}
 		if (rc < 0) {

@@ -349,7 +349,7 @@ static const char completion_bash[] =
 "\tcase $cmd in\n"
 "\tget|describe|delete)\n"
 "\t\tif [ \"$COMP_CWORD\" = 2 ]; then\n"
-"\t\t\tCOMPREPLY=($(compgen -W 'clusters volumes targets secrets rollouts' -- \"$cur\"))\n"
+"\t\t\tCOMPREPLY=($(compgen -W 'all clusters volumes targets secrets rollouts' -- \"$cur\"))\n"
 "\t\telif [ \"$COMP_CWORD\" -ge 3 ] && [[ $cur != -* ]]; then\n"
 "\t\t\tCOMPREPLY=($(compgen -W \"$(bollard get \"${COMP_WORDS[2]}\" -o name 2>/dev/null | sed 's|.*/||')\" -- \"$cur\"))\n"
 "\t\tfi ;;\n"

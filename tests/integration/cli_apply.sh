@@ -66,6 +66,10 @@ grep -q "^$T/badlist.json#items\[0\]:[0-9]*:[0-9]*: spec.size: " "$T/err" || die
 [ "$(rev)" = "$r1" ] || die "JSON List re-apply wrote to etcd"
 expect_rc 0 "$B" get targets
 head -1 "$T/out" | grep -qE '^NAME +IQN +LUNS +CLUSTER +AGE$' || die "bad table header: $(head -1 "$T/out")"
+expect_rc 0 "$B" get volumes,targets
+grep -qE '^volume/demo ' "$T/out" && grep -qE '^target/demo ' "$T/out" || die "get volumes,targets: $(cat "$T/out")"
+expect_rc 0 "$B" get all -o name
+[ "$(wc -l <"$T/out")" = "$n" ] || die "get all -o name: $(cat "$T/out")"
 expect_rc 0 "$B" get target demo -o name
 [ "$(cat "$T/out")" = "target/demo" ] || die "get -o name: $(cat "$T/out")"
 expect_rc 1 "$B" get target nosuch
