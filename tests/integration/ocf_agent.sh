@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The OCF agent deploy/ocf/bollard-target against a real bollard-target:
+# ocf-tester (Debian resource-agents) runs its compliance checks (meta-data,
+# validate-all, start/stop idempotence, monitor exit codes), then the
+# agent's own behaviour is checked: start enables a staged target, stop
+# disables it (dropping sessions), monitor says 7 (not running) when the
+# target is disabled or absent and 0 when enabled.
+. "$(dirname "$0")/../lib/common.sh"
+command -v ocf-tester >/dev/null || skip "ocf-tester (resource-agents) not installed"
+[ -d /usr/lib/ocf/lib/heartbeat ] || skip "OCF shell functions not installed"
+mk_tmp T
+PORT=$(free_port)
+"$BUILD/bollard-target" --listen 127.0.0.1:$PORT --socket "$T/t.sock" >"$T/target.log" 2>&1 &
+TPID=$!
+cleanup_add "kill $TPID 2>/dev/null; wait $TPID 2>/dev/null"
+wait_for 10 test -S "$T/t.sock" || die "bollard-target did not start"
+IQN=iqn.2026-11.io.bollard:ocf
+TG() { "$BUILD/bollard" target --socket "$T/t.sock" "$@"; }
+truncate -s 16M "$T/disk.img"
+TG create $IQN || die create
+TG lun add $IQN 0 "$T/disk.img" || die "lun add"
+TG acl add $IQN '*' || die "acl add"
+
+AGENT=$TOP/deploy/ocf/bollard-target
+export OCF_ROOT=/usr/lib/ocf
+ocf-tester -n bt -o iqn=$IQN -o socket="$T/t.sock" -o bollard="$BUILD/bollard" "$AGENT" \
+	>"$T/ocf-tester.log" 2>&1
+rc=$?
+cat "$T/ocf-tester.log"
+[ $rc = 0 ] || die "ocf-tester failed (rc=$rc)"
+
+run() { # action -> exit code
+	OCF_RESKEY_iqn=$IQN OCF_RESKEY_socket="$T/t.sock" OCF_RESKEY_bollard="$BUILD/bollard" \
+		"$AGENT" "$1" >/dev/null 2>&1
+	echo $?
+}
+[ "$(run stop)" = 0 ] || die "stop"
+[ "$(run monitor)" = 7 ] || die "monitor of a disabled target must be 7"
+[ "$(run start)" = 0 ] || die "start"
+[ "$(run monitor)" = 0 ] || die "monitor of an enabled target must be 0"
+iscsi-inq "iscsi://127.0.0.1:$PORT/$IQN/0" >/dev/null || die "not served after start"
+[ "$(run stop)" = 0 ] || die "stop"
+iscsi-inq "iscsi://127.0.0.1:$PORT/$IQN/0" >/dev/null 2>&1 && die "still served after stop"
+[ "$(run stop)" = 0 ] || die "stop twice must succeed"
+OCF_RESKEY_iqn=iqn.2026-11.io.bollard:absent OCF_RESKEY_socket="$T/t.sock" \
+	OCF_RESKEY_bollard="$BUILD/bollard" "$AGENT" monitor >/dev/null 2>&1
+[ $? = 7 ] || die "monitor of an absent target must be 7"
+OCF_RESKEY_iqn=not-an-iqn "$AGENT" validate-all >/dev/null 2>&1
+[ $? = 6 ] || die "validate-all of a bad iqn must be 6 (OCF_ERR_CONFIGURED)"
+echo "ocf agent: compliant; start/stop/monitor behave"
