@@ -37,3 +37,17 @@ LIBS       += $(REC_LIB)
 PROGS      += $(PLAN_TEST)
 UNIT_TESTS += $(REC_TESTS)
 ALL_OBJS   += $(REC_OBJS)
+
+# libFuzzer over the live-state parsers (DRBD config syntax, agent meta-data,
+# CIB XML canonicalisation).
+REC_FUZZ_CC   ?= clang-14
+REC_FUZZ      := $(BUILD)/fuzz/fuzz_parsers
+REC_FUZZ_SRCS := reconcilers/fuzz/fuzz_parsers.c reconcilers/drbd_conf.c \
+                 reconcilers/pcmk_xml.c
+$(REC_FUZZ): $(REC_FUZZ_SRCS) $(wildcard reconcilers/*.h)
+	@mkdir -p $(@D)
+	$(REC_FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined $(CSTD) -D_GNU_SOURCE \
+		-Ischema -Ireconcilers $(REC_CFLAGS) $(REC_FUZZ_SRCS) -o $@ \
+		$(call pc,--libs jansson libxml-2.0)
+fuzz: $(REC_FUZZ)
+FUZZERS += $(REC_FUZZ)
