@@ -147,6 +147,9 @@ int cli_parse(struct cli *c, int argc, char **argv,
 		}
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			fputs(usage, c->out);
+			fputs("\nGlobal flags (--etcd, --etcd-user, --etcd-password, "
+			      "--cacert, --cert, --key,\n--timeout): see "
+			      "'bollard --help'.\n", c->out);
 			free(ops);
 			return -2;
 		}
@@ -187,8 +190,8 @@ int cli_parse(struct cli *c, int argc, char **argv,
 			}
 		}
 		if (!f) {
-			cli_error(c, "unknown flag: %s\nSee '%s --help'.", a,
-				  argv[0]);
+			cli_error(c, "unknown flag: %s\nSee 'bollard %s --help'.",
+				  a, argv[0]);
 			goto err;
 		}
 		if (f->arg == CLI_NOARG) {
