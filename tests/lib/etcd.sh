@@ -26,8 +26,10 @@ etcd_healthy() {
 }
 
 _etcd_launch() {
-	local name=t$ETCD_PORT
-	etcd --name "$name" --data-dir "$ETCD_DIR/data" \
+	local name=t$ETCD_PORT pdeath=
+	# etcd dies with the test script even if its cleanup never runs.
+	[ -x /usr/bin/setpriv ] && pdeath="/usr/bin/setpriv --pdeathsig KILL --"
+	$pdeath etcd --name "$name" --data-dir "$ETCD_DIR/data" \
 		--listen-client-urls "$ETCD_URL" --advertise-client-urls "$ETCD_URL" \
 		--listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
 		--initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \

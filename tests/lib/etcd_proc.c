@@ -76,7 +76,7 @@ static int spawn(const char *const argv[], const char *log, pid_t *pid)
 static int launch(struct etcd_proc *p)
 {
 	char data[300], log[300], name[32], curl[64], purl[64], murl[64], cluster[96];
-	const char *argv[40];
+	const char *argv[48];
 	int n = 0, i;
 
 	snprintf(data, sizeof(data), "%s/data", p->dir);
@@ -89,6 +89,15 @@ static int launch(struct etcd_proc *p)
 	if (!p->cluster[0])
 		snprintf(p->cluster, sizeof(p->cluster), "%s", cluster);
 
+	/* etcd dies with the test: a crashed test leaves no etcd behind.
+	 * setpriv (util-linux, always on Debian) sets PR_SET_PDEATHSIG and
+	 * execs etcd, so p->pid is etcd's pid. */
+	if (access("/usr/bin/setpriv", X_OK) == 0) {
+		argv[n++] = "/usr/bin/setpriv";
+		argv[n++] = "--pdeathsig";
+		argv[n++] = "KILL";
+		argv[n++] = "--";
+	}
 	argv[n++] = "etcd";
 	argv[n++] = "--name";                        argv[n++] = name;
 	argv[n++] = "--data-dir";                    argv[n++] = data;
@@ -107,7 +116,7 @@ static int launch(struct etcd_proc *p)
 		argv[n++] = "--cert-file";           argv[n++] = p->cert_file;
 		argv[n++] = "--key-file";            argv[n++] = p->key_file;
 	}
-	for (i = 0; p->extra_args && p->extra_args[i] && n < 39; i++)
+	for (i = 0; p->extra_args && p->extra_args[i] && n < 47; i++)
 		argv[n++] = p->extra_args[i];
 	argv[n] = NULL;
 	return spawn(argv, log, &p->pid);

@@ -14,8 +14,11 @@
  *
  * Processes are started with posix_spawn (never fork(): these tests run
  * gRPC, which must not be forked after grpc_init()) and reaped with
- * waitpid. Each call returns 0 or -errno. No global state: several etcds
- * may run at once (one struct each).
+ * waitpid. etcd gets SIGKILL when the thread that started it exits (through
+ * setpriv --pdeathsig), so a crashed test leaves no etcd behind: start and
+ * restart it from a thread that outlives it (the main thread). Each call
+ * returns 0 or -errno. No global state: several etcds may run at once (one
+ * struct each).
  *
  * Link: $(ETCD_PROC_OBJ) from controller/etcd/etcd.mk, include with
  * -Itests/lib.
