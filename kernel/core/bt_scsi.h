@@ -93,9 +93,13 @@ struct bt_cmd {
 	 *  - the transport sends min(in_len, exp_len) bytes of cmd->in and
 	 *    reports overflow xfer_len - exp_len when xfer_len > exp_len,
 	 *    underflow exp_len - xfer_len when xfer_len < exp_len.
-	 *  - writes whose Data-Out (out_len) is shorter than xfer_len are
-	 *    answered CHECK CONDITION, INVALID FIELD IN COMMAND INFORMATION
-	 *    UNIT, writing nothing; longer Data-Out is ignored past xfer_len.
+	 *  - WRITE / WRITE AND VERIFY whose Data-Out (out_len) is shorter
+	 *    than xfer_len write the whole blocks that were sent (GOOD, and
+	 *    the transport reports the overflow); a Data-Out ending inside a
+	 *    block, and short Data-Out for other commands (CAW, WRITE SAME,
+	 *    UNMAP, MODE SELECT, PR OUT), get CHECK CONDITION, INVALID FIELD
+	 *    IN COMMAND INFORMATION UNIT, writing nothing. Data-Out longer
+	 *    than xfer_len is ignored past xfer_len.
 	 */
 	u8  status;                   /* BT_SAM_*                              */
 	u8  sense[BT_SENSE_MAX];

@@ -431,6 +431,7 @@ static void lu_reset(struct bt_target *tgt, struct bt_lu *lu, u64 lun, u8 ua)
 	/* mode parameters return to their defaults (nothing is saved) */
 	lu->d_sense = false;
 	lu->swp = false;
+	lu->wce = false;
 	scsi_ua_lun_all(tgt, lun, ua, NULL);
 }
 

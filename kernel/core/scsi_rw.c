@@ -149,6 +149,29 @@ int scsi_check_dataout(struct scsi_task *t, u32 need)
 	return -1;
 }
 
+/*
+ * Data-Out shorter than the CDB's transfer length (iSCSI EDTL < SCSI TL,
+ * a residual overflow): the command is processed for the whole blocks the
+ * initiator did send and nothing beyond (FCP-4 9.4.2 option a, what
+ * libiscsi 1.19's iSCSIResiduals expects); xfer_len keeps the CDB's length
+ * so the transport reports the overflow. A Data-Out that ends inside a
+ * block cannot be written as sent: INVALID FIELD IN COMMAND INFORMATION
+ * UNIT (option b). Returns -1 to go on, with t->nblocks possibly lowered
+ * (0: nothing to write).
+ */
+static int write_dataout(struct scsi_task *t)
+{
+	struct bt_cmd *cmd = t->cmd;
+	u32 have = cmd->out ? cmd->out_len : 0;
+
+	if (have >= cmd->xfer_len)
+		return -1;
+	if (have & (t->lu->block_size - 1))
+		return scsi_sense(t, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CMD_IU);
+	t->nblocks = have >> t->lu->bs_shift;
+	return -1;
+}
+
 static void write_done(struct scsi_task *t)
 {
 	if (t->io.result < 0)
@@ -175,10 +198,10 @@ int scsi_exec_write(struct scsi_task *t)
 
 	if ((rc = rw_prepare(t, &lba, &len, true)) >= 0)
 		return rc;
-	if (len == 0)
-		return SCSI_DONE;
-	if ((rc = scsi_check_dataout(t, t->cmd->xfer_len)) >= 0)
+	if ((rc = write_dataout(t)) >= 0)
 		return rc;
+	if (t->nblocks == 0)
+		return SCSI_DONE;
 	t->next = write_start;
 	if (scsi_lock_acquire(t, LOCK_SHARED))
 		write_start(t);
@@ -299,13 +322,13 @@ int scsi_exec_write_verify(struct scsi_task *t)
 
 	if ((rc = rw_prepare(t, &lba, &len, true)) >= 0)
 		return rc;
-	if (len == 0)
-		return SCSI_DONE;
-	if ((rc = scsi_check_dataout(t, cmd->xfer_len)) >= 0)
+	if ((rc = write_dataout(t)) >= 0)
 		return rc;
+	if (t->nblocks == 0)
+		return SCSI_DONE;
 	t->stage = bytchk;
 	if (bytchk) {
-		t->buf = bt_alloc(len << t->lu->bs_shift);
+		t->buf = bt_alloc((u64)t->nblocks << t->lu->bs_shift);
 		if (!t->buf) {
 			cmd->status = BT_SAM_BUSY;
 			return SCSI_DONE;

@@ -217,6 +217,9 @@ static void test_rw_range(void **state)
 	}
 }
 
+static struct bt_cmd *verify(struct th *th, u8 op, u8 bytchk, u64 lba, u32 n,
+			     const void *buf, u32 len);
+
 /* xfer_len is what the CDB asks for, whatever the iSCSI EDTL says. */
 static void test_residual_lengths(void **state)
 {
@@ -232,16 +235,26 @@ static void test_residual_lengths(void **state)
 	assert_int_equal(c->xfer_len, 2 * BS);
 	c = rd(th, 10, 0, 1, 10000);
 	assert_int_equal(c->xfer_len, BS);
-	/* write with less Data-Out than the CDB asks: nothing is written */
+	/* less Data-Out than the CDB asks: the whole blocks sent are
+	 * written, GOOD, xfer_len still the CDB's (overflow residual) */
 	memset(medium(th), 'a', 2 * BS);
 	memset(buf, 'b', sizeof(buf));
 	c = wr(th, 10, 0, 2, buf, BS);
-	assert_true(th_is_sense(c, 0x05, 0x0e, 0x03));
+	assert_int_equal(c->status, BT_SAM_GOOD);
 	assert_int_equal(c->xfer_len, 2 * BS);
+	assert_int_equal(medium(th)[0], 'b');
+	assert_int_equal(medium(th)[BS], 'a');
+	assert_int_equal(th->host.last.len, BS);
+	memset(medium(th), 'a', 2 * BS);
+	c = wr(th, 10, 0, 1, NULL, 0);
+	assert_int_equal(c->status, BT_SAM_GOOD);
+	assert_int_equal(c->xfer_len, BS);
 	assert_int_equal(medium(th)[0], 'a');
+	/* ... but a Data-Out ending inside a block is refused, unwritten */
 	c = wr(th, 10, 0, 1, buf, 200);
 	assert_true(th_is_sense(c, 0x05, 0x0e, 0x03));
-	c = wr(th, 10, 0, 1, NULL, 0);
+	assert_int_equal(medium(th)[0], 'a');
+	c = verify(th, 0x2e, 0, 0, 2, buf, BS + 100);
 	assert_true(th_is_sense(c, 0x05, 0x0e, 0x03));
 	/* more Data-Out than asked: only the CDB's blocks are written */
 	c = wr(th, 10, 0, 1, buf, sizeof(buf));
