@@ -16,6 +16,8 @@
 
 extern char **environ;
 
+#define SUP_SETPRIV "/usr/bin/setpriv"
+
 int sup_spawn(struct sup *s, const char *name, char *const argv[],
 	      const char *logpath)
 {
@@ -57,8 +59,34 @@ int sup_spawn(struct sup *s, const char *name, char *const argv[],
 		rc = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
 					      POSIX_SPAWN_SETSIGDEF |
 					      POSIX_SPAWN_SETPGROUP);
-	if (!rc)
-		rc = posix_spawnp(&pid, argv[0], &fa, &at, argv, environ);
+	if (!rc) {
+		/*
+		 * Children must not outlive a `bollard up` killed with
+		 * SIGKILL (no chance to stop them). posix_spawn cannot set
+		 * PR_SET_PDEATHSIG in the child, but util-linux's setpriv can,
+		 * and the setting survives its exec of the real program.
+		 */
+		size_t n = 0;
+		char **av;
+
+		while (argv[n])
+			n++;
+		av = calloc(n + 5, sizeof(*av));
+		if (!av) {
+			rc = ENOMEM;
+		} else if (access(SUP_SETPRIV, X_OK) == 0) {
+			av[0] = (char *)SUP_SETPRIV;
+			av[1] = (char *)"--pdeathsig";
+			av[2] = (char *)"TERM";
+			av[3] = (char *)"--";
+			memcpy(av + 4, argv, (n + 1) * sizeof(*av));
+			rc = posix_spawn(&pid, av[0], &fa, &at, av, environ);
+		} else {
+			rc = posix_spawnp(&pid, argv[0], &fa, &at, argv,
+					  environ);
+		}
+		free(av);
+	}
 	posix_spawnattr_destroy(&at);
 out_destroy_fa:
 	posix_spawn_file_actions_destroy(&fa);

@@ -30,7 +30,11 @@ struct sup {
 
 /*
  * Start argv[0] (searched in PATH) with stdin from /dev/null and stdout and
- * stderr appended to logpath (NULL: inherited). Returns 0 or -errno.
+ * stderr appended to logpath (NULL: inherited). When /usr/bin/setpriv
+ * (util-linux) exists the child is started through it with
+ * --pdeathsig TERM, so it is stopped even if this process is SIGKILLed.
+ * Returns 0 or -errno (-ENOENT: program not found, only detected here when
+ * setpriv is absent; otherwise the child exits 127 at once).
  */
 int sup_spawn(struct sup *s, const char *name, char *const argv[],
 	      const char *logpath);

@@ -182,6 +182,28 @@ static char *find_examples(void)
 	return NULL;
 }
 
+/* Whether prog (a path, or a name searched in $PATH) is executable. */
+static bool executable(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char buf[PATH_MAX];
+
+	if (strchr(prog, '/'))
+		return access(prog, X_OK) == 0;
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		size_t len = strcspn(path, ":");
+
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)len,
+			 len ? path : ".", prog);
+		if (access(buf, X_OK) == 0)
+			return true;
+		path += len + (path[len] == ':');
+	}
+	return false;
+}
+
 /* Wait up to ms for one of the blocked signals. 0 on timeout. */
 static int wait_signal(const sigset_t *set, int ms)
 {
@@ -287,7 +309,8 @@ int cmd_up(struct cli *c, int argc, char **argv)
 			NULL,
 		};
 
-		rc = sup_spawn(&sup, "etcd", eargv, logfile);
+		rc = executable(eargv[0]) ? sup_spawn(&sup, "etcd", eargv,
+						       logfile) : -ENOENT;
 		if (rc < 0) {
 			cli_error(c, "cannot start %s: %s (install Debian's "
 				  "etcd-server, or set BOLLARD_ETCD_BIN)",

@@ -37,4 +37,18 @@ kill -0 "$epid" 2>/dev/null && die "etcd $epid still running after up stopped"
 pgrep -f -- "--data-dir $T/state/etcd" >/dev/null && die "an etcd for this state dir is still running"
 [ -e "$T/state/etcd.url" ] && die "etcd.url left behind"
 grep -q '^stopped\.$' "$T/up.out" || die "no clean stop message"
+
+# Even a SIGKILLed `up` (no chance to clean up) leaves no etcd behind when
+# util-linux's setpriv is there to set the children's parent-death signal.
+if [ -x /usr/bin/setpriv ]; then
+	"$BOLLARD" up --no-examples >"$T/up3.out" 2>&1 &
+	pid=$!
+	wait_for 30 grep -q '^etcd: ' "$T/up3.out" || die "second run: no etcd: line: $(cat "$T/up3.out")"
+	epid=$(pgrep -f -- "--data-dir $T/state/etcd") || die "second run: no etcd process"
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	wait_for 10 bash -c "! kill -0 $epid 2>/dev/null" || die "etcd $epid survived a SIGKILLed up"
+else
+	echo "note: /usr/bin/setpriv missing, SIGKILL phase not run" >&2
+fi
 echo "cli_up: ok"
