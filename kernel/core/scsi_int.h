@@ -293,6 +293,8 @@ int scsi_exec_caw(struct scsi_task *t);
 int scsi_exec_write_same(struct scsi_task *t);
 int scsi_exec_unmap(struct scsi_task *t);
 int scsi_exec_get_lba_status(struct scsi_task *t);
+int scsi_exec_orwrite(struct scsi_task *t);
+int scsi_exec_read_defect_data(struct scsi_task *t);
 
 /* scsi_pr.c */
 int  scsi_exec_pr_in(struct scsi_task *t);

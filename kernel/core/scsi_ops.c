@@ -60,6 +60,8 @@ static const struct scsi_op ops[] = {
 	  scsi_exec_prefetch, { 0x34, 0x02, LBA4, 0x1f, LEN2, 0 } },
 	{ 0x35, OPF_MEDIUM, 0, 10, 0, T_LONG, "SYNCHRONIZE CACHE(10)",
 	  scsi_exec_sync_cache, { 0x35, 0x02, LBA4, 0x1f, LEN2, 0 } },
+	{ 0x37, 0, 0, 10, 0, T_NORMAL, "READ DEFECT DATA(10)",
+	  scsi_exec_read_defect_data, { 0x37, 0, 0x1f, 0, 0, 0, 0, LEN2, 0 } },
 	{ 0x41, OPF_MEDIUM | OPF_WRITE, 0, 10, BT_FEAT_WRITE_SAME, T_LONG,
 	  "WRITE SAME(10)",
 	  scsi_exec_write_same, { 0x41, 0x08, LBA4, 0x1f, LEN2, 0 } },
@@ -113,6 +115,8 @@ static const struct scsi_op ops[] = {
 	  scsi_exec_caw, { 0x89, 0x18, LBA8, 0, 0, 0, 0xff, 0x1f, 0 } },
 	{ 0x8a, OPF_MEDIUM | OPF_WRITE, 0, 16, 0, T_NORMAL, "WRITE(16)",
 	  scsi_exec_write, { 0x8a, 0x18, LBA8, LEN4, 0x1f, 0 } },
+	{ 0x8b, OPF_MEDIUM | OPF_WRITE, 0, 16, 0, T_NORMAL, "ORWRITE(16)",
+	  scsi_exec_orwrite, { 0x8b, 0x18, LBA8, LEN4, 0x1f, 0 } },
 	{ 0x8e, OPF_MEDIUM | OPF_WRITE, 0, 16, 0, T_NORMAL, "WRITE AND VERIFY(16)",
 	  scsi_exec_write_verify, { 0x8e, 0x12, LBA8, LEN4, 0x1f, 0 } },
 	{ 0x8f, OPF_MEDIUM, 0, 16, 0, T_NORMAL, "VERIFY(16)",
@@ -143,6 +147,8 @@ static const struct scsi_op ops[] = {
 	  scsi_exec_write_verify, { 0xae, 0x12, LBA4, LEN4, 0x1f, 0 } },
 	{ 0xaf, OPF_MEDIUM, 0, 12, 0, T_NORMAL, "VERIFY(12)",
 	  scsi_exec_verify, { 0xaf, 0x16, LBA4, LEN4, 0x1f, 0 } },
+	{ 0xb7, 0, 0, 12, 0, T_NORMAL, "READ DEFECT DATA(12)",
+	  scsi_exec_read_defect_data, { 0xb7, 0x1f, LBA4, LEN4, 0, 0 } },
 };
 
 const struct scsi_op *scsi_op_at(unsigned i)

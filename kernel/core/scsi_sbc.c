@@ -92,6 +92,87 @@ int scsi_exec_caw(struct scsi_task *t)
 	return SCSI_PENDING;
 }
 
+/* ---- ORWRITE(16) --------------------------------------------------------
+ * Read, OR the Data-Out into it, write back: a read-modify-write under the
+ * same EXCLUSIVE range lock as COMPARE AND WRITE, so no other write to the
+ * range lands in between.
+ */
+static void orw_read_done(struct scsi_task *t)
+{
+	struct bt_lu *lu = t->lu;
+	u64 n = (u64)t->nblocks << lu->bs_shift, i;
+
+	if (t->io.result < 0) {
+		scsi_io_error(t, false);
+		scsi_task_done(t);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		t->buf[i] |= t->cmd->out[i];
+	t->io.op = BT_IO_WRITE;
+	t->io.flags = scsi_write_flags(t);
+	t->io.buf = t->buf;
+	scsi_submit_io(t, caw_write_done);
+}
+
+static void orw_start(struct scsi_task *t)
+{
+	struct bt_lu *lu = t->lu;
+
+	t->io.op = BT_IO_READ;
+	t->io.flags = 0;
+	t->io.offset = t->lba << lu->bs_shift;
+	t->io.len = (u64)t->nblocks << lu->bs_shift;
+	t->io.buf = t->buf;
+	scsi_submit_io(t, orw_read_done);
+}
+
+int scsi_exec_orwrite(struct scsi_task *t)
+{
+	struct bt_cmd *cmd = t->cmd;
+	struct bt_lu *lu = t->lu;
+	u64 lba, len;
+	int rc;
+
+	scsi_decode_lba_len(cmd->cdb, &lba, &len);
+	cmd->xfer_len = len << lu->bs_shift > 0xffffffffULL ? 0xffffffffu :
+			(u32)(len << lu->bs_shift);
+	if ((rc = scsi_check_range(t, lba, len)) >= 0)
+		return rc;
+	if (len > scsi_max_xfer_blocks(lu))
+		return scsi_invalid_cdb(t, 10, -1);
+	if (len == 0)
+		return SCSI_DONE;
+	if ((rc = scsi_check_dataout(t, cmd->xfer_len)) >= 0)
+		return rc;
+	t->buf = bt_alloc(len << lu->bs_shift);
+	if (!t->buf) {
+		cmd->status = BT_SAM_BUSY;
+		return SCSI_DONE;
+	}
+	t->next = orw_start;
+	if (scsi_lock_acquire(t, LOCK_EXCL))
+		orw_start(t);
+	return SCSI_PENDING;
+}
+
+/* ---- READ DEFECT DATA(10/12) --------------------------------------------
+ * There is no medium to have defects: an empty list, in the format asked
+ * for, with the lists that were requested marked valid.
+ */
+int scsi_exec_read_defect_data(struct scsi_task *t)
+{
+	const u8 *cdb = t->cmd->cdb;
+	bool twelve = cdb[0] == 0xb7;
+	u8 fmt = (twelve ? cdb[1] : cdb[2]) & 0x1f;
+	u32 alloc = twelve ? bt_get_be32(cdb + 6) : bt_get_be16(cdb + 7);
+	u8 d[8];
+
+	bt_memset(d, 0, sizeof(d));
+	d[1] = fmt;                            /* PLISTV, GLISTV, format  */
+	return scsi_reply(t, d, twelve ? 8 : 4, alloc);
+}
+
 /* ---- WRITE SAME --------------------------------------------------------- */
 
 #define WS_CHUNK_BYTES (1u << 20)

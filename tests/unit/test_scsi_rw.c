@@ -584,6 +584,38 @@ static void test_abort_queued(void **state)
 	assert_int_equal(bt_scsi_tasks_pending(th_lu(th, 0)), 0);
 }
 
+static void test_orwrite_defects(void **state)
+{
+	struct th *th = *state;
+	u8 cdb[16], buf[2 * BS];
+	struct bt_cmd *c;
+
+	memset(medium(th) + 40 * BS, 0x0f, 2 * BS);
+	memset(buf, 0x30, sizeof(buf));
+	cdb_rw(cdb, 16, 0x8b, 40, 2);
+	c = th_run(th, 0, cdb, 16, BT_DIR_WRITE, sizeof(buf), buf, sizeof(buf));
+	assert_int_equal(c->status, BT_SAM_GOOD);
+	assert_int_equal(medium(th)[40 * BS], 0x3f);
+	assert_int_equal(medium(th)[42 * BS - 1], 0x3f);
+	assert_int_equal(medium(th)[42 * BS], 0);
+	cdb_rw(cdb, 16, 0x8b, NBLOCKS + 1, 0);
+	c = th_run(th, 0, cdb, 16, BT_DIR_NONE, 0, NULL, 0);
+	assert_true(th_is_sense(c, 0x05, 0x21, 0x00));
+	cdb_rw(cdb, 16, 0x8b, 0, 1);
+	cdb[1] = 0x20;                                  /* ORPROTECT */
+	c = th_run(th, 0, cdb, 16, BT_DIR_WRITE, BS, buf, BS);
+	assert_true(th_is_sense(c, 0x05, 0x24, 0x00));
+	/* READ DEFECT DATA: an empty list */
+	{
+		u8 rdd[10] = { 0x37, 0, 0x18 | 0x05, 0, 0, 0, 0, 0, 32, 0 };
+
+		c = th_run(th, 0, rdd, 10, BT_DIR_READ, 32, NULL, 0);
+		assert_int_equal(c->status, BT_SAM_GOOD);
+		assert_int_equal(c->in_len, 4);
+		assert_int_equal(bt_get_be16(c->in + 2), 0);
+	}
+}
+
 /* ---- WRITE SAME, UNMAP, GET LBA STATUS --------------------------------- */
 
 static struct bt_cmd *write_same(struct th *th, bool sixteen, bool unmap,
@@ -781,6 +813,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_caw, setup_deferred, teardown),
 		cmocka_unit_test_setup_teardown(test_caw_atomic, setup_deferred, teardown),
 		cmocka_unit_test_setup_teardown(test_abort_queued, setup_deferred, teardown),
+		cmocka_unit_test_setup_teardown(test_orwrite_defects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_same, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unmap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_get_lba_status, setup, teardown),
