@@ -5,6 +5,7 @@
 #   make kmod [KVER=...]   build/kmod/bollard_target.ko against
 #                          /lib/modules/$(KVER)/build, warnings are errors
 #   make sparse [KVER=...] the same kbuild with C=2 (Debian's sparse)
+#   make kmod-dist         a DKMS source tree in build/dkms/ (deploy/dkms)
 #   make check-vm          the VM tier alone (tests/vm/*.sh under qemu)
 #
 # KVER defaults to the newest installed Debian headers, not `uname -r`: the
@@ -51,9 +52,20 @@ sparse:
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(KMOD_DIR) C=2 CF="-D__CHECK_ENDIAN__" modules
 
 kmod-clean:
-	rm -rf $(KMOD_DIR)
+	rm -rf $(KMOD_DIR) $(BUILD)/dkms
+
+# A self-contained DKMS source tree: real copies, not the symlinks.
+KMOD_DIST_VER := $(shell echo '$(VERSION)' | tr -c 'A-Za-z0-9.\n' '.')
+KMOD_DIST := $(BUILD)/dkms/bollard-target-$(KMOD_DIST_VER)
+kmod-dist:
+	$(kmod_prepare)
+	rm -rf $(KMOD_DIST) && mkdir -p $(KMOD_DIST)
+	find $(KMOD_DIR) -maxdepth 1 -type l -name "*.[ch]" -exec cp -L {} $(KMOD_DIST)/ \;
+	cp $(KMOD_DIR)/Kbuild $(KMOD_DIST)/
+	sed 's/@VERSION@/$(KMOD_DIST_VER)/' deploy/dkms/dkms.conf > $(KMOD_DIST)/dkms.conf
+	@echo "DKMS source tree: $(KMOD_DIST)"
 
 check-vm:
 	bash tests/run.sh vm
 
-.PHONY: kmod sparse kmod-clean check-vm
+.PHONY: kmod sparse kmod-clean kmod-dist check-vm

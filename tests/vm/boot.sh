@@ -7,10 +7,7 @@
 . "$TOP/tests/vm/lib.sh"
 vm_require
 KO=$BUILD/kmod/bollard_target.ko
-if [ ! -e "$KO" ]; then
-	make -C "$TOP" --no-print-directory kmod >/dev/null 2>&1 ||
-		die "make kmod failed (run it to see why)"
-fi
+vm_make kmod
 [ -e "$KO" ] || die "no $KO after make kmod"
 mk_tmp T
 cat >"$T/guest.sh" <<G
