@@ -55,7 +55,9 @@ struct drbd_model {
 	size_t nvolumes;
 	char **used;             /* Volume names named by a Target LUN      */
 	size_t nused;
-	char **hold;             /* replicated here but not renderable yet  */
+	char **hold;             /* desired: replicated here but not
+	                          * renderable yet; observed: bollard-*.res
+	                          * files that are not ours (never touched) */
 	size_t nhold;
 	struct drbd_cond *conds;
 	size_t nconds;
@@ -451,6 +453,11 @@ static int observe_files(struct bl_rec_ctx *ctx, struct drbd_model *m,
 				 rc ? err : nr != 1 ? "not exactly one resource"
 				    : "no '# bollard:' header, not ours");
 			rc = add_cond(m, names[i], "NotOwned", msg);
+			if (!rc) {
+				/* the resource name is the file name */
+				names[i][l - 4] = '\0';
+				rc = strv_push(&m->hold, &m->nhold, names[i]);
+			}
 			drbd_res_array_free(rs, nr);
 			free(text);
 			continue;
@@ -707,6 +714,11 @@ static int plan_one(const struct bl_rec_ctx *ctx, const struct drbd_model *want,
 	snprintf(path, sizeof(path), "%s/%s.res", dir, r->name);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.res.tmp", dir, r->name);
 	snprintf(obj, sizeof(obj), "Volume/%s", r->own.volume);
+	/* A foreign file already holds this name (reported by observe). */
+	if (strv_has(have->hold, have->nhold, r->name))
+		return bl_plan_cond(p, obj, "NotOwned",
+				    "%s.res exists and is not bollard's: "
+				    "volume not configured", r->name);
 	cf = find_res(have->res, have->nres, r->name, &ci);
 	live = find_res(have->live, have->nlive, r->name, NULL);
 
@@ -916,7 +928,8 @@ static int drbd_plan(const struct bl_rec_ctx *ctx, const void *want_,
 
 		if (strncmp(n, DRBD_RES_PREFIX, strlen(DRBD_RES_PREFIX)) ||
 		    find_res(want->res, want->nres, n, NULL) ||
-		    strv_has(want->hold, want->nhold, n))
+		    strv_has(want->hold, want->nhold, n) ||
+		    strv_has(have->hold, have->nhold, n))
 			continue;
 		for (size_t j = 0; j < ng; j++)
 			dup |= !strcmp(gone[j], n);
