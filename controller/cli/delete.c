@@ -151,8 +151,13 @@ static int inuse_cb(void *arg, const char *kind, const char *name,
 }
 
 /* One attempt: 0 done, BL_E_CONFLICT retry, else error (printed). */
+/*
+ * gone collects what committed chunks deleted, across attempts: a retry
+ * after a conflict in a later chunk must not call those "not found".
+ */
 static int delete_once(struct delete_opts *o, struct bl_etcd *e,
-		       const struct victims *want, bool print)
+		       const struct victims *want, struct victims *gone,
+		       bool print)
 {
 	struct cli *c = o->c;
 	struct store_snap snap;
@@ -168,6 +173,8 @@ static int delete_once(struct delete_opts *o, struct bl_etcd *e,
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < want->n; i++) {
+		if (victims_has(gone, want->v[i].kind, want->v[i].name))
+			continue;
 		if (!store_find(&snap, want->v[i].kind, want->v[i].name)) {
 			if (!o->ignore_not_found && print) {
 				cli_error(c, "%s \"%s\" not found",
@@ -202,7 +209,7 @@ static int delete_once(struct delete_opts *o, struct bl_etcd *e,
 		goto out;
 	}
 	for (size_t i = 0; !o->dry_run && i < vs.n;) {
-		size_t n = 0;
+		size_t n = 0, first = i;
 		bool ok = false;
 
 		for (; i < vs.n && n < CLI_MAX_TXN_OPS; i++, n++) {
@@ -229,11 +236,14 @@ static int delete_once(struct delete_opts *o, struct bl_etcd *e,
 			rc = BL_E_CONFLICT;
 			goto out;
 		}
+		for (size_t k = first; k < i; k++)
+			if ((rc = victims_add(gone, vs.v[k].kind,
+					      vs.v[k].name)) < 0)
+				goto out;
 	}
-	for (size_t i = 0; i < vs.n; i++)
-		fprintf(c->out, "%s/%s deleted%s\n",
-			kind_lower(vs.v[i].kind, kb, sizeof(kb)),
-			vs.v[i].name, o->dry_run ? " (dry run)" : "");
+	for (size_t i = 0; o->dry_run && i < vs.n; i++)
+		if ((rc = victims_add(gone, vs.v[i].kind, vs.v[i].name)) < 0)
+			goto out;
 	rc = missing ? -ENOENT : 0;
 out:
 	for (size_t i = 0; keys && i < vs.n; i++)
@@ -256,11 +266,11 @@ int cmd_delete(struct cli *c, int argc, char **argv)
 		{ 0 },
 	};
 	struct delete_opts o = { .c = c };
-	struct victims want = { 0 };
+	struct victims want = { 0 }, gone = { 0 };
 	struct bl_objlist list;
 	struct selector sel = { 0 };
 	struct bl_etcd *e = NULL;
-	char errbuf[256], buf[128];
+	char errbuf[256], buf[128], kb[32];
 	int n, rc, ret = 1;
 
 	bl_objlist_init(&list);
@@ -361,20 +371,26 @@ int cmd_delete(struct cli *c, int argc, char **argv)
 	if (!e && cli_connect(c, &e) < 0)
 		goto out;
 	for (int attempt = 0;; attempt++) {
-		rc = delete_once(&o, e, &want, attempt == 0);
+		rc = delete_once(&o, e, &want, &gone, attempt == 0);
 		if (rc == BL_E_CONFLICT && attempt + 1 < DELETE_ATTEMPTS) {
 			usleep(2000u * (unsigned)(attempt + 1));
 			continue;
 		}
 		break;
 	}
+	for (size_t i = 0; i < gone.n; i++)
+		fprintf(c->out, "%s/%s deleted%s\n",
+			kind_lower(gone.v[i].kind, kb, sizeof(kb)),
+			gone.v[i].name, o.dry_run ? " (dry run)" : "");
 	if (rc == BL_E_CONFLICT)
-		cli_error(c, "objects kept changing; nothing deleted");
+		cli_error(c, "objects kept changing; %s", gone.n ?
+			  "the rest was not deleted" : "nothing deleted");
 	ret = rc == 0 ? 0 : 1;
 out:
 	if (o.selector)
 		selector_free(&sel);
 	victims_free(&want);
+	victims_free(&gone);
 	bl_objlist_free(&list);
 	if (e)
 		bl_etcd_close(e);
