@@ -393,7 +393,25 @@ struct dctx {
 	struct bl_rec_ctx *ctx;
 	const struct bl_objlist *objs;
 	struct tmodel *m;
+	const struct bl_obj **vols;   /* Volumes sorted by name: a target may
+	                               * map 10,000 of them, so no linear scans */
+	size_t nvols;
 };
+
+static int cmp_obj_name(const void *a, const void *b)
+{
+	return strcmp((*(const struct bl_obj *const *)a)->name,
+		      (*(const struct bl_obj *const *)b)->name);
+}
+
+static const struct bl_obj *find_volume(const struct dctx *d, const char *name)
+{
+	struct bl_obj key = { .name = (char *)name };
+	const struct bl_obj *kp = &key, **hit;
+
+	hit = bsearch(&kp, d->vols, d->nvols, sizeof(*d->vols), cmp_obj_name);
+	return hit ? *hit : NULL;
+}
 
 static int build_target(struct dctx *d, const struct bl_obj *tobj,
 			const struct bl_obj *cl)
@@ -446,7 +464,7 @@ static int build_target(struct dctx *d, const struct bl_obj *tobj,
 		goto enomem;
 	json_array_foreach(luns, i, x) {
 		const char *vname = bl_rec_str(x, "volume");
-		const struct bl_obj *vol = vname ? bl_objlist_find(d->objs, "Volume", vname) : NULL;
+		const struct bl_obj *vol = vname ? find_volume(d, vname) : NULL;
 		struct t_lun *l = &t->luns[t->nluns];
 		unsigned long long size = 0;
 
@@ -538,10 +556,16 @@ static int target_desired(struct bl_rec_ctx *ctx, const struct bl_objlist *objs,
 		if (!strcmp(objs->v[i]->kind, "Target"))
 			ntargets++;
 	m->v = calloc(ntargets + 1, sizeof(*m->v));
-	if (!m->v) {
+	d.vols = calloc(objs->n + 1, sizeof(*d.vols));
+	if (!m->v || !d.vols) {
+		free(d.vols);
 		tmodel_free(m);
 		return -ENOMEM;
 	}
+	for (i = 0; i < objs->n; i++)
+		if (!strcmp(objs->v[i]->kind, "Volume") && objs->v[i]->spec)
+			d.vols[d.nvols++] = objs->v[i];
+	qsort(d.vols, d.nvols, sizeof(*d.vols), cmp_obj_name);
 	for (i = 0; i < objs->n && rc == 0; i++) {
 		const struct bl_obj *o = objs->v[i], *cl;
 		const char *cname, *iqn;
@@ -564,6 +588,7 @@ static int target_desired(struct bl_rec_ctx *ctx, const struct bl_objlist *objs,
 		if (rc == 0 && m->n > 1)
 			qsort(m->v, m->n, sizeof(*m->v), cmp_target);
 	}
+	free(d.vols);
 	if (rc < 0) {
 		tmodel_free(m);
 		return rc;
@@ -658,26 +683,44 @@ enomem:
 	return -ENOMEM;
 }
 
-/* Which desired backing files are missing (only those get a create). */
-static bool file_exists(struct bl_rec_ctx *ctx, const char *path)
+/*
+ * Which desired backing files exist (only missing ones get a create).
+ * Directory listings are cached for one observe: 10,000 volumes in one
+ * directory cost one listing, not 10,000.
+ */
+struct dircache {
+	char dir[1024];
+	char **names;               /* sorted                                 */
+	size_t n;
+	bool valid;
+};
+
+static bool file_exists(struct bl_rec_ctx *ctx, struct dircache *dc, const char *path)
 {
-	char dir[1024], **names = NULL;
 	const char *slash = strrchr(path, '/'), *base;
-	size_t n = 0, i;
-	bool found = false;
+	char dir[1024];
 
 	if (!slash || (size_t)(slash - path) >= sizeof(dir))
 		return false;
 	memcpy(dir, path, (size_t)(slash - path));
 	dir[slash - path] = '\0';
+	if (!dir[0])
+		strcpy(dir, "/");
 	base = slash + 1;
-	if (!ctx->io.list_dir || ctx->io.list_dir(ctx->io.arg, dir[0] ? dir : "/",
-						  &names, &n) < 0)
-		return false;
-	for (i = 0; i < n && !found; i++)
-		found = !strcmp(names[i], base);
-	bl_rec_free_names(names, n);
-	return found;
+	if (!dc->valid || strcmp(dc->dir, dir)) {
+		bl_rec_free_names(dc->names, dc->n);
+		dc->names = NULL;
+		dc->n = 0;
+		snprintf(dc->dir, sizeof(dc->dir), "%s", dir);
+		dc->valid = true;
+		if (!ctx->io.list_dir ||
+		    ctx->io.list_dir(ctx->io.arg, dir, &dc->names, &dc->n) < 0) {
+			dc->names = NULL;
+			dc->n = 0;
+		}
+		qsort(dc->names, dc->n, sizeof(char *), cmp_str);
+	}
+	return bsearch(&base, dc->names, dc->n, sizeof(char *), cmp_str) != NULL;
 }
 
 static int target_observe(struct bl_rec_ctx *ctx, const void *desired, void **model)
@@ -686,6 +729,7 @@ static int target_observe(struct bl_rec_ctx *ctx, const void *desired, void **mo
 	const struct tmodel *d = desired;
 	struct tmodel *m = calloc(1, sizeof(*m));
 	struct bl_run_out o = { 0 };
+	struct dircache dc = { 0 };
 	size_t i, j;
 	int rc;
 
@@ -719,16 +763,23 @@ static int target_observe(struct bl_rec_ctx *ctx, const void *desired, void **mo
 	for (i = 0; d && i < d->n; i++)
 		for (j = 0; j < d->v[i].nluns; j++) {
 			const struct t_lun *l = &d->v[i].luns[j];
-			if (l->create_file && file_exists(ctx, l->path) &&
+			const struct t_target *ot = find_target(m, d->v[i].iqn);
+			/* A LUN already live has its file: no need to look. */
+			if (!l->create_file || (ot && find_lun(ot, l->lun)))
+				continue;
+			if (file_exists(ctx, &dc, l->path) &&
 			    add_cond(m, l->path, "FileExists", "present") < 0) {
 				rc = -ENOMEM;
 				goto fail;
 			}
 		}
+	bl_rec_free_names(dc.names, dc.n);
+	dc.names = NULL;
 	bl_run_out_free(&o);
 	*model = m;
 	return 0;
 fail:
+	bl_rec_free_names(dc.names, dc.n);
 	bl_run_out_free(&o);
 	tmodel_free(m);
 	return rc;

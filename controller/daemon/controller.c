@@ -254,7 +254,10 @@ static void blist_add_named(struct bl_ctl *c, struct blist *b, const char *kind,
 
 	if (!name)
 		return;
-	for (i = 0; i < b->l.n; i++)
+	/* Volumes: a target refers to each once (LUN numbers are unique and a
+	 * duplicate would be harmless); skip the scan that would make a
+	 * 10,000-LUN target quadratic. Secrets and the Cluster are few. */
+	for (i = 0; strcmp(kind, "Volume") && i < b->l.n; i++)
 		if (!strcmp(b->l.v[i]->kind, kind) && !strcmp(b->l.v[i]->name, name))
 			return;
 	o = bl_informer_get(c->inf, kind, name);
