@@ -391,6 +391,34 @@ static int check_params(struct ctx *c, const char *top, xmlNodePtr n,
 	return bad;
 }
 
+/* A constraint we do not own that names something inside n (an owned
+ * resource about to be deleted): its id, new string, or NULL. Deleting n
+ * would leave that constraint dangling, which the CIB rejects. */
+static char *foreign_ref(struct ctx *c, xmlNodePtr n)
+{
+	struct idset ids = {0};
+	char *who = NULL;
+
+	if (ids_add_tree(&ids, n))
+		goto out;
+	for (xmlNodePtr k = c->sec[2] ? c->sec[2]->children : NULL; k && !who;
+	     k = k->next) {
+		struct idset refs = {0};
+
+		if (!elem(k) || owned(c, 2, k) || constraint_refs(k, &refs)) {
+			ids_free(&refs);
+			continue;
+		}
+		for (size_t i = 0; i < refs.n && !who; i++)
+			if (ids_has(&ids, refs.v[i]))
+				who = pcmk_attr(k, "id");
+		ids_free(&refs);
+	}
+out:
+	ids_free(&ids);
+	return who;
+}
+
 static int cmp_elem(const void *x, const void *y)
 {
 	const struct pcmk_elem *a = *(const struct pcmk_elem *const *)x;
@@ -539,6 +567,19 @@ int pcmk_plan(const struct bl_rec_ctx *rctx, const void *want_,
 			id = xmlGetProp(n, (const xmlChar *)"id");
 			for (size_t i = 0; i < c.want->n; i++)
 				wanted |= id && !strcmp(c.want->v[i].id, (char *)id);
+			if (!wanted && s == 1) {
+				char *who = foreign_ref(&c, n);
+
+				if (who) {
+					rc = bl_plan_cond(p, (char *)id, "InUse",
+							  "no longer wanted, but constraint "
+							  "%s (not bollard's) names it: not "
+							  "deleted", who);
+					xmlFree(who);
+					xmlFree(id);
+					continue;
+				}
+			}
 			xmlFree(id);
 			if (!wanted)
 				rc = act_delete(&c, n, s,

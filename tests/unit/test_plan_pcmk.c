@@ -138,13 +138,28 @@ static void test_ownership(void **state)
 
 	(void)state;
 	plan_with(cib, &p);
-	assert_int_equal(p.n, 2);
+	/* bollard-old itself stays: the foreign bollard-mixed names it */
+	assert_int_equal(p.n, 1);
 	assert_string_equal(p.v[0].object, "bollard-old-loc");
 	assert_string_equal(p.v[0].verb, "delete");
-	assert_string_equal(p.v[1].object, "bollard-old");
-	assert_string_equal(p.v[1].argv[0], "cibadmin");
-	assert_string_equal(p.v[1].argv[1], "--delete");
+	assert_string_equal(p.v[0].argv[0], "cibadmin");
+	assert_string_equal(p.v[0].argv[1], "--delete");
+	assert_int_equal(p.nconds, 1);
+	assert_string_equal(p.conds[0].object, "bollard-old");
+	assert_string_equal(p.conds[0].reason, "InUse");
 	bl_plan_free(&p);
+	/* without the foreign constraint it goes */
+	{
+		char *c2 = strdup(cib), *m = strstr(c2, "<rsc_order");
+
+		memmove(m, strstr(m, "/>") + 2, strlen(strstr(m, "/>") + 2) + 1);
+		plan_with(c2, &p);
+		assert_int_equal(p.n, 2);
+		assert_string_equal(p.v[1].object, "bollard-old");
+		assert_string_equal(p.v[1].verb, "delete");
+		bl_plan_free(&p);
+		free(c2);
+	}
 }
 
 /* Drift in our property set is put back; unchanged gives nothing. */
