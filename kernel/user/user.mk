@@ -38,15 +38,17 @@ UNIT_TESTS += $(if $(wildcard tests/unit/test_iscsi_conn.c),$(BUILD)/tests/unit/
 # ---- fuzzers (clang-14 libFuzzer + ASan), built from source in one go ------
 FUZZ_CC := clang-14
 FUZZ_CORE_SRCS := $(filter-out kernel/core/mgmt.c kernel/core/nla.c,$(CORE_SRCS))
-FUZZ_FLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address -D_GNU_SOURCE -Ikernel/core -Ikernel/user
+FUZZ_FLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
+              -Ikernel/core -Ikernel/user/tools
+FUZZ_HOST := kernel/user/tools/fuzz_host.c
 
-$(BUILD)/fuzz/fuzz_pdu: tests/fuzz/fuzz_pdu.c tests/fuzz/fuzz_host.c $(CORE_SRCS) $(wildcard kernel/core/*.h)
+$(BUILD)/fuzz/fuzz_pdu: tests/fuzz/fuzz_pdu.c $(FUZZ_HOST) $(CORE_SRCS) $(wildcard kernel/core/*.h)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_pdu.c tests/fuzz/fuzz_host.c $(FUZZ_CORE_SRCS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_pdu.c $(FUZZ_HOST) $(FUZZ_CORE_SRCS)
 
-$(BUILD)/fuzz/fuzz_login: tests/fuzz/fuzz_login.c tests/fuzz/fuzz_host.c $(CORE_SRCS) $(wildcard kernel/core/*.h)
+$(BUILD)/fuzz/fuzz_login: tests/fuzz/fuzz_login.c $(FUZZ_HOST) $(CORE_SRCS) $(wildcard kernel/core/*.h)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_login.c tests/fuzz/fuzz_host.c $(FUZZ_CORE_SRCS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_login.c $(FUZZ_HOST) $(FUZZ_CORE_SRCS)
 
 ifneq ($(wildcard tests/fuzz/fuzz_pdu.c),)
 FUZZERS += $(BUILD)/fuzz/fuzz_pdu
