@@ -12,6 +12,7 @@
  *   conn.c      endpoint resolution (--etcd, BOLLARD_ETCD, `bollard up`'s
  *               state file) and connecting
  *   store.c     key layout and reading objects out of etcd
+ *   snap.c      sorted snapshots of stored objects (no etcd)
  *   input.c     -f FILE|DIR|-|URL into a validated object list (libcurl)
  *   plan.c      what apply would do: server fields, minors, generations
  *   apply.c     apply / diff commands (CAS transactions, chunking, prune)
@@ -135,6 +136,9 @@ struct store_snap {
  * in *nbad when nbad is not NULL. */
 int  store_load(struct cli *c, struct bl_etcd *e, const char *kind,
 		struct store_snap *s, size_t *nbad);
+/* Sort s->v by (kind, name); store_load does it, tests building a
+ * snapshot by hand call it (snap.c, like store_find and snap_lookup). */
+void store_snap_sort(struct store_snap *s);
 /* Borrowed object or NULL. */
 struct bl_obj *store_find(const struct store_snap *s, const char *kind,
 			  const char *name);

@@ -41,3 +41,13 @@ $(CLI_FUZZ): controller/cli/fuzz/fuzz_cli.c controller/cli/selector.c controller
 
 fuzz: $(CLI_FUZZ)
 FUZZERS += $(CLI_FUZZ)
+
+# The planner against hand-built snapshots (links the schema library).
+CLI_PLAN_OBJS := $(addprefix $(OBJ)/controller/cli/,plan.o snap.o selector.o minor.o)
+$(OBJ)/tests/unit/test_cli_plan.o: EXTRA_CFLAGS += $(call pc,--cflags jansson cmocka) -Icontroller/cli
+$(BUILD)/tests/unit/test_cli_plan: $(OBJ)/tests/unit/test_cli_plan.o $(CLI_PLAN_OBJS) $$(CLI_SCHEMA_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJ)/tests/unit/test_cli_plan.o $(CLI_PLAN_OBJS) \
+		$(CLI_SCHEMA_LIB) $(SCHEMA_LDLIBS) $(call pc,--libs jansson yaml-0.1 cmocka)
+
+UNIT_TESTS += $(BUILD)/tests/unit/test_cli_plan

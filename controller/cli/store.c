@@ -48,15 +48,6 @@ void print_kind_name(FILE *f, const struct bl_obj *o)
 	fprintf(f, "%s/%s", kind_lower(o->kind, kb, sizeof(kb)), o->name);
 }
 
-static int obj_cmp(const void *a, const void *b)
-{
-	const struct bl_obj *x = *(struct bl_obj *const *)a;
-	const struct bl_obj *y = *(struct bl_obj *const *)b;
-	int r = strcmp(x->kind, y->kind);
-
-	return r ? r : strcmp(x->name, y->name);
-}
-
 int store_load(struct cli *c, struct bl_etcd *e, const char *kind,
 	       struct store_snap *s, size_t *nbad)
 {
@@ -116,7 +107,7 @@ int store_load(struct cli *c, struct bl_etcd *e, const char *kind,
 		o->resource_version = kv->mod_revision;
 		s->v[s->n++] = o;
 	}
-	qsort(s->v, s->n, sizeof(*s->v), obj_cmp);
+	store_snap_sort(s);
 	rc = 0;
 out_free_kvs:
 	bl_kvs_free(&kvs);
@@ -125,36 +116,6 @@ out_free_kvs:
 out_free_prefix:
 	free(prefix);
 	return rc;
-}
-
-struct bl_obj *store_find(const struct store_snap *s, const char *kind,
-			  const char *name)
-{
-	size_t lo = 0, hi = s->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct bl_obj *o = s->v[mid];
-		int r = strcmp(kind, o->kind);
-
-		if (!r)
-			r = strcmp(name, o->name);
-		if (!r)
-			return s->v[mid];
-		if (r < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return NULL;
-}
-
-void store_snap_free(struct store_snap *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		bl_obj_free(s->v[i]);
-	free(s->v);
-	memset(s, 0, sizeof(*s));
 }
 
 int store_get_one(struct bl_etcd *e, const char *kind, const char *name,
@@ -184,14 +145,3 @@ out:
 	return rc;
 }
 
-int snap_lookup(void *arg, const char *kind, const char *name,
-		struct bl_obj **out)
-{
-	const struct store_snap *s = arg;
-	const struct bl_obj *o = store_find(s, kind, name);
-
-	if (!o)
-		return -ENOENT;
-	*out = bl_obj_dup(o);
-	return *out ? 0 : -ENOMEM;
-}
