@@ -288,6 +288,9 @@ void scsi_decode_lba_len(const u8 *cdb, u64 *lba, u64 *len);
 u32  scsi_write_flags(const struct scsi_task *t);
 /* CHECK CONDITION unless out_len covers `need` bytes; -1 to go on. */
 int  scsi_check_dataout(struct scsi_task *t, u32 need);
+/* ... and no longer than `need` either. */
+int  scsi_check_dataout_exact(struct scsi_task *t, u32 need);
+u8   scsi_lbppbe(const struct bt_lu *lu);
 /* scsi_sbc.c */
 int scsi_exec_caw(struct scsi_task *t);
 int scsi_exec_write_same(struct scsi_task *t);

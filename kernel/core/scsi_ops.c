@@ -127,7 +127,7 @@ static const struct scsi_op ops[] = {
 	  scsi_exec_sync_cache, { 0x91, 0x02, LBA8, LEN4, 0x1f, 0 } },
 	{ 0x93, OPF_MEDIUM | OPF_WRITE, 0, 16, BT_FEAT_WRITE_SAME, T_LONG,
 	  "WRITE SAME(16)",
-	  scsi_exec_write_same, { 0x93, 0x08, LBA8, LEN4, 0x1f, 0 } },
+	  scsi_exec_write_same, { 0x93, 0x09, LBA8, LEN4, 0x1f, 0 } },
 	{ 0x9e, OPF_SA | OPF_PR_OK, 0x10, 16, 0, T_NORMAL, "READ CAPACITY(16)",
 	  scsi_exec_read_capacity16,
 	  { 0x9e, 0x1f, 0, 0, 0, 0, 0, 0, 0, 0, LEN4, 0, 0 } },

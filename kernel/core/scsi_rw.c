@@ -90,6 +90,7 @@ int scsi_exec_read_capacity16(struct scsi_task *t)
 	bt_put_be32(d + 8, lu->block_size);
 	if (lu->features & BT_FEAT_UNMAP)
 		d[14] = 0x80 | 0x40;                    /* LBPME, LBPRZ    */
+	d[13] = scsi_lbppbe(lu);                        /* 4 KiB physical  */
 	return scsi_reply(t, d, sizeof(d), alloc);
 }
 
@@ -144,7 +145,7 @@ u32 scsi_write_flags(const struct scsi_task *t)
 /* Data-Out must cover what the CDB asks to write (see bt_scsi.h). */
 int scsi_check_dataout(struct scsi_task *t, u32 need)
 {
-	if (t->cmd->out_len < need || !t->cmd->out)
+	if (t->cmd->out_len < need || (need && !t->cmd->out))
 		return scsi_sense(t, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CMD_IU);
 	return -1;
 }
@@ -170,6 +171,19 @@ static int write_dataout(struct scsi_task *t)
 		return scsi_sense(t, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CMD_IU);
 	t->nblocks = have >> t->lu->bs_shift;
 	return -1;
+}
+
+/*
+ * COMPARE AND WRITE and WRITE SAME take a Data-Out of an exact size (2 x
+ * NLB blocks, one block): anything else means the initiator and the CDB
+ * disagree about what is compared or replicated, so it is refused rather
+ * than guessed at (libiscsi's InvalidDataOutSize tests expect that).
+ */
+int scsi_check_dataout_exact(struct scsi_task *t, u32 need)
+{
+	if (t->cmd->out_len != need)
+		return scsi_sense(t, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CMD_IU);
+	return scsi_check_dataout(t, need);
 }
 
 static void write_done(struct scsi_task *t)

@@ -79,7 +79,7 @@ int scsi_exec_caw(struct scsi_task *t)
 		return rc;
 	if (n == 0)
 		return SCSI_DONE;
-	if ((rc = scsi_check_dataout(t, cmd->xfer_len)) >= 0)
+	if ((rc = scsi_check_dataout_exact(t, cmd->xfer_len)) >= 0)
 		return rc;
 	t->buf = bt_alloc((u64)n << lu->bs_shift);
 	if (!t->buf) {
@@ -244,12 +244,13 @@ int scsi_exec_write_same(struct scsi_task *t)
 	struct bt_lu *lu = t->lu;
 	bool sixteen = cmd->cdb[0] == 0x93;
 	bool unmap = cmd->cdb[1] & 0x08;
+	bool ndob = sixteen && (cmd->cdb[1] & 0x01);  /* no Data-Out: zeroes */
 	u64 lba = sixteen ? bt_get_be64(cmd->cdb + 2) : bt_get_be32(cmd->cdb + 2);
 	u64 len = sixteen ? bt_get_be32(cmd->cdb + 10) : bt_get_be16(cmd->cdb + 7);
 	u32 bs = lu->block_size, per, i, chunk;
 	int rc;
 
-	cmd->xfer_len = bs;
+	cmd->xfer_len = ndob ? 0 : bs;
 	if (unmap && !(lu->features & BT_FEAT_UNMAP))
 		return scsi_invalid_cdb(t, 1, 3);
 	/* WSNZ=0: zero blocks means from lba to the end of the medium */
@@ -262,7 +263,7 @@ int scsi_exec_write_same(struct scsi_task *t)
 		return rc;
 	if (len > scsi_max_ws_blocks(lu))
 		return scsi_invalid_cdb(t, sixteen ? 10 : 7, -1);
-	if ((rc = scsi_check_dataout(t, bs)) >= 0)
+	if ((rc = scsi_check_dataout_exact(t, cmd->xfer_len)) >= 0)
 		return rc;
 	/*
 	 * UNMAP=1 is a request to deallocate (SBC-3 4.7.3.4): the range is
@@ -273,7 +274,7 @@ int scsi_exec_write_same(struct scsi_task *t)
 	 */
 	if (unmap)
 		t->stage = 1;
-	else if (all_zero(cmd->out, bs))
+	else if (ndob || all_zero(cmd->out, bs))
 		t->stage = 2;
 	else {
 		per = WS_CHUNK_BYTES / bs;

@@ -32,6 +32,21 @@ u32 scsi_max_caw_blocks(void) { return MAX_CAW_BLOCKS; }
 /* A WRITE SAME never covers more than one WRITE could. */
 u32 scsi_max_ws_blocks(const struct bt_lu *lu) { return scsi_max_xfer_blocks(lu); }
 
+/*
+ * Logical blocks per physical block exponent (READ CAPACITY(16)) and the
+ * granularities of VPD B0h derived from it. The host does not tell the
+ * engine the backing device's physical block size, so the LU claims none
+ * beyond its logical block (exponent 0) rather than guess. (Claiming 4 KiB
+ * was tried: it enables libiscsi's LBPPB>1 tests, which pass, but its
+ * GetLBAStatus.UnmapSingle then asks for LBA i+1 and expects a descriptor
+ * at i+LBPPB, which no correct target can give.)
+ */
+u8 scsi_lbppbe(const struct bt_lu *lu)
+{
+	(void)lu;
+	return 0;
+}
+
 /* ---- INQUIRY ------------------------------------------------------------ */
 
 static int inquiry_standard(struct scsi_task *t, u32 alloc)
@@ -137,13 +152,13 @@ static u32 vpd_block_limits(const struct bt_lu *lu, u8 *d)
 
 	d[4] = 0;                      /* WSNZ=0: 0 blocks means "to the end" */
 	d[5] = (lu->features & BT_FEAT_CAW) ? MAX_CAW_BLOCKS : 0;
-	bt_put_be16(d + 6, 1);         /* optimal transfer length granularity */
+	bt_put_be16(d + 6, (u16)(1u << scsi_lbppbe(lu))); /* granularity: 1 physical block */
 	bt_put_be32(d + 8, scsi_max_xfer_blocks(lu));
 	bt_put_be32(d + 12, OPT_XFER_BYTES >> lu->bs_shift);
 	if (unmap) {
 		bt_put_be32(d + 20, MAX_UNMAP_BLOCKS);
 		bt_put_be32(d + 24, MAX_UNMAP_DESCS);
-		bt_put_be32(d + 28, 1);  /* optimal unmap granularity        */
+		bt_put_be32(d + 28, 1u << scsi_lbppbe(lu)); /* unmap granularity */
 	}
 	if (ws)
 		bt_put_be64(d + 36, scsi_max_ws_blocks(lu));

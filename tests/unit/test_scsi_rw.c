@@ -116,6 +116,7 @@ static void test_read_capacity(void **state)
 	assert_int_equal(bt_get_be32(c->in + 8), BS);
 	assert_int_equal(c->in[12], 0);                 /* no protection */
 	assert_int_equal(c->in[14] & 0xc0, 0xc0);       /* LBPME, LBPRZ  */
+	assert_int_equal(c->in[13] & 0x0f, 0);          /* LBPPBE 0       */
 	for (i = 0; i < 16; i++) {                      /* any alloc len */
 		rc16[13] = (u8)i;
 		c = th_run(th, 0, rc16, 16, BT_DIR_READ, i, NULL, 0);
@@ -497,6 +498,12 @@ static void test_caw(void **state)
 	caw_cdb(cdb, 0, 1);
 	c = th_run(th, 0, cdb, 16, BT_DIR_WRITE, BS, buf, BS);
 	assert_true(th_is_sense(c, 0x05, 0x0e, 0x03));
+	{
+		u8 big[4 * BS] = { 0 };                 /* too much: refused */
+
+		c = th_run(th, 0, cdb, 16, BT_DIR_WRITE, sizeof(big), big, sizeof(big));
+		assert_true(th_is_sense(c, 0x05, 0x0e, 0x03));
+	}
 	caw_cdb(cdb, 0, 0);
 	assert_int_equal(th_run(th, 0, cdb, 16, BT_DIR_NONE, 0, NULL, 0)->status,
 			 BT_SAM_GOOD);
@@ -660,6 +667,32 @@ static void test_write_same(void **state)
 	assert_int_equal(c->status, BT_SAM_GOOD);
 	assert_int_equal(th->host.last.op, BT_IO_DISCARD);
 	assert_int_equal(medium(th)[51 * BS + 7], 0);
+	/* the Data-Out must be exactly one block */
+	{
+		u8 cdb[16], two[2 * BS] = { 0 };
+
+		cdb_rw(cdb, 10, 0x41, 0, 1);
+		c = th_run(th, 0, cdb, 10, BT_DIR_WRITE, sizeof(two), two, sizeof(two));
+		assert_true(th_is_sense(c, 0x05, 0x0e, 0x03));
+		c = th_run(th, 0, cdb, 10, BT_DIR_WRITE, BS / 2, two, BS / 2);
+		assert_true(th_is_sense(c, 0x05, 0x0e, 0x03));
+	}
+	/* WRITE SAME(16) NDOB: no Data-Out, zeroes (or unmap) */
+	{
+		u8 cdb[16];
+
+		memset(medium(th) + 60 * BS, 0x44, 2 * BS);
+		cdb_rw(cdb, 16, 0x93, 60, 2);
+		cdb[1] = 0x01;
+		c = th_run(th, 0, cdb, 16, BT_DIR_NONE, 0, NULL, 0);
+		assert_int_equal(c->status, BT_SAM_GOOD);
+		assert_int_equal(c->xfer_len, 0);
+		assert_int_equal(th->host.last.op, BT_IO_WRITE_ZEROES);
+		assert_int_equal(medium(th)[61 * BS + 3], 0);
+		cdb[1] = 0x09;
+		c = th_run(th, 0, cdb, 16, BT_DIR_NONE, 0, NULL, 0);
+		assert_int_equal(th->host.last.op, BT_IO_DISCARD);
+	}
 	/* 0 blocks (WSNZ=0): to the end of the medium */
 	c = write_same(th, false, false, NBLOCKS - 4, 0, blk);
 	assert_int_equal(c->status, BT_SAM_GOOD);
