@@ -185,7 +185,8 @@ int cli_parse(struct cli *c, int argc, char **argv,
 			namebuf[1] = 0;
 			name = namebuf;
 			if (a[2]) {
-				val = a + 2;
+				/* -oyaml and -o=yaml, like pflag */
+				val = a + 2 + (a[2] == '=');
 				inline_val = true;
 			}
 		}
