@@ -560,8 +560,14 @@ json_t *bl_plan_to_json(struct bl_plan *p)
 			goto out_free_root;
 		if (a->path2 && jset(o, "path2", json_string(a->path2)))
 			goto out_free_root;
-		if (a->payload &&
-		    jset(o, "payload", json_stringn(a->payload, a->payload_len)))
+		/* A hidden payload may hold secrets (CHAP): JSON output goes to
+		 * terminals and logs too, so it gets the size only. */
+		if (a->payload && a->payload_hidden) {
+			if (jset(o, "payloadHidden", json_true()) ||
+			    jset(o, "payloadBytes", json_integer((json_int_t)a->payload_len)))
+				goto out_free_root;
+		} else if (a->payload &&
+			   jset(o, "payload", json_stringn(a->payload, a->payload_len)))
 			goto out_free_root;
 	}
 	for (size_t i = 0; i < p->nconds; i++) {

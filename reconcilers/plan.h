@@ -78,8 +78,8 @@ struct bl_action {
 	char *path, *path2;  /* BL_OP_WRITE/RENAME/UNLINK                   */
 	char *payload;       /* NUL-terminated; may be NULL                 */
 	size_t payload_len;
-	bool payload_hidden; /* text form prints only its size (e.g. a whole
-	                      * would-be CIB); JSON still carries it        */
+	bool payload_hidden; /* text and JSON forms give only its size: a
+	                      * whole would-be CIB, or secrets (CHAP)      */
 	unsigned *deps;      /* ids (seq before sorting) of prerequisites   */
 	size_t ndeps;
 };
