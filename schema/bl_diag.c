@@ -144,8 +144,53 @@ void bl_src_free(struct bl_src *s)
 	for (i = 0; i < s->n; i++)
 		free(s->v[i].path);
 	free(s->v);
+	free(s->idx);
 	free(s->file);
 	free(s);
+}
+
+static uint32_t path_hash(const char *p, size_t len)
+{
+	uint32_t h = 2166136261u;       /* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+int bl_src_index(struct bl_src *s)
+{
+	size_t size = 16, i, j;
+	uint32_t *idx;
+
+	if (s->n > UINT32_MAX / 4)
+		return -ENOMEM;
+	while (size < s->n * 2)
+		size *= 2;
+	idx = calloc(size, sizeof(*idx));
+	if (!idx)
+		return -ENOMEM;
+	for (i = 0; i < s->n; i++) {
+		const char *p = s->v[i].path;
+		size_t len = strlen(p);
+		bool dup = false;
+
+		for (j = path_hash(p, len) & (size - 1); idx[j];
+		     j = (j + 1) & (size - 1))
+			if (!strcmp(s->v[idx[j] - 1].path, p)) {
+				dup = true;     /* the first mark wins */
+				break;
+			}
+		if (!dup)
+			idx[j] = (uint32_t)(i + 1);
+	}
+	free(s->idx);
+	s->idx = idx;
+	s->idx_size = size;
+	return 0;
 }
 
 int bl_src_add(struct bl_src *s, const char *path, int kline, int kcol,
@@ -161,6 +206,10 @@ int bl_src_add(struct bl_src *s, const char *path, int kline, int kcol,
 			return -ENOMEM;
 		s->v = nv;
 		s->cap = ncap;
+	}
+	if (s->idx) {                   /* a late mark: drop the index */
+		free(s->idx);
+		s->idx = NULL;
 	}
 	m = &s->v[s->n];
 	if (!(m->path = strdup(path)))
@@ -191,6 +240,8 @@ struct bl_src *bl_src_dup(const struct bl_src *s)
 			return NULL;
 		}
 	}
+	if (s->idx)
+		bl_src_index(c);        /* best effort: linear search works */
 	return c;
 }
 
@@ -199,6 +250,16 @@ static const struct bl_mark *src_exact(const struct bl_src *s,
 {
 	size_t i;
 
+	if (s->idx) {
+		for (i = path_hash(path, len) & (s->idx_size - 1); s->idx[i];
+		     i = (i + 1) & (s->idx_size - 1)) {
+			const struct bl_mark *m = &s->v[s->idx[i] - 1];
+
+			if (strlen(m->path) == len && !memcmp(m->path, path, len))
+				return m;
+		}
+		return NULL;
+	}
 	for (i = 0; i < s->n; i++)
 		if (strlen(s->v[i].path) == len &&
 		    !memcmp(s->v[i].path, path, len))

@@ -287,11 +287,11 @@ static const struct bl_field target_fields[] = {
 	  .def = "3260",
 	  .doc = "TCP port of the iSCSI portal." },
 	{ .name = "luns", .type = BL_F_ARRAY, .def = "[]", .sub = &lun_item,
-	  .unique = "lun",
+	  .unique = "lun", .max = 16384,
 	  .doc = "Logical units, each a Volume. LUN numbers and Volumes are "
 		 "unique within the Target." },
 	{ .name = "acls", .type = BL_F_ARRAY, .def = "[]", .sub = &acl_item,
-	  .unique = "initiator",
+	  .unique = "initiator", .max = 4096,
 	  .doc = "Initiators allowed to log in. Empty: nobody." },
 	{ .name = "auth", .type = BL_F_OBJECT, .sub = auth_fields,
 	  .doc = "CHAP for every initiator." },
@@ -308,32 +308,34 @@ static void target_finish(struct bl_vctx *v, json_t *spec)
 {
 	json_t *luns = json_object_get(spec, "luns");
 	json_t *auth = json_object_get(spec, "auth");
+	json_t *seen;
 	size_t i, j;
 	char path[64];
 
 	/* A Volume exported twice under one Target would be two LUNs with
 	 * one identity: initiators' multipathing would merge them. */
-	for (i = 0; i < json_array_size(luns); i++) {
-		const char *vi = json_string_value(
-			json_object_get(json_array_get(luns, i), "volume"));
+	seen = json_object();
+	for (i = 0; seen && i < json_array_size(luns); i++) {
+		json_t *lun = json_array_get(luns, i);
+		const char *vi = json_string_value(json_object_get(lun,
+								   "volume"));
+		json_t *prev;
 
-		for (j = 0; vi && j < i; j++) {
-			const char *vj = json_string_value(json_object_get(
-				json_array_get(luns, j), "volume"));
-
-			if (vj && !strcmp(vi, vj)) {
-				snprintf(path, sizeof(path),
-					 "spec.luns[%zu].volume", i);
-				bl_verr(v, path, false,
-					"Volume '%s' is already LUN %lld "
-					"(spec.luns[%zu])", vi,
-					(long long)json_integer_value(
-						json_object_get(json_array_get(
-							luns, j), "lun")), j);
-				break;
-			}
+		if (!vi)
+			continue;
+		prev = json_object_get(seen, vi);
+		if (!prev) {
+			json_object_set_new(seen, vi, json_integer((json_int_t)i));
+			continue;
 		}
+		j = (size_t)json_integer_value(prev);
+		snprintf(path, sizeof(path), "spec.luns[%zu].volume", i);
+		bl_verr(v, path, false, "Volume '%s' is already LUN %lld "
+			"(spec.luns[%zu])", vi,
+			(long long)json_integer_value(json_object_get(
+				json_array_get(luns, j), "lun")), j);
 	}
+	json_decref(seen);
 	/* Mutual CHAP answers one-way CHAP: every initiator must have
 	 * credentials, target-wide or its own. */
 	if (json_object_get(auth, "mutualChapSecretRef") &&

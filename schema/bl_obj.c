@@ -217,7 +217,7 @@ int bl_parse_buf(const char *fname, const char *buf, size_t len,
 {
 	struct bl_docs docs = { 0 };
 	struct bl_objlist tmp = { 0 };
-	size_t i, from = d ? d->n : 0;
+	size_t i, from = d ? d->n : 0, nerr0 = d ? d->nerr : 0;
 	bool bad_parse = false, bad_valid = false;
 	int rc;
 
@@ -241,6 +241,13 @@ int bl_parse_buf(const char *fname, const char *buf, size_t len,
 		}
 		if (!doc->root || json_is_null(doc->root))
 			continue;           /* empty document */
+		if (d && d->nerr - nerr0 > BL_MAX_ERRORS) {
+			bl_diag_add(d, fname, doc->line, doc->col, NULL,
+				    "more than %d errors; stopped checking",
+				    BL_MAX_ERRORS);
+			bad_valid = true;
+			break;
+		}
 		rc = bl_build_obj(doc->root, doc->src, fname, doc->line,
 				  doc->col, false, d, &o);
 		doc->src = NULL;            /* owned by bl_build_obj now */

@@ -161,8 +161,10 @@ int bl_parse_buf(const char *fname, const char *buf, size_t len,
  * directory: every *.yaml, *.yml and *.json file under it, recursively, in
  * sorted path order (hidden entries, names starting with '.', are skipped).
  * Same returns as bl_parse_buf, plus -errno for unreadable paths (also
- * reported in diag) and BL_E_PARSE for files over BL_MAX_FILE_SIZE. Every
- * file is parsed even after one fails; list is unchanged on error.
+ * reported in diag), BL_E_PARSE for files over BL_MAX_FILE_SIZE and for a
+ * directory holding no manifest at all. Every file is parsed even after one
+ * fails; list is unchanged on error. When several files fail, the return is
+ * the worst: -errno, then BL_E_PARSE, then BL_E_INVALID.
  */
 int bl_parse_path(const char *path, struct bl_objlist *list,
 		  struct bl_diag *diag);
@@ -208,8 +210,10 @@ typedef int (*bl_lookup_fn)(void *arg, const char *kind, const char *name,
  *     spec.auth.mutualChapSecretRef -> Secret.
  * Each reference is resolved in list first, then through lookup (may be
  * NULL: list only). Returns 0, BL_E_INVALID if any duplicate, else BL_E_REF
- * if any reference dangles (every one reported in diag with its mark), or
- * the lookup's own error code.
+ * if any reference dangles or a LUN's Volume is in another cluster (every
+ * one reported in diag with its mark), or the lookup's own error code.
+ * Lookups are cached per (kind, name) for the duration of the call.
+ * Warnings found while parsing are not repeated here.
  */
 int bl_check_refs(const struct bl_objlist *list, bl_lookup_fn lookup,
 		  void *arg, struct bl_diag *diag);
@@ -322,11 +326,14 @@ int bl_schema_write_markdown(FILE *f);
 /* ---- output helpers ------------------------------------------------------*/
 
 /*
- * Print a JSON value as block YAML, keys in the value's order (sorted for
- * values from bl_obj_to_value), two-space indent, strings quoted only when
- * they would otherwise read back as something else (numbers, booleans,
- * null, leading/trailing space, special characters, empty). Ends with a
- * newline. Reading the output back with bl_parse_buf gives the same value.
+ * Print a JSON value as block YAML, keys in the value's own order (jansson
+ * keeps insertion order: bl_obj_to_value gives apiVersion, kind, metadata,
+ * then spec fields as first written with defaults after them; objects from
+ * bl_obj_from_json come sorted), two-space indent, strings quoted only when
+ * a YAML 1.2 or 1.1 reader would otherwise read something else (numbers,
+ * booleans including yes/no/on/off/y/n, null, timestamps, leading/trailing
+ * space, indicators, control characters, empty). Ends with a newline.
+ * Reading the output back (bl_parse_buf, or PyYAML) gives the same value.
  * Returns 0 or -errno from writing.
  */
 int bl_json_print_yaml(const json_t *v, FILE *f);

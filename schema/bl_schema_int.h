@@ -24,13 +24,28 @@ struct bl_src {
 	char *file;
 	struct bl_mark *v;
 	size_t n, cap;
+	/* Hash index over v by path (open addressing, entries are index+1,
+	 * 0 = empty), built once the marks are complete: with a million
+	 * nodes a linear search per message would make error reporting
+	 * quadratic. NULL: search linearly. */
+	uint32_t *idx;
+	size_t idx_size;            /* a power of two                         */
 };
+
+/* Errors reported per document before the rest are only counted, and per
+ * buffer before parsing stops (hostile input must not turn into a
+ * gigabyte of messages). */
+#define BL_MAX_DOC_ERRORS 100
+#define BL_MAX_ERRORS     1000
 
 struct bl_src *bl_src_new(const char *file);
 void bl_src_free(struct bl_src *s);
 struct bl_src *bl_src_dup(const struct bl_src *s);
 int bl_src_add(struct bl_src *s, const char *path, int kline, int kcol,
 	       int line, int col);
+/* Build the hash index (after the last bl_src_add). -ENOMEM leaves the
+ * source usable with linear search. */
+int bl_src_index(struct bl_src *s);
 /* Exact path, else nearest enclosing one. key: prefer the key position. */
 const struct bl_mark *bl_src_find(const struct bl_src *s, const char *path,
 				  bool key);

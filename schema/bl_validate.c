@@ -18,10 +18,15 @@
 static void vreport(struct bl_vctx *v, enum bl_severity sev,
 		    const char *path, bool key, const char *fmt, va_list ap)
 {
-	const struct bl_mark *m = bl_src_find(v->src, path, key);
+	const struct bl_mark *m;
 	int line = v->line, col = v->col;
 	char *msg = NULL;
 
+	if (sev == BL_SEV_ERROR && v->nerr >= BL_MAX_DOC_ERRORS) {
+		v->nerr++;              /* counted, not reported */
+		return;
+	}
+	m = bl_src_find(v->src, path, key);
 	if (m) {
 		bool exact = !strcmp(m->path, path);
 
@@ -342,6 +347,57 @@ static void check_strmap(struct bl_vctx *v, const struct bl_field *f,
 static json_t *check_value(struct bl_vctx *v, const struct bl_field *f,
 			   json_t *val);
 
+/*
+ * Items unique by a member (luns by "lun") or as a whole (scalar items).
+ * A set keyed by the value's compact JSON text keeps this linear: a list
+ * of 16384 LUNs must not cost 134 million comparisons.
+ */
+static void check_unique(struct bl_vctx *v, const struct bl_field *f,
+			 json_t *arr)
+{
+	json_t *seen = json_object(), *e, *key;
+	char buf[96];
+	size_t i, old;
+
+	if (!seen)
+		return;
+	json_array_foreach(arr, i, e) {
+		json_t *prev;
+		char *txt;
+
+		key = f->unique ? json_object_get(e, f->unique) : e;
+		if (!key || json_is_null(key) || json_is_object(key) ||
+		    json_is_array(key))
+			continue;
+		txt = json_dumps(key, JSON_ENCODE_ANY | JSON_COMPACT);
+		if (!txt)
+			break;
+		prev = json_object_get(seen, txt);
+		if (!prev) {
+			json_object_set_new(seen, txt, json_integer((json_int_t)i));
+			free(txt);
+			continue;
+		}
+		free(txt);
+		old = bl_path_index(&v->path, i);
+		if (f->unique) {
+			size_t o2 = bl_path_key(&v->path, f->unique);
+
+			bl_verr(v, HERE(v), false, "duplicate %s %s (also in "
+				"%s[%lld])", f->unique,
+				compact(key, buf, sizeof(buf)), f->name,
+				(long long)json_integer_value(prev));
+			bl_path_pop(&v->path, o2);
+		} else {
+			bl_verr(v, HERE(v), false, "duplicate item %s (also "
+				"%s[%lld])", compact(key, buf, sizeof(buf)),
+				f->name, (long long)json_integer_value(prev));
+		}
+		bl_path_pop(&v->path, old);
+	}
+	json_decref(seen);
+}
+
 static void check_array(struct bl_vctx *v, const struct bl_field *f,
 			json_t *val)
 {
@@ -373,41 +429,8 @@ static void check_array(struct bl_vctx *v, const struct bl_field *f,
 		}
 		bl_path_pop(&v->path, old);
 	}
-	/* Uniqueness: by a member of object items, or of scalar items. */
-	for (i = 0; i < n && (f->unique || (f->flags & BL_FF_UNIQUE)); i++) {
-		json_t *ki = json_array_get(val, i);
-
-		if (f->unique)
-			ki = json_object_get(ki, f->unique);
-		if (!ki || json_is_null(ki))
-			continue;
-		for (j = 0; j < i; j++) {
-			json_t *kj = json_array_get(val, j);
-			char buf[96];
-
-			if (f->unique)
-				kj = json_object_get(kj, f->unique);
-			if (!kj || !json_equal(ki, kj))
-				continue;
-			old = bl_path_index(&v->path, i);
-			if (f->unique) {
-				size_t o2 = bl_path_key(&v->path, f->unique);
-
-				bl_verr(v, HERE(v), false, "duplicate %s %s "
-					"(also in %s[%zu])", f->unique,
-					compact(ki, buf, sizeof(buf)), f->name,
-					j);
-				bl_path_pop(&v->path, o2);
-			} else {
-				bl_verr(v, HERE(v), false, "duplicate item %s "
-					"(also %s[%zu])",
-					compact(ki, buf, sizeof(buf)), f->name,
-					j);
-			}
-			bl_path_pop(&v->path, old);
-			break;
-		}
-	}
+	if (f->unique || (f->flags & BL_FF_UNIQUE))
+		check_unique(v, f, val);
 }
 
 /* Validate one value; returns a replacement to store, or NULL to keep. */
@@ -676,6 +699,9 @@ int bl_build_obj(json_t *root, struct bl_src *src, const char *file,
 		}
 		bl_path_pop(&v.path, old);
 	}
+	if (v.nerr > BL_MAX_DOC_ERRORS)
+		bl_diag_add(d, file, line, col, NULL, "%zu more errors in this "
+			    "document not shown", v.nerr - BL_MAX_DOC_ERRORS);
 	if (v.nerr || !k) {
 		rc = BL_E_INVALID;
 		goto out_free_path;

@@ -67,6 +67,8 @@ struct composer {
 	struct anchor *an;
 	size_t nan, can;
 	size_t nodes, alias_nodes;
+	size_t nerr;                /* errors reported in this document       */
+	size_t total_err;           /* in the whole stream                    */
 };
 
 static void cerr(struct composer *c, const yaml_mark_t *m, const char *fmt,
@@ -79,6 +81,15 @@ static void cerr(struct composer *c, const yaml_mark_t *m, const char *fmt,
 	char *msg = NULL;
 
 	c->bad = true;
+	c->total_err++;
+	if (++c->nerr > BL_MAX_DOC_ERRORS) {
+		if (c->nerr == BL_MAX_DOC_ERRORS + 1)
+			bl_diag_add(c->d, c->fname, m ? (int)m->line + 1 : 0,
+				    m ? (int)m->column + 1 : 0, NULL,
+				    "too many errors in this document; "
+				    "stopped reporting them");
+		return;
+	}
 	va_start(ap, fmt);
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
@@ -461,8 +472,8 @@ static int take_key(struct composer *c, const yaml_event_t *ev)
 	}
 	if (json_object_get(f->node, f->key)) {
 		size_t old = bl_path_key(&c->path, f->key);
-		const struct bl_mark *first =
-			bl_src_find(c->src, bl_path_str(&c->path), true);
+		const struct bl_mark *first = c->nerr >= BL_MAX_DOC_ERRORS ?
+			NULL : bl_src_find(c->src, bl_path_str(&c->path), true);
 		int fl = first ? first->kline : 0;
 
 		if (old == (size_t)-1)
@@ -664,6 +675,7 @@ static void doc_reset(struct composer *c)
 	c->src = NULL;
 	c->bad = false;
 	c->nodes = c->alias_nodes = 0;
+	c->nerr = 0;
 }
 
 static int docs_push(struct bl_docs *docs, struct composer *c)
@@ -679,6 +691,8 @@ static int docs_push(struct bl_docs *docs, struct composer *c)
 		docs->v = nv;
 		docs->cap = ncap;
 	}
+	if (c->src)
+		bl_src_index(c->src);   /* best effort */
 	dd = &docs->v[docs->n++];
 	dd->root = c->root;
 	dd->src = c->src;
@@ -799,6 +813,11 @@ int bl_yaml_compose(const char *fname, const char *buf, size_t len,
 			     "document has more than %d nodes",
 			     BL_MAX_DOC_NODES);
 		yaml_event_delete(&ev);
+		if (!rc && c->total_err > BL_MAX_ERRORS) {
+			bl_diag_add(d, fname, 0, 0, NULL, "more than %d errors; "
+				    "stopped reading", BL_MAX_ERRORS);
+			rc = BL_E_PARSE;
+		}
 		if (rc)
 			break;
 	}

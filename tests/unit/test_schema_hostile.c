@@ -9,6 +9,8 @@
 
 #include "test_schema_util.h"
 
+#define BL_MAX_ERRORS_TEST 1000     /* BL_MAX_ERRORS in bl_schema_int.h */
+
 /* Parse len bytes; expect rc and a message containing `needle`. */
 static void expect_fail(const char *buf, size_t len, int rc_want,
 			const char *needle)
@@ -258,6 +260,84 @@ static void t_too_many_nodes(void **state)
 	free(b);
 }
 
+static bool has_msg(const struct bl_diag *d, const char *needle)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (strstr(d->v[i].msg, needle))
+			return true;
+	return false;
+}
+
+/* Input built to produce huge numbers of errors: the messages stop at a
+ * cap and the work stays linear. */
+static void t_error_floods(void **state)
+{
+	size_t n = 200000, i;
+	char *b = malloc(n * 24 + 256), *p = b;
+	struct bl_objlist l;
+	struct bl_diag d;
+
+	/* 200000 unknown fields in one object */
+	p += sprintf(p, HDR "kind: Secret\nmetadata: {name: s}\ndata:\n");
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "  f%zu: x\n", i);
+	bl_objlist_init(&l);
+	bl_diag_init(&d);
+	assert_int_equal(bl_parse_buf("h.yaml", b, (size_t)(p - b), &l, &d),
+			 BL_E_INVALID);
+	assert_true(d.n <= 110);
+	assert_true(has_msg(&d, "199902 more errors in this document not "
+			    "shown"));
+	bl_diag_free(&d);
+
+	/* 200000 duplicate keys */
+	p = b;
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "k: v\n");
+	assert_int_equal(bl_parse_buf("h.yaml", b, (size_t)(p - b), &l, &d),
+			 BL_E_PARSE);
+	assert_true(d.n <= 110);
+	bl_diag_free(&d);
+
+	/* 200000 bad documents */
+	p = b;
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "x\n---\n");
+	assert_int_equal(bl_parse_buf("h.yaml", b, (size_t)(p - b), &l, &d),
+			 BL_E_INVALID);
+	assert_true(d.n <= BL_MAX_ERRORS_TEST + 10);
+	assert_true(has_msg(&d, "more than 1000 errors; stopped checking"));
+	bl_diag_free(&d);
+
+	/* 200000 documents with bad scalars */
+	p = b;
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "a: !!bool x\n---\n");
+	assert_int_equal(bl_parse_buf("h.yaml", b, (size_t)(p - b), &l, &d),
+			 BL_E_PARSE);
+	assert_true(d.n <= BL_MAX_ERRORS_TEST + 10);
+	assert_true(has_msg(&d, "more than 1000 errors; stopped reading"));
+	bl_diag_free(&d);
+
+	/* 16384 LUNs, all duplicates of LUN 0: capped messages */
+	p = b;
+	p += sprintf(p, HDR "kind: Target\nmetadata: {name: t}\nspec:\n"
+		     "  cluster: c\n  iqn: iqn.2026-11.io.x:t\n  luns:\n");
+	for (i = 0; i < 16384; i++)
+		p += sprintf(p, "  - {lun: 0, volume: v%zu}\n", i);
+	assert_int_equal(bl_parse_buf("h.yaml", b, (size_t)(p - b), &l, &d),
+			 BL_E_INVALID);
+	assert_true(d.n <= 110);
+	assert_true(has_msg(&d, "duplicate lun 0 (also in luns[0])"));
+	assert_true(has_msg(&d, "16283 more errors in this document not "
+			    "shown"));
+	bl_diag_free(&d);
+	assert_int_equal(l.n, 0);
+	free(b);
+}
+
 static void t_many_documents(void **state)
 {
 	/* 200000 empty documents: no objects, no trouble */
@@ -308,6 +388,7 @@ int main(void)
 		cmocka_unit_test(t_not_objects),
 		cmocka_unit_test(t_too_big),
 		cmocka_unit_test(t_too_many_nodes),
+		cmocka_unit_test(t_error_floods),
 		cmocka_unit_test(t_many_documents),
 		cmocka_unit_test(t_paths),
 	};
