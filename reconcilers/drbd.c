@@ -638,6 +638,16 @@ static int drbd_observe(struct bl_rec_ctx *ctx, const void *want_,
 		return -ENOMEM;
 	if ((rc = observe_files(ctx, m, dir)))
 		goto out_free;
+	/*
+	 * Nothing replicated is wanted here and no resource file of ours
+	 * exists: there is nothing DRBD could tell us that we may act on (a
+	 * live resource without our file is not ours). Do not ask the kernel,
+	 * which on a single node without DRBD (the embedded default) fails.
+	 */
+	if (want->nres == 0 && want->nhold == 0 && m->nres == 0) {
+		*out = m;
+		return 0;
+	}
 	if ((rc = run_cmd(ctx, show, &o)))
 		goto out_free;
 	if (o.status) {
