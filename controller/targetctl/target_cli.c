@@ -45,6 +45,7 @@ static const char usage_main[] =
 "  show [IQN] [-o table|json|yaml]  configuration (never secrets)\n"
 "  sessions [IQN] [-o table|json|yaml]\n"
 "  events                           print engine events until interrupted\n"
+"                                   (\"...: subscribed\" on stderr once listening)\n"
 "\n"
 "Options:\n"
 "  --socket PATH     bollard-target's management socket (default "
@@ -341,6 +342,9 @@ static int do_events(struct topts *o, struct btc *c)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* On stderr, so stdout stays one line per event; scripts can wait
+	 * for it to know no event will be missed from here on. */
+	fputs("bollard target: events: subscribed\n", stderr);
 	while (!stop_events) {
 		rc = btc_next_event(c, &ev, 500);
 		if (rc == -ETIMEDOUT || rc == -EINTR)

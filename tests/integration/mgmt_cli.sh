@@ -77,6 +77,13 @@ expect_fail "unknown target" "not found" \
 expect_fail "no daemon" "cannot connect" \
 	"$BL" target --socket "$T/nope.sock" show
 
+# ---- events: a subscriber sees the LUN change ----
+"$BL" target --socket "$SOCK" events >"$T/events.log" 2>&1 &
+EVPID=$!
+cleanup_add "kill $EVPID 2>/dev/null; wait $EVPID 2>/dev/null"
+subscribed() { grep -q 'events: subscribed' "$T/events.log"; }
+wait_for 10 subscribed || die "events never subscribed: $(cat "$T/events.log")"
+
 # ---- --uid identity, CHAP secrets never shown ----
 "$BL" target --socket "$SOCK" lun add "$IQN" 1 "$T/disk1.img" --uid vol-1 || die "lun add --uid"
 printf 'Sup3rSecretChap\n' >"$T/secret"
@@ -97,6 +104,9 @@ jq -e ".targets[0].acls[1] == {\"initiator\":\"$INI\",\"chapUser\":\"alice\"}" "
 jq -e '.targets[0].auth == {"chapUser":"tgt","mutualUser":"mut"}' "$T/show.json" \
 	>/dev/null || die "auth users not shown"
 "$BL" target --socket "$SOCK" auth set "$IQN" || die "auth clear"
+has_event() { grep -q "^lun-change target=$IQN .*lun=1 " "$T/events.log"; }
+wait_for 5 has_event || die "no lun-change event: $(cat "$T/events.log")"
+kill -INT $EVPID; wait $EVPID || die "events did not exit cleanly on SIGINT"
 "$BL" target --socket "$SOCK" acl del "$IQN" "$INI" || die "acl del"
 
 # ---- a real initiator after enable ----
