@@ -471,6 +471,27 @@ static int pcmk_observe(struct bl_rec_ctx *ctx, const void *want_, void **out)
 	if (!m)
 		return -ENOMEM;
 	rc = ctx->io.run(ctx->io.arg, query, NULL, 0, &o);
+	if ((rc || o.status) && want->n == 0) {
+		/*
+		 * Nothing is wanted in a CIB on this node (no Cluster with ha:
+		 * pacemaker has it) and no CIB answers: there is nothing we
+		 * could clean up either. Observe an empty CIB instead of
+		 * failing, so a node without Pacemaker (the embedded default)
+		 * reconciles cleanly. When a CIB does answer, owned leftovers
+		 * are still found and removed.
+		 */
+		static const char empty[] = "<cib><configuration><crm_config/>"
+			"<nodes/><resources/><constraints/></configuration><status/></cib>";
+		bl_run_out_free(&o);
+		m->doc = xmlReadMemory(empty, (int)sizeof(empty) - 1, "cib.xml", NULL,
+				       XML_PARSE_NONET | XML_PARSE_NOBLANKS);
+		if (!m->doc) {
+			pcmk_free_model(m);
+			return -ENOMEM;
+		}
+		*out = m;
+		return 0;
+	}
 	if (rc || o.status) {
 		snprintf(ctx->err, sizeof(ctx->err), "cibadmin -Q: %s",
 			 rc ? bl_strerror(rc) : o.err);

@@ -63,6 +63,8 @@ struct cli {
 
 /* Implemented in controller/targetctl/ when linked in. */
 int cmd_target(int argc, char **argv) __attribute__((weak));
+/* `bollard plan`, in controller/daemon/live_plan.c (links the reconcilers). */
+int cmd_live_plan(struct cli *c, int argc, char **argv) __attribute__((weak));
 
 int cmd_apply(struct cli *c, int argc, char **argv);
 int cmd_diff(struct cli *c, int argc, char **argv);

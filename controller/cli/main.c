@@ -25,6 +25,7 @@ static const char main_usage[] =
 "  describe KIND NAME        show one object, its references and status\n"
 "  delete KIND NAME...       delete objects (or -f FILE|DIR)\n"
 "  up                        run a local etcd with the quickstart examples\n"
+"  plan                      what bollardd would change on this node now\n"
 "  target ...                manage a running bollard-target engine\n"
 "  version                   print client and server versions\n"
 "  completion bash           print a bash completion script\n"
@@ -449,6 +450,13 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[i], "help")) {
 		fputs(main_usage, stdout);
 		return 0;
+	}
+	if (!strcmp(argv[i], "plan")) {
+		if (!cmd_live_plan) {
+			fputs("bollard: plan: not built in\n", stderr);
+			return 2;
+		}
+		return cmd_live_plan(&c, argc - i, argv + i);
 	}
 	if (!strcmp(argv[i], "target")) {
 		if (!cmd_target) {

@@ -25,6 +25,14 @@ $(BUILD)/bollardd: $(OBJ)/controller/daemon/main.o $$(DAEMON_LINK)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DAEMON_LDLIBS)
 PROGS += $(BUILD)/bollardd
 
+# `bollard plan` lives here (it needs the reconcilers) and is linked into
+# build/bollard through the CLI's extra-objects hook.
+$(OBJ)/controller/daemon/live_plan.o: EXTRA_CFLAGS += -Icontroller/etcd \
+	-Icontroller/targetctl $(call pc,--cflags jansson libxml-2.0)
+$(OBJ)/controller/daemon/live_plan.o: $(ETCD_GEN_H)
+BOLLARD_EXTRA_OBJS   += $(OBJ)/controller/daemon/live_plan.o $(DAEMON_LIB) $(REC_LIB)
+BOLLARD_EXTRA_LDLIBS += $(call pc,--libs libxml-2.0)
+
 $(OBJ)/tests/unit/test_workqueue.o $(OBJ)/tests/unit/test_informer.o: \
 	EXTRA_CFLAGS += -Icontroller/etcd $(call pc,--cflags jansson cmocka)
 
