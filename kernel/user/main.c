@@ -322,6 +322,7 @@ int main(int argc, char **argv)
 		case 'l':
 			if (nlisten >= 16) {
 				fprintf(stderr, "bollard-target: too many --listen\n");
+				free(cfg);
 				return 2;
 			}
 			listen_addrs[nlisten++] = optarg;
@@ -330,7 +331,7 @@ int main(int argc, char **argv)
 		case 'd': daemon_mode = true; break;
 		case 'v': verbose++; break;
 		case 'q': verbose = 1; break;
-		case 'h': usage(stdout); return 0;
+		case 'h': usage(stdout); free(cfg); return 0;
 		case OPT_TARGET: cfg[ncfg].kind = "target"; cfg[ncfg++].arg = optarg; break;
 		case OPT_LUN: cfg[ncfg].kind = "lun"; cfg[ncfg++].arg = optarg; break;
 		case OPT_ACL: cfg[ncfg].kind = "acl"; cfg[ncfg++].arg = optarg; break;
@@ -340,20 +341,17 @@ int main(int argc, char **argv)
 		case OPT_MAXSPI: cfg[ncfg].kind = "max-sessions-per-initiator"; cfg[ncfg++].arg = optarg; break;
 		case OPT_NOPI: cfg[ncfg].kind = "nop-interval"; cfg[ncfg++].arg = optarg; break;
 		case OPT_NOPT: cfg[ncfg].kind = "nop-timeout"; cfg[ncfg++].arg = optarg; break;
-		default: usage(stderr); return 2;
+		default: usage(stderr); free(cfg); return 2;
 		}
 	}
 	if (optind < argc || nlisten == 0) {
 		usage(stderr);
+		free(cfg);
 		return 2;
 	}
 	host_set_log_level(verbose > 3 ? 3 : verbose);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (daemon_mode && daemonize() < 0) {
-		perror("bollard-target: daemon");
-		return 1;
-	}
 	m.h.rxcap = RXBUF_SIZE;
 	m.h.rxbuf = malloc(m.h.rxcap);
 	m.h.loop = bt_loop_new();
@@ -386,6 +384,12 @@ int main(int argc, char **argv)
 				strerror(errno));
 			goto out_listen;
 		}
+	}
+	/* Detach only now: a bad address or socket path is reported to the
+	 * caller, and the port accepts connections when the command returns. */
+	if (daemon_mode && daemonize() < 0) {
+		perror("bollard-target: daemon");
+		goto out_mgmt;
 	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);

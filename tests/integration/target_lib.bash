@@ -13,6 +13,9 @@
 
 BT_TARGET_BIN=$BUILD/bollard-target
 BT_RW=$BUILD/tests/bt-iscsi-rw
+# The management CLI may come from another build (the sanitizer run builds
+# only the daemon and the test client): BT_CLI=/path/to/bollard.
+BOLLARD=${BT_CLI:-$BOLLARD}
 
 bt_need() {
 	[ -x "$BT_TARGET_BIN" ] || skip "$BT_TARGET_BIN not built"
