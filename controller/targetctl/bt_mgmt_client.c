@@ -385,7 +385,10 @@ static int transact(struct btc *c, struct nlmsghdr *nlh, reply_fn fn, void *arg)
 	/* Wipe the request: it may carry CHAP secrets. */
 	memset(c->tx, 0, nlh->nlmsg_len);
 	if (rc < 0) {
-		snprintf(c->errmsg, sizeof(c->errmsg), "send: %s", strerror(-rc));
+		snprintf(c->errmsg, sizeof(c->errmsg), "%s",
+			 rc == -ECONNRESET || rc == -EPIPE ?
+			 "connection closed by the target engine (only root or "
+			 "the engine's own user may manage it)" : strerror(-rc));
 		return rc;
 	}
 	for (;;) {
@@ -395,9 +398,12 @@ static int transact(struct btc *c, struct nlmsghdr *nlh, reply_fn fn, void *arg)
 
 		if (n <= 0) {
 			rc = n == 0 ? -ECONNRESET : (int)n;
+			/* The server hangs up on peers it does not serve. */
 			snprintf(c->errmsg, sizeof(c->errmsg), "%s",
-				 n == 0 ? "connection closed by the target engine"
-					: strerror(-rc));
+				 rc == -ECONNRESET || rc == -EPIPE ?
+				 "connection closed by the target engine (only "
+				 "root or the engine's own user may manage it)" :
+				 strerror(-rc));
 			return rc;
 		}
 		len = (int)n;

@@ -142,5 +142,15 @@ wait_for 10 no_session || die "disable kept the session"
 "$BL" target --socket "$SOCK" delete "$IQN" || die "delete"
 "$BL" target --socket "$SOCK" show -o json | jq -e '.targets == []' >/dev/null || die "target not deleted"
 
+# ---- SO_PEERCRED: even with the file mode opened up, a non-root peer is
+# turned away by the server ----
+if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+	chmod 755 "$T" "$T/run" "$BL"
+	chmod 666 "$SOCK"
+	expect_fail "non-root peer" "connection closed by the target engine" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$BL" target --socket "$SOCK" show
+	chmod 600 "$SOCK"
+fi
+
 kill -0 $TPID 2>/dev/null || die "bollard-target died: $(cat "$T/target.log")"
 echo "mgmt_cli: ok"
