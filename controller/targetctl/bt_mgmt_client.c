@@ -89,7 +89,8 @@ struct btc *btc_new(const struct btc_transport *t)
 	if (!c)
 		return NULL;
 	c->rx = malloc(RX_BUF);
-	c->tx = malloc(BT_MGMT_MSG_MAX);
+	/* zeroed, and wiped after each send: padding bytes libmnl skips stay 0 */
+	c->tx = calloc(1, BT_MGMT_MSG_MAX);
 	if (!c->rx || !c->tx) {
 		free(c->rx);
 		free(c->tx);

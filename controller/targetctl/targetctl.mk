@@ -54,3 +54,13 @@ FUZZERS += $(BUILD)/fuzz/fuzz_mgmt
 fuzz: $(BUILD)/fuzz/fuzz_mgmt
 $(OBJ)/tests/unit/test_mgmt.o: EXTRA_CFLAGS += $(call pc,--cflags libmnl)
 $(OBJ)/tests/unit/test_mgmt_nla.o: EXTRA_CFLAGS += $(call pc,--cflags libmnl)
+
+# The management socket server with the real epoll loop, driven by the client.
+$(OBJ)/tests/unit/test_mgmt_sock.o: EXTRA_CFLAGS += $(call pc,--cflags libmnl)
+$(BUILD)/tests/unit/test_mgmt_sock: $(OBJ)/tests/unit/test_mgmt_sock.o $(OBJ)/kernel/user/mgmt_sock.o \
+		$(OBJ)/kernel/user/loop.o $(MGMT_CORE_OBJS) $(MGMT_FAKE_OBJS) \
+		$(OBJ)/controller/targetctl/bt_mgmt_client.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka $(call pc,--libs libmnl) -lpthread
+
+UNIT_TESTS += $(BUILD)/tests/unit/test_mgmt_sock
