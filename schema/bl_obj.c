@@ -124,19 +124,28 @@ struct bl_obj *bl_objlist_find(const struct bl_objlist *l, const char *kind,
 	return NULL;
 }
 
-/* Insertion sort: stable, and lists are short. */
+/* Stable counting sort by kind rank: linear, however long the list. */
 void bl_objlist_sort_apply(struct bl_objlist *l)
 {
-	size_t i, j;
+	size_t count[8] = { 0 }, start[8], i;
+	struct bl_obj **tmp;
+	int r;
 
-	for (i = 1; i < l->n; i++) {
-		struct bl_obj *o = l->v[i];
-		int r = bl_kind_rank(o->kind);
-
-		for (j = i; j > 0 && bl_kind_rank(l->v[j - 1]->kind) > r; j--)
-			l->v[j] = l->v[j - 1];
-		l->v[j] = o;
+	if (l->n < 2 || !(tmp = malloc(l->n * sizeof(*tmp))))
+		return;                 /* ENOMEM: left in input order */
+	for (i = 0; i < l->n; i++) {
+		r = bl_kind_rank(l->v[i]->kind);
+		count[r < 0 ? 7 : r]++;
 	}
+	start[0] = 0;
+	for (r = 1; r < 8; r++)
+		start[r] = start[r - 1] + count[r - 1];
+	for (i = 0; i < l->n; i++) {
+		r = bl_kind_rank(l->v[i]->kind);
+		tmp[start[r < 0 ? 7 : r]++] = l->v[i];
+	}
+	memcpy(l->v, tmp, l->n * sizeof(*tmp));
+	free(tmp);
 }
 
 /* Move every object of src to the end of dst (src ends empty). */

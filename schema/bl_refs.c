@@ -66,12 +66,15 @@ struct cached {
 
 struct refctx {
 	const struct bl_objlist *list;
+	json_t *index;              /* "Kind/name" -> position in list        */
 	const struct bl_obj *cur;
 	bl_lookup_fn lookup;
 	void *arg;
 	struct bl_diag *d;
 	struct cached *cache;
 	size_t ncache, ccache;
+	json_t *cache_index;        /* "Kind/name" -> position in cache       */
+	size_t nreported;           /* messages added (capped)                */
 	bool dangling;
 	int fatal;
 };
@@ -79,20 +82,26 @@ struct refctx {
 static int resolve(struct refctx *c, const char *kind, const char *name,
 		   const struct bl_obj **out)
 {
-	struct bl_obj *o = bl_objlist_find(c->list, kind, name);
+	struct bl_obj *o = NULL;
 	struct cached *e;
+	char key[160];
+	json_t *pos;
 	size_t i;
 	int rc;
 
-	*out = o;
-	if (o)
+	snprintf(key, sizeof(key), "%s/%s", kind, name);
+	pos = json_object_get(c->index, key);
+	if (pos) {
+		*out = c->list->v[json_integer_value(pos)];
 		return 0;
-	for (i = 0; i < c->ncache; i++)
-		if (!strcmp(c->cache[i].kind, kind) &&
-		    !strcmp(c->cache[i].name, name)) {
-			*out = c->cache[i].obj;
-			return c->cache[i].rc;
-		}
+	}
+	*out = NULL;
+	pos = json_object_get(c->cache_index, key);
+	if (pos) {
+		i = (size_t)json_integer_value(pos);
+		*out = c->cache[i].obj;
+		return c->cache[i].rc;
+	}
 	if (!c->lookup)
 		return -ENOENT;
 	o = NULL;
@@ -125,6 +134,13 @@ static int resolve(struct refctx *c, const char *kind, const char *name,
 	e->obj = rc ? NULL : o;
 	if (rc)
 		bl_obj_free(o);
+	if (json_object_set_new(c->cache_index, key,
+				json_integer((json_int_t)c->ncache))) {
+		free(e->kind);
+		free(e->name);
+		bl_obj_free(e->obj);
+		return -ENOMEM;
+	}
 	c->ncache++;
 	*out = e->obj;
 	return rc;
@@ -139,9 +155,10 @@ static int check_one(void *arg, const char *kind, const char *name,
 
 	if (rc == -ENOENT) {
 		c->dangling = true;
-		bl_obj_error(c->d, c->cur, path, "no %s named '%s'%s", kind,
-			     name, c->lookup ? "" :
-			     " among the objects being applied");
+		if (c->nreported++ < BL_MAX_ERRORS)
+			bl_obj_error(c->d, c->cur, path, "no %s named '%s'%s",
+				     kind, name, c->lookup ? "" :
+				     " among the objects being applied");
 		return 0;
 	}
 	if (rc) {
@@ -157,10 +174,11 @@ static int check_one(void *arg, const char *kind, const char *name,
 
 		if (vc && tc && strcmp(vc, tc)) {
 			c->dangling = true;
-			bl_obj_error(c->d, c->cur, path,
-				     "Volume '%s' is in cluster '%s', not in "
-				     "this Target's cluster '%s'", name, vc,
-				     tc);
+			if (c->nreported++ < BL_MAX_ERRORS)
+				bl_obj_error(c->d, c->cur, path,
+					     "Volume '%s' is in cluster '%s', "
+					     "not in this Target's cluster "
+					     "'%s'", name, vc, tc);
 		}
 	}
 	return 0;
@@ -173,26 +191,42 @@ int bl_check_refs(const struct bl_objlist *list, bl_lookup_fn lookup,
 		.list = list, .lookup = lookup, .arg = arg, .d = d,
 	};
 	bool dup = false;
-	size_t i, j;
+	size_t i;
 	int rc = 0;
 
+	/* One hashed pass finds duplicates and indexes the list for the
+	 * reference lookups below. */
+	c.index = json_object();
+	c.cache_index = json_object();
+	if (!c.index || !c.cache_index) {
+		json_decref(c.index);
+		json_decref(c.cache_index);
+		return -ENOMEM;
+	}
 	for (i = 0; i < list->n; i++) {
-		const struct bl_obj *o = list->v[i];
+		const struct bl_obj *o = list->v[i], *p;
+		char key[160];
+		json_t *pos;
+		int line = 0, col = 0;
 
-		for (j = 0; j < i; j++) {
-			const struct bl_obj *p = list->v[j];
-			int line = 0, col = 0;
-
-			if (strcmp(o->kind, p->kind) || strcmp(o->name, p->name))
-				continue;
-			bl_obj_mark(p, "metadata.name", &line, &col);
-			bl_obj_error(d, o, "metadata.name",
-				     "duplicate %s '%s' (also defined at "
-				     "%s:%d:%d)", o->kind, o->name,
-				     p->file ? p->file : "<input>", line, col);
-			dup = true;
-			break;
+		snprintf(key, sizeof(key), "%s/%s", o->kind, o->name);
+		pos = json_object_get(c.index, key);
+		if (!pos) {
+			if (json_object_set_new(c.index, key,
+						json_integer((json_int_t)i))) {
+				json_decref(c.index);
+				json_decref(c.cache_index);
+				return -ENOMEM;
+			}
+			continue;
 		}
+		p = list->v[json_integer_value(pos)];
+		bl_obj_mark(p, "metadata.name", &line, &col);
+		bl_obj_error(d, o, "metadata.name",
+			     "duplicate %s '%s' (also defined at %s:%d:%d)",
+			     o->kind, o->name, p->file ? p->file : "<input>",
+			     line, col);
+		dup = true;
 	}
 	for (i = 0; i < list->n && !c.fatal; i++) {
 		c.cur = list->v[i];
@@ -210,5 +244,7 @@ int bl_check_refs(const struct bl_objlist *list, bl_lookup_fn lookup,
 		bl_obj_free(c.cache[i].obj);
 	}
 	free(c.cache);
+	json_decref(c.index);
+	json_decref(c.cache_index);
 	return rc;
 }

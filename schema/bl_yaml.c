@@ -66,6 +66,7 @@ struct composer {
 	bool bad;
 	struct anchor *an;
 	size_t nan, can;
+	json_t *an_index;           /* name -> index of latest definition     */
 	size_t nodes, alias_nodes;
 	size_t nerr;                /* errors reported in this document       */
 	size_t total_err;           /* in the whole stream                    */
@@ -122,6 +123,8 @@ static void anchors_clear(struct composer *c)
 		json_decref(c->an[i].node);
 	}
 	c->nan = 0;
+	json_decref(c->an_index);
+	c->an_index = NULL;
 }
 
 static int anchor_add(struct composer *c, const char *name, json_t *node,
@@ -138,24 +141,31 @@ static int anchor_add(struct composer *c, const char *name, json_t *node,
 		c->an = nv;
 		c->can = ncap;
 	}
+	if (!c->an_index && !(c->an_index = json_object()))
+		return -ENOMEM;
 	a = &c->an[c->nan];
 	if (!(a->name = strdup(name)))
 		return -ENOMEM;
+	/* a later definition of the same name wins */
+	if (json_object_set_new(c->an_index, name,
+				json_integer((json_int_t)c->nan))) {
+		free(a->name);
+		return -ENOMEM;
+	}
 	a->node = json_incref(node);
 	a->cost = cost;
 	c->nan++;
 	return 0;
 }
 
+/* Hashed: a document with a million anchors and ten thousand aliases must
+ * not cost ten billion string compares. */
 static const struct anchor *anchor_find(const struct composer *c,
 					const char *name)
 {
-	size_t i = c->nan;
+	json_t *i = c->an_index ? json_object_get(c->an_index, name) : NULL;
 
-	while (i-- > 0)             /* a later definition wins */
-		if (!strcmp(c->an[i].name, name))
-			return &c->an[i];
-	return NULL;
+	return i ? &c->an[json_integer_value(i)] : NULL;
 }
 
 /* ---- scalars -------------------------------------------------------------*/

@@ -239,6 +239,50 @@ static void t_foreach_ref(void **state)
 	bl_objlist_free(&l);
 }
 
+/* Many objects: duplicates and dangling references are found in one
+ * hashed pass, messages stop at the cap, apply order stays stable. */
+static void t_scale(void **state)
+{
+	size_t n = 20000, i;
+	char *b = malloc(n * 512 + 512), *p = b;
+	struct bl_objlist l;
+	struct bl_diag d;
+	char *out = NULL;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		/* every Secret twice; each Target refers to a missing Volume */
+		p += sprintf(p, HDR "kind: Target\nmetadata: {name: t%zu}\n"
+			     "spec: {cluster: c, iqn: \"iqn.2026-11.io.x:t\","
+			     " luns: [{lun: 0, volume: v%zu}]}\n---\n", i, i);
+		p += sprintf(p, HDR "kind: Secret\nmetadata: {name: s%zu}\n"
+			     "data: {username: u, password: \"0123456789ab\"}"
+			     "\n---\n", i % (n / 2));
+	}
+	p += sprintf(p, HDR "kind: Cluster\nmetadata: {name: c}\n"
+		     "spec: {nodes: [{name: a, address: 10.0.0.1}]}\n");
+	bl_objlist_init(&l);
+	bl_diag_init(&d);
+	assert_int_equal(bl_parse_buf("big.yaml", b, (size_t)(p - b), &l, &d),
+			 0);
+	assert_int_equal(l.n, 2 * n + 1);
+	out = check(&l, NULL, NULL, &rc);
+	assert_int_equal(rc, BL_E_INVALID);
+	assert_non_null(strstr(out, "duplicate Secret 's0'"));
+	assert_non_null(strstr(out, "no Volume named 'v0'"));
+	free(out);
+
+	bl_objlist_sort_apply(&l);
+	assert_string_equal(l.v[0]->kind, "Cluster");
+	assert_string_equal(l.v[1]->name, "s0");
+	assert_string_equal(l.v[n]->name, "s9999");
+	assert_string_equal(l.v[n + 1]->name, "t0");
+	assert_string_equal(l.v[2 * n]->name, "t19999");
+	bl_diag_free(&d);
+	bl_objlist_free(&l);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +292,7 @@ int main(void)
 		cmocka_unit_test(t_duplicates),
 		cmocka_unit_test(t_all_resolved),
 		cmocka_unit_test(t_foreach_ref),
+		cmocka_unit_test(t_scale),
 	};
 
 	return cmocka_run_group_tests_name("schema_refs", tests, NULL, NULL);
