@@ -176,6 +176,24 @@ static void t_aliases(void **state)
 	FAIL_STR("a: &x 1\n---\nb: *x\n", BL_E_PARSE, "alias *x");
 }
 
+/* Many anchors and aliases: hashed, so it stays linear; the aliases stop
+ * at the expansion cap. */
+static void t_anchor_flood(void **state)
+{
+	size_t n = 200000, i;
+	char *b = malloc(n * 32 + 64), *p = b;
+
+	p += sprintf(p, "a: [");
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "&a%zu x, ", i);
+	for (i = 0; i < 20000; i++)
+		p += sprintf(p, "*a%zu, ", i);
+	p += sprintf(p, "z]\n");
+	expect_fail(b, (size_t)(p - b), BL_E_PARSE,
+		    "aliases expand to more than 10000 nodes");
+	free(b);
+}
+
 static void t_aliases_ok(void **state)
 {
 	struct bl_objlist l;
@@ -383,6 +401,7 @@ int main(void)
 		cmocka_unit_test(t_numbers),
 		cmocka_unit_test(t_deep),
 		cmocka_unit_test(t_aliases),
+		cmocka_unit_test(t_anchor_flood),
 		cmocka_unit_test(t_aliases_ok),
 		cmocka_unit_test(t_unsupported),
 		cmocka_unit_test(t_not_objects),
