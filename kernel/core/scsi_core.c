@@ -256,8 +256,12 @@ static void io_done(struct bt_io *io)
 
 void scsi_submit_io(struct scsi_task *t, void (*next)(struct scsi_task *t))
 {
-	struct bt_lu *lu = t->lu;
+	scsi_submit_io_lu(t, t->lu, next);
+}
 
+void scsi_submit_io_lu(struct scsi_task *t, struct bt_lu *lu,
+		       void (*next)(struct scsi_task *t))
+{
 	t->next = next;
 	t->io.done = io_done;
 	t->io.priv = t;

@@ -132,6 +132,9 @@ struct bt_lu {
 	/* SPC-2 RESERVE holder (nexus id + 1; 0 = none) */
 	u64 resv_holder;
 
+	/* results of finished EXTENDED COPYs (scsi_xcopy.c), or NULL */
+	struct xcopy_result *xcopy_results;
+
 	/* persistent reservations (scsi_pr.c) */
 	struct scsi_pr {
 		struct scsi_pr_reg *regs;
@@ -228,6 +231,10 @@ void scsi_task_done(struct scsi_task *t);
 /* Submit t->io (op/offset/len/buf/flags filled in) to the host; on
  * completion call `next` (io.result holds the outcome). */
 void scsi_submit_io(struct scsi_task *t, void (*next)(struct scsi_task *t));
+/* Same, to another LU's backing device (EXTENDED COPY); the caller holds
+ * a reference on lu. */
+void scsi_submit_io_lu(struct scsi_task *t, struct bt_lu *lu,
+		       void (*next)(struct scsi_task *t));
 /* Map a failed io (result < 0) to sense. */
 int  scsi_io_error(struct scsi_task *t, bool write);
 /* Pop the highest-priority pending UA of the cmd's I_T_L nexus: its
@@ -298,6 +305,10 @@ int scsi_exec_unmap(struct scsi_task *t);
 int scsi_exec_get_lba_status(struct scsi_task *t);
 int scsi_exec_orwrite(struct scsi_task *t);
 int scsi_exec_read_defect_data(struct scsi_task *t);
+
+/* scsi_xcopy.c */
+int  scsi_exec_xcopy(struct scsi_task *t);
+int  scsi_exec_receive_copy_results(struct scsi_task *t);
 
 /* scsi_pr.c */
 int  scsi_exec_pr_in(struct scsi_task *t);

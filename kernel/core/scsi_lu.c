@@ -171,6 +171,7 @@ void scsi_lu_put(struct bt_lu *lu)
 	if (--lu->refs)
 		return;
 	scsi_pr_free(lu);
+	bt_free(lu->xcopy_results);
 	bt_engine_ops(lu->e)->bdev_close(bt_engine_host(lu->e), lu->bdev);
 	bt_free(lu->path);
 	bt_free(lu->uid);

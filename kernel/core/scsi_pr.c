@@ -150,7 +150,7 @@ bool scsi_pr_conflict(struct scsi_task *t)
 		      op->opcode == 0x55 || op->opcode == 0x35 ||
 		      op->opcode == 0x91 || op->opcode == 0x16 ||
 		      op->opcode == 0x56 || op->opcode == 0x1b ||
-		      op->opcode == 0x1e;
+		      op->opcode == 0x1e || op->opcode == 0x83;
 	if (type == PR_WE || type == PR_WE_RO || type == PR_WE_AR)
 		return write_class;
 	return true;                  /* exclusive access                     */

@@ -60,6 +60,8 @@ static int inquiry_standard(struct scsi_task *t, u32 alloc)
 	d[3] = 0x12;                  /* HISUP, response data format 2      */
 	d[4] = sizeof(d) - 5;
 	d[7] = 0x02;                  /* CMDQUE                             */
+	if (lu && (lu->features & BT_FEAT_XCOPY))
+		d[5] |= 0x08;             /* 3PC: EXTENDED COPY              */
 	bt_memcpy(d + 8, VENDOR_ID, 8);
 	if (lu)
 		bt_memcpy(d + 16, lu->product, 16);

@@ -9,7 +9,7 @@ SCSI_CORE_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(sort $(wildcard kernel/core/scsi_*
 SCSI_TEST_SUPPORT := $(OBJ)/tests/unit/test_scsi_harness.o $(OBJ)/tests/unit/membdev.o \
                      $(OBJ)/tests/unit/os_test.o
 SCSI_TESTS := $(BUILD)/tests/unit/test_scsi_spc $(BUILD)/tests/unit/test_scsi_rw \
-              $(BUILD)/tests/unit/test_scsi_pr
+              $(BUILD)/tests/unit/test_scsi_pr $(BUILD)/tests/unit/test_scsi_xcopy
 
 $(SCSI_TESTS): $(BUILD)/tests/unit/%: $(OBJ)/tests/unit/%.o $(SCSI_TEST_SUPPORT) $(SCSI_CORE_OBJS)
 	@mkdir -p $(@D)
