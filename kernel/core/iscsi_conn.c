@@ -248,17 +248,15 @@ static int text_req(struct bt_conn *c, const u8 *hdr, const u8 *data, u32 dlen)
 		c->text_in_len += dlen;
 	}
 	if (cont) {
-		/* Initiator continues: acknowledge with an empty response. */
-		bt_free(c->text_out);
-		c->text_out = NULL;
-		c->text_out_len = 0;
-		c->text_out_off = 0;
+		/* The initiator continues its text: acknowledge with an empty
+		 * Text Response (F=0) and wait for the rest (RFC 7143 11.10). */
 		u8 r[ISCSI_BHS_LEN];
 
 		bt_memset(r, 0, sizeof(r));
 		r[0] = ISCSI_OP_TEXT_RSP;
+		bt_memcpy(r + 8, hdr + 8, 8);
 		bt_put_be32(r + 16, itt);
-		bt_put_be32(r + 20, c->next_ttt++);
+		bt_put_be32(r + 20, ISCSI_RSVD_TAG);
 		iscsi_fill_sn(c, r, true);
 		return iscsi_send(c, r, NULL, 0);
 	}
