@@ -9,6 +9,8 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(OBJ)/%.o)
 CLI_PURE_OBJS := $(addprefix $(OBJ)/controller/cli/,table.o selector.o udiff.o minor.o)
 
 $(CLI_OBJS): EXTRA_CFLAGS += -Icontroller/etcd -Icontroller/cli $(call pc,--cflags jansson libcurl)
+# `up` lists what the engine serves (management client, controller/targetctl).
+$(OBJ)/controller/cli/up_node.o: EXTRA_CFLAGS += -Icontroller/targetctl $(call pc,--cflags libmnl)
 
 CLI_SCHEMA_LIB = $(if $(SCHEMA_LIB),$(SCHEMA_LIB),$(BUILD)/libbl_schema.a)
 CLI_ETCD_LIB   = $(if $(ETCD_LIB),$(ETCD_LIB),$(BUILD)/libbl_etcd.a)

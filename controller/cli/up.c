@@ -30,6 +30,7 @@
 
 #include "cli.h"
 #include "supervisor.h"
+#include "up_node.h"
 
 #define UP_HEALTH_TIMEOUT_MS 30000
 #define UP_STOP_GRACE_MS     5000
@@ -39,6 +40,9 @@ struct up_opts {
 	const char *state_dir;
 	const char *examples;
 	bool no_examples;
+	const char *node;           /* --node, default "local"                */
+	int iscsi_port;             /* --iscsi-port, default: a free one      */
+	bool no_node;               /* --etcd-only: no engine, no controller  */
 };
 
 static int up_set(void *arg, const char *flag, const char *val)
@@ -51,16 +55,34 @@ static int up_set(void *arg, const char *flag, const char *val)
 		o->examples = val;
 	else if (!strcmp(flag, "no-examples"))
 		o->no_examples = true;
+	else if (!strcmp(flag, "node"))
+		o->node = val;
+	else if (!strcmp(flag, "etcd-only"))
+		o->no_node = true;
+	else if (!strcmp(flag, "iscsi-port")) {
+		char *end;
+		long p = strtol(val, &end, 10);
+		if (*end || p < 1 || p > 65535) {
+			cli_error(o->c, "--iscsi-port: bad port \"%s\"", val);
+			return -1;
+		}
+		o->iscsi_port = (int)p;
+	}
 	return 0;
 }
 
 static const char up_usage[] =
 "Usage: bollard up [--state-dir DIR] [--examples DIR | --no-examples]\n"
+"                  [--node NAME] [--iscsi-port PORT] [--etcd-only]\n"
 "\n"
-"Run a single-node etcd on 127.0.0.1 (data in the state dir), apply the\n"
-"quickstart examples, and stay in the foreground until Ctrl-C or SIGTERM,\n"
-"which stop everything cleanly. Prints \"etcd: URL\" once etcd is ready;\n"
-"other bollard commands then find it through <state dir>/etcd.url.\n"
+"Run the embedded default on this machine: a single-node etcd on 127.0.0.1\n"
+"(data in the state dir), the userspace target engine bollard-target and\n"
+"the controller bollardd (as node NAME, default \"local\", the node of the\n"
+"quickstart), apply the quickstart examples, and stay in the foreground\n"
+"until Ctrl-C or SIGTERM, which stop everything cleanly.\n"
+"Prints \"etcd: URL\" once etcd is ready (other bollard commands then find\n"
+"it through <state dir>/etcd.url), then one line\n"
+"\"iscsi: iscsi://127.0.0.1:PORT/IQN/LUN\" per LUN once it is served.\n"
 "\n"
 "Flags:\n"
 "      --state-dir DIR  default $XDG_STATE_HOME/bollard, else\n"
@@ -68,6 +90,9 @@ static const char up_usage[] =
 "      --examples DIR   objects to apply (default ./examples/quickstart,\n"
 "                       else ../examples/quickstart next to the binary)\n"
 "      --no-examples    apply nothing\n"
+"      --node NAME      this node's name in the Cluster (default local)\n"
+"      --iscsi-port N   iSCSI portal port on 127.0.0.1 (default: a free one)\n"
+"      --etcd-only      run etcd alone (no engine, no controller)\n"
 "\n"
 "Environment: BOLLARD_ETCD_BIN (default: etcd from PATH).\n";
 
@@ -229,13 +254,17 @@ int cmd_up(struct cli *c, int argc, char **argv)
 		{ "state-dir", 0, CLI_ARG, up_set },
 		{ "examples", 0, CLI_ARG, up_set },
 		{ "no-examples", 0, CLI_NOARG, up_set },
+		{ "node", 0, CLI_ARG, up_set },
+		{ "iscsi-port", 0, CLI_ARG, up_set },
+		{ "etcd-only", 0, CLI_NOARG, up_set },
 		{ 0 },
 	};
 	struct up_opts o = { .c = c };
 	struct sup sup = { 0 };
 	sigset_t set, old;
 	char *dir = NULL, *datadir = NULL, *urlfile = NULL, *logfile = NULL;
-	char *examples = NULL, *url = NULL;
+	char *examples = NULL, *url = NULL, *sock = NULL;
+	struct up_node node = { 0 };
 	char purl[64], peer[96], cluster[128];
 	const char *etcd_bin = getenv("BOLLARD_ETCD_BIN");
 	int n, rc, cport = 0, pport = 0, ret = 1, sig = 0;
@@ -351,6 +380,21 @@ int cmd_up(struct cli *c, int argc, char **argv)
 	fprintf(c->out, "etcd: %s\n", purl);
 	fflush(c->out);
 
+	if (!o.no_node) {
+		int spare;
+		if (!o.iscsi_port && free_ports(&o.iscsi_port, &spare) < 0) {
+			cli_error(c, "no free port on 127.0.0.1");
+			goto out_stop;
+		}
+		if (asprintf(&sock, "%s/target.sock", dir) < 0)
+			goto out_stop;
+		node = (struct up_node){ .etcd = purl, .node = o.node ? o.node : "local",
+			.state_dir = dir, .socket = sock, .port = o.iscsi_port,
+			.resync_s = 10 };
+		if (up_start_node(c, &sup, &node) < 0)
+			goto out_stop;
+	}
+
 	if (!o.no_examples) {
 		examples = o.examples ? strdup(o.examples) : find_examples();
 		if (!examples) {
@@ -368,13 +412,22 @@ int cmd_up(struct cli *c, int argc, char **argv)
 					examples);
 		}
 	}
+	if (!o.no_node) {
+		rc = up_report_served(c, &node, UP_HEALTH_TIMEOUT_MS, &set);
+		if (rc == 2) {
+			sig = SIGTERM;
+			goto out_stop;
+		}
+	}
 	fprintf(c->out,
 		"\nbollard is up (state in %s). Try:\n"
 		"  bollard get targets\n"
 		"  bollard get volumes -o wide\n"
 		"  bollard describe target NAME\n"
 		"  bollard apply -f examples/ --dry-run\n"
-		"Press Ctrl-C to stop.\n", dir);
+		"  bollard target --socket %s/target.sock show\n"
+		"  iscsi-inq iscsi://127.0.0.1:%d/iqn.2026-11.io.bollard:demo/0\n"
+		"Press Ctrl-C to stop.\n", dir, dir, o.iscsi_port);
 	if (o.state_dir)
 		fprintf(c->out, "(non-default state dir: other commands need "
 			"BOLLARD_ETCD=%s or BOLLARD_STATE_DIR=%s)\n", purl, dir);
@@ -412,5 +465,6 @@ out:
 	free(logfile);
 	free(examples);
 	free(url);
+	free(sock);
 	return ret;
 }

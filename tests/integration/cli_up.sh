@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `bollard up` in the background: prints "etcd: http://127.0.0.1:PORT" once
-# ready, `get targets` against it (found through the state dir, no
+# ready, runs bollard-target and bollardd and prints an
+# "iscsi: iscsi://127.0.0.1:PORT/IQN/LUN" line that iscsi-inq can read,
+# `get targets` against it (found through the state dir, no
 # --etcd) shows the quickstart target, a second `up` on the same state dir
 # is refused, and SIGTERM stops it with exit 0 and no etcd left behind.
 . "$(dirname "$0")/../lib/common.sh"
@@ -23,6 +25,11 @@ curl -sf "$url/health" | grep -q '"health":"true"' || die "etcd at $url not heal
 [ "$(cat "$T/state/etcd.url")" = "$url" ] || die "state dir etcd.url does not hold $url"
 wait_for 30 grep -q 'Press Ctrl-C' "$T/up.out" || die "up never finished starting: $(cat "$T/up.out")"
 grep -qx 'target/demo created' "$T/up.out" || die "quickstart not applied: $(cat "$T/up.out")"
+iline=$(grep '^iscsi: ' "$T/up.out") || die "no iscsi: line: $(cat "$T/up.out")"
+[[ $iline =~ ^iscsi:\ iscsi://127\.0\.0\.1:[0-9]+/iqn\.2026-11\.io\.bollard:demo/0$ ]] ||
+	die "malformed line: $iline"
+iscsi-inq "${iline#iscsi: }" >"$T/inq.out" 2>&1 || die "iscsi-inq ${iline#iscsi: }: $(cat "$T/inq.out")"
+grep -q 'Vendor:BOLLARD' "$T/inq.out" || die "not our LUN: $(cat "$T/inq.out")"
 
 "$BOLLARD" get targets >"$T/get.out" 2>&1 || die "get targets: $(cat "$T/get.out")"
 grep -qE '^demo +iqn\.2026-11\.io\.bollard:demo +1 +local ' "$T/get.out" || die "get targets: $(cat "$T/get.out")"
@@ -36,6 +43,8 @@ wait "$pid"; rc=$?
 kill -0 "$epid" 2>/dev/null && die "etcd $epid still running after up stopped"
 pgrep -f -- "--data-dir $T/state/etcd" >/dev/null && die "an etcd for this state dir is still running"
 [ -e "$T/state/etcd.url" ] && die "etcd.url left behind"
+pgrep -f -- "--socket $T/state/target.sock" >/dev/null && die "bollard-target still running"
+pgrep -f -- "--state-dir $T/state" >/dev/null && die "bollardd still running"
 grep -q '^stopped\.$' "$T/up.out" || die "no clean stop message"
 
 # Even a SIGKILLed `up` (no chance to clean up) leaves no etcd behind when
