@@ -1,20 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * bdev.c - backing stores for bollard_target.ko: regular files and block
- * devices, both opened as files and driven through the VFS
- * (vfs_iocb_iter_read/write, vfs_fsync_range, vfs_fallocate) from work
- * items on km->io_wq.
+ * devices. All I/O runs in work items on km->io_wq, without the engine
+ * lock; io->done() is then called with the engine lock held, as
+ * bt_engine.h requires.
  *
- * Why the VFS for block devices too, for now: the engine hands us one
- * virtually contiguous buffer per I/O that may be vmalloc memory; the block
- * device file path (blkdev_read_iter/blkdev_write_iter) accepts that as a
- * kvec, maps FUA to IOCB_DSYNC (a REQ_FUA write on the device), FLUSH to
- * blkdev_fsync (REQ_PREFLUSH) and DISCARD / WRITE ZEROES to blkdev_fallocate
- * (discard / zero-out bios). A bio path of our own would save the page
- * cache copy; it is the next step (see docs/kernel.md).
+ * Block devices are claimed exclusively (blkdev_get_by_path, FMODE_EXCL: no
+ * one mounts them under us) and driven with bios: READ and WRITE (REQ_FUA
+ * for BT_IO_FUA) straight from the engine's buffer, page by page (the
+ * buffer may be vmalloc memory), FLUSH as blkdev_issue_flush (an empty
+ * REQ_PREFLUSH bio), DISCARD and WRITE ZEROES as blkdev_issue_zeroout (the
+ * engine promises zeroes after a discard, which a bare REQ_OP_DISCARD does
+ * not; zeroout uses the device's write-zeroes/unmap when it has one and
+ * writes zero pages otherwise). A buffer or range the device cannot take as
+ * is (not aligned to its logical block size or DMA alignment) goes through
+ * the block device's file instead, which is always correct.
  *
- * Completion: the I/O runs without the engine lock; io->done() is then
- * called with the engine lock held, as bt_engine.h requires.
+ * Regular files go through the VFS: vfs_iocb_iter_read/write on a kvec
+ * (IOCB_DSYNC for FUA), vfs_fsync, vfs_fallocate (PUNCH_HOLE / ZERO_RANGE).
  */
 #include <linux/kernel.h>
 #include <linux/fs.h>
@@ -23,11 +26,15 @@
 #include <linux/uio.h>
 #include <linux/slab.h>
 #include <linux/blkdev.h>
+#include <linux/bio.h>
+#include <linux/mm.h>
+#include <linux/vmalloc.h>
 #include "bt_kmod.h"
 
 struct bt_bdev {
-	struct file *filp;
-	bool is_blk;
+	struct file *filp;            /* always: the VFS path                 */
+	struct block_device *bdev;    /* block devices: the bio path          */
+	fmode_t mode;
 	bool ro;
 };
 
@@ -61,9 +68,22 @@ int bt_bdev_open(void *host, const char *path, u32 flags,
 	}
 	b->filp = f;
 	b->ro = ro;
-	b->is_blk = S_ISBLK(inode->i_mode);
-	/* For a block device the size lives on the bdev's inode. */
-	*size = i_size_read(f->f_mapping->host);
+	b->mode = FMODE_READ | (ro ? 0 : FMODE_WRITE) | FMODE_EXCL;
+	if (S_ISBLK(inode->i_mode)) {
+		struct block_device *bdev = blkdev_get_by_path(path, b->mode, b);
+
+		if (IS_ERR(bdev)) {
+			int err = PTR_ERR(bdev);
+
+			filp_close(f, NULL);
+			kfree(b);
+			return err;
+		}
+		b->bdev = bdev;
+		*size = bdev_nr_bytes(bdev);
+	} else {
+		*size = i_size_read(inode);
+	}
 	*out = b;
 	return 0;
 }
@@ -72,8 +92,70 @@ void bt_bdev_close(void *host, struct bt_bdev *b)
 {
 	if (!b)
 		return;
+	if (b->bdev)
+		blkdev_put(b->bdev, b->mode);
 	filp_close(b->filp, NULL);
 	kfree(b);
+}
+
+/* Can the bio path take io as is? */
+static bool bt_bio_ok(struct bt_bdev *b, struct bt_io *io)
+{
+	unsigned int lbs = bdev_logical_block_size(b->bdev);
+	unsigned int dma = bdev_dma_alignment(b->bdev);
+
+	return !((io->offset | io->len) & (lbs - 1)) &&
+	       !((unsigned long)io->buf & dma) && !(io->len & dma) && io->len;
+}
+
+static struct page *bt_buf_page(void *p)
+{
+	return is_vmalloc_addr(p) ? vmalloc_to_page(p) : virt_to_page(p);
+}
+
+/*
+ * Synchronous bios over the engine's buffer: as many pages per bio as the
+ * device takes, one bio after the other (the work item may block; io_wq
+ * runs up to 64 of them side by side).
+ */
+static int bt_bio_rw(struct bt_bdev *b, struct bt_io *io, bool write)
+{
+	blk_opf_t opf = write ? REQ_OP_WRITE | REQ_SYNC : REQ_OP_READ;
+	u8 *p = io->buf;
+	u64 left = io->len;
+	sector_t sector = io->offset >> SECTOR_SHIFT;
+	int err = 0;
+
+	if (write && b->ro)
+		return -EROFS;
+	if (write && (io->flags & BT_IO_FUA))
+		opf |= REQ_FUA;
+	while (left && !err) {
+		unsigned int npages = DIV_ROUND_UP(offset_in_page(p) + min_t(u64, left, (u64)BIO_MAX_VECS * PAGE_SIZE),
+						   PAGE_SIZE);
+		struct bio *bio = bio_alloc(b->bdev, min_t(unsigned int, npages, BIO_MAX_VECS),
+					    opf, GFP_KERNEL);
+		u64 in_bio = 0;
+
+		bio->bi_iter.bi_sector = sector;
+		while (left) {
+			unsigned int chunk = min_t(u64, left, PAGE_SIZE - offset_in_page(p));
+
+			if (bio_add_page(bio, bt_buf_page(p), chunk, offset_in_page(p)) != chunk)
+				break;
+			p += chunk;
+			left -= chunk;
+			in_bio += chunk;
+		}
+		if (!in_bio) {
+			bio_put(bio);
+			return -EIO;
+		}
+		err = submit_bio_wait(bio);
+		bio_put(bio);
+		sector += in_bio >> SECTOR_SHIFT;
+	}
+	return err;
 }
 
 static int bt_kio_rw(struct bt_bdev *b, struct bt_io *io, bool write)
@@ -111,22 +193,54 @@ static int bt_kio_rw(struct bt_bdev *b, struct bt_io *io, bool write)
 	return 0;
 }
 
+/* Last resort for files without fallocate: write zero buffers. */
+static int bt_file_write_zeroes(struct bt_bdev *b, u64 off, u64 len)
+{
+	const size_t zlen = 64 * 1024;
+	void *z = kvzalloc(zlen, GFP_KERNEL);
+	int err = 0;
+
+	if (!z)
+		return -ENOMEM;
+	while (len && !err) {
+		struct kvec v = { .iov_base = z, .iov_len = min_t(u64, len, zlen) };
+		struct iov_iter it;
+		struct kiocb kiocb;
+		ssize_t n;
+
+		iov_iter_kvec(&it, WRITE, &v, 1, v.iov_len);
+		init_sync_kiocb(&kiocb, b->filp);
+		kiocb.ki_pos = off;
+		n = vfs_iocb_iter_write(b->filp, &kiocb, &it);
+		if (n <= 0) {
+			err = n ? n : -EIO;
+			break;
+		}
+		off += n;
+		len -= n;
+	}
+	kvfree(z);
+	return err;
+}
+
+/*
+ * DISCARD promises zeroes on later reads (bt_engine.h), so it is a hole
+ * punch, then a zero range, then written zeroes, whatever the file system
+ * supports. WRITE ZEROES prefers ZERO_RANGE (keeps the blocks allocated).
+ */
 static int bt_kio_zero(struct bt_bdev *b, struct bt_io *io, bool discard)
 {
-	int mode = discard ? FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE
-			   : FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
+	const int punch = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+	const int zero = FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
 	int err;
 
 	if (b->ro)
 		return -EROFS;
-	err = vfs_fallocate(b->filp, mode, io->offset, io->len);
-	if (err == -EOPNOTSUPP && !discard) {
-		/* Filesystems without ZERO_RANGE: punch, which reads as zeroes. */
-		err = vfs_fallocate(b->filp, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-				    io->offset, io->len);
-	}
-	if (err == -EOPNOTSUPP && discard)
-		err = 0;        /* discard is advisory */
+	err = vfs_fallocate(b->filp, discard ? punch : zero, io->offset, io->len);
+	if (err == -EOPNOTSUPP)
+		err = vfs_fallocate(b->filp, discard ? zero : punch, io->offset, io->len);
+	if (err == -EOPNOTSUPP)
+		err = bt_file_write_zeroes(b, io->offset, io->len);
 	return err;
 }
 
@@ -137,21 +251,35 @@ static void bt_kio_work(struct work_struct *w)
 	struct bt_kmod *km = k->km;
 	int err;
 
+	struct bt_bdev *b = k->b;
+
 	switch (io->op) {
 	case BT_IO_READ:
-		err = bt_kio_rw(k->b, io, false);
-		break;
 	case BT_IO_WRITE:
-		err = bt_kio_rw(k->b, io, true);
+		if (b->bdev && bt_bio_ok(b, io))
+			err = bt_bio_rw(b, io, io->op == BT_IO_WRITE);
+		else
+			err = bt_kio_rw(b, io, io->op == BT_IO_WRITE);
 		break;
 	case BT_IO_FLUSH:
-		err = vfs_fsync(k->b->filp, 0);
+		err = b->bdev ? blkdev_issue_flush(b->bdev) : vfs_fsync(b->filp, 0);
 		break;
 	case BT_IO_DISCARD:
-		err = bt_kio_zero(k->b, io, true);
-		break;
 	case BT_IO_WRITE_ZEROES:
-		err = bt_kio_zero(k->b, io, false);
+		if (b->ro) {
+			err = -EROFS;
+		} else if (b->bdev) {
+			unsigned int lbs = bdev_logical_block_size(b->bdev);
+
+			if ((io->offset | io->len) & (lbs - 1))
+				err = -EINVAL;
+			else
+				err = blkdev_issue_zeroout(b->bdev, io->offset >> SECTOR_SHIFT,
+							   io->len >> SECTOR_SHIFT, GFP_KERNEL,
+							   io->op == BT_IO_DISCARD ? 0 : BLKDEV_ZERO_NOUNMAP);
+		} else {
+			err = bt_kio_zero(b, io, io->op == BT_IO_DISCARD);
+		}
 		break;
 	default:
 		err = -EINVAL;

@@ -13,26 +13,45 @@
 
 /*
  * bt_realloc needs the old size and kvrealloc() in 6.1 wants it from the
- * caller, so every block carries a small header with its size. kvmalloc
- * gives kmalloc memory for small blocks and vmalloc for big ones (the
- * engine's 256 KiB+ data buffers), freed alike by kvfree.
+ * caller, so every block carries a header with its size just before the
+ * payload. kvmalloc gives kmalloc memory for small blocks and vmalloc for
+ * big ones (the engine's data buffers), freed alike by kvfree.
+ *
+ * Blocks of BT_BIG bytes and more get a BT_BIG_HDR-byte header instead of
+ * 16 bytes, so their payload is 512-byte aligned: such allocations come
+ * page-aligned from the page allocator or vmalloc, or size-aligned from the
+ * power-of-two kmalloc caches, and bdev.c can then hand data buffers to
+ * the block layer as bios (which need dma_alignment, 511 at most for the
+ * devices we drive) instead of going through the page cache.
  */
-struct bt_blk {
-	size_t size;
-	size_t pad;                   /* keep the payload 16-byte aligned     */
-};
+#define BT_SMALL_HDR 16
+#define BT_BIG       2048
+#define BT_BIG_HDR   512
+
+static size_t bt_hdr_len(size_t n)
+{
+	return n >= BT_BIG ? BT_BIG_HDR : BT_SMALL_HDR;
+}
 
 void *bt_alloc(bt_size_t n)
 {
-	struct bt_blk *b;
+	size_t h = bt_hdr_len(n);
+	u8 *base;
 
-	if (n > (size_t)INT_MAX - sizeof(*b))
+	if (n > (size_t)INT_MAX - BT_BIG_HDR)
 		return NULL;
-	b = kvmalloc(sizeof(*b) + n, GFP_KERNEL);
-	if (!b)
+	base = kvmalloc(h + n, GFP_KERNEL);
+	if (!base)
 		return NULL;
-	b->size = n;
-	return b + 1;
+	/* The size sits in the last word of the header, right before the
+	 * payload, whatever the header's length. */
+	*(size_t *)(base + h - sizeof(size_t)) = n;
+	return base + h;
+}
+
+static size_t bt_blk_size(const void *p)
+{
+	return *(const size_t *)((const u8 *)p - sizeof(size_t));
 }
 
 void *bt_zalloc(bt_size_t n)
@@ -47,23 +66,24 @@ void *bt_zalloc(bt_size_t n)
 void bt_free(void *p)
 {
 	if (p)
-		kvfree((struct bt_blk *)p - 1);
+		kvfree((u8 *)p - bt_hdr_len(bt_blk_size(p)));
 }
 
 void *bt_realloc(void *p, bt_size_t n)
 {
-	struct bt_blk *old;
+	size_t old;
 	void *q;
 
 	if (!p)
 		return bt_alloc(n);
-	old = (struct bt_blk *)p - 1;
-	if (n <= old->size && n >= old->size / 2)
+	old = bt_blk_size(p);
+	/* Shrinking in place is fine only within the same header class. */
+	if (n <= old && n >= old / 2 && bt_hdr_len(n) == bt_hdr_len(old))
 		return p;
 	q = bt_alloc(n);
 	if (!q)
 		return NULL;
-	memcpy(q, p, min(n, old->size));
+	memcpy(q, p, min(n, old));
 	bt_free(p);
 	return q;
 }
