@@ -11,6 +11,8 @@
  * supported (REPORT CAPABILITIES says so): SPEC_I_PT, ALL_TG_PT, APTPL
  * (persistence across power loss comes with the replicated tail region,
  * bt_lu_set_reserved_tail), REGISTER AND MOVE, REPLACE LOST RESERVATION.
+ * PREEMPT AND ABORT preempts like PREEMPT but does not abort the preempted
+ * nexuses' tasks in flight (they finish normally).
  */
 #include "scsi_int.h"
 

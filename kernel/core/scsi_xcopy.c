@@ -260,8 +260,9 @@ static int parse_seg(struct scsi_task *t, struct xcopy *x, const u8 *p,
 		return aborted(t, ASC_NONE);
 	if (s->dst->readonly || s->dst->swp)
 		return scsi_sense(t, SK_DATA_PROTECT, ASC_WRITE_PROTECTED);
-	/* the destination LU, if it is another one, must not be reserved
-	 * against us; this LU's own checks were done by dispatch */
+	/* Not checked (limitation): reservations held on a destination LU
+	 * other than the one the command was sent to; dispatch checked
+	 * only that one. */
 	x->nseg++;
 	return -1;
 }
