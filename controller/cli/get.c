@@ -18,6 +18,7 @@ struct get_opts {
 	const char *selector;
 	bool ignore_not_found;
 	bool show_labels;
+	struct bl_etcd *e;          /* for the READY column                   */
 };
 
 static int get_set(void *arg, const char *flag, const char *val)
@@ -268,9 +269,74 @@ static char *labels_text(const json_t *labels)
 	return buf;
 }
 
+/*
+ * READY for Targets: nodes that report Ready at the current generation /
+ * nodes of the Target's cluster ("2/2"), from the status bollardd writes
+ * under /bollard/v1/status/Target/<name>/<node>. One read of all status
+ * and one of the Clusters per table.
+ */
+struct ready_ctx {
+	struct bl_kvs status;
+	struct store_snap clusters;
+	bool loaded;
+};
+
+static void ready_load(struct get_opts *o, struct ready_ctx *r)
+{
+	char *prefix = NULL;
+
+	if (!o->e || asprintf(&prefix, "%sTarget/", CLI_KEY_STATUS) < 0)
+		return;
+	if (bl_etcd_get(o->e, prefix, true, 0, 0, false, &r->status) == 0 &&
+	    store_load(o->c, o->e, "Cluster", &r->clusters, NULL) == 0)
+		r->loaded = true;
+	free(prefix);
+}
+
+static void ready_free(struct ready_ctx *r)
+{
+	bl_kvs_free(&r->status);
+	if (r->loaded)
+		store_snap_free(&r->clusters);
+}
+
+static char *ready_text(const struct ready_ctx *r, const struct bl_obj *ob)
+{
+	const char *cl = json_string_value(json_object_get(ob->spec, "cluster"));
+	size_t total = 0, ready = 0, plen;
+	char prefix[512], *out = NULL;
+
+	if (!r->loaded)
+		return strdup("?");
+	for (size_t i = 0; cl && i < r->clusters.n; i++)
+		if (!strcmp(r->clusters.v[i]->name, cl))
+			total = json_array_size(json_object_get(r->clusters.v[i]->spec, "nodes"));
+	plen = (size_t)snprintf(prefix, sizeof(prefix), "%sTarget/%s/", CLI_KEY_STATUS, ob->name);
+	for (size_t i = 0; i < r->status.n; i++) {
+		const struct bl_kv *kv = &r->status.kvs[i];
+		json_t *st, *cd;
+		size_t j;
+
+		if (strncmp(kv->key, prefix, plen) || strchr(kv->key + plen, '/'))
+			continue;
+		st = json_loadb(kv->value, kv->value_len, 0, NULL);
+		if (json_integer_value(json_object_get(st, "observedGeneration")) == ob->generation)
+			json_array_foreach(json_object_get(st, "conditions"), j, cd)
+				if (!strcmp(json_string_value(json_object_get(cd, "type")) ?: "", "Ready") &&
+				    !strcmp(json_string_value(json_object_get(cd, "status")) ?: "", "True"))
+					ready++;
+		json_decref(st);
+	}
+	if (asprintf(&out, "%zu/%zu", ready, total) < 0)
+		return NULL;
+	return out;
+}
+
 static int print_table(struct get_opts *o, const char *kind,
 		       struct bl_obj **objs, size_t n, bool kind_prefix)
 {
+	struct ready_ctx rd = { 0 };
+	bool with_ready = !strcmp(kind, "Target");
 	const struct column *cols = columns_of(kind);
 	const char *hdr[16];
 	char *cells[16];
@@ -280,6 +346,10 @@ static int print_table(struct get_opts *o, const char *kind,
 	int rc;
 
 	hdr[nc++] = "NAME";
+	if (with_ready) {
+		hdr[nc++] = "READY";
+		ready_load(o, &rd);
+	}
 	for (const struct column *c = cols; c->header; c++)
 		if (!c->wide || o->fmt == FMT_WIDE)
 			hdr[nc++] = c->header;
@@ -305,6 +375,8 @@ static int print_table(struct get_opts *o, const char *kind,
 		} else {
 			cells[k++] = strdup(ob->name);
 		}
+		if (with_ready)
+			cells[k++] = ready_text(&rd, ob);
 		for (const struct column *c = cols; c->header; c++)
 			if (!c->wide || o->fmt == FMT_WIDE)
 				cells[k++] = cell_text(ob, c);
@@ -322,6 +394,7 @@ static int print_table(struct get_opts *o, const char *kind,
 	if (rc == 0)
 		table_print(&t, o->c->out);
 	table_free(&t);
+	ready_free(&rd);
 	return rc;
 }
 
@@ -422,6 +495,7 @@ static int get_multi(struct cli *c, struct get_opts *o,
 
 	if (cli_connect(c, &e) < 0)
 		return 1;
+	o->e = e;
 	if (store_load(c, e, NULL, &snap, NULL) < 0) {
 		bl_etcd_close(e);
 		return 1;
@@ -553,6 +627,7 @@ int cmd_get(struct cli *c, int argc, char **argv)
 		goto out_free_sel;
 	if (cli_connect(c, &e) < 0)
 		goto out_free_sel;
+	o.e = e;
 	single = nnames == 1;
 	objs = calloc((size_t)nnames + 1, sizeof(*objs));
 	if (!objs)

@@ -222,6 +222,12 @@ int bt_target_admit(struct bt_target *t, const char *initiator,
 /* Iteration, for SendTargets and dumps. NULL ends. */
 struct bt_target *bt_target_next(struct bt_engine *e, struct bt_target *prev);
 const char *bt_target_portal(const struct bt_target *t, unsigned i); /* NULL ends */
+/*
+ * LU iteration in LUN order: prev NULL starts; otherwise the walk resumes
+ * after the LUN number left in *lun (not after prev's position), so it
+ * survives LUNs being removed between calls. *lun gets the returned LU's
+ * number. NULL ends.
+ */
 struct bt_lu *bt_target_lu_next(struct bt_target *t, struct bt_lu *prev, u64 *lun);
 
 const struct bt_host_ops *bt_engine_ops(struct bt_engine *e);

@@ -65,7 +65,7 @@ expect_rc 1 "$B" apply -f "$T/badlist.json"
 grep -q "^$T/badlist.json#items\[0\]:[0-9]*:[0-9]*: spec.size: " "$T/err" || die "List item error: $(cat "$T/err")"
 [ "$(rev)" = "$r1" ] || die "JSON List re-apply wrote to etcd"
 expect_rc 0 "$B" get targets
-head -1 "$T/out" | grep -qE '^NAME +IQN +LUNS +CLUSTER +AGE$' || die "bad table header: $(head -1 "$T/out")"
+head -1 "$T/out" | grep -qE '^NAME +READY +IQN +LUNS +CLUSTER +AGE$' || die "bad table header: $(head -1 "$T/out")"
 expect_rc 0 "$B" get volumes,targets
 grep -qE '^volume/demo ' "$T/out" && grep -qE '^target/demo ' "$T/out" || die "get volumes,targets: $(cat "$T/out")"
 expect_rc 0 "$B" get all -o name

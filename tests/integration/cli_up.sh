@@ -32,7 +32,7 @@ iscsi-inq "${iline#iscsi: }" >"$T/inq.out" 2>&1 || die "iscsi-inq ${iline#iscsi:
 grep -q 'Vendor:BOLLARD' "$T/inq.out" || die "not our LUN: $(cat "$T/inq.out")"
 
 "$BOLLARD" get targets >"$T/get.out" 2>&1 || die "get targets: $(cat "$T/get.out")"
-grep -qE '^demo +iqn\.2026-11\.io\.bollard:demo +1 +local ' "$T/get.out" || die "get targets: $(cat "$T/get.out")"
+grep -qE '^demo +1/1 +iqn\.2026-11\.io\.bollard:demo +1 +local ' "$T/get.out" || die "get targets: $(cat "$T/get.out")"
 "$BOLLARD" up >"$T/up2.out" 2>&1 && die "second up on the same state dir started"
 grep -q 'already running' "$T/up2.out" || die "second up: $(cat "$T/up2.out")"
 
