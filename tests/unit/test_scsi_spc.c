@@ -358,6 +358,15 @@ static void test_unit_attention(void **state)
 	c = th_run(th, 0, tur, 6, BT_DIR_NONE, 0, NULL, 0);
 	assert_true(th_is_sense(c, 0x06, 0x29, 0x03));
 	bt_scsi_nexus_del(&n2);
+	/* through the object model: a LUN added to an enabled target */
+	th_clear_ua(th, 0);
+	assert_int_equal(bt_target_enable(th->e, TH_IQN, true), 0);
+	assert_int_equal(th_add_lun(th, 4, NULL), 0);
+	c = th_run(th, 0, tur, 6, BT_DIR_NONE, 0, NULL, 0);
+	assert_true(th_is_sense(c, 0x06, 0x3f, 0x0e));
+	/* UA priority: POWER ON before LUNS CHANGED on the new LUN 4 */
+	c = th_run(th, 4, tur, 6, BT_DIR_NONE, 0, NULL, 0);
+	assert_true(th_is_sense(c, 0x06, 0x29, 0x00));
 	/* REQUEST SENSE with nothing pending: NO SENSE; DESC=1 gives 72h */
 	c = th_run(th, 0, rs, 6, BT_DIR_READ, 252, NULL, 0);
 	assert_int_equal(c->in[2] & 0x0f, 0);
