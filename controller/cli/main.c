@@ -397,6 +397,9 @@ static const struct command commands[] = {
 	{ NULL, NULL },
 };
 
+/* controller/rollout/cli_rollout.c, when linked in. */
+int cmd_rollout(struct cli *c, int argc, char **argv) __attribute__((weak));
+
 int main(int argc, char **argv)
 {
 	struct cli c = {
@@ -458,6 +461,8 @@ int main(int argc, char **argv)
 		}
 		return cmd_live_plan(&c, argc - i, argv + i);
 	}
+	if (!strcmp(argv[i], "rollout") && cmd_rollout)
+		return cmd_rollout(&c, argc - i, argv + i);
 	if (!strcmp(argv[i], "target")) {
 		if (!cmd_target) {
 			fputs("bollard: target: not built in\n", stderr);

@@ -38,6 +38,7 @@
 #include "daemon/target_exec.h"
 #include "daemon/workqueue.h"
 #include "reconciler.h"
+#include "rollout/rollout.h"
 
 #define MAX_EVENTS 10
 
@@ -75,6 +76,7 @@ struct bl_ctl {
 	uint64_t next_resync_ms, next_hb_ms;
 	struct bl_ctl_stats st;
 	bool failed_once;           /* for --once                             */
+	struct bl_fleet *fleet;     /* the fleet rollout role (candidate)     */
 };
 
 static uint64_t now_ms(void)
@@ -416,6 +418,7 @@ static int handle_target(struct bl_ctl *c, const char *key, const char *name)
 {
 	const struct bl_reconciler_ops *ops = bl_reconciler_find("target");
 	const struct bl_obj *t = bl_informer_get(c->inf, "Target", name);
+	struct bl_obj *admitted = NULL;
 	struct item *it = item_get(c, key);
 	struct blist b = { 0 };
 	struct bl_rec_ctx ctx;
@@ -427,6 +430,15 @@ static int handle_target(struct bl_ctl *c, const char *key, const char *name)
 
 	if (!it)
 		return -ENOMEM;
+	/* Rollouts (controller/rollout/): a governed Target is reconciled at
+	 * the generation admitted to its cluster, never the newest before. */
+	rc = t ? bl_rollout_effective(c->etcd, c->inf, t, &admitted) : 0;
+	if (rc < 0) {
+		logf_(c, "%s: admitted generation: %s", key, bl_strerror(rc));
+		return rc;
+	}
+	if (admitted)
+		t = admitted;
 	if (t) {
 		void *a[2] = { c, &b };
 		const char *cl = json_string_value(json_object_get(t->spec, "cluster"));
@@ -450,6 +462,7 @@ static int handle_target(struct bl_ctl *c, const char *key, const char *name)
 	iqn = iqn ? iqn : it->iqn;
 	if (!iqn) {
 		free(b.l.v);
+		bl_obj_free(admitted);
 		return 0;   /* never seen, nothing to remove */
 	}
 	rec_ctx(c, &ctx);
@@ -471,6 +484,7 @@ static int handle_target(struct bl_ctl *c, const char *key, const char *name)
 	}
 	bl_plan_free(&plan);
 	free(b.l.v);
+	bl_obj_free(admitted);
 	/* Something changed: look again, so "converged" is observed, not assumed. */
 	if (rc == 0 && res.done)
 		bl_wq_add(c->wq, key, now_ms(), 0);
@@ -484,6 +498,7 @@ static int handle_all(struct bl_ctl *c, const char *key, const char *recname,
 	const struct bl_reconciler_ops *ops = bl_reconciler_find(recname);
 	struct item *it = item_get(c, key);
 	struct blist b = { 0 };
+	struct bl_objlist admitted = { 0 };
 	struct bl_rec_ctx ctx;
 	struct bl_plan plan;
 	struct bl_apply_result res;
@@ -493,6 +508,15 @@ static int handle_all(struct bl_ctl *c, const char *key, const char *recname,
 	if (!ops || !it)
 		return -ENOENT;
 	bl_informer_foreach(c->inf, NULL, blist_add, &b);
+	/* Rollouts: the sweep sees governed Targets at their admitted
+	 * generation too (see handle_target). */
+	rc = bl_rollout_effective_list(c->etcd, c->inf, &b.l, &admitted);
+	if (rc < 0) {
+		logf_(c, "%s: admitted generations: %s", key, bl_strerror(rc));
+		bl_objlist_free(&admitted);
+		free(b.l.v);
+		return rc;
+	}
 	rec_ctx(c, &ctx);
 	rc = run_one(c, ops, &ctx, &b.l, &plan, &res, err, sizeof(err));
 	if (rc < 0) {
@@ -508,6 +532,7 @@ static int handle_all(struct bl_ctl *c, const char *key, const char *recname,
 	}
 	bl_plan_free(&plan);
 	free(b.l.v);
+	bl_objlist_free(&admitted);
 	if (rc == 0 && res.done)
 		bl_wq_add(c->wq, key, now_ms(), 0);
 	return rc;
@@ -639,6 +664,8 @@ static void tick(struct bl_ctl *c, uint64_t now)
 		c->next_hb_ms = now + c->o.lease_ttl_s * 1000 / 3;
 	}
 	bl_informer_foreach(c->inf, "Cluster", heartbeat_and_elect, &s);
+	if (c->fleet)
+		bl_fleet_tick(c->fleet, now);   /* controller/rollout/ */
 	if (now >= c->next_resync_ms) {
 		/* Periodic resync: every item again (drift, missed events). */
 		bl_informer_foreach(c->inf, "Target", enqueue_target, c);
@@ -705,6 +732,14 @@ int bl_ctl_new(const struct bl_ctl_opts *o, struct bl_ctl **out)
 		      bl_etcd_errmsg(c->etcd));
 		goto fail;
 	}
+	/* Every bollardd is a candidate for the fleet rollout role. */
+	if (!o->dry_run && !o->only) {
+		struct bl_fleet_opts fo = { .etcd = c->etcd, .inf = c->inf,
+			.id = o->node, .lease_ttl_s = c->o.lease_ttl_s, .log = c->log };
+		rc = bl_fleet_new(&fo, &c->fleet);
+		if (rc < 0)
+			goto fail;
+	}
 	/* Everything once at start, then the sweep. */
 	bl_informer_foreach(c->inf, "Target", enqueue_target, c);
 	enqueue(c, "drbd");
@@ -731,6 +766,7 @@ void bl_ctl_free(struct bl_ctl *c)
 	}
 	free(c->leaders);
 	free(c->leader_cluster);
+	bl_fleet_free(c->fleet);
 	if (c->hb_lease && c->etcd)
 		bl_etcd_lease_revoke(c->etcd, c->hb_lease);
 	bl_informer_free(c->inf);

@@ -12,6 +12,7 @@
 #include "bl_err.h"
 #include "bl_version.h"
 #include "daemon/controller.h"
+#include "rollout/rollout.h"
 
 static volatile int stop;
 
@@ -41,6 +42,8 @@ static const char usage[] =
 "  --resync SECONDS       full resync period (default 60)\n"
 "  --lease-ttl SECONDS    heartbeat and election lease TTL (default 5)\n"
 "  --only NAME            run only one reconciler: target, drbd, pacemaker\n"
+"  --rollouts-only        run only the fleet rollout controller (elected on\n"
+"                         /bollard/v1/leader/-fleet-; docs/rollouts.md)\n"
 "  --dry-run              print plans, change nothing\n"
 "  --once                 reconcile what is there, then exit (0: converged)\n"
 "  --version, -h/--help\n"
@@ -57,13 +60,14 @@ int main(int argc, char **argv)
 		{ "drbd-dir", 1, 0, 'd' }, { "resync", 1, 0, 'r' },
 		{ "lease-ttl", 1, 0, 'l' }, { "only", 1, 0, 'O' },
 		{ "dry-run", 0, 0, 'D' }, { "once", 0, 0, '1' },
-		{ "version", 0, 0, 'V' }, { "help", 0, 0, 'h' }, { 0 },
+		{ "version", 0, 0, 'V' }, { "help", 0, 0, 'h' },
+		{ "rollouts-only", 0, 0, 'R' }, { 0 },
 	};
 	struct bl_ctl_opts o = { 0 };
 	struct bl_ctl *c = NULL;
 	struct sigaction sa = { .sa_handler = on_signal };
 	char host[256];
-	bool once = false;
+	bool once = false, rollouts_only = false;
 	int opt, rc;
 
 	o.etcd = getenv("BOLLARD_ETCD");
@@ -84,6 +88,7 @@ int main(int argc, char **argv)
 		case 'O': o.only = optarg; break;
 		case 'D': o.dry_run = true; break;
 		case '1': once = true; break;
+		case 'R': rollouts_only = true; break;
 		case 'V': printf("bollardd %s\n", BOLLARD_VERSION); return 0;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
@@ -102,6 +107,14 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* --rollouts-only: the fleet role alone (controller/rollout/). */
+	if (rollouts_only) {
+		rc = bl_fleet_run(o.etcd, o.etcd_user, o.etcd_password, o.node,
+				  o.lease_ttl_s, &stop, NULL);
+		if (rc < 0)
+			fprintf(stderr, "bollardd: %s\n", bl_strerror(rc));
+		return rc < 0 ? 1 : 0;
+	}
 	rc = bl_ctl_new(&o, &c);
 	if (rc < 0) {
 		fprintf(stderr, "bollardd: %s\n", bl_strerror(rc));

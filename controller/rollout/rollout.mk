@@ -2,11 +2,14 @@
 # wave logic (wave.c), the fleet controller (rollout.c), the admitted-view
 # helper bollardd uses (effective.c); cli_rollout.c is linked into
 # build/bollard as `bollard rollout`.
-RO_LIB_SRCS := controller/rollout/wave.c
+RO_LIB_SRCS := controller/rollout/wave.c controller/rollout/common.c \
+               controller/rollout/effective.c controller/rollout/rollout.c \
+               controller/rollout/fleet_run.c
 RO_LIB_OBJS := $(RO_LIB_SRCS:%.c=$(OBJ)/%.o)
 RO_LIB      := $(BUILD)/libbl_rollout.a
 
 $(RO_LIB_OBJS): EXTRA_CFLAGS += -Icontroller/etcd $(call pc,--cflags jansson)
+$(RO_LIB_OBJS): $(ETCD_GEN_H)
 
 $(RO_LIB): $(RO_LIB_OBJS)
 	@mkdir -p $(@D)
@@ -18,3 +21,15 @@ $(BUILD)/tests/unit/test_rollout: $(OBJ)/tests/unit/test_rollout.o $(OBJ)/contro
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka
 UNIT_TESTS += $(BUILD)/tests/unit/test_rollout
+
+# bollardd (controller.c, main.c) calls into the library, which calls back
+# into libbl_daemon.a (informer, leader): append both after the daemon's.
+DAEMON_LINK += $(RO_LIB) $(DAEMON_LIB) $(SCHEMA_LIB) $(ETCD_LIB)
+
+# `bollard rollout`: linked into build/bollard (controller/cli/cli.mk's hook).
+RO_CLI_OBJS := $(OBJ)/controller/rollout/cli_rollout.o $(OBJ)/controller/rollout/common.o \
+               $(OBJ)/controller/rollout/wave.o
+$(OBJ)/controller/rollout/cli_rollout.o: EXTRA_CFLAGS += -Icontroller/etcd -Icontroller/cli \
+	$(call pc,--cflags jansson)
+$(OBJ)/controller/rollout/cli_rollout.o: $(ETCD_GEN_H)
+BOLLARD_EXTRA_OBJS += $(RO_CLI_OBJS)

@@ -83,6 +83,15 @@ void bl_ro_restart(const struct bl_ro_params *p, struct bl_ro_state *s,
 {
 	for (size_t i = 0; i < n; i++) {
 		enum bl_ro_cstate was = c[i].state;
+		/* Admitted in the last revision and already at the new one (a
+		 * change written in several steps): it stays in the plan, its
+		 * health gate still running, so it is neither skipped nor
+		 * admitted twice. */
+		if (!c[i].needs && was == BL_RO_PROGRESSING) {
+			c[i].in_plan = true;
+			c[i].action = BL_RO_NONE;
+			continue;
+		}
 		c[i].in_plan = c[i].needs;
 		c[i].state = c[i].needs ? BL_RO_PENDING : BL_RO_UPTODATE;
 		c[i].admitted_ms = 0;

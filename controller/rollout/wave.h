@@ -113,8 +113,11 @@ struct bl_ro_state {
 
 /*
  * Start a new revision at now: clusters with needs go into the plan as
- * Pending (in array order: the caller sorts by name), the others become
- * UpToDate; the waves are cut (above); phase Progress.
+ * Pending (in array order: the caller sorts by name); a cluster still
+ * Progressing whose admission already is the new revision (the change
+ * landed in several writes) stays in the plan as Progressing, its gate
+ * running; the others become UpToDate. The waves are cut (above); phase
+ * Progress.
  */
 void bl_ro_restart(const struct bl_ro_params *p, struct bl_ro_state *s,
 		   struct bl_ro_cluster *c, size_t n, int64_t now_ms);

@@ -313,6 +313,31 @@ static void new_revision_restarts_at_canary(void **st)
 	assert_int_equal(m.c[0].action, BL_RO_ADMIT);   /* the canary again */
 }
 
+/* A change written in two steps: the cluster admitted by the first keeps
+ * its gate (and its place as the canary) in the second revision. */
+static void split_change_keeps_gate(void **st)
+{
+	struct sim m;
+	(void)st;
+	sim_init(&m, 3);
+	for (size_t i = 1; i < m.n; i++)
+		m.c[i].needs = false;       /* step 1 changed c0's object only */
+	bl_ro_restart(&m.p, &m.s, m.c, m.n, m.now);
+	assert_int_equal(step(&m, 0, 0, -1), 1);
+	assert_int_equal(m.c[0].state, BL_RO_PROGRESSING);
+	m.c[0].needs = false;               /* step 2: the others' objects */
+	m.c[1].needs = m.c[2].needs = true;
+	bl_ro_restart(&m.p, &m.s, m.c, m.n, m.now);
+	assert_int_equal(m.c[0].state, BL_RO_PROGRESSING);
+	assert_true(m.c[0].in_plan);
+	assert_int_equal(m.s.wave_end[0], 1);          /* c0 is the canary */
+	assert_int_equal(step(&m, 100, 0, -1), 0);     /* nobody else yet */
+	assert_int_equal(count(&m, BL_RO_PENDING), 2);
+	step(&m, 1000, 0, -1);
+	assert_int_equal(m.c[0].state, BL_RO_HEALTHY);
+	assert_int_equal(m.c[1].state, BL_RO_PROGRESSING);
+}
+
 static void nothing_to_do_is_complete(void **st)
 {
 	struct sim m;
@@ -349,6 +374,7 @@ int main(void)
 		cmocka_unit_test(rollback_restores_admitted),
 		cmocka_unit_test(paused_stops_admission),
 		cmocka_unit_test(new_revision_restarts_at_canary),
+		cmocka_unit_test(split_change_keeps_gate),
 		cmocka_unit_test(nothing_to_do_is_complete),
 		cmocka_unit_test(names_roundtrip),
 	};

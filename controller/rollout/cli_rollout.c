@@ -1,0 +1,611 @@
+/*
+ * cli_rollout.c - `bollard rollout ...` (see cli_rollout.h; design in
+ * docs/rollouts.md).
+ *
+ * status reads three things each poll: the Rollout object, every Cluster
+ * and Target (to compute the newest revision the same way the fleet
+ * controller does), and the rollout's status key. A status whose revision
+ * is not the newest one is "waiting for the rollout controller", never a
+ * stale "complete". pause/resume/undo change stored objects with the same
+ * compare-and-swap on mod_revision that apply uses: generation + 1 when the
+ * spec changes, retried a few times on a conflict.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bl_etcd.h"
+#include "bl_schema.h"
+#include "cli.h"
+#include "rollout/cli_rollout.h"
+#include "rollout/rollout.h"
+
+static const char rollout_usage[] =
+"Usage: bollard rollout status NAME [--timeout DURATION] [--no-wait]\n"
+"       bollard rollout pause|resume NAME\n"
+"       bollard rollout undo NAME [--to-revision N]\n"
+"       bollard rollout history NAME\n"
+"\n"
+"status   show the rollout's waves and clusters and wait until it completes\n"
+"         (exit 0), halts, fails or rolls back (1), or --timeout passes (2);\n"
+"         --no-wait prints once (exit 3 while in progress).\n"
+"pause    stop admitting clusters (spec.paused: true); resume undoes it.\n"
+"undo     give every governed Target the spec of its previous generation\n"
+"         (or of generation N) as a new generation, rolled out like any\n"
+"         change.\n"
+"history  the generations kept for each governed Target, and where each\n"
+"         is admitted.\n";
+
+struct ro_opts {
+	uint64_t timeout_ms;
+	bool no_wait;
+	int64_t to_rev;
+};
+
+static int ro_set(void *arg, const char *flag, const char *val)
+{
+	struct ro_opts *o = arg;
+	char *end;
+
+	if (!strcmp(flag, "timeout")) {
+		if (bl_parse_duration(val, &o->timeout_ms) < 0) {
+			fprintf(stderr, "Error: --timeout: bad duration \"%s\"\n", val);
+			return -1;
+		}
+	} else if (!strcmp(flag, "no-wait")) {
+		o->no_wait = true;
+	} else if (!strcmp(flag, "to-revision")) {
+		o->to_rev = strtoll(val, &end, 10);
+		if (*end || o->to_rev < 1) {
+			fprintf(stderr, "Error: --to-revision: bad generation \"%s\"\n", val);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Clusters and Targets of a snapshot (sorted by name: the snapshot is
+ * sorted by kind, then name). Borrowed pointers. */
+struct kinds {
+	struct bl_obj **cl, **tg;
+	size_t ncl, ntg;
+};
+
+static int split(const struct store_snap *s, struct kinds *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->cl = calloc(s->n + 1, sizeof(*k->cl));
+	k->tg = calloc(s->n + 1, sizeof(*k->tg));
+	if (!k->cl || !k->tg)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n; i++) {
+		if (!strcmp(s->v[i]->kind, "Cluster"))
+			k->cl[k->ncl++] = s->v[i];
+		else if (!strcmp(s->v[i]->kind, "Target"))
+			k->tg[k->ntg++] = s->v[i];
+	}
+	return 0;
+}
+
+static void kinds_free(struct kinds *k)
+{
+	free(k->cl);
+	free(k->tg);
+}
+
+static json_t *get_json(struct bl_etcd *e, const char *key)
+{
+	struct bl_kvs kvs = { 0 };
+	json_t *v = NULL;
+
+	if (bl_etcd_get(e, key, false, 1, 0, false, &kvs) == 0 && kvs.n)
+		v = json_loadb(kvs.kvs[0].value, kvs.kvs[0].value_len, 0, NULL);
+	bl_kvs_free(&kvs);
+	return v;
+}
+
+/* ---- status ----------------------------------------------------------------*/
+
+enum { RO_DONE = 0, RO_FAILED = 1, RO_TIMEOUT = 2, RO_RUNNING = 3 };
+
+static void bar(FILE *f, size_t done, size_t total)
+{
+	size_t w = 30, fill = total ? done * w / total : w;
+	fputc('[', f);
+	for (size_t i = 0; i < w; i++)
+		fputc(i < fill ? '#' : '.', f);
+	fprintf(f, "] %zu/%zu clusters", done, total);
+}
+
+/*
+ * One poll: print (full table when full, else the one-line summary) and
+ * return RO_DONE / RO_FAILED / RO_RUNNING, or -1 on error. *line gets the
+ * summary line, to print only changes when not on a terminal.
+ */
+static int poll_status(struct cli *c, struct bl_etcd *e, const char *name,
+		       bool full, char *line, size_t linelen)
+{
+	struct store_snap snap;
+	struct kinds k;
+	struct bl_obj *ro;
+	json_t *st = NULL, *cl;
+	char key[400], rev[17];
+	const char *phase, *srev;
+	int ret = RO_RUNNING;
+	size_t i;
+
+	if (store_load(c, e, NULL, &snap, NULL) < 0)
+		return -1;
+	if (split(&snap, &k) < 0) {
+		kinds_free(&k);
+		store_snap_free(&snap);
+		return -1;
+	}
+	ro = store_find(&snap, "Rollout", name);
+	if (!ro) {
+		cli_error(c, "rollouts \"%s\" not found", name);
+		ret = -1;
+		goto out;
+	}
+	bl_ro_revision(ro, k.cl, k.ncl, k.tg, k.ntg, rev);
+	snprintf(key, sizeof(key), "%s%s/status", BL_RO_KEY_ROLLOUTS, name);
+	st = get_json(e, key);
+	phase = json_string_value(json_object_get(st, "phase"));
+	srev = json_string_value(json_object_get(st, "revision"));
+	if (!st || !phase || !srev || strcmp(srev, rev)) {
+		snprintf(line, linelen, "rollout %s: waiting for the rollout controller "
+			 "to see revision %s", name, rev);
+		if (full)
+			fprintf(c->out, "%s\n", line);
+		goto out;
+	}
+	if (!strcmp(phase, "Complete"))
+		ret = RO_DONE;
+	else if (!strcmp(phase, "Halted") || !strcmp(phase, "RolledBack"))
+		ret = RO_FAILED;
+	snprintf(line, linelen, "rollout %s: %s, wave %lld/%zu, %lld/%lld updated: %s",
+		 name, phase, (long long)json_integer_value(json_object_get(st, "wave")) +
+		 (ret == RO_DONE ? 0 : 1),
+		 json_array_size(json_object_get(st, "waves")),
+		 (long long)json_integer_value(json_object_get(st, "updated")),
+		 (long long)json_integer_value(json_object_get(st, "total")),
+		 json_string_value(json_object_get(st, "reason")) ?: "");
+	if (!full)
+		goto out;
+	{
+		static const char *const hdr[] = { "CLUSTER", "STATE", "ONLINE", "READY",
+			"ADMITTED", "LAST TRANSITION", "REASON" };
+		static const char *const whdr[] = { "WAVE", "SIZE", "ADMITTED",
+			"IN PROGRESS", "HEALTHY", "FAILED" };
+		struct table t, wt;
+		json_t *w;
+
+		table_init(&wt, 6, whdr);
+		json_array_foreach(json_object_get(st, "waves"), i, w) {
+			char cells[6][24];
+			const char *row[6];
+			snprintf(cells[0], 24, "%s", i == 0 && json_integer_value(json_object_get(ro->spec, "strategy") ? json_object_get(json_object_get(ro->spec, "strategy"), "canary") : NULL) > 0 ? "canary" : "");
+			if (!cells[0][0])
+				snprintf(cells[0], 24, "%zu", i);
+			snprintf(cells[1], 24, "%lld", (long long)json_integer_value(json_object_get(w, "size")));
+			snprintf(cells[2], 24, "%lld", (long long)json_integer_value(json_object_get(w, "admitted")));
+			snprintf(cells[3], 24, "%lld", (long long)json_integer_value(json_object_get(w, "inProgress")));
+			snprintf(cells[4], 24, "%lld", (long long)json_integer_value(json_object_get(w, "healthy")));
+			snprintf(cells[5], 24, "%lld", (long long)json_integer_value(json_object_get(w, "failed")));
+			for (int j = 0; j < 6; j++)
+				row[j] = cells[j];
+			table_add(&wt, row);
+		}
+		table_init(&t, 7, hdr);
+		json_array_foreach(json_object_get(st, "clusters"), i, cl) {
+			char adm[200] = "", *p = adm;
+			const char *ok;
+			json_t *g;
+			const char *row[7];
+			json_object_foreach(json_object_get(cl, "revision"), ok, g) {
+				const char *slash = strchr(ok, '/');
+				int nw = snprintf(p, sizeof(adm) - (size_t)(p - adm), "%s%s@%lld",
+						  p == adm ? "" : ",", slash ? slash + 1 : ok,
+						  (long long)json_integer_value(g));
+				if (nw < 0 || (size_t)nw >= sizeof(adm) - (size_t)(p - adm))
+					break;
+				p += nw;
+			}
+			row[0] = json_string_value(json_object_get(cl, "name"));
+			row[1] = json_string_value(json_object_get(cl, "state"));
+			row[2] = json_is_true(json_object_get(cl, "online")) ? "yes" : "no";
+			row[3] = json_is_true(json_object_get(cl, "ready")) ? "yes" : "no";
+			row[4] = adm[0] ? adm : "-";
+			row[5] = json_string_value(json_object_get(cl, "lastTransitionTime"));
+			row[6] = json_string_value(json_object_get(cl, "reason"));
+			if (row[6] && !row[6][0])
+				row[6] = "-";
+			table_add(&t, row);
+		}
+		fprintf(c->out, "Rollout %s (revision %s): %s\n", name, rev, phase);
+		bar(c->out, (size_t)json_integer_value(json_object_get(st, "updated")),
+		    (size_t)json_integer_value(json_object_get(st, "total")));
+		fprintf(c->out, "  %s\n\n", json_string_value(json_object_get(st, "reason")) ?: "");
+		table_print(&wt, c->out);
+		fputc('\n', c->out);
+		table_print(&t, c->out);
+		table_free(&wt);
+		table_free(&t);
+	}
+out:
+	json_decref(st);
+	kinds_free(&k);
+	store_snap_free(&snap);
+	return ret;
+}
+
+static int rollout_status(struct cli *c, struct bl_etcd *e, const char *name,
+			  const struct ro_opts *o)
+{
+	bool tty = isatty(fileno(c->out));
+	uint64_t end = o->timeout_ms ? mono_ms() + o->timeout_ms : 0;
+	char line[600], last[600] = "";
+	int r;
+
+	if (o->no_wait) {
+		r = poll_status(c, e, name, true, line, sizeof(line));
+		return r < 0 ? 1 : r;
+	}
+	for (;;) {
+		if (tty)
+			fputs("\033[H\033[J", c->out);
+		r = poll_status(c, e, name, tty, line, sizeof(line));
+		if (r < 0)
+			return 1;
+		if (!tty && strcmp(line, last)) {
+			fprintf(c->out, "%s\n", line);
+			snprintf(last, sizeof(last), "%s", line);
+		}
+		fflush(c->out);
+		if (r != RO_RUNNING) {
+			if (!tty)   /* the final picture */
+				poll_status(c, e, name, true, line, sizeof(line));
+			return r;
+		}
+		if (end && mono_ms() >= end) {
+			fprintf(c->out, "rollout %s: timed out while %s\n", name,
+				strstr(line, "waiting") ? "waiting" : "in progress");
+			return RO_TIMEOUT;
+		}
+		usleep(250 * 1000);
+	}
+}
+
+/* ---- changing stored objects -------------------------------------------------*/
+
+/*
+ * Read kind/name, let edit() change it (returns 1 changed, 0 nothing to do,
+ * <0 error), store it with generation + 1 under a CAS on mod_revision.
+ * Retries BL_E_CONFLICT up to 5 times. Returns 1 stored, 0 unchanged, <0.
+ */
+static int cas_update(struct bl_etcd *e, const char *kind, const char *name,
+		      int (*edit)(void *arg, struct bl_obj *o), void *arg)
+{
+	for (int attempt = 0; attempt < 5; attempt++) {
+		struct bl_obj *o = NULL;
+		char *key = store_key(kind, name), *body = NULL;
+		struct bl_cmp cmp;
+		struct bl_op op;
+		bool ok = false;
+		int rc;
+
+		if (!key)
+			return -ENOMEM;
+		rc = store_get_one(e, kind, name, &o);
+		if (rc < 0)
+			goto next;
+		rc = edit(arg, o);
+		if (rc <= 0)
+			goto next;
+		o->generation++;
+		body = bl_obj_to_json(o);
+		if (!body) {
+			rc = -ENOMEM;
+			goto next;
+		}
+		cmp = (struct bl_cmp){ .key = key, .target = BL_CMP_MOD,
+				       .result = BL_CMP_EQ, .rev = o->resource_version };
+		op = (struct bl_op){ .type = BL_OP_PUT, .key = key, .value = body,
+				     .value_len = strlen(body) };
+		rc = bl_etcd_txn(e, &cmp, 1, &op, 1, NULL, 0, &ok, NULL, NULL);
+		if (rc == 0)
+			rc = ok ? 1 : BL_E_CONFLICT;
+next:
+		free(body);
+		free(key);
+		bl_obj_free(o);
+		if (rc != BL_E_CONFLICT)
+			return rc;
+	}
+	return BL_E_CONFLICT;
+}
+
+static int edit_paused(void *arg, struct bl_obj *o)
+{
+	bool want = *(bool *)arg;
+	if (json_is_true(json_object_get(o->spec, "paused")) == want)
+		return 0;
+	return json_object_set_new(o->spec, "paused", json_boolean(want)) ? -ENOMEM : 1;
+}
+
+struct undo {
+	json_t *spec;                   /* the spec to restore (borrowed) */
+};
+
+static int edit_spec(void *arg, struct bl_obj *o)
+{
+	struct undo *u = arg;
+	if (json_equal(o->spec, u->spec))
+		return 0;
+	json_decref(o->spec);
+	o->spec = json_deep_copy(u->spec);
+	return o->spec ? 1 : -ENOMEM;
+}
+
+/* Generations kept in the history of kind/name, ascending; *n of them. */
+static int history_gens(struct bl_etcd *e, const char *kind, const char *name,
+			int64_t **gens, size_t *n)
+{
+	struct bl_kvs kvs = { 0 };
+	char prefix[400];
+	int rc;
+
+	snprintf(prefix, sizeof(prefix), "%s%s/%s/", BL_RO_KEY_HISTORY, kind, name);
+	*gens = NULL;
+	*n = 0;
+	rc = bl_etcd_get(e, prefix, true, 0, 0, true, &kvs);
+	if (rc < 0)
+		return rc;
+	*gens = calloc(kvs.n + 1, sizeof(**gens));
+	if (!*gens) {
+		bl_kvs_free(&kvs);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < kvs.n; i++) {
+		int64_t g = atoll(kvs.kvs[i].key + strlen(prefix)), t;
+		size_t j = (*n)++;
+		(*gens)[j] = g;
+		for (; j > 0 && (*gens)[j - 1] > (*gens)[j]; j--) {
+			t = (*gens)[j - 1];
+			(*gens)[j - 1] = (*gens)[j];
+			(*gens)[j] = t;
+		}
+	}
+	bl_kvs_free(&kvs);
+	return 0;
+}
+
+/* The governed Targets of rollout name, from a fresh snapshot. */
+static int governed(struct cli *c, struct bl_etcd *e, const char *name,
+		    struct store_snap *snap, struct kinds *k, struct bl_obj **ro,
+		    struct bl_obj ***out, size_t *nout)
+{
+	int rc = store_load(c, e, NULL, snap, NULL);
+	if (rc < 0)
+		return rc;
+	rc = split(snap, k);
+	if (rc < 0)
+		return rc;
+	*ro = store_find(snap, "Rollout", name);
+	if (!*ro) {
+		cli_error(c, "rollouts \"%s\" not found", name);
+		return -ENOENT;
+	}
+	*out = calloc(k->ntg + 1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	*nout = 0;
+	for (size_t i = 0; i < k->ntg; i++) {
+		const char *cn = json_string_value(json_object_get(k->tg[i]->spec, "cluster"));
+		struct bl_obj *cl = cn ? store_find(snap, "Cluster", cn) : NULL;
+		if (bl_ro_governs(*ro, cl, k->tg[i]))
+			(*out)[(*nout)++] = k->tg[i];
+	}
+	return 0;
+}
+
+static int rollout_undo(struct cli *c, struct bl_etcd *e, const char *name,
+			const struct ro_opts *o)
+{
+	struct store_snap snap = { 0 };
+	struct kinds k = { 0 };
+	struct bl_obj *ro, **tg = NULL;
+	size_t n = 0, changed = 0;
+	int rc, ret = 1;
+
+	rc = governed(c, e, name, &snap, &k, &ro, &tg, &n);
+	if (rc < 0)
+		goto out;
+	if (!n) {
+		cli_error(c, "rollout %s governs no Target", name);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int64_t *gens = NULL, to = o->to_rev;
+		size_t ng = 0;
+		char key[400];
+		json_t *h;
+		struct bl_obj *ho = NULL;
+		struct undo u;
+		char *dump;
+
+		rc = history_gens(e, "Target", tg[i]->name, &gens, &ng);
+		if (rc < 0)
+			goto out;
+		if (!to)   /* the newest kept generation before the current one */
+			for (size_t j = 0; j < ng; j++)
+				if (gens[j] < tg[i]->generation)
+					to = gens[j];
+		free(gens);
+		if (!to || to >= tg[i]->generation) {
+			fprintf(c->err, "target/%s: no earlier generation in the history\n",
+				tg[i]->name);
+			continue;
+		}
+		snprintf(key, sizeof(key), "%sTarget/%s/%lld", BL_RO_KEY_HISTORY,
+			 tg[i]->name, (long long)to);
+		h = get_json(e, key);
+		dump = h ? json_dumps(h, JSON_COMPACT) : NULL;
+		json_decref(h);
+		if (!dump || bl_obj_from_json(dump, strlen(dump), &ho, NULL) < 0) {
+			fprintf(c->err, "target/%s: generation %lld is not in the history\n",
+				tg[i]->name, (long long)to);
+			free(dump);
+			continue;
+		}
+		free(dump);
+		u.spec = ho->spec;
+		rc = cas_update(e, "Target", tg[i]->name, edit_spec, &u);
+		bl_obj_free(ho);
+		if (rc < 0) {
+			cli_etcd_error(c, e, rc, "updating the target");
+			goto out;
+		}
+		if (rc > 0) {
+			fprintf(c->out, "target/%s: generation %lld restores the spec of generation %lld\n",
+				tg[i]->name, (long long)tg[i]->generation + 1, (long long)to);
+			changed++;
+		} else {
+			fprintf(c->out, "target/%s: already at the spec of generation %lld\n",
+				tg[i]->name, (long long)to);
+		}
+	}
+	fprintf(c->out, "rollout %s: %zu target(s) rolled back; the change rolls out in waves\n",
+		name, changed);
+	ret = 0;
+out:
+	free(tg);
+	kinds_free(&k);
+	store_snap_free(&snap);
+	return ret;
+}
+
+static int rollout_history(struct cli *c, struct bl_etcd *e, const char *name)
+{
+	static const char *const hdr[] = { "TARGET", "GENERATION", "CURRENT", "ADMITTED TO" };
+	struct store_snap snap = { 0 };
+	struct kinds k = { 0 };
+	struct bl_obj *ro, **tg = NULL;
+	struct bl_kvs recs = { 0 };
+	struct table t;
+	size_t n = 0;
+	char prefix[400];
+	int rc, ret = 1;
+
+	rc = governed(c, e, name, &snap, &k, &ro, &tg, &n);
+	if (rc < 0)
+		goto out;
+	snprintf(prefix, sizeof(prefix), "%s%s/admitted/", BL_RO_KEY_ROLLOUTS, name);
+	if ((rc = bl_etcd_get(e, prefix, true, 0, 0, false, &recs)) < 0) {
+		cli_etcd_error(c, e, rc, "reading admissions");
+		goto out;
+	}
+	table_init(&t, 4, hdr);
+	for (size_t i = 0; i < n; i++) {
+		int64_t *gens = NULL;
+		size_t ng = 0;
+		char okey[300];
+
+		if (history_gens(e, "Target", tg[i]->name, &gens, &ng) < 0)
+			continue;
+		snprintf(okey, sizeof(okey), "Target/%s", tg[i]->name);
+		for (size_t j = 0; j < ng; j++) {
+			char g[24], where[300] = "";
+			const char *row[4];
+			size_t used = 0;
+			for (size_t r = 0; r < recs.n; r++) {
+				json_t *rec = json_loadb(recs.kvs[r].value, recs.kvs[r].value_len, 0, NULL);
+				json_t *ag = json_object_get(json_object_get(rec, "objects"), okey);
+				if (json_integer_value(ag) == gens[j] && used < sizeof(where)) {
+					int w = snprintf(where + used, sizeof(where) - used, "%s%s",
+							 used ? "," : "", recs.kvs[r].key + strlen(prefix));
+					if (w > 0)
+						used += (size_t)w;
+				}
+				json_decref(rec);
+			}
+			snprintf(g, sizeof(g), "%lld", (long long)gens[j]);
+			row[0] = tg[i]->name;
+			row[1] = g;
+			row[2] = gens[j] == tg[i]->generation ? "*" : "";
+			row[3] = where[0] ? where : "-";
+			table_add(&t, row);
+		}
+		free(gens);
+	}
+	table_print(&t, c->out);
+	table_free(&t);
+	ret = 0;
+out:
+	bl_kvs_free(&recs);
+	free(tg);
+	kinds_free(&k);
+	store_snap_free(&snap);
+	return ret;
+}
+
+int cmd_rollout(struct cli *c, int argc, char **argv)
+{
+	static const struct cli_flag flags[] = {
+		{ "timeout", 0, CLI_ARG, ro_set },
+		{ "no-wait", 0, CLI_NOARG, ro_set },
+		{ "to-revision", 0, CLI_ARG, ro_set },
+		{ 0 },
+	};
+	struct ro_opts o = { 0 };
+	struct bl_etcd *e = NULL;
+	const char *sub, *name;
+	int n, ret = 1, rc;
+
+	n = cli_parse(c, argc, argv, flags, &o, rollout_usage);
+	if (n < 0)
+		return n == -2 ? 0 : 1;
+	if (n != 2) {
+		fputs(rollout_usage, c->err);
+		return 1;
+	}
+	sub = argv[1];
+	name = argv[2];
+	if (strcmp(sub, "status") && strcmp(sub, "pause") && strcmp(sub, "resume") &&
+	    strcmp(sub, "undo") && strcmp(sub, "history")) {
+		cli_error(c, "unknown rollout command \"%s\"", sub);
+		fputs(rollout_usage, c->err);
+		return 1;
+	}
+	if (cli_connect(c, &e) < 0)
+		return 1;
+	if (!strcmp(sub, "status")) {
+		ret = rollout_status(c, e, name, &o);
+	} else if (!strcmp(sub, "pause") || !strcmp(sub, "resume")) {
+		bool want = !strcmp(sub, "pause");
+		rc = cas_update(e, "Rollout", name, edit_paused, &want);
+		if (rc == -ENOENT)
+			cli_error(c, "rollouts \"%s\" not found", name);
+		else if (rc < 0)
+			cli_etcd_error(c, e, rc, "updating the rollout");
+		else
+			fprintf(c->out, "rollout.bollard.io/%s %s%s\n", name,
+				want ? "paused" : "resumed", rc ? "" : " (already)");
+		ret = rc < 0;
+	} else if (!strcmp(sub, "undo")) {
+		ret = rollout_undo(c, e, name, &o);
+	} else {
+		ret = rollout_history(c, e, name);
+	}
+	bl_etcd_close(e);
+	return ret;
+}

@@ -1,0 +1,148 @@
+/* common.c - helpers shared by the fleet controller, bollardd and the CLI. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rollout/rollout.h"
+
+bool bl_ro_selector_match(const json_t *selector, const json_t *labels)
+{
+	json_t *ml = json_object_get(selector, "matchLabels"), *v;
+	const char *k;
+
+	json_object_foreach(ml, k, v) {
+		const char *have = json_string_value(json_object_get(labels, k));
+		if (!have || !json_string_value(v) || strcmp(have, json_string_value(v)))
+			return false;
+	}
+	return true;
+}
+
+bool bl_ro_governs(const struct bl_obj *ro, const struct bl_obj *cl,
+		   const struct bl_obj *obj)
+{
+	const char *name;
+
+	if (!ro || !cl || !obj || !ro->spec || strcmp(obj->kind, "Target"))
+		return false;
+	name = json_string_value(json_object_get(obj->spec, "cluster"));
+	if (!name || strcmp(name, cl->name))
+		return false;
+	return bl_ro_selector_match(json_object_get(ro->spec, "clusterSelector"), cl->labels) &&
+	       bl_ro_selector_match(json_object_get(ro->spec, "objectSelector"), obj->labels);
+}
+
+static int amount(const json_t *v, struct bl_ro_amount *a)
+{
+	const char *s = json_string_value(v);
+	char *end;
+	long long x;
+
+	if (json_is_integer(v)) {
+		a->value = json_integer_value(v);
+		a->pct = false;
+		return a->value >= 0 ? 0 : -EINVAL;
+	}
+	if (!s)
+		return -EINVAL;
+	x = strtoll(s, &end, 10);
+	if (end == s || strcmp(end, "%") || x < 1 || x > 100)
+		return -EINVAL;
+	a->value = x;
+	a->pct = true;
+	return 0;
+}
+
+static int duration(const json_t *v, int64_t def, int64_t *ms)
+{
+	uint64_t x;
+	if (!v) {
+		*ms = def;
+		return 0;
+	}
+	if (!json_string_value(v) || bl_parse_duration(json_string_value(v), &x) < 0)
+		return -EINVAL;
+	*ms = (int64_t)x;
+	return 0;
+}
+
+int bl_ro_params_from_spec(const json_t *spec, struct bl_ro_params *p)
+{
+	json_t *st = json_object_get(spec, "strategy");
+	json_t *gate = json_object_get(spec, "healthGate");
+	json_t *w, *mu = json_object_get(st, "maxUnavailable");
+	const char *of = json_string_value(json_object_get(spec, "onFailure"));
+	size_t i;
+
+	memset(p, 0, sizeof(*p));
+	p->canary = json_is_integer(json_object_get(st, "canary")) ?
+		    json_integer_value(json_object_get(st, "canary")) : 1;
+	p->max_unavailable = (struct bl_ro_amount){ 1, false };
+	if (mu && amount(mu, &p->max_unavailable) < 0)
+		return -EINVAL;
+	json_array_foreach(json_object_get(st, "waves"), i, w) {
+		if (p->nwaves >= BL_RO_MAX_WAVES - 2)
+			return -EINVAL;
+		if (amount(w, &p->waves[p->nwaves++]) < 0)
+			return -EINVAL;
+	}
+	if (duration(json_object_get(gate, "stableFor"), 30000, &p->stable_ms) < 0 ||
+	    duration(json_object_get(gate, "timeout"), 600000, &p->timeout_ms) < 0)
+		return -EINVAL;
+	p->rollback = of && !strcmp(of, "rollback");
+	p->paused = json_is_true(json_object_get(spec, "paused"));
+	return 0;
+}
+
+int64_t bl_ro_wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void bl_ro_format_time(int64_t ms, char *buf, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (ms <= 0) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static uint64_t fnv(uint64_t h, const char *s)
+{
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+void bl_ro_revision(const struct bl_obj *ro, struct bl_obj *const *clusters,
+		    size_t ncl, struct bl_obj *const *targets, size_t nt,
+		    char out[17])
+{
+	uint64_t h = 1469598103934665603ull;
+	char buf[300];
+
+	for (size_t i = 0; i < ncl; i++) {
+		if (!bl_ro_selector_match(json_object_get(ro->spec, "clusterSelector"),
+					  clusters[i]->labels))
+			continue;
+		for (size_t j = 0; j < nt; j++) {
+			if (!bl_ro_governs(ro, clusters[i], targets[j]))
+				continue;
+			snprintf(buf, sizeof(buf), "%s/%s=%lld;", targets[j]->kind,
+				 targets[j]->name, (long long)targets[j]->generation);
+			h = fnv(h, buf);
+		}
+	}
+	snprintf(out, 17, "%016llx", (unsigned long long)h);
+}

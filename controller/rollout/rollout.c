@@ -1,0 +1,644 @@
+/*
+ * rollout.c - the fleet controller: one per fleet, elected on
+ * /bollard/v1/leader/-fleet- (leader.h), driving every Rollout.
+ *
+ * Why polling rounds rather than watches: a round reads four prefixes
+ * (objects come from the informer; node heartbeats, Target status, the
+ * rollout's records) and decides from them alone, level-triggered like the
+ * reconcilers. The whole decision state is persisted in the rollout's
+ * status key, and admissions are written before the status, so a new
+ * leader or a restarted controller resumes exactly where the last round
+ * left off: a cluster whose admission was written but whose status was
+ * not is recognised (Pending, yet its record already equals the newest)
+ * and carried on as Progressing from the record's "since", never admitted
+ * twice. With a few hundred clusters a round is a few hundred kB of reads
+ * every period (250 ms by default).
+ *
+ * Status JSON (/bollard/v1/rollouts/<name>/status), written only when it
+ * changes:
+ *   {"observedGeneration":g, "revision":"<hex of newest generations>",
+ *    "phase":"Progressing|Paused|Complete|Halted|RolledBack", "reason":..,
+ *    "wave":k, "total":n, "updated":healthy,
+ *    "waves":[{"size","admitted","inProgress","healthy","failed"}],
+ *    "clusters":[{"name","state","inPlan","online","ready","reason",
+ *                 "admittedAt","readySince","lastTransition" (ms),
+ *                 "lastTransitionTime" (RFC 3339),"revision":{obj:gen}}]}
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "bl_etcd.h"
+#include "daemon/informer.h"
+#include "daemon/leader.h"
+#include "rollout/rollout.h"
+
+struct hist {
+	char *key;                      /* "Kind/name"                    */
+	int64_t gen;                    /* last generation written        */
+};
+
+struct bl_fleet {
+	struct bl_fleet_opts o;
+	FILE *log;
+	struct bl_leader *leader;
+	bool leading;
+	uint64_t next_round_ms;
+	struct hist *h;
+	size_t nh, caph;
+};
+
+/* Sorted string sets/maps for one round's observations. */
+struct strv {
+	char **k;
+	json_t **v;                     /* NULL for sets                  */
+	size_t n;
+};
+
+struct round {
+	struct bl_fleet *f;
+	struct strv nodes;              /* "cluster/node"                 */
+	struct strv status;             /* "target/node" -> status JSON   */
+	int64_t now;
+};
+
+static void logf_(struct bl_fleet *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void logf_(struct bl_fleet *f, const char *fmt, ...)
+{
+	char ts[32];
+	va_list ap;
+
+	bl_ro_format_time(bl_ro_wall_ms(), ts, sizeof(ts));
+	fprintf(f->log, "%s fleet[%s]: ", ts, f->o.id);
+	va_start(ap, fmt);
+	vfprintf(f->log, fmt, ap);
+	va_end(ap);
+	fputc('\n', f->log);
+	fflush(f->log);
+}
+
+static void strv_free(struct strv *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->k[i]);
+		if (s->v)
+			json_decref(s->v[i]);
+	}
+	free(s->k);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+static ssize_t strv_find(const struct strv *s, const char *k)
+{
+	size_t lo = 0, hi = s->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(s->k[mid], k);
+		if (!c)
+			return (ssize_t)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* Keys under prefix (suffixes; etcd returns them sorted), optionally
+ * with parsed values. */
+static int strv_load(struct bl_etcd *e, const char *prefix, bool values,
+		     struct strv *s)
+{
+	struct bl_kvs kvs = { 0 };
+	size_t plen = strlen(prefix);
+	int rc = bl_etcd_get(e, prefix, true, 0, 0, !values, &kvs);
+
+	memset(s, 0, sizeof(*s));
+	if (rc < 0)
+		return rc;
+	s->k = calloc(kvs.n + 1, sizeof(*s->k));
+	s->v = values ? calloc(kvs.n + 1, sizeof(*s->v)) : NULL;
+	if (!s->k || (values && !s->v)) {
+		bl_kvs_free(&kvs);
+		strv_free(s);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < kvs.n; i++) {
+		s->k[s->n] = strdup(kvs.kvs[i].key + plen);
+		if (!s->k[s->n])
+			break;
+		if (values)
+			s->v[s->n] = json_loadb(kvs.kvs[i].value, kvs.kvs[i].value_len, 0, NULL);
+		s->n++;
+	}
+	bl_kvs_free(&kvs);
+	/* etcd sorts bytewise, as strcmp does */
+	return 0;
+}
+
+/* ---- history -------------------------------------------------------------*/
+
+static struct hist *hist_get(struct bl_fleet *f, const char *key)
+{
+	for (size_t i = 0; i < f->nh; i++)
+		if (!strcmp(f->h[i].key, key))
+			return &f->h[i];
+	if (f->nh == f->caph) {
+		size_t cap = f->caph ? f->caph * 2 : 64;
+		struct hist *v = realloc(f->h, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		f->h = v;
+		f->caph = cap;
+	}
+	f->h[f->nh].key = strdup(key);
+	f->h[f->nh].gen = 0;
+	return f->h[f->nh].key ? &f->h[f->nh++] : NULL;
+}
+
+struct govscan {
+	const struct bl_informer *inf;
+	const struct bl_obj *cl, *obj;
+	bool governed;
+};
+
+static void gov_one(void *arg, const struct bl_obj *ro)
+{
+	struct govscan *g = arg;
+	g->governed = g->governed || bl_ro_governs(ro, g->cl, g->obj);
+}
+
+/* History is kept for governed objects only: nothing is written for a
+ * fleet without rollouts. The baseline generation is written in the first
+ * round that sees the Rollout, before any newer one can be admitted. */
+static void history_one(void *arg, const struct bl_obj *o)
+{
+	struct bl_fleet *f = arg;
+	char key[300], hkey[600];
+	struct hist *h;
+	char *body;
+	struct bl_kvs kvs = { 0 };
+	const char *cn = json_string_value(json_object_get(o->spec, "cluster"));
+	struct govscan g = { f->o.inf, NULL, o, false };
+
+	g.cl = cn ? bl_informer_get(f->o.inf, "Cluster", cn) : NULL;
+	if (!g.cl)
+		return;
+	bl_informer_foreach(f->o.inf, "Rollout", gov_one, &g);
+	if (!g.governed)
+		return;
+	snprintf(key, sizeof(key), "%s/%s", o->kind, o->name);
+	h = hist_get(f, key);
+	if (!h || h->gen == o->generation || o->generation <= 0)
+		return;
+	body = bl_obj_to_json(o);
+	if (!body)
+		return;
+	snprintf(hkey, sizeof(hkey), "%s%s/%s/%lld", BL_RO_KEY_HISTORY, o->kind,
+		 o->name, (long long)o->generation);
+	if (bl_etcd_put(f->o.etcd, hkey, body, strlen(body), 0, NULL) == 0)
+		h->gen = o->generation;
+	free(body);
+	/* Bound it: drop generations older than the last KEEP. */
+	snprintf(hkey, sizeof(hkey), "%s%s/%s/", BL_RO_KEY_HISTORY, o->kind, o->name);
+	if (bl_etcd_get(f->o.etcd, hkey, true, 0, 0, true, &kvs) < 0)
+		return;
+	for (size_t i = 0; i < kvs.n; i++) {
+		long long hg = atoll(kvs.kvs[i].key + strlen(hkey));
+		if (hg <= o->generation - BL_RO_HISTORY_KEEP)
+			bl_etcd_delete(f->o.etcd, kvs.kvs[i].key, false, NULL, NULL);
+	}
+	bl_kvs_free(&kvs);
+}
+
+/* ---- one rollout -----------------------------------------------------------*/
+
+struct cl {
+	const struct bl_obj *obj;
+	json_t *desired;                /* {"Target/x": gen} governed now  */
+	json_t *rec;                    /* admission record (owned)        */
+	json_t *rec_raw_objects;        /* borrowed from rec               */
+};
+
+struct gather {
+	const struct bl_obj *ro;
+	struct cl *cl;
+	size_t n, cap;
+};
+
+static void gather_cluster(void *arg, const struct bl_obj *o)
+{
+	struct gather *g = arg;
+	if (!bl_ro_selector_match(json_object_get(g->ro->spec, "clusterSelector"), o->labels))
+		return;
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 16;
+		struct cl *v = realloc(g->cl, cap * sizeof(*v));
+		if (!v)
+			return;
+		g->cl = v;
+		g->cap = cap;
+	}
+	memset(&g->cl[g->n], 0, sizeof(g->cl[0]));
+	g->cl[g->n].obj = o;
+	g->cl[g->n].desired = json_object();
+	g->n++;
+}
+
+static int cmp_cl(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct cl *)elem)->obj->name);
+}
+
+static void gather_target(void *arg, const struct bl_obj *t)
+{
+	struct gather *g = arg;
+	const char *cn = json_string_value(json_object_get(t->spec, "cluster"));
+	struct cl *c;
+	char k[300];
+
+	if (!cn || !(c = bsearch(cn, g->cl, g->n, sizeof(*g->cl), cmp_cl)))
+		return;
+	if (!bl_ro_governs(g->ro, c->obj, t))
+		return;
+	snprintf(k, sizeof(k), "%s/%s", t->kind, t->name);
+	json_object_set_new(c->desired, k, json_integer(t->generation));
+}
+
+struct ptrs {
+	struct bl_obj **v;
+	size_t n, cap;
+};
+
+static void ptrs_add(void *arg, const struct bl_obj *o)
+{
+	struct ptrs *p = arg;
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 64;
+		struct bl_obj **v = realloc(p->v, cap * sizeof(*v));
+		if (!v)
+			return;
+		p->v = v;
+		p->cap = cap;
+	}
+	p->v[p->n++] = (struct bl_obj *)o;
+}
+
+static bool cluster_online(const struct round *r, const struct bl_obj *cl)
+{
+	json_t *nodes = json_object_get(cl->spec, "nodes"), *n;
+	char k[300];
+	size_t i;
+
+	if (!json_array_size(nodes))
+		return false;
+	json_array_foreach(nodes, i, n) {
+		snprintf(k, sizeof(k), "%s/%s", cl->name,
+			 json_string_value(json_object_get(n, "name")));
+		if (strv_find(&r->nodes, k) < 0)
+			return false;
+	}
+	return true;
+}
+
+/* Every governed object Ready at its admitted generation on every node. */
+static bool cluster_ready(const struct round *r, const struct cl *c)
+{
+	json_t *nodes = json_object_get(c->obj->spec, "nodes"), *n, *g;
+	json_t *adm = json_object_get(c->rec, "objects");
+	const char *okey;
+	size_t i;
+
+	json_object_foreach(c->desired, okey, g) {
+		json_t *ag = json_object_get(adm, okey);
+		int64_t want = json_integer_value(ag ? ag : g);
+		const char *tname = strchr(okey, '/') + 1;
+		json_array_foreach(nodes, i, n) {
+			char k[400];
+			json_t *st, *cond;
+			size_t j;
+			bool ok = false;
+			snprintf(k, sizeof(k), "%s/%s", tname,
+				 json_string_value(json_object_get(n, "name")));
+			ssize_t at = strv_find(&r->status, k);
+			if (at < 0 || !(st = r->status.v[at]))
+				return false;
+			if (json_integer_value(json_object_get(st, "observedGeneration")) != want)
+				return false;
+			json_array_foreach(json_object_get(st, "conditions"), j, cond) {
+				const char *ty = json_string_value(json_object_get(cond, "type"));
+				const char *sv = json_string_value(json_object_get(cond, "status"));
+				if (ty && sv && !strcmp(ty, "Ready") && !strcmp(sv, "True"))
+					ok = true;
+			}
+			if (!ok)
+				return false;
+		}
+	}
+	return true;
+}
+
+static json_t *make_record(json_t *objects, json_t *previous, int64_t now,
+			   const char *revision)
+{
+	return json_pack("{s:O, s:O, s:I, s:s}", "objects", objects,
+			 "previous", previous ? previous : objects,
+			 "since", (json_int_t)now, "revision", revision);
+}
+
+static int put_json(struct bl_etcd *e, const char *key, json_t *v)
+{
+	char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+	int rc;
+	if (!s)
+		return -ENOMEM;
+	rc = bl_etcd_put(e, key, s, strlen(s), 0, NULL);
+	free(s);
+	return rc;
+}
+
+static void restore(struct bl_ro_cluster *rc, json_t *st, const struct cl *c)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(st, "clusters"), i, e) {
+		const char *nm = json_string_value(json_object_get(e, "name"));
+		int s;
+		if (!nm || strcmp(nm, rc->name))
+			continue;
+		s = bl_ro_cstate_parse(json_string_value(json_object_get(e, "state")));
+		rc->state = s < 0 ? BL_RO_PENDING : (enum bl_ro_cstate)s;
+		rc->in_plan = json_is_true(json_object_get(e, "inPlan"));
+		rc->admitted_ms = json_integer_value(json_object_get(e, "admittedAt"));
+		rc->ready_since_ms = json_integer_value(json_object_get(e, "readySince"));
+		rc->transition_ms = json_integer_value(json_object_get(e, "lastTransition"));
+		snprintf(rc->reason, sizeof(rc->reason), "%s",
+			 json_string_value(json_object_get(e, "reason")) ?: "");
+		/* admitted, then the controller stopped before writing status */
+		if (rc->state == BL_RO_PENDING && !rc->needs) {
+			rc->state = BL_RO_PROGRESSING;
+			rc->admitted_ms = json_integer_value(json_object_get(c->rec, "since"));
+			snprintf(rc->reason, sizeof(rc->reason), "admitted");
+		}
+		return;
+	}
+	rc->in_plan = rc->needs;
+	rc->state = rc->needs ? BL_RO_PENDING : BL_RO_UPTODATE;
+}
+
+static json_t *status_json(const struct bl_obj *ro, const struct bl_ro_state *s,
+			   const struct bl_ro_cluster *rc, const struct cl *c,
+			   size_t n, const char *rev)
+{
+	json_t *st, *waves = json_array(), *cls = json_array();
+	size_t i, w, pos, total = 0, healthy = 0;
+	char ts[32];
+
+	for (w = 0; w < s->nwaves; w++) {
+		size_t start = w ? s->wave_end[w - 1] : 0, end = s->wave_end[w];
+		size_t adm = 0, prog = 0, ok = 0, bad = 0;
+		for (i = 0, pos = 0; i < n; i++) {
+			if (!rc[i].in_plan)
+				continue;
+			if (pos >= start && pos < end) {
+				adm += rc[i].state >= BL_RO_PROGRESSING;
+				prog += rc[i].state == BL_RO_PROGRESSING;
+				ok += rc[i].state == BL_RO_HEALTHY;
+				bad += rc[i].state == BL_RO_FAILED ||
+				       rc[i].state == BL_RO_ROLLEDBACK;
+			}
+			pos++;
+		}
+		json_array_append_new(waves, json_pack("{s:I, s:I, s:I, s:I, s:I}",
+			"size", (json_int_t)(end - start), "admitted", (json_int_t)adm,
+			"inProgress", (json_int_t)prog, "healthy", (json_int_t)ok,
+			"failed", (json_int_t)bad));
+	}
+	for (i = 0; i < n; i++) {
+		total += rc[i].in_plan;
+		healthy += rc[i].in_plan && rc[i].state == BL_RO_HEALTHY;
+		bl_ro_format_time(rc[i].transition_ms, ts, sizeof(ts));
+		json_array_append_new(cls, json_pack(
+			"{s:s, s:s, s:b, s:b, s:b, s:s, s:I, s:I, s:I, s:s, s:O}",
+			"name", rc[i].name, "state", bl_ro_cstate_name(rc[i].state),
+			"inPlan", rc[i].in_plan, "online", rc[i].online,
+			"ready", rc[i].ready, "reason", rc[i].reason,
+			"admittedAt", (json_int_t)rc[i].admitted_ms,
+			"readySince", (json_int_t)rc[i].ready_since_ms,
+			"lastTransition", (json_int_t)rc[i].transition_ms,
+			"lastTransitionTime", ts,
+			"revision", json_object_get(c[i].rec, "objects")));
+	}
+	st = json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o}",
+		       "observedGeneration", (json_int_t)ro->generation,
+		       "revision", rev, "phase", bl_ro_phase_name(s->phase),
+		       "reason", s->reason, "wave", (json_int_t)s->wave,
+		       "total", (json_int_t)total, "updated", (json_int_t)healthy,
+		       "waves", waves, "clusters", cls);
+	return st;
+}
+
+static void round_rollout(void *arg, const struct bl_obj *ro)
+{
+	struct round *r = arg;
+	struct bl_fleet *f = r->f;
+	struct gather g = { .ro = ro };
+	struct bl_ro_params p;
+	struct bl_ro_state s = { 0 };
+	struct bl_ro_cluster *rc = NULL;
+	struct strv recs = { 0 };
+	struct bl_kvs kvs = { 0 };
+	json_t *st = NULL, *nst = NULL;
+	char key[600], rev[17], *old = NULL, *now_s = NULL;
+	struct ptrs pc = { 0 }, pt = { 0 };
+	size_t i;
+
+	if (bl_ro_params_from_spec(ro->spec, &p) < 0) {
+		logf_(f, "rollout %s: spec has values out of range; skipped", ro->name);
+		return;
+	}
+	bl_informer_foreach(f->o.inf, "Cluster", gather_cluster, &g);
+	bl_informer_foreach(f->o.inf, "Target", gather_target, &g);
+	bl_informer_foreach(f->o.inf, "Cluster", ptrs_add, &pc);
+	bl_informer_foreach(f->o.inf, "Target", ptrs_add, &pt);
+	bl_ro_revision(ro, pc.v, pc.n, pt.v, pt.n, rev);
+	free(pc.v);
+	free(pt.v);
+
+	snprintf(key, sizeof(key), "%s%s/admitted/", BL_RO_KEY_ROLLOUTS, ro->name);
+	if (strv_load(f->o.etcd, key, true, &recs) < 0)
+		goto out_free;
+	snprintf(key, sizeof(key), "%s%s/status", BL_RO_KEY_ROLLOUTS, ro->name);
+	if (bl_etcd_get(f->o.etcd, key, false, 1, 0, false, &kvs) < 0)
+		goto out_free;
+	if (kvs.n) {
+		old = strndup(kvs.kvs[0].value, kvs.kvs[0].value_len);
+		st = json_loadb(kvs.kvs[0].value, kvs.kvs[0].value_len, 0, NULL);
+	}
+	bl_kvs_free(&kvs);
+
+	rc = calloc(g.n + 1, sizeof(*rc));
+	if (!rc)
+		goto out_free;
+	for (i = 0; i < g.n; i++) {
+		struct cl *c = &g.cl[i];
+		ssize_t at = strv_find(&recs, c->obj->name);
+		if (at >= 0 && recs.v[at] && json_is_object(json_object_get(recs.v[at], "objects"))) {
+			c->rec = json_incref(recs.v[at]);
+		} else {
+			/* First sight of this cluster: what it runs now is the
+			 * baseline; only later generations are gated. */
+			c->rec = make_record(c->desired, NULL, r->now, "baseline");
+			snprintf(key, sizeof(key), "%s%s/admitted/%s", BL_RO_KEY_ROLLOUTS,
+				 ro->name, c->obj->name);
+			if (!c->rec || put_json(f->o.etcd, key, c->rec) < 0)
+				goto out_free;
+		}
+		snprintf(rc[i].name, sizeof(rc[i].name), "%s", c->obj->name);
+		rc[i].online = cluster_online(r, c->obj);
+		rc[i].ready = rc[i].online && cluster_ready(r, c);
+		rc[i].needs = !json_equal(json_object_get(c->rec, "objects"), c->desired);
+	}
+
+	/* The persisted state, also when the revision changed: a cluster
+	 * still in its health gate keeps it across the restart (wave.h). */
+	for (i = 0; st && i < g.n; i++)
+		restore(&rc[i], st, &g.cl[i]);
+	if (st && !strcmp(json_string_value(json_object_get(st, "revision")) ?: "", rev)) {
+		int ph = bl_ro_phase_parse(json_string_value(json_object_get(st, "phase")));
+		s.phase = ph < 0 ? BL_RO_PROGRESS : (enum bl_ro_phase)ph;
+		snprintf(s.reason, sizeof(s.reason), "%s",
+			 json_string_value(json_object_get(st, "reason")) ?: "");
+		bl_ro_cut_waves(&p, &s, rc, g.n);
+	} else {
+		bl_ro_restart(&p, &s, rc, g.n, r->now);
+		if (st)
+			logf_(f, "rollout %s: new revision %s: restarting at the canary",
+			      ro->name, rev);
+	}
+
+	if (bl_ro_step(&p, &s, rc, g.n, r->now)) {
+		for (i = 0; i < g.n; i++) {
+			struct cl *c = &g.cl[i];
+			json_t *nrec = NULL;
+			if (rc[i].action == BL_RO_ADMIT)
+				nrec = make_record(c->desired, json_object_get(c->rec, "objects"),
+						   r->now, rev);
+			else if (rc[i].action == BL_RO_ROLLBACK)
+				nrec = make_record(json_object_get(c->rec, "previous"),
+						   json_object_get(c->rec, "previous"),
+						   r->now, "rollback");
+			else
+				continue;
+			snprintf(key, sizeof(key), "%s%s/admitted/%s", BL_RO_KEY_ROLLOUTS,
+				 ro->name, c->obj->name);
+			if (!nrec || put_json(f->o.etcd, key, nrec) < 0) {
+				/* Not written: the status must not claim it. */
+				json_decref(nrec);
+				logf_(f, "rollout %s: cluster %s: writing the admission failed",
+				      ro->name, rc[i].name);
+				goto out_free;
+			}
+			logf_(f, "rollout %s: cluster %s: %s (wave %zu)", ro->name, rc[i].name,
+			      rc[i].action == BL_RO_ADMIT ? "admitted" : "rolled back", s.wave);
+			json_decref(c->rec);
+			c->rec = nrec;
+		}
+	}
+	nst = status_json(ro, &s, rc, g.cl, g.n, rev);
+	now_s = nst ? json_dumps(nst, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	if (now_s && (!old || strcmp(old, now_s))) {
+		const char *was = json_string_value(json_object_get(st, "phase"));
+		snprintf(key, sizeof(key), "%s%s/status", BL_RO_KEY_ROLLOUTS, ro->name);
+		bl_etcd_put(f->o.etcd, key, now_s, strlen(now_s), 0, NULL);
+		if (!was || strcmp(was, bl_ro_phase_name(s.phase)))
+			logf_(f, "rollout %s: %s: %s", ro->name, bl_ro_phase_name(s.phase), s.reason);
+	}
+out_free:
+	free(now_s);
+	free(old);
+	json_decref(nst);
+	json_decref(st);
+	free(rc);
+	strv_free(&recs);
+	for (i = 0; i < g.n; i++) {
+		json_decref(g.cl[i].desired);
+		json_decref(g.cl[i].rec);
+	}
+	free(g.cl);
+}
+
+static void round_all(struct bl_fleet *f)
+{
+	struct round r = { .f = f, .now = bl_ro_wall_ms() };
+	bl_informer_foreach(f->o.inf, "Target", history_one, f);
+	if (strv_load(f->o.etcd, BL_RO_KEY_NODES, false, &r.nodes) < 0)
+		return;
+	if (strv_load(f->o.etcd, BL_RO_KEY_STATUS "Target/", true, &r.status) < 0)
+		goto out_nodes;
+	bl_informer_foreach(f->o.inf, "Rollout", round_rollout, &r);
+	strv_free(&r.status);
+out_nodes:
+	strv_free(&r.nodes);
+}
+
+/* ---- lifetime --------------------------------------------------------------*/
+
+int bl_fleet_new(const struct bl_fleet_opts *o, struct bl_fleet **out)
+{
+	struct bl_fleet *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -ENOMEM;
+	f->o = *o;
+	if (!f->o.lease_ttl_s)
+		f->o.lease_ttl_s = 5;
+	if (!f->o.period_ms)
+		f->o.period_ms = 250;
+	f->log = o->log ? o->log : stderr;
+	f->leader = bl_leader_new(o->etcd, BL_RO_FLEET_LEADER, o->id, f->o.lease_ttl_s);
+	if (!f->leader) {
+		free(f);
+		return -ENOMEM;
+	}
+	*out = f;
+	return 0;
+}
+
+void bl_fleet_free(struct bl_fleet *f)
+{
+	if (!f)
+		return;
+	bl_leader_free(f->leader);
+	for (size_t i = 0; i < f->nh; i++)
+		free(f->h[i].key);
+	free(f->h);
+	free(f);
+}
+
+int bl_fleet_tick(struct bl_fleet *f, uint64_t now_ms)
+{
+	int rc = bl_leader_tick(f->leader, now_ms);
+	bool lead = bl_leader_is_leader(f->leader);
+
+	if (lead != f->leading) {
+		logf_(f, lead ? "leading the fleet role" : "lost the fleet role");
+		f->leading = lead;
+		/* A new term writes history afresh: another leader may have
+		 * pruned or missed some. */
+		for (size_t i = 0; i < f->nh; i++)
+			f->h[i].gen = 0;
+	}
+	if (!lead)
+		return rc < 0 ? rc : 0;
+	if (now_ms >= f->next_round_ms) {
+		round_all(f);
+		f->next_round_ms = now_ms + f->o.period_ms;
+	}
+	return 1;
+}

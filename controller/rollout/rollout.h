@@ -1,0 +1,128 @@
+/*
+ * rollout.h - fleet-wide rollouts: the key layout, the pieces shared by
+ * the fleet controller, bollardd and the CLI, and the fleet controller.
+ * Design: docs/rollouts.md; the decision logic: wave.h.
+ *
+ * Keys (all JSON):
+ *   /bollard/v1/history/<Kind>/<name>/<generation>
+ *        copy of the stored object at that generation; the last
+ *        BL_RO_HISTORY_KEEP generations of every governed object are kept
+ *        (written by the fleet leader when it sees a generation).
+ *   /bollard/v1/rollouts/<rollout>/admitted/<cluster>
+ *        {"objects":{"Target/x":3,...},"previous":{...},"since":ms,
+ *         "revision":"<hex>"}: what that cluster's controllers reconcile.
+ *   /bollard/v1/rollouts/<rollout>/status
+ *        phase, per wave and per cluster state (see rollout.c).
+ *   /bollard/v1/leader/-fleet-   the fleet role's election key.
+ *
+ * Governed objects: Targets whose labels match spec.objectSelector and
+ * whose spec.cluster is a Cluster matching spec.clusterSelector. (Volumes
+ * and Secrets are not gated yet: see docs/rollouts.md.)
+ */
+#ifndef BL_ROLLOUT_H
+#define BL_ROLLOUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
+
+#include "bl_schema.h"
+#include "rollout/wave.h"
+
+#define BL_RO_KEY_ROLLOUTS   "/bollard/v1/rollouts/"
+#define BL_RO_KEY_HISTORY    "/bollard/v1/history/"
+#define BL_RO_KEY_NODES      "/bollard/v1/nodes/"
+#define BL_RO_KEY_STATUS     "/bollard/v1/status/"
+#define BL_RO_FLEET_LEADER   "/bollard/v1/leader/-fleet-"
+#define BL_RO_HISTORY_KEEP   10
+
+struct bl_etcd;
+struct bl_informer;
+
+/* ---- shared helpers (common.c; no etcd) ----------------------------------*/
+
+/* selector {"matchLabels":{k:v}} (NULL or empty: everything) vs labels. */
+bool bl_ro_selector_match(const json_t *selector, const json_t *labels);
+/* Whether rollout ro governs obj (a Target) given obj's Cluster cl. */
+bool bl_ro_governs(const struct bl_obj *ro, const struct bl_obj *cl,
+		   const struct bl_obj *obj);
+/* A Rollout's spec into wave parameters (defaults as in the schema).
+ * Returns 0 or -EINVAL (a value the validator should have refused). */
+int bl_ro_params_from_spec(const json_t *spec, struct bl_ro_params *p);
+/*
+ * The rollout's revision: a hash (16 hex digits into out) of the newest
+ * generation of every object it governs, over clusters (sorted by name)
+ * matching its clusterSelector and targets (sorted by name). The fleet
+ * controller stores it in the status; `bollard rollout status` compares it
+ * to know the status speaks of the newest change.
+ */
+void bl_ro_revision(const struct bl_obj *ro, struct bl_obj *const *clusters,
+		    size_t ncl, struct bl_obj *const *targets, size_t nt,
+		    char out[17]);
+/* Wall clock in ms since the epoch, and as RFC 3339 into buf. */
+int64_t bl_ro_wall_ms(void);
+void bl_ro_format_time(int64_t ms, char *buf, size_t len);
+
+/* ---- the admitted view (effective.c) -------------------------------------*/
+
+/*
+ * What a cluster's controller reconciles for obj: the generation a rollout
+ * admitted to obj's cluster, instead of the newest one.
+ *   - obj governed by no Rollout (in inf), or its cluster has no admission
+ *     record yet, or the record does not name obj (objects created while
+ *     the rollout exists are not gated): *out = NULL, return 0 (use obj);
+ *   - admitted generation == obj's: *out = NULL, return 0;
+ *   - else *out = a new object parsed from the history key (caller frees
+ *     with bl_obj_free), resource_version copied from obj, return 0;
+ *   - -ENOENT when the admitted generation is missing from the history
+ *     (the caller must not fall back to the newest), or an etcd error.
+ * Reads etcd (one or two gets); the rollouts come from inf's cache.
+ */
+int bl_rollout_effective(struct bl_etcd *e, const struct bl_informer *inf,
+			 const struct bl_obj *obj, struct bl_obj **out);
+
+/*
+ * The same over a borrowed list (bollardd's target sweep): every governed
+ * entry of list is replaced by its admitted copy, which is pushed to owned
+ * (the caller frees owned with bl_objlist_free, list's array as before).
+ * Returns 0 or the first error of bl_rollout_effective (list then partly
+ * replaced; the caller must not reconcile it).
+ */
+int bl_rollout_effective_list(struct bl_etcd *e, const struct bl_informer *inf,
+			      struct bl_objlist *list, struct bl_objlist *owned);
+
+/* ---- the fleet controller (rollout.c) ------------------------------------*/
+
+struct bl_fleet;
+
+struct bl_fleet_opts {
+	struct bl_etcd *etcd;            /* borrowed                        */
+	const struct bl_informer *inf;   /* borrowed: the objects cache     */
+	const char *id;                  /* candidate identity (node name)  */
+	unsigned lease_ttl_s;            /* election lease; 0: 5            */
+	unsigned period_ms;              /* rounds; 0: 250                  */
+	FILE *log;                       /* NULL: stderr                    */
+};
+
+int  bl_fleet_new(const struct bl_fleet_opts *o, struct bl_fleet **out);
+/* Resigns the fleet role. NULL ignored. */
+void bl_fleet_free(struct bl_fleet *f);
+/*
+ * Call often from the owner's loop (monotonic now_ms): runs the election
+ * and, while leading and at most every period_ms, one round: history,
+ * then every Rollout (observe, bl_ro_step, write admissions, then status).
+ * Returns 1 when leading, 0 when not, or a negative etcd error.
+ */
+int  bl_fleet_tick(struct bl_fleet *f, uint64_t now_ms);
+
+/*
+ * `bollardd --rollouts-only`: connect, watch objects, run only the fleet
+ * role until *stop. Returns 0, or a negative code when etcd cannot be
+ * opened or listed.
+ */
+int bl_fleet_run(const char *etcd, const char *user, const char *password,
+		 const char *id, unsigned lease_ttl_s, volatile int *stop,
+		 FILE *log);
+
+#endif
