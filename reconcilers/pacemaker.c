@@ -7,8 +7,13 @@
  *              the Target's LUNs use ("bollard-drbd-<vol>-clone");
  *            - a group "bollard-<target>": portblock block (one per service
  *              address), IPaddr2 per service address, ocf:bollard:target
- *              (param iqn), portblock unblock. portblock can be turned off
- *              with the Target annotation bollard.io/portblock: "false";
+ *              (param iqn), portblock unblock. portblock is opt-in, with
+ *              the Target annotation bollard.io/portblock: "true": on
+ *              Debian 12, iptables 1.8.9 lists protocols by number and the
+ *              shipped portblock agent then never removes its DROP rule, so
+ *              a default-on portblock would leave a target that looks
+ *              started but cannot be reached (tests/integration/
+ *              pacemaker_live.sh detects that iptables and says so);
  *            - colocation of the group with each clone's Promoted role and
  *              order promote -> start;
  *          plus cluster properties from the Cluster (no-quorum-policy).
@@ -288,7 +293,7 @@ static int build_target(struct builder *b, const struct bl_obj *t,
 	const json_t *luns = json_object_get(spec, "luns"), *l, *a;
 	const char *pb = json_string_value(json_object_get(t->annotations,
 							    "bollard.io/portblock"));
-	bool use_pb = !(pb && !strcmp(pb, "false"));
+	bool use_pb = pb && !strcmp(pb, "true");
 	long long port = bl_rec_int(spec, "port", 3260);
 	char gid[200], src[200], id[300], desc[256];
 	xmlNodePtr g, p, params;
