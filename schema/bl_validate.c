@@ -401,7 +401,7 @@ static void check_unique(struct bl_vctx *v, const struct bl_field *f,
 static void check_array(struct bl_vctx *v, const struct bl_field *f,
 			json_t *val)
 {
-	size_t i, j, n, old;
+	size_t i, n, old;
 	json_t *e, *rep;
 
 	if (!json_is_array(val)) {
