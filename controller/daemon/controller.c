@@ -76,6 +76,8 @@ struct bl_ctl {
 	uint64_t next_resync_ms, next_hb_ms;
 	struct bl_ctl_stats st;
 	bool failed_once;           /* for --once                             */
+	const char *guard_cluster;  /* leader-only work: re-check the lease of
+	                             * this cluster right before applying    */
 	struct bl_fleet *fleet;     /* the fleet rollout role (candidate)     */
 };
 
@@ -383,6 +385,8 @@ static void rec_ctx(struct bl_ctl *c, struct bl_rec_ctx *ctx)
  * desired -> observe -> plan -> apply for one reconciler over objs.
  * Returns 0 when converged or applied cleanly, <0 on failure.
  */
+static bool is_leader_of(struct bl_ctl *c, const char *cluster);
+
 static int run_one(struct bl_ctl *c, const struct bl_reconciler_ops *ops,
 		   struct bl_rec_ctx *ctx, const struct bl_objlist *objs,
 		   struct bl_plan *plan, struct bl_apply_result *res, char *err,
@@ -404,6 +408,13 @@ static int run_one(struct bl_ctl *c, const struct bl_reconciler_ops *ops,
 	}
 	if (bl_plan_changes(plan) == 0)
 		return 0;
+	/* Observing and planning took time: a stalled leader must not write
+	 * a CIB after its lease may have passed to another node. */
+	if (c->guard_cluster && !is_leader_of(c, c->guard_cluster)) {
+		snprintf(err, errlen, "%s: no longer the leader of cluster %s; "
+			 "plan not applied", ops->name, c->guard_cluster);
+		return BL_E_CANCELED;
+	}
 	rc = bl_plan_apply(plan, c->ex, res);
 	c->st.actions_applied += res->done;
 	c->st.actions_failed += res->failed;
@@ -543,7 +554,7 @@ static bool is_leader_of(struct bl_ctl *c, const char *cluster)
 	size_t i;
 	for (i = 0; i < c->nleaders; i++)
 		if (!strcmp(c->leader_cluster[i], cluster))
-			return bl_leader_is_leader(c->leaders[i]);
+			return bl_leader_valid(c->leaders[i], now_ms());
 	return false;
 }
 
@@ -566,8 +577,11 @@ static enum bl_wq_result handle(struct bl_ctl *c, const char *key)
 		const struct bl_obj *o = bl_informer_get(c->inf, "Cluster", cl);
 		const char *ha = o ? json_string_value(json_object_get(o->spec, "ha")) : NULL;
 		if ((!c->o.only || !strcmp(c->o.only, "pacemaker")) && ha &&
-		    !strcmp(ha, "pacemaker") && is_leader_of(c, cl))
+		    !strcmp(ha, "pacemaker") && is_leader_of(c, cl)) {
+			c->guard_cluster = cl;
 			rc = handle_all(c, key, "pacemaker", cl);
+			c->guard_cluster = NULL;
+		}
 	}
 	if (rc < 0) {
 		c->failed_once = true;

@@ -15,6 +15,8 @@ struct bl_leader {
 	int64_t lease;            /* 0: none                                 */
 	bool leader;
 	uint64_t next_ms;         /* next keepalive / campaign               */
+	uint64_t valid_until_ms;  /* lease expiry as last confirmed, minus a
+	                           * margin: no leader work after it          */
 	char holder[256];
 };
 
@@ -102,6 +104,13 @@ static int campaign(struct bl_leader *l)
 	return 0;
 }
 
+/* The lease was confirmed with ttl seconds left by a request sent at sent. */
+static void confirm(struct bl_leader *l, uint64_t sent, int64_t ttl)
+{
+	uint64_t ms = (uint64_t)ttl * 1000, margin = ms / 5 > 1000 ? 1000 : ms / 5;
+	l->valid_until_ms = sent + ms - margin;
+}
+
 int bl_leader_tick(struct bl_leader *l, uint64_t now_ms)
 {
 	int64_t ttl = 0;
@@ -118,6 +127,7 @@ int bl_leader_tick(struct bl_leader *l, uint64_t now_ms)
 			l->next_ms = now_ms + 100;
 			return rc < 0 ? rc : 0;
 		}
+		confirm(l, now_ms, ttl);
 		/* The key must still be ours (an operator may delete it to
 		 * force an election). */
 		struct bl_kvs kvs = { 0 };
@@ -140,6 +150,8 @@ int bl_leader_tick(struct bl_leader *l, uint64_t now_ms)
 			l->lease = 0;
 	}
 	rc = campaign(l);
+	if (l->leader)
+		confirm(l, now_ms, l->ttl_s);   /* lease granted or kept alive */
 	l->next_ms = now_ms + (l->leader ? (uint64_t)l->ttl_s * 1000 / 3 : 500);
 	if (rc < 0)
 		return rc;
@@ -149,6 +161,11 @@ int bl_leader_tick(struct bl_leader *l, uint64_t now_ms)
 bool bl_leader_is_leader(const struct bl_leader *l)
 {
 	return l->leader;
+}
+
+bool bl_leader_valid(const struct bl_leader *l, uint64_t now_ms)
+{
+	return l->leader && now_ms < l->valid_until_ms;
 }
 
 const char *bl_leader_holder(const struct bl_leader *l)

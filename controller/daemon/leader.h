@@ -7,10 +7,16 @@
  * to it with a transaction "create_revision == 0" (absent). Whoever created
  * it leads until its lease is gone. The leader refreshes the lease every
  * ttl/3; the moment a keepalive fails or reports the lease expired, or the
- * key is no longer ours, leadership is lost at once (bl_leader_is_leader()
- * returns false before any further leader work is started), and the caller
- * must stop leader-only work. A follower re-tries on every tick, so it takes
+ * key is no longer ours, leadership is lost at once, and the caller must
+ * stop leader-only work. A follower re-tries on every tick, so it takes
  * over within one tick of the old lease expiring.
+ *
+ * Leadership is also bounded in time: it is valid only until the lease's
+ * expiry as of the last successful grant or keepalive (measured from before
+ * the request was sent), minus a margin. A leader whose loop stalls (a slow
+ * reconcile) thus stops counting itself leader before etcd can hand the
+ * lease to someone else, even without a tick: check bl_leader_valid() with
+ * the current time right before doing leader-only work.
  *
  * Driven by bl_leader_tick() from the controller's loop; no threads.
  */
@@ -36,6 +42,8 @@ void bl_leader_free(struct bl_leader *l);
  */
 int bl_leader_tick(struct bl_leader *l, uint64_t now_ms);
 bool bl_leader_is_leader(const struct bl_leader *l);
+/* Leader, and the lease cannot have expired yet at now_ms. */
+bool bl_leader_valid(const struct bl_leader *l, uint64_t now_ms);
 /* Current holder's id as last seen ("" if none); borrowed. */
 const char *bl_leader_holder(const struct bl_leader *l);
 
