@@ -44,6 +44,7 @@ struct host_io {
 	int efd;
 	unsigned inflight;
 	unsigned queued;              /* prepared, not yet submitted          */
+	bool try_nowait;              /* preadv2(RWF_NOWAIT) works here       */
 };
 
 static void io_complete(struct host_io *hio, struct bt_io *io, int result)
@@ -173,6 +174,24 @@ void host_bdev_submit(void *host, struct bt_bdev *b, struct bt_io *io)
 
 	hio->inflight++;
 	io->host_priv = b;            /* for finishing a short transfer   */
+	/*
+	 * A read the page cache can serve is done right here with one
+	 * preadv2(RWF_NOWAIT): cheaper than a trip through the ring, whose
+	 * buffered reads on some filesystems (tmpfs) go to io-wq worker
+	 * threads and come back through the eventfd. Anything not cached
+	 * (EAGAIN, short) takes the ring.
+	 */
+	if (io->op == BT_IO_READ && hio->try_nowait) {
+		struct iovec v = { io->buf, io->len };
+		ssize_t r = preadv2(b->fd, &v, 1, (off_t)io->offset, RWF_NOWAIT);
+
+		if (r == (ssize_t)io->len) {
+			io_complete(hio, io, 0);
+			return;
+		}
+		if (r < 0 && errno == EOPNOTSUPP)
+			hio->try_nowait = false;
+	}
 	if (hio->have_ring && io->len < (1ull << 31) && ring_queue(hio, b, io))
 		return;
 	io_complete(hio, io, sync_exec(b, io));
@@ -194,29 +213,16 @@ static void ring_finish_short(struct host_io *hio, struct bt_io *io, int res)
 	io_complete(hio, io, sync_exec(b, &rest));
 }
 
-static void ring_event(void *arg, int fd, unsigned events)
+/* Complete every I/O whose CQE is posted. */
+static void ring_reap(struct host_io *hio)
 {
-	struct host_io *hio = arg;
 	struct io_uring_cqe *cqe;
-	uint64_t v;
-	unsigned head, n = 0;
 
-	if (read(hio->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		bt_warn("eventfd read: %s\n", strerror(errno));
-	for (;;) {
-		struct bt_io *io = NULL;
-		int res = 0;
+	while (io_uring_peek_cqe(&hio->ring, &cqe) == 0 && cqe) {
+		struct bt_io *io = io_uring_cqe_get_data(cqe);
+		int res = cqe->res;
 
-		n = 0;
-		io_uring_for_each_cqe(&hio->ring, head, cqe) {
-			io = io_uring_cqe_get_data(cqe);
-			res = cqe->res;
-			n = 1;
-			break;
-		}
-		if (!n)
-			break;
-		io_uring_cq_advance(&hio->ring, 1);
+		io_uring_cqe_seen(&hio->ring, cqe);
 		if (!io)
 			continue;
 		if (res < 0) {
@@ -235,13 +241,35 @@ static void ring_event(void *arg, int fd, unsigned events)
 	}
 }
 
+static void ring_event(void *arg, int fd, unsigned events)
+{
+	struct host_io *hio = arg;
+	uint64_t v;
+
+	if (read(hio->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		bt_warn("eventfd read: %s\n", strerror(errno));
+	ring_reap(hio);
+}
+
 void host_io_flush(struct host *h)
 {
 	struct host_io *hio = h->io;
 
-	if (hio && hio->have_ring && hio->queued) {
+	unsigned rounds;
+
+	/*
+	 * Submit what this round prepared, then reap at once: reads served
+	 * from the page cache complete during the submit itself, so their
+	 * responses go out in this same round without another trip through
+	 * epoll. (The eventfd only fires for completions that happen later,
+	 * asynchronously.) A completion may queue new I/O: a few rounds.
+	 */
+	if (!hio || !hio->have_ring)
+		return;
+	for (rounds = 0; rounds < 4 && hio->queued; rounds++) {
 		io_uring_submit(&hio->ring);
 		hio->queued = 0;
+		ring_reap(hio);
 	}
 }
 
@@ -263,11 +291,13 @@ int host_io_init(struct host *h)
 		return -ENOMEM;
 	hio->h = h;
 	hio->efd = -1;
+	hio->try_nowait = !getenv("BOLLARD_TARGET_NO_NOWAIT");
 	if (!getenv("BOLLARD_TARGET_NO_URING") &&
 	    io_uring_queue_init(RING_DEPTH, &hio->ring, 0) == 0) {
 		hio->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (hio->efd >= 0 &&
-		    io_uring_register_eventfd(&hio->ring, hio->efd) == 0 &&
+		    (io_uring_register_eventfd_async(&hio->ring, hio->efd) == 0 ||
+		     io_uring_register_eventfd(&hio->ring, hio->efd) == 0) &&
 		    bt_loop_add(h->loop, hio->efd, BT_LOOP_IN, ring_event, hio) == 0) {
 			hio->have_ring = true;
 		} else {
