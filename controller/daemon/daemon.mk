@@ -44,4 +44,11 @@ $(BUILD)/tests/unit/test_informer: $(OBJ)/tests/unit/test_informer.o $$(DAEMON_L
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DAEMON_LDLIBS) -lcmocka
 
-UNIT_TESTS += $(BUILD)/tests/unit/test_workqueue $(BUILD)/tests/unit/test_informer
+$(OBJ)/tests/unit/test_leader.o: EXTRA_CFLAGS += -Icontroller/etcd -Itests/lib $(call pc,--cflags cmocka)
+$(OBJ)/tests/unit/test_leader.o: $(ETCD_GEN_H)
+$(BUILD)/tests/unit/test_leader: $(OBJ)/tests/unit/test_leader.o $(DAEMON_LIB) $$(ETCD_PROC_OBJ) $$(DAEMON_LINK)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DAEMON_LDLIBS) -lcmocka
+
+UNIT_TESTS += $(BUILD)/tests/unit/test_workqueue $(BUILD)/tests/unit/test_informer \
+              $(BUILD)/tests/unit/test_leader

@@ -1,0 +1,110 @@
+/* Leader election (controller/daemon/leader.c) against a real etcd:
+ * one leader among two candidates, takeover after the leader resigns, loss
+ * when the key is deleted, and time-bounded validity for a stalled leader. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "bl_etcd.h"
+#include "daemon/leader.h"
+#include "etcd_proc.h"
+
+struct fx {
+	struct etcd_proc ep;
+	struct bl_etcd *a, *b;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int setup(void **state)
+{
+	static struct fx f;
+	struct bl_etcd_opts o = { 0 };
+
+	memset(&f, 0, sizeof(f));
+	if (etcd_proc_start(&f.ep, NULL) < 0)
+		return -1;
+	o.endpoints = f.ep.url;
+	if (bl_etcd_open(&o, &f.a) < 0 || bl_etcd_open(&o, &f.b) < 0)
+		return -1;
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	bl_etcd_close(f->a);
+	bl_etcd_close(f->b);
+	etcd_proc_cleanup(&f->ep);
+	return 0;
+}
+
+static void test_one_leader_then_takeover(void **state)
+{
+	struct fx *f = *state;
+	struct bl_leader *la = bl_leader_new(f->a, "/bollard/v1/leader/c1", "nodea", 2);
+	struct bl_leader *lb = bl_leader_new(f->b, "/bollard/v1/leader/c1", "nodeb", 2);
+	uint64_t t = now_ms();
+
+	assert_int_equal(bl_leader_tick(la, t), 1);
+	assert_int_equal(bl_leader_tick(lb, t), 0);
+	assert_true(bl_leader_valid(la, now_ms()));
+	assert_false(bl_leader_valid(lb, now_ms()));
+	assert_string_equal(bl_leader_holder(lb), "nodea");
+	/* nodea resigns (revokes its lease): nodeb takes over on its tick. */
+	bl_leader_free(la);
+	assert_int_equal(bl_leader_tick(lb, now_ms() + 1000), 1);
+	assert_string_equal(bl_leader_holder(lb), "nodeb");
+	bl_leader_free(lb);
+}
+
+static void test_key_deleted_means_lost(void **state)
+{
+	struct fx *f = *state;
+	struct bl_leader *la = bl_leader_new(f->a, "/bollard/v1/leader/c2", "nodea", 3);
+	uint64_t t = now_ms();
+
+	assert_int_equal(bl_leader_tick(la, t), 1);
+	assert_int_equal(bl_etcd_delete(f->b, "/bollard/v1/leader/c2", false, NULL, NULL), 0);
+	/* Next refresh notices the key is gone. */
+	assert_int_equal(bl_leader_tick(la, t + 1000), 0);
+	assert_false(bl_leader_is_leader(la));
+	bl_leader_free(la);
+}
+
+static void test_stalled_leader_not_valid(void **state)
+{
+	struct fx *f = *state;
+	struct bl_leader *la = bl_leader_new(f->a, "/bollard/v1/leader/c3", "nodea", 2);
+	uint64_t t = now_ms();
+
+	assert_int_equal(bl_leader_tick(la, t), 1);
+	assert_true(bl_leader_valid(la, t));
+	/* No tick for a whole TTL (a stalled loop): no longer valid, even
+	 * though nothing told it so yet. */
+	assert_true(bl_leader_is_leader(la));
+	assert_false(bl_leader_valid(la, t + 2000));
+	bl_leader_free(la);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_one_leader_then_takeover),
+		cmocka_unit_test(test_key_deleted_means_lost),
+		cmocka_unit_test(test_stalled_leader_not_valid),
+	};
+	return cmocka_run_group_tests_name("leader", tests, setup, teardown);
+}
