@@ -51,6 +51,7 @@ static void task_unlink(struct iscsi_task *t)
 	t->conn = NULL;
 	if (t->orphan)
 		return;
+	c->ntasks--;
 	if (t->prev)
 		t->prev->next = t->next;
 	else
@@ -60,11 +61,21 @@ static void task_unlink(struct iscsi_task *t)
 	t->next = t->prev = NULL;
 }
 
+/* Its write buffer no longer counts against the connection's cap. */
+static void collect_release(struct iscsi_task *t)
+{
+	if (t->collect_counted && t->conn) {
+		t->conn->collect_bytes -= t->edtl;
+		t->collect_counted = false;
+	}
+}
+
 /* Free a task that is not (or no longer) in the SCSI layer. */
 void iscsi_task_free(struct iscsi_task *t)
 {
 	struct iscsi_engine *ie = t->sess->ie;
 
+	collect_release(t);
 	task_unlink(t);
 	bt_free(t->cmd.out);
 	t->cmd.out = NULL;
@@ -117,6 +128,7 @@ void iscsi_tasks_abandon(struct bt_conn *c)
 		t->orphan = true;
 	}
 	c->tasks = NULL;
+	c->ntasks = 0;
 }
 
 /* ---- Data-In / response ------------------------------------------------- */
@@ -231,6 +243,7 @@ static void task_submit(struct iscsi_task *t)
 {
 	struct bt_conn *c = t->conn;
 
+	collect_release(t);
 	t->state = ISCSI_TASK_SCSI;
 	t->cmd.out_len = t->cmd.out ? t->edtl : 0;
 	t->cmd.done = task_done;
@@ -308,6 +321,17 @@ int iscsi_cmd_pdu(struct bt_conn *c, const u8 *hdr, const u8 *data, u32 dlen)
 
 	if (iscsi_task_find(c, bt_get_be32(hdr + 16)))
 		return iscsi_send_reject(c, ISCSI_REJ_TASK_IN_PROG, hdr);
+	/*
+	 * Resource caps. Non-immediate commands are held to the command
+	 * window, which shrinks with every live task (iscsi_max_cmdsn), so
+	 * only immediate ones can get here with the window full; and the
+	 * write data being collected on one connection is bounded, so a peer
+	 * cannot make us buffer without limit.
+	 */
+	if (c->ntasks >= ISCSI_CMD_WINDOW)
+		return iscsi_send_reject(c, ISCSI_REJ_IMM_CMD, hdr);
+	if (wr && c->collect_bytes + edtl > ISCSI_MAX_COLLECT)
+		return iscsi_send_reject(c, ISCSI_REJ_LONG_OP, hdr);
 	if (!wr && dlen)
 		return iscsi_send_reject(c, ISCSI_REJ_PROTOCOL, hdr);
 	if (wr && edtl > ISCSI_MAX_EDTL)
@@ -365,6 +389,7 @@ int iscsi_cmd_pdu(struct bt_conn *c, const u8 *hdr, const u8 *data, u32 dlen)
 	if (c->tasks)
 		c->tasks->prev = t;
 	c->tasks = t;
+	c->ntasks++;
 
 	if (wr && edtl) {
 		cmd->out = bt_alloc(edtl);
@@ -373,6 +398,8 @@ int iscsi_cmd_pdu(struct bt_conn *c, const u8 *hdr, const u8 *data, u32 dlen)
 			return iscsi_send_reject(c, ISCSI_REJ_LONG_OP, hdr);
 		}
 		t->edtl = edtl;
+		t->collect_counted = true;
+		c->collect_bytes += edtl;
 		if (dlen)
 			bt_memcpy(cmd->out, data, dlen);
 		t->got = dlen;

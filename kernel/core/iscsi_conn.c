@@ -113,9 +113,16 @@ u32 iscsi_exp_cmdsn(const struct bt_conn *c)
 	return 0;
 }
 
+/*
+ * The window shrinks with every live task of the connection (collecting
+ * data or in the SCSI layer), so an initiator can never have more than
+ * ISCSI_CMD_WINDOW commands with us; MaxCmdSN = ExpCmdSN - 1 means closed.
+ */
 u32 iscsi_max_cmdsn(const struct bt_conn *c)
 {
-	return iscsi_exp_cmdsn(c) + ISCSI_CMD_WINDOW - 1;
+	u32 used = BT_MIN(c->ntasks, ISCSI_CMD_WINDOW);
+
+	return iscsi_exp_cmdsn(c) + (ISCSI_CMD_WINDOW - used) - 1;
 }
 
 /*

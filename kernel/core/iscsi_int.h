@@ -114,6 +114,8 @@
 #define ISCSI_MAX_R2T              8u
 #define ISCSI_CMD_WINDOW           128u
 #define ISCSI_MAX_EDTL             (64u << 20) /* largest write we buffer */
+#define ISCSI_MAX_COLLECT          (256u << 20) /* write data buffered per
+                                                 * connection, all tasks */
 #define ISCSI_LOGIN_TIMEOUT_MS     15000u
 #define ISCSI_NAME_MAX             224       /* 223 + NUL                 */
 #define ISCSI_CHAP_CHALLENGE_LEN   16u
@@ -306,7 +308,9 @@ struct bt_conn {
 
 	/* tasks */
 	struct iscsi_task *tasks;         /* all live tasks of this conn     */
-	unsigned ntasks_scsi;             /* of which in the SCSI layer      */
+	unsigned ntasks;                  /* length of that list             */
+	unsigned ntasks_scsi;             /* in the SCSI layer, orphans too  */
+	u64 collect_bytes;                /* write buffers still collecting  */
 	u32 next_ttt;
 
 	/* text request continuation */
@@ -346,6 +350,7 @@ struct iscsi_task {
 	struct iscsi_session *sess;
 	enum iscsi_task_state state;
 	bool orphan;                      /* conn closed under it            */
+	bool collect_counted;             /* edtl counted in collect_bytes   */
 	u8 lun_raw[8];
 	u32 itt;
 	u32 cmdsn;

@@ -766,6 +766,13 @@ static void test_cmdsn_window(void **state)
 	assert_true(recv_pdu(x, &p));
 	assert_int_equal(bt_get_be32(p.bhs + 16), 3);
 	assert_int_equal(bt_get_be32(p.bhs + 28), exp + 1);
+	/* A live task (a WRITE waiting for its data) takes one slot of the
+	 * window: its R2T shows MaxCmdSN one lower than an idle session. */
+	scsi_cmd(x, 0x2a, 0, 1, 512, 4, false, true);
+	assert_true(recv_pdu(x, &p));
+	assert_int_equal(p.bhs[0], 0x31);
+	assert_int_equal(bt_get_be32(p.bhs + 28), exp + 2);
+	assert_int_equal(bt_get_be32(p.bhs + 32), exp + 2 + ISCSI_CMD_WINDOW - 2);
 	ctx_free(x);
 }
 
