@@ -345,9 +345,47 @@ static bool cluster_ready(const struct round *r, const struct cl *c)
 static json_t *make_record(json_t *objects, json_t *previous, int64_t now,
 			   const char *revision)
 {
-	return json_pack("{s:O, s:O, s:I, s:s}", "objects", objects,
-			 "previous", previous ? previous : objects,
+	/* deep copies: the record is edited in place (sync_membership) */
+	return json_pack("{s:o, s:o, s:I, s:s}", "objects", json_deep_copy(objects),
+			 "previous", json_deep_copy(previous ? previous : objects),
 			 "since", (json_int_t)now, "revision", revision);
+}
+
+/*
+ * Objects that joined or left the rollout's scope (created, deleted,
+ * relabelled) are not gated: a new one is admitted at the generation it is
+ * first seen with, a gone one leaves the record. Without this a new object
+ * would be absent from the record, and bollardd, which reconciles the
+ * newest generation of an object the record does not name, would apply
+ * every later change to it ungated. Returns 1 when the record changed.
+ */
+static int sync_membership(struct cl *c)
+{
+	json_t *objs = json_object_get(c->rec, "objects");
+	json_t *prev = json_object_get(c->rec, "previous");
+	const char *k;
+	json_t *v, *tmp;
+	int changed = 0;
+
+	if (!json_is_object(prev)) {
+		prev = json_deep_copy(objs);
+		json_object_set_new(c->rec, "previous", prev);
+	}
+	json_object_foreach(c->desired, k, v) {
+		if (!json_object_get(objs, k)) {
+			json_object_set(objs, k, v);
+			json_object_set(prev, k, v);
+			changed = 1;
+		}
+	}
+	json_object_foreach_safe(objs, tmp, k, v) {
+		if (!json_object_get(c->desired, k)) {
+			json_object_del(objs, k);
+			json_object_del(prev, k);
+			changed = 1;
+		}
+	}
+	return changed;
 }
 
 static int put_json(struct bl_etcd *e, const char *key, json_t *v)
@@ -497,6 +535,12 @@ static void round_rollout(void *arg, const struct bl_obj *ro)
 			snprintf(key, sizeof(key), "%s%s/admitted/%s", BL_RO_KEY_ROLLOUTS,
 				 ro->name, c->obj->name);
 			if (!c->rec || put_json(f->o.etcd, key, c->rec) < 0)
+				goto out_free;
+		}
+		if (sync_membership(c) > 0) {
+			snprintf(key, sizeof(key), "%s%s/admitted/%s", BL_RO_KEY_ROLLOUTS,
+				 ro->name, c->obj->name);
+			if (put_json(f->o.etcd, key, c->rec) < 0)
 				goto out_free;
 		}
 		snprintf(rc[i].name, sizeof(rc[i].name), "%s", c->obj->name);
