@@ -12,7 +12,9 @@
 #      nothing else admitted);
 #   3. onFailure: rollback, a failure in the second wave: the clusters
 #      already updated get their previous admission back (status exits 1);
-#   4. undo: a new generation with the old spec rolls out to completion.
+#   4. undo: a new generation with the old spec rolls out to completion;
+#   5. the controller is killed mid-rollout; a second one finishes it, no
+#      cluster admitted twice or skipped.
 . "$(dirname "$0")/../lib/common.sh"
 . "$TOP/tests/lib/etcd.sh"
 for b in bollard bollardd; do
@@ -202,4 +204,24 @@ done
 # undo writes Target by Target: every cluster still went through the gate
 grep -E '^c[1-5] ' "$T/st.out" | grep -v Healthy && fail "a cluster skipped the health gate"
 grep -q "fleet\[mgmt\]: leading the fleet role" "$T/fleet.log" || fail "no election logged"
+
+# 5. the controller dies (SIGKILL) in the middle; another one, elected once
+#    the dead one's lease expires, finishes: every cluster admitted once.
+n0=$(wc -l <"$T/fleet.log")
+admitted_since() { tail -n +$((n0 + 1)) "$T/fleet.log" | grep -q "cluster $1: admitted"; }
+targets_yaml 6 | B apply -f - >/dev/null || die "apply generation 6"
+wait_for 20 admitted_since c2 || fail "c2 never admitted generation 6"
+kill -9 $FPID; wait $FPID 2>/dev/null
+"$BUILD/bollardd" --rollouts-only --etcd "$ETCD_URL" --node mgmt2 --lease-ttl 2 \
+	>"$T/fleet2.log" 2>&1 &
+F2PID=$!
+cleanup_add "kill $F2PID 2>/dev/null; wait $F2PID 2>/dev/null"
+B rollout status ds --timeout 60s >"$T/st.out"; rc=$?
+[ $rc = 0 ] || { cat "$T/st.out"; cat "$T/fleet2.log"; fail "status after a controller restart: exit $rc, want 0"; }
+grep -q "fleet\[mgmt2\]: leading the fleet role" "$T/fleet2.log" || fail "the second controller never led"
+for c in c1 c2 c3 c4 c5; do
+	[ "$(record_gen $c)" = 6 ] || fail "$c not at generation 6 after the restart"
+	k=$( (tail -n +$((n0 + 1)) "$T/fleet.log"; cat "$T/fleet2.log") | grep -c "cluster $c: admitted")
+	[ "$k" = 1 ] || { cat "$T/fleet2.log"; fail "$c admitted $k times across the restart"; }
+done
 echo "PASS: rollout_waves"
