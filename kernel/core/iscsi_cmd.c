@@ -222,13 +222,37 @@ static void task_respond(struct iscsi_task *t)
 	}
 }
 
+/* Take t off its connection's list (it keeps t->conn for the reference
+ * count); from then on it is treated like an orphan by task_unlink. */
+static void task_delist(struct iscsi_task *t)
+{
+	struct bt_conn *c = t->conn;
+
+	if (!c || t->orphan)
+		return;
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		c->tasks = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	t->next = t->prev = NULL;
+	c->ntasks--;
+	t->orphan = true;
+}
+
 static void task_done(struct bt_cmd *cmd)
 {
 	struct iscsi_task *t = BT_CONTAINER_OF(cmd, struct iscsi_task, cmd);
 	struct bt_conn *c = t->conn;
 	struct iscsi_session *s = t->sess;
+	bool respond = c && !t->orphan && !cmd->aborted &&
+		       c->state == ISCSI_CONN_FFP;
 
-	if (c && !t->orphan && !cmd->aborted && c->state == ISCSI_CONN_FFP)
+	/* Off the list first: the response's MaxCmdSN already counts this
+	 * task's window slot as free, which is what the initiator sees. */
+	task_delist(t);
+	if (respond)
 		task_respond(t);
 	bt_cmd_release(cmd);
 	iscsi_task_free(t);

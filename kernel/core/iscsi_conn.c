@@ -304,7 +304,8 @@ static int logout_req(struct bt_conn *c, const u8 *hdr)
 	rc = iscsi_send(c, r, NULL, 0);
 	if (rc || resp)
 		return rc;
-	if (c->sess && !c->sess->discovery && c->ie->ops->event) {
+	if (c->sess && !c->sess->discovery && !c->sess->dropped &&
+	    c->ie->ops->event) {
 		struct bt_event ev = {
 			.type = BT_EV_LOGOUT,
 			.target = c->sess->target ? bt_target_iqn(c->sess->target) : NULL,

@@ -256,7 +256,7 @@ static u16 login_admit(struct bt_conn *c, struct iscsi_login *l)
 		struct iscsi_session *s;
 
 		for (s = ie->sessions; s; s = s->next)
-			if (s->tsih == l->tsih)
+			if (s->tsih == l->tsih && !s->dropped)
 				break;
 		if (!s || s->target != t || bt_strcmp(s->initiator, l->initiator) ||
 		    bt_memcmp(s->isid, l->isid, 6))

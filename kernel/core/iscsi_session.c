@@ -88,7 +88,7 @@ unsigned iscsi_sessions_of(struct iscsi_engine *ie, struct bt_target *t,
 	unsigned n = 0;
 
 	for (s = ie->sessions; s; s = s->next)
-		if (s->target == t && !s->discovery &&
+		if (s->target == t && !s->discovery && !s->dropped &&
 		    !bt_strcmp(s->initiator, initiator) &&
 		    (!except_isid || bt_memcmp(s->isid, except_isid, 6)))
 			n++;
@@ -101,43 +101,37 @@ unsigned iscsi_sessions_total(struct iscsi_engine *ie, struct bt_target *t)
 	unsigned n = 0;
 
 	for (s = ie->sessions; s; s = s->next)
-		if (s->target == t && !s->discovery)
+		if (s->target == t && !s->discovery && !s->dropped)
 			n++;
 	return n;
 }
 
 void iscsi_session_put(struct iscsi_session *s)
 {
-	if (--s->refs)
-		return;
-	if (!s->dropped) {
-		/* Last reference of a live session: take it off the list. */
-		struct iscsi_session **pp;
-
-		for (pp = &s->ie->sessions; *pp; pp = &(*pp)->next)
-			if (*pp == s) {
-				*pp = s->next;
-				break;
-			}
-	}
-	if (s->nexus_added)
-		bt_scsi_nexus_del(&s->nexus);
-	bt_free(s);
-}
-
-void iscsi_session_drop(struct iscsi_session *s, const char *why)
-{
 	struct iscsi_session **pp;
 
-	if (s->dropped)
+	if (--s->refs)
 		return;
-	s->dropped = true;
 	for (pp = &s->ie->sessions; *pp; pp = &(*pp)->next)
 		if (*pp == s) {
 			*pp = s->next;
 			break;
 		}
-	s->next = NULL;
+	if (s->nexus_added)
+		bt_scsi_nexus_del(&s->nexus);
+	bt_free(s);
+}
+
+/*
+ * A dropped session stays on ie->sessions (flagged) until its connection and
+ * tasks are gone, so bt_iscsi_target_gone still finds it; everything that
+ * looks for live sessions skips it.
+ */
+void iscsi_session_drop(struct iscsi_session *s, const char *why)
+{
+	if (s->dropped)
+		return;
+	s->dropped = true;
 	bt_info("iscsi: session %u of %s dropped: %s\n", s->tsih, s->initiator, why);
 	if (s->conn)
 		iscsi_conn_drop(s->conn, why);
@@ -172,7 +166,7 @@ int iscsi_session_start(struct bt_conn *c, struct bt_target *t, bool discovery,
 	if (!discovery) {
 		/* Reinstatement: same initiator, ISID and target. */
 		for (old = ie->sessions; old; old = old->next)
-			if (old->target == t && !old->discovery &&
+			if (old->target == t && !old->discovery && !old->dropped &&
 			    !bt_strcmp(old->initiator, initiator) &&
 			    !bt_memcmp(old->isid, isid, 6))
 				break;
@@ -209,8 +203,18 @@ void bt_iscsi_target_gone(struct bt_target *t)
 		return;
 	for (s = ie->sessions; s; s = nx) {
 		nx = s->next;
-		if (s->target == t)
-			iscsi_session_drop(s, "target removed");
+		if (s->target != t)
+			continue;
+		iscsi_session_drop(s, "target removed");
+		/* t is freed after this call: unregister the nexus now (it
+		 * names t) and forget t; the husk only waits for its
+		 * connection and tasks to finish. */
+		if (s->nexus_added) {
+			bt_scsi_nexus_del(&s->nexus);
+			s->nexus_added = false;
+		}
+		s->target = NULL;
+		s->nexus.target = NULL;
 	}
 	/*
 	 * Logins in progress may hold t; fail them too. Dropped sessions keep
@@ -243,7 +247,7 @@ void bt_iscsi_sessions(struct bt_target *t,
 	for (s = ie->sessions; s; s = s->next) {
 		struct bt_session_info si;
 
-		if (s->target != t || s->discovery)
+		if (s->target != t || s->discovery || s->dropped)
 			continue;
 		bt_memset(&si, 0, sizeof(si));
 		si.initiator = s->initiator;

@@ -837,6 +837,35 @@ static void test_nop_ping_and_shutdown(void **state)
 	ctx_free(x);
 }
 
+static void test_target_deleted_under_session(void **state)
+{
+	struct fhost *h = *state;
+	struct ctx *x = ctx_new(h), *y = ctx_new(h);
+	struct pdu p;
+	u8 b[48];
+
+	assert_int_equal(login(x, std_keys, 1, &p), 0);
+	assert_int_equal(login(y, std_keys, 2, &p), 0);
+	/* y logs out: its session is dropped but its socket not yet gone. */
+	memset(b, 0, 48);
+	b[0] = 0x46;
+	b[1] = 0x80;
+	bt_put_be32(b + 16, 0x55);
+	bt_put_be32(b + 24, 1);
+	send_pdu(y, b, NULL, 0, false);
+	assert_true(recv_pdu(y, &p));
+	assert_int_equal(p.bhs[0], 0x26);
+	assert_true(y->fc.closed);
+	assert_int_equal(bt_target_del(h->e, TIQN, false), BT_E_IN_USE);
+	assert_int_equal(bt_target_del(h->e, TIQN, true), 0);
+	assert_true(x->fc.closed);
+	/* Both nexuses are gone with the target; closing the sockets
+	 * afterwards touches nothing of it (ASan checks this). */
+	assert_int_equal(h->nexus_live, 0);
+	ctx_free(x);
+	ctx_free(y);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -849,6 +878,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cmdsn_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions_per_initiator, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nop_ping_and_shutdown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_target_deleted_under_session, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
