@@ -146,3 +146,40 @@ void bl_ro_revision(const struct bl_obj *ro, struct bl_obj *const *clusters,
 	}
 	snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
+
+static const struct bl_obj *cluster_of(struct bl_obj *const *clusters, size_t ncl,
+				       const struct bl_obj *t)
+{
+	const char *cn = json_string_value(json_object_get(t->spec, "cluster"));
+	for (size_t i = 0; cn && i < ncl; i++)
+		if (!strcmp(clusters[i]->name, cn))
+			return clusters[i];
+	return NULL;
+}
+
+int bl_ro_check_overlap(struct bl_obj *const *rollouts, size_t nro,
+			struct bl_obj *const *clusters, size_t ncl,
+			struct bl_obj *const *targets, size_t nt,
+			struct bl_diag *d)
+{
+	int rc = 0;
+
+	for (size_t t = 0; t < nt; t++) {
+		const struct bl_obj *cl = cluster_of(clusters, ncl, targets[t]);
+		const struct bl_obj *first = NULL;
+		for (size_t r = 0; cl && r < nro; r++) {
+			if (!bl_ro_governs(rollouts[r], cl, targets[t]))
+				continue;
+			if (!first) {
+				first = rollouts[r];
+				continue;
+			}
+			bl_obj_error(d, rollouts[r], "spec.objectSelector",
+				     "target/%s is already governed by rollout %s; "
+				     "two rollouts cannot govern one object",
+				     targets[t]->name, first->name);
+			rc = BL_E_INVALID;
+		}
+	}
+	return rc;
+}

@@ -228,7 +228,18 @@ struct gather {
 	const struct bl_obj *ro;
 	struct cl *cl;
 	size_t n, cap;
+	const struct bl_informer *inf;
+	const struct bl_obj *t;         /* earlier_one's arguments         */
+	const struct cl *c;
+	bool earlier;
 };
+
+static void earlier_one(void *arg, const struct bl_obj *ro)
+{
+	struct gather *g = arg;
+	if (strcmp(ro->name, g->ro->name) < 0 && bl_ro_governs(ro, g->c->obj, g->t))
+		g->earlier = true;
+}
 
 static void gather_cluster(void *arg, const struct bl_obj *o)
 {
@@ -264,6 +275,14 @@ static void gather_target(void *arg, const struct bl_obj *t)
 	if (!cn || !(c = bsearch(cn, g->cl, g->n, sizeof(*g->cl), cmp_cl)))
 		return;
 	if (!bl_ro_governs(g->ro, c->obj, t))
+		return;
+	/* Governed by an earlier rollout (by name) too: that one has it, as
+	 * in bl_rollout_effective. apply should refuse the overlap. */
+	g->t = t;
+	g->c = c;
+	g->earlier = false;
+	bl_informer_foreach(g->inf, "Rollout", earlier_one, g);
+	if (g->earlier)
 		return;
 	snprintf(k, sizeof(k), "%s/%s", t->kind, t->name);
 	json_object_set_new(c->desired, k, json_integer(t->generation));
@@ -485,7 +504,7 @@ static void round_rollout(void *arg, const struct bl_obj *ro)
 {
 	struct round *r = arg;
 	struct bl_fleet *f = r->f;
-	struct gather g = { .ro = ro };
+	struct gather g = { .ro = ro, .inf = f->o.inf };
 	struct bl_ro_params p;
 	struct bl_ro_state s = { 0 };
 	struct bl_ro_cluster *rc = NULL;
@@ -617,9 +636,22 @@ out_free:
 	free(g.cl);
 }
 
+static void count_one(void *arg, const struct bl_obj *o)
+{
+	(void)o;
+	(*(size_t *)arg)++;
+}
+
 static void round_all(struct bl_fleet *f)
 {
 	struct round r = { .f = f, .now = bl_ro_wall_ms() };
+	size_t nro = 0;
+
+	/* No Rollout: nothing to read or write (a fleet without rollouts
+	 * pays only the election). */
+	bl_informer_foreach(f->o.inf, "Rollout", count_one, &nro);
+	if (!nro)
+		return;
 	bl_informer_foreach(f->o.inf, "Target", history_one, f);
 	if (strv_load(f->o.etcd, BL_RO_KEY_NODES, false, &r.nodes) < 0)
 		return;

@@ -47,6 +47,18 @@ bool bl_ro_selector_match(const json_t *selector, const json_t *labels);
 /* Whether rollout ro governs obj (a Target) given obj's Cluster cl. */
 bool bl_ro_governs(const struct bl_obj *ro, const struct bl_obj *cl,
 		   const struct bl_obj *obj);
+/*
+ * Refuse overlapping rollouts: for every Target governed by two Rollouts
+ * of rollouts[] (clusters[] to resolve spec.cluster), an error on the one
+ * that comes later in rollouts[] at spec.objectSelector: "target/x is
+ * already governed by rollout a". Meant for apply, with the stored objects
+ * overlaid by the ones being applied (those listed last). Returns 0 or
+ * BL_E_INVALID.
+ */
+int bl_ro_check_overlap(struct bl_obj *const *rollouts, size_t nro,
+			struct bl_obj *const *clusters, size_t ncl,
+			struct bl_obj *const *targets, size_t nt,
+			struct bl_diag *d);
 /* A Rollout's spec into wave parameters (defaults as in the schema).
  * Returns 0 or -EINVAL (a value the validator should have refused). */
 int bl_ro_params_from_spec(const json_t *spec, struct bl_ro_params *p);

@@ -33,3 +33,13 @@ $(OBJ)/controller/rollout/cli_rollout.o: EXTRA_CFLAGS += -Icontroller/etcd -Icon
 	$(call pc,--cflags jansson)
 $(OBJ)/controller/rollout/cli_rollout.o: $(ETCD_GEN_H)
 BOLLARD_EXTRA_OBJS += $(RO_CLI_OBJS)
+
+# common.c against objects parsed by the real schema library.
+$(OBJ)/tests/unit/test_rollout_common.o: EXTRA_CFLAGS += $(call pc,--cflags jansson cmocka)
+$(BUILD)/tests/unit/test_rollout_common: $(OBJ)/tests/unit/test_rollout_common.o \
+		$(OBJ)/controller/rollout/common.o $$(SCHEMA_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJ)/tests/unit/test_rollout_common.o \
+		$(OBJ)/controller/rollout/common.o $(SCHEMA_LIB) $(SCHEMA_LDLIBS) \
+		$(call pc,--libs jansson yaml-0.1 cmocka)
+UNIT_TESTS += $(BUILD)/tests/unit/test_rollout_common

@@ -1,0 +1,197 @@
+/*
+ * test_rollout_common.c - controller/rollout/common.c: selectors, which
+ * Targets a Rollout governs, spec -> wave parameters, the revision hash and
+ * the overlap check apply is meant to run. Objects come from YAML through
+ * the real schema parser (defaults applied), no etcd.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "bl_schema.h"
+#include "rollout/rollout.h"
+
+static const char fleet[] =
+"apiVersion: bollard.io/v1alpha1\n"
+"kind: Cluster\n"
+"metadata: {name: a, labels: {env: prod}}\n"
+"spec: {ha: none, nodes: [{name: a1, address: 192.0.2.1}]}\n"
+"---\n"
+"apiVersion: bollard.io/v1alpha1\n"
+"kind: Cluster\n"
+"metadata: {name: b, labels: {env: lab}}\n"
+"spec: {ha: none, nodes: [{name: b1, address: 192.0.2.2}]}\n"
+"---\n"
+"apiVersion: bollard.io/v1alpha1\n"
+"kind: Target\n"
+"metadata: {name: ta, labels: {app: ds}}\n"
+"spec: {cluster: a, iqn: 'iqn.2026-11.io.bollard:ta'}\n"
+"---\n"
+"apiVersion: bollard.io/v1alpha1\n"
+"kind: Target\n"
+"metadata: {name: tb, labels: {app: ds}}\n"
+"spec: {cluster: b, iqn: 'iqn.2026-11.io.bollard:tb'}\n"
+"---\n"
+"apiVersion: bollard.io/v1alpha1\n"
+"kind: Target\n"
+"metadata: {name: tc}\n"
+"spec: {cluster: a, iqn: 'iqn.2026-11.io.bollard:tc'}\n"
+"---\n"
+"apiVersion: bollard.io/v1alpha1\n"
+"kind: Rollout\n"
+"metadata: {name: prod}\n"
+"spec:\n"
+"  clusterSelector: {matchLabels: {env: prod}}\n"
+"  objectSelector: {matchLabels: {app: ds}}\n"
+"---\n"
+"apiVersion: bollard.io/v1alpha1\n"
+"kind: Rollout\n"
+"metadata: {name: all}\n"
+"spec:\n"
+"  clusterSelector: {}\n"
+"  strategy: {canary: 0, waves: [2, \"50%\"], maxUnavailable: \"10%\"}\n"
+"  healthGate: {stableFor: 1s, timeout: 5s}\n"
+"  onFailure: rollback\n"
+"  paused: true\n";
+
+struct fx {
+	struct bl_objlist l;
+	struct bl_obj *cl[2], *tg[3], *ro[2];
+};
+
+static int setup(void **st)
+{
+	static struct fx f;
+	struct bl_diag d = { 0 };
+	memset(&f, 0, sizeof(f));
+	bl_objlist_init(&f.l);
+	if (bl_parse_buf("fleet.yaml", fleet, sizeof(fleet) - 1, &f.l, &d) < 0) {
+		bl_diag_print(&d, stderr);
+		return -1;
+	}
+	bl_diag_free(&d);
+	f.cl[0] = bl_objlist_find(&f.l, "Cluster", "a");
+	f.cl[1] = bl_objlist_find(&f.l, "Cluster", "b");
+	f.tg[0] = bl_objlist_find(&f.l, "Target", "ta");
+	f.tg[1] = bl_objlist_find(&f.l, "Target", "tb");
+	f.tg[2] = bl_objlist_find(&f.l, "Target", "tc");
+	f.ro[0] = bl_objlist_find(&f.l, "Rollout", "prod");
+	f.ro[1] = bl_objlist_find(&f.l, "Rollout", "all");
+	for (int i = 0; i < 3; i++)
+		f.tg[i]->generation = 1;
+	*st = &f;
+	return 0;
+}
+
+static int teardown(void **st)
+{
+	struct fx *f = *st;
+	bl_objlist_free(&f->l);
+	return 0;
+}
+
+static void governs(void **st)
+{
+	struct fx *f = *st;
+	assert_true(bl_ro_governs(f->ro[0], f->cl[0], f->tg[0]));
+	assert_false(bl_ro_governs(f->ro[0], f->cl[1], f->tg[1]));  /* lab */
+	assert_false(bl_ro_governs(f->ro[0], f->cl[0], f->tg[2]));  /* no label */
+	assert_false(bl_ro_governs(f->ro[0], f->cl[1], f->tg[0]));  /* wrong cluster */
+	/* no objectSelector, empty clusterSelector: everything */
+	assert_true(bl_ro_governs(f->ro[1], f->cl[1], f->tg[1]));
+	assert_true(bl_ro_governs(f->ro[1], f->cl[0], f->tg[2]));
+	assert_false(bl_ro_governs(f->ro[1], f->cl[0], f->cl[0]));  /* not a Target */
+}
+
+static void params(void **st)
+{
+	struct fx *f = *st;
+	struct bl_ro_params p;
+
+	assert_int_equal(bl_ro_params_from_spec(f->ro[0]->spec, &p), 0);
+	assert_int_equal(p.canary, 1);              /* schema defaults */
+	assert_int_equal(p.nwaves, 0);
+	assert_int_equal(p.max_unavailable.value, 1);
+	assert_false(p.max_unavailable.pct);
+	assert_int_equal(p.stable_ms, 30000);
+	assert_int_equal(p.timeout_ms, 600000);
+	assert_false(p.rollback);
+	assert_false(p.paused);
+	assert_int_equal(bl_ro_params_from_spec(f->ro[1]->spec, &p), 0);
+	assert_int_equal(p.canary, 0);
+	assert_int_equal(p.nwaves, 2);
+	assert_int_equal(p.waves[0].value, 2);
+	assert_false(p.waves[0].pct);
+	assert_int_equal(p.waves[1].value, 50);
+	assert_true(p.waves[1].pct);
+	assert_int_equal(p.max_unavailable.value, 10);
+	assert_true(p.max_unavailable.pct);
+	assert_int_equal(p.stable_ms, 1000);
+	assert_int_equal(p.timeout_ms, 5000);
+	assert_true(p.rollback);
+	assert_true(p.paused);
+}
+
+static void revision(void **st)
+{
+	struct fx *f = *st;
+	char r1[17], r2[17], r3[17];
+
+	bl_ro_revision(f->ro[0], f->cl, 2, f->tg, 3, r1);
+	bl_ro_revision(f->ro[0], f->cl, 2, f->tg, 3, r2);
+	assert_string_equal(r1, r2);
+	f->tg[2]->generation = 2;                    /* not governed by prod */
+	bl_ro_revision(f->ro[0], f->cl, 2, f->tg, 3, r2);
+	assert_string_equal(r1, r2);
+	f->tg[0]->generation = 2;                    /* governed */
+	bl_ro_revision(f->ro[0], f->cl, 2, f->tg, 3, r3);
+	assert_string_not_equal(r1, r3);
+	assert_int_equal(strlen(r3), 16);
+	f->tg[0]->generation = 1;
+	f->tg[2]->generation = 1;
+}
+
+static void overlap(void **st)
+{
+	struct fx *f = *st;
+	struct bl_diag d = { 0 };
+
+	assert_int_equal(bl_ro_check_overlap(f->ro, 1, f->cl, 2, f->tg, 3, &d), 0);
+	assert_int_equal(bl_diag_count(&d), 0);
+	/* "all" governs ta, which "prod" has already */
+	assert_int_equal(bl_ro_check_overlap(f->ro, 2, f->cl, 2, f->tg, 3, &d), BL_E_INVALID);
+	assert_int_equal(bl_diag_count(&d), 1);
+	assert_non_null(strstr(d.v[0].msg, "target/ta is already governed by rollout prod"));
+	assert_string_equal(d.v[0].path, "spec.objectSelector");
+	bl_diag_free(&d);
+}
+
+static void selector(void **st)
+{
+	json_t *sel = json_pack("{s:{s:s}}", "matchLabels", "a", "1");
+	json_t *l1 = json_pack("{s:s, s:s}", "a", "1", "b", "2");
+	json_t *l2 = json_pack("{s:s}", "a", "2");
+	(void)st;
+	assert_true(bl_ro_selector_match(sel, l1));
+	assert_false(bl_ro_selector_match(sel, l2));
+	assert_true(bl_ro_selector_match(NULL, l2));
+	assert_false(bl_ro_selector_match(sel, NULL));
+	json_decref(sel);
+	json_decref(l1);
+	json_decref(l2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(governs),
+		cmocka_unit_test(params),
+		cmocka_unit_test(revision),
+		cmocka_unit_test(overlap),
+		cmocka_unit_test(selector),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
