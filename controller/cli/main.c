@@ -397,8 +397,9 @@ static const struct command commands[] = {
 	{ NULL, NULL },
 };
 
-/* controller/rollout/cli_rollout.c, when linked in. */
+/* controller/rollout/ (cli_rollout.c, fleet_sim.c), when linked in. */
 int cmd_rollout(struct cli *c, int argc, char **argv) __attribute__((weak));
+int cmd_fleet_sim(struct cli *c, int argc, char **argv) __attribute__((weak));
 
 int main(int argc, char **argv)
 {
@@ -463,6 +464,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[i], "rollout") && cmd_rollout)
 		return cmd_rollout(&c, argc - i, argv + i);
+	if (!strcmp(argv[i], "fleet-sim") && cmd_fleet_sim)
+		return cmd_fleet_sim(&c, argc - i, argv + i);
 	if (!strcmp(argv[i], "target")) {
 		if (!cmd_target) {
 			fputs("bollard: target: not built in\n", stderr);

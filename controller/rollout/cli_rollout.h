@@ -12,5 +12,7 @@
 struct cli;
 
 int cmd_rollout(struct cli *c, int argc, char **argv);
+/* `bollard fleet-sim` (fleet_sim.c): simulated clusters for rehearsals. */
+int cmd_fleet_sim(struct cli *c, int argc, char **argv);
 
 #endif

@@ -27,11 +27,12 @@ UNIT_TESTS += $(BUILD)/tests/unit/test_rollout
 DAEMON_LINK += $(RO_LIB) $(DAEMON_LIB) $(SCHEMA_LIB) $(ETCD_LIB)
 
 # `bollard rollout`: linked into build/bollard (controller/cli/cli.mk's hook).
-RO_CLI_OBJS := $(OBJ)/controller/rollout/cli_rollout.o $(OBJ)/controller/rollout/common.o \
+RO_CLI_OBJS := $(OBJ)/controller/rollout/cli_rollout.o $(OBJ)/controller/rollout/fleet_sim.o \
+               $(OBJ)/controller/rollout/common.o \
                $(OBJ)/controller/rollout/wave.o
-$(OBJ)/controller/rollout/cli_rollout.o: EXTRA_CFLAGS += -Icontroller/etcd -Icontroller/cli \
-	$(call pc,--cflags jansson)
-$(OBJ)/controller/rollout/cli_rollout.o: $(ETCD_GEN_H)
+$(OBJ)/controller/rollout/cli_rollout.o $(OBJ)/controller/rollout/fleet_sim.o: \
+	EXTRA_CFLAGS += -Icontroller/etcd -Icontroller/cli $(call pc,--cflags jansson)
+$(OBJ)/controller/rollout/cli_rollout.o $(OBJ)/controller/rollout/fleet_sim.o: $(ETCD_GEN_H)
 BOLLARD_EXTRA_OBJS += $(RO_CLI_OBJS)
 
 # common.c against objects parsed by the real schema library.
