@@ -229,7 +229,7 @@ static int text_req(struct bt_conn *c, const u8 *hdr, const u8 *data, u32 dlen)
 	u32 itt = bt_get_be32(hdr + 16);
 	u32 ttt = bt_get_be32(hdr + 20);
 	bool cont = hdr[1] & 0x40;
-	struct iscsi_text_out out = { 0 };
+	struct iscsi_text_out out = { .limit = ISCSI_TEXT_RSP_MAX };
 	struct text_ctx t = { c, &out, false };
 	int rc;
 

@@ -167,8 +167,12 @@ struct iscsi_text_out {
 	u8 *buf;
 	u32 len;
 	u32 cap;
+	u32 limit;                    /* 0: ISCSI_LOGIN_TEXT_MAX              */
 	bool overflow;                /* a pair did not fit: reply is broken */
 };
+
+/* A SendTargets answer may be long (it is sent in pieces, C bit). */
+#define ISCSI_TEXT_RSP_MAX (4u << 20)
 
 /* Append "key=value\0" (bt_alloc'd buffer grows up to limit bytes). */
 void iscsi_text_add(struct iscsi_text_out *o, const char *key, const char *val);

@@ -72,7 +72,7 @@ static void text_append(struct iscsi_text_out *o, const char *s, u32 n)
 
 		while (cap < o->len + n)
 			cap *= 2;
-		if (cap > ISCSI_LOGIN_TEXT_MAX) {
+		if (cap > (o->limit ? o->limit : ISCSI_LOGIN_TEXT_MAX)) {
 			o->overflow = true;
 			return;
 		}

@@ -261,8 +261,11 @@ void host_io_flush(struct host *h)
 	 * Submit what this round prepared, then reap at once: reads served
 	 * from the page cache complete during the submit itself, so their
 	 * responses go out in this same round without another trip through
-	 * epoll. (The eventfd only fires for completions that happen later,
-	 * asynchronously.) A completion may queue new I/O: a few rounds.
+	 * epoll. The eventfd is registered for every completion, not only
+	 * asynchronous ones: a completion the kernel posts through task work
+	 * in this thread while it sleeps in epoll_wait does not count as
+	 * asynchronous and would otherwise be noticed by nobody (that hung
+	 * iscsi-test-cu). A completion may queue new I/O: a few rounds.
 	 */
 	if (!hio || !hio->have_ring)
 		return;
@@ -296,8 +299,7 @@ int host_io_init(struct host *h)
 	    io_uring_queue_init(RING_DEPTH, &hio->ring, 0) == 0) {
 		hio->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (hio->efd >= 0 &&
-		    (io_uring_register_eventfd_async(&hio->ring, hio->efd) == 0 ||
-		     io_uring_register_eventfd(&hio->ring, hio->efd) == 0) &&
+		    io_uring_register_eventfd(&hio->ring, hio->efd) == 0 &&
 		    bt_loop_add(h->loop, hio->efd, BT_LOOP_IN, ring_event, hio) == 0) {
 			hio->have_ring = true;
 		} else {

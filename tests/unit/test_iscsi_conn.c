@@ -630,6 +630,48 @@ static void test_discovery_sendtargets(void **state)
 	assert_int_equal(p.bhs[1], 0x80);
 	assert_string_equal(key_of(&p, "TargetName"), TIQN);
 	assert_string_equal(key_of(&p, "TargetAddress"), "127.0.0.1:3260,1");
+
+	/* Many targets: the answer exceeds MaxRecvDataSegmentLength (8192 by
+	 * default) and comes in pieces (C bit), each fetched with an empty
+	 * Text Request carrying the target's TTT. */
+	{
+		struct fhost *h = *state;
+		static u8 all[1 << 20];
+		u32 total = 0, pieces = 0, names = 0, i;
+		char iqn[64];
+
+		for (i = 0; i < 1500; i++) {
+			snprintf(iqn, sizeof(iqn), "iqn.2026-01.io.bollard.test:many%04u", i);
+			assert_int_equal(bt_target_add(h->e, iqn), 0);
+			assert_int_equal(bt_acl_add(h->e, iqn, "*", NULL), 0);
+			assert_int_equal(bt_target_enable(h->e, iqn, true), 0);
+		}
+		bt_put_be32(b + 24, 2);
+		send_pdu(x, b, "SendTargets=All", 16, false);
+		for (;;) {
+			assert_true(recv_pdu(x, &p));
+			assert_int_equal(p.bhs[0], 0x24);
+			assert_true(p.dlen <= 8192);
+			memcpy(all + total, p.data, p.dlen);
+			total += p.dlen;
+			pieces++;
+			if (p.bhs[1] & 0x80)
+				break;
+			assert_int_equal(p.bhs[1] & 0x40, 0x40);
+			memset(b, 0, 48);
+			b[0] = 0x44;                    /* immediate Text Request */
+			b[1] = 0x80;
+			bt_put_be32(b + 16, 10);
+			memcpy(b + 20, p.bhs + 20, 4);  /* the target's TTT      */
+			bt_put_be32(b + 24, 3);
+			send_pdu(x, b, NULL, 0, false);
+		}
+		for (i = 0; i + 11 < total; i++)
+			if (!memcmp(all + i, "TargetName=", 11))
+				names++;
+		assert_int_equal(names, 1501);
+		assert_true(pieces > 1);
+	}
 	ctx_free(x);
 }
 
