@@ -79,6 +79,7 @@ struct bl_ctl {
 	const char *guard_cluster;  /* leader-only work: re-check the lease of
 	                             * this cluster right before applying    */
 	struct bl_fleet *fleet;     /* the fleet rollout role (candidate)     */
+	struct bl_ro_admit_watch *admit_watch; /* rollout admissions         */
 };
 
 static uint64_t now_ms(void)
@@ -664,6 +665,16 @@ static void enqueue_target(void *arg, const struct bl_obj *t)
 	enqueue(c, key);
 }
 
+/* A rollout admitted something to cluster (NULL: any): its Targets again. */
+static void on_admission(void *arg, const char *cluster)
+{
+	struct refscan r = { arg, "Cluster", cluster };
+	if (cluster)
+		bl_informer_foreach(r.c->inf, "Target", enqueue_referrers, &r);
+	else
+		bl_informer_foreach(r.c->inf, "Target", enqueue_target, r.c);
+}
+
 static void tick(struct bl_ctl *c, uint64_t now)
 {
 	struct clscan s = { c, now };
@@ -754,6 +765,9 @@ int bl_ctl_new(const struct bl_ctl_opts *o, struct bl_ctl **out)
 		if (rc < 0)
 			goto fail;
 	}
+	/* Admissions change what a governed Target should be: reconcile at
+	 * once (without the watch, the periodic resync still would). */
+	c->admit_watch = bl_ro_admit_watch_new(c->etcd, on_admission, c);
 	/* Everything once at start, then the sweep. */
 	bl_informer_foreach(c->inf, "Target", enqueue_target, c);
 	enqueue(c, "drbd");
@@ -781,6 +795,7 @@ void bl_ctl_free(struct bl_ctl *c)
 	free(c->leaders);
 	free(c->leader_cluster);
 	bl_fleet_free(c->fleet);
+	bl_ro_admit_watch_free(c->admit_watch);
 	if (c->hb_lease && c->etcd)
 		bl_etcd_lease_revoke(c->etcd, c->hb_lease);
 	bl_informer_free(c->inf);

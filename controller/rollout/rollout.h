@@ -104,6 +104,20 @@ int bl_rollout_effective(struct bl_etcd *e, const struct bl_informer *inf,
 int bl_rollout_effective_list(struct bl_etcd *e, const struct bl_informer *inf,
 			      struct bl_objlist *list, struct bl_objlist *owned);
 
+/*
+ * Watch admission records (admit_watch.c) so bollardd reconciles a
+ * cluster's governed Targets as soon as an admission changes, not at the
+ * next periodic resync. cb(arg, cluster) runs from bl_etcd_dispatch() for
+ * every put or delete of /bollard/v1/rollouts/<ro>/admitted/<cluster>, and
+ * with cluster NULL ("every cluster") after a compaction made the watch
+ * resume impossible. Returns NULL on -ENOMEM or when etcd refuses the
+ * watch (then only the periodic resync picks admissions up).
+ */
+struct bl_ro_admit_watch;
+struct bl_ro_admit_watch *bl_ro_admit_watch_new(struct bl_etcd *e,
+		void (*cb)(void *arg, const char *cluster), void *arg);
+void bl_ro_admit_watch_free(struct bl_ro_admit_watch *w);
+
 /* ---- the fleet controller (rollout.c) ------------------------------------*/
 
 struct bl_fleet;

@@ -4,7 +4,7 @@
 # build/bollard as `bollard rollout`.
 RO_LIB_SRCS := controller/rollout/wave.c controller/rollout/common.c \
                controller/rollout/effective.c controller/rollout/rollout.c \
-               controller/rollout/fleet_run.c
+               controller/rollout/fleet_run.c controller/rollout/admit_watch.c
 RO_LIB_OBJS := $(RO_LIB_SRCS:%.c=$(OBJ)/%.o)
 RO_LIB      := $(BUILD)/libbl_rollout.a
 
