@@ -276,6 +276,12 @@ void host_io_flush(struct host *h)
 	}
 }
 
+void host_io_poll(struct host *h)
+{
+	if (h->io && h->io->have_ring)
+		ring_reap(h->io);
+}
+
 unsigned host_io_inflight(struct host *h)
 {
 	return h->io ? h->io->inflight : 0;

@@ -55,6 +55,8 @@ int  host_io_init(struct host *h);
 void host_io_fini(struct host *h);
 /* Submit what was queued this round (the loop's "after" hook). */
 void host_io_flush(struct host *h);
+/* Reap completions without waiting for the eventfd (timer backstop). */
+void host_io_poll(struct host *h);
 /* Backend I/Os not yet completed. */
 unsigned host_io_inflight(struct host *h);
 const char *host_io_backend(struct host *h);

@@ -197,6 +197,7 @@ static void on_tick(void *arg)
 	struct main_ctx *m = arg;
 	u64 now = bt_now_ms();
 
+	host_io_poll(&m->h);
 	bt_engine_tick(m->h.e, now);
 	if (!m->stopping)
 		return;
