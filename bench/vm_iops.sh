@@ -10,7 +10,7 @@
 set -u
 cd "$(dirname "$0")/.."
 . tests/lib/common.sh
-. tests/vm/lib.sh
+. tests/vm/lib/vm.sh
 vm_require
 command -v iscsi-perf >/dev/null || skip "iscsi-perf (libiscsi-bin) not installed"
 SECS=${BENCH_SECS:-20}
@@ -36,14 +36,14 @@ vm_wait_ready 180
 perf() { # URL NAME: prints the IOPS of the run
 	timeout -s KILL $((SECS + 60)) iscsi-perf -r -m 32 -b 8 -t "$SECS" \
 		-i iqn.1994-05.com.example.bollard:perf "$1" >"$T/$2.log" 2>&1
-	# iscsi-perf prints a running "... IOPS" line; take the last figure.
-	tr '\r' '\n' <"$T/$2.log" | grep -oE '[0-9]+ IOPS' | tail -1 | grep -oE '[0-9]+'
+	# iscsi-perf ends with "iops average N (M MB/s)" over the whole run.
+	tr '\r' '\n' <"$T/$2.log" | grep -oE 'iops average [0-9]+' | tail -n 1 | grep -oE '[0-9]+'
 }
 mod=$(perf "iscsi://127.0.0.1:$PORT_MOD/$IQN/0" mod)
 lio=$(perf "iscsi://127.0.0.1:$PORT_LIO/$LIQN/0" lio)
 vm_stop
 if [ -z "$mod" ] || [ -z "$lio" ]; then
-	tail -5 "$T/mod.log" "$T/lio.log"
+	tail -n 5 "$T/mod.log" "$T/lio.log"
 	die "iscsi-perf gave no figure (module '${mod}', LIO '${lio}')"
 fi
 echo "4k random read, 32 in flight, ${SECS} s each, qemu TCG guest ($VM_KVER):"

@@ -12,9 +12,13 @@
  * REQ_PREFLUSH bio), DISCARD and WRITE ZEROES as blkdev_issue_zeroout (the
  * engine promises zeroes after a discard, which a bare REQ_OP_DISCARD does
  * not; zeroout uses the device's write-zeroes/unmap when it has one and
- * writes zero pages otherwise). A buffer or range the device cannot take as
- * is (not aligned to its logical block size or DMA alignment) goes through
- * the block device's file instead, which is always correct.
+ * writes zero pages otherwise). Every block device I/O is a bio: a buffer
+ * the device cannot DMA from as is (address or length not aligned to its
+ * DMA alignment) is bounced through an aligned copy. Never mix in the
+ * device's page cache: buffered and direct I/O to the same blocks would
+ * serve stale data (an early version did, and ext4 on the LUN caught it).
+ * A range not aligned to the logical block size is refused (-EINVAL); the
+ * engine's LU block size is a multiple of it in any sane setup.
  *
  * Regular files go through the VFS: vfs_iocb_iter_read/write on a kvec
  * (IOCB_DSYNC for FUA), vfs_fsync, vfs_fallocate (PUNCH_HOLE / ZERO_RANGE).
@@ -32,7 +36,7 @@
 #include "bt_kmod.h"
 
 struct bt_bdev {
-	struct file *filp;            /* always: the VFS path                 */
+	struct file *filp;            /* regular files: the VFS path          */
 	struct block_device *bdev;    /* block devices: the bio path          */
 	fmode_t mode;
 	bool ro;
@@ -66,22 +70,22 @@ int bt_bdev_open(void *host, const char *path, u32 flags,
 		filp_close(f, NULL);
 		return -ENOMEM;
 	}
-	b->filp = f;
 	b->ro = ro;
 	b->mode = FMODE_READ | (ro ? 0 : FMODE_WRITE) | FMODE_EXCL;
 	if (S_ISBLK(inode->i_mode)) {
-		struct block_device *bdev = blkdev_get_by_path(path, b->mode, b);
+		struct block_device *bdev;
 
+		/* Bios only: no file (and page cache) on the device. */
+		filp_close(f, NULL);
+		bdev = blkdev_get_by_path(path, b->mode, b);
 		if (IS_ERR(bdev)) {
-			int err = PTR_ERR(bdev);
-
-			filp_close(f, NULL);
 			kfree(b);
-			return err;
+			return PTR_ERR(bdev);
 		}
 		b->bdev = bdev;
 		*size = bdev_nr_bytes(bdev);
 	} else {
+		b->filp = f;
 		*size = i_size_read(inode);
 	}
 	*out = b;
@@ -94,18 +98,17 @@ void bt_bdev_close(void *host, struct bt_bdev *b)
 		return;
 	if (b->bdev)
 		blkdev_put(b->bdev, b->mode);
-	filp_close(b->filp, NULL);
+	else
+		filp_close(b->filp, NULL);
 	kfree(b);
 }
 
-/* Can the bio path take io as is? */
-static bool bt_bio_ok(struct bt_bdev *b, struct bt_io *io)
+/* Can the device DMA from/to buf as is? */
+static bool bt_dma_ok(struct bt_bdev *b, const void *buf, u64 len)
 {
-	unsigned int lbs = bdev_logical_block_size(b->bdev);
 	unsigned int dma = bdev_dma_alignment(b->bdev);
 
-	return !((io->offset | io->len) & (lbs - 1)) &&
-	       !((unsigned long)io->buf & dma) && !(io->len & dma) && io->len;
+	return !((unsigned long)buf & dma) && !(len & dma);
 }
 
 static struct page *bt_buf_page(void *p)
@@ -118,20 +121,14 @@ static struct page *bt_buf_page(void *p)
  * device takes, one bio after the other (the work item may block; io_wq
  * runs up to 64 of them side by side).
  */
-static int bt_bio_rw(struct bt_bdev *b, struct bt_io *io, bool write)
+static int bt_bio_rw_buf(struct bt_bdev *b, u8 *p, u64 left, sector_t sector,
+			 blk_opf_t opf)
 {
-	blk_opf_t opf = write ? REQ_OP_WRITE | REQ_SYNC : REQ_OP_READ;
-	u8 *p = io->buf;
-	u64 left = io->len;
-	sector_t sector = io->offset >> SECTOR_SHIFT;
 	int err = 0;
 
-	if (write && b->ro)
-		return -EROFS;
-	if (write && (io->flags & BT_IO_FUA))
-		opf |= REQ_FUA;
 	while (left && !err) {
-		unsigned int npages = DIV_ROUND_UP(offset_in_page(p) + min_t(u64, left, (u64)BIO_MAX_VECS * PAGE_SIZE),
+		unsigned int npages = DIV_ROUND_UP(offset_in_page(p) +
+						   min_t(u64, left, (u64)BIO_MAX_VECS * PAGE_SIZE),
 						   PAGE_SIZE);
 		struct bio *bio = bio_alloc(b->bdev, min_t(unsigned int, npages, BIO_MAX_VECS),
 					    opf, GFP_KERNEL);
@@ -158,9 +155,58 @@ static int bt_bio_rw(struct bt_bdev *b, struct bt_io *io, bool write)
 	return err;
 }
 
+/* An aligned bounce buffer: power-of-two kmalloc sizes are naturally
+ * aligned, page-sized and bigger kvmalloc memory is page aligned. */
+static void *bt_bounce_alloc(u64 len)
+{
+	size_t sz = len < PAGE_SIZE ? roundup_pow_of_two(len) : PAGE_ALIGN(len);
+
+	return kvmalloc(sz, GFP_KERNEL);
+}
+
+/*
+ * Synchronous bios over the engine's buffer (or a bounce copy of it): as
+ * many pages per bio as the device takes, one bio after the other. The work
+ * item may block; io_wq runs up to 64 of them side by side.
+ */
+static int bt_bio_rw(struct bt_bdev *b, struct bt_io *io, bool write)
+{
+	blk_opf_t opf = write ? REQ_OP_WRITE | REQ_SYNC : REQ_OP_READ;
+	unsigned int lbs = bdev_logical_block_size(b->bdev);
+	sector_t sector = io->offset >> SECTOR_SHIFT;
+	u8 *bounce = NULL;
+	int err;
+
+	if (write && b->ro)
+		return -EROFS;
+	if (!io->len)
+		return 0;
+	if ((io->offset | io->len) & (lbs - 1))
+		return -EINVAL;
+	if (write && (io->flags & BT_IO_FUA))
+		opf |= REQ_FUA;
+	if (bt_dma_ok(b, io->buf, io->len))
+		return bt_bio_rw_buf(b, io->buf, io->len, sector, opf);
+
+	bounce = bt_bounce_alloc(io->len);
+	if (!bounce)
+		return -ENOMEM;
+	if (!bt_dma_ok(b, bounce, io->len)) {
+		kvfree(bounce);
+		return -ENOMEM;
+	}
+	if (write)
+		memcpy(bounce, io->buf, io->len);
+	err = bt_bio_rw_buf(b, bounce, io->len, sector, opf);
+	if (!err && !write)
+		memcpy(io->buf, bounce, io->len);
+	kvfree(bounce);
+	return err;
+}
+
 static int bt_kio_rw(struct bt_bdev *b, struct bt_io *io, bool write)
 {
-	struct kvec v = { .iov_base = io->buf, .iov_len = io->len };
+	struct kvec v;
 	struct iov_iter it;
 	struct kiocb kiocb;
 	u64 done = 0;
@@ -256,7 +302,7 @@ static void bt_kio_work(struct work_struct *w)
 	switch (io->op) {
 	case BT_IO_READ:
 	case BT_IO_WRITE:
-		if (b->bdev && bt_bio_ok(b, io))
+		if (b->bdev)
 			err = bt_bio_rw(b, io, io->op == BT_IO_WRITE);
 		else
 			err = bt_kio_rw(b, io, io->op == BT_IO_WRITE);

@@ -14,10 +14,12 @@
  * on the module for its whole life, so the module text cannot go away under
  * it and rmmod refuses (EBUSY) while initiators are connected.
  *
- * Transmit. conn_send runs under the engine lock; it copies the iovecs into
- * one buffer on the connection's queue and kicks the transmit work, which
- * does the (blocking) kernel_sendmsg without the engine lock. A peer that
- * stops reading thus stalls only its own queue. The queue is capped
+ * Transmit. conn_send runs under the engine lock. When the connection's
+ * queue is empty it first tries a non-blocking send of the PDU in place;
+ * whatever the socket does not take is copied into one buffer on the
+ * queue, and the transmit work does the (blocking) kernel_sendmsg without
+ * the engine lock. A peer that stops reading thus stalls only its own
+ * queue. The queue is capped
  * (BT_TXQ_MAX): past it the connection is declared broken and conn_send
  * fails, which the engine treats as a dead connection.
  */
@@ -187,7 +189,8 @@ int bt_net_conn_send(void *host, void *host_conn, const struct bt_iov *iov,
 	struct bt_kmod *km = host;
 	struct bt_kconn *kc = host_conn;
 	struct bt_txbuf *t;
-	size_t len = 0, off = 0;
+	size_t len = 0, off = 0, skip = 0;
+	bool idle;
 	unsigned i;
 
 	if (READ_ONCE(kc->broken))
@@ -196,17 +199,58 @@ int bt_net_conn_send(void *host, void *host_conn, const struct bt_iov *iov,
 		len += iov[i].len;
 	if (!len)
 		return 0;
-	t = kvmalloc(sizeof(*t) + len, GFP_KERNEL);
+
+	/*
+	 * Fast path: with nothing queued, nobody else is sending on this
+	 * socket (the transmit work only sends queued buffers, and only
+	 * conn_send queues, serialised by the engine lock). So try a
+	 * non-blocking send right here and queue only what the socket did not
+	 * take, saving the work item hop and the copy for most PDUs.
+	 */
+	spin_lock(&kc->txlock);
+	idle = list_empty(&kc->txq);
+	spin_unlock(&kc->txlock);
+	if (idle && n <= 8) {
+		struct msghdr msg = { .msg_flags = MSG_NOSIGNAL | MSG_DONTWAIT };
+		struct kvec v[8];
+		int sent;
+
+		for (i = 0; i < n; i++) {
+			v[i].iov_base = (void *)iov[i].base;
+			v[i].iov_len = iov[i].len;
+		}
+		sent = kernel_sendmsg(kc->sock, &msg, v, n, len);
+		if (sent == (int)len)
+			return 0;
+		if (sent < 0 && sent != -EAGAIN) {
+			WRITE_ONCE(kc->broken, true);
+			kernel_sock_shutdown(kc->sock, SHUT_RDWR);
+			return -ECONNRESET;
+		}
+		if (sent > 0)
+			skip = sent;
+	}
+
+	t = kvmalloc(sizeof(*t) + len - skip, GFP_KERNEL);
 	if (!t)
 		return -ENOMEM;
+	/* Copy what was not sent: skip the first `skip` bytes of the iovecs. */
 	for (i = 0; i < n; i++) {
-		memcpy(t->data + off, iov[i].base, iov[i].len);
-		off += iov[i].len;
+		size_t l = iov[i].len;
+		const u8 *b = iov[i].base;
+
+		if (skip >= l) {
+			skip -= l;
+			continue;
+		}
+		memcpy(t->data + off, b + skip, l - skip);
+		off += l - skip;
+		skip = 0;
 	}
-	t->len = len;
+	t->len = off;
 	t->off = 0;
 	spin_lock(&kc->txlock);
-	if (kc->txbytes + len > BT_TXQ_MAX) {
+	if (kc->txbytes + t->len > BT_TXQ_MAX) {
 		spin_unlock(&kc->txlock);
 		kvfree(t);
 		pr_warn("bollard_target: %s: transmit queue over %u bytes, dropping\n",
@@ -216,7 +260,7 @@ int bt_net_conn_send(void *host, void *host_conn, const struct bt_iov *iov,
 		return -ECONNRESET;
 	}
 	list_add_tail(&t->node, &kc->txq);
-	kc->txbytes += len;
+	kc->txbytes += t->len;
 	spin_unlock(&kc->txlock);
 	queue_work(km->wq, &kc->tx_work);
 	return 0;

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# tests/vm/badpdu.sh - malformed iSCSI from the host (tests/vm/badpdu.py:
+# tests/vm/badpdu.sh - malformed iSCSI from the host (tests/vm/lib/badpdu.py:
 # garbage, impossible lengths, truncated headers, resets, 50 parallel
 # half-logins, commands before login) against bollard_target.ko in a guest.
 # Passes when the guest kernel logged no BUG/Oops/WARNING, a proper login
 # (iscsi-inq) still works afterwards, and the module unloads (no connection
 # or thread left behind).
 . "$(dirname "$0")/../lib/common.sh"
-. "$TOP/tests/vm/lib.sh"
+. "$TOP/tests/vm/lib/vm.sh"
 vm_require
 command -v python3 >/dev/null || skip "python3 not installed"
 command -v iscsi-inq >/dev/null || skip "iscsi-inq (libiscsi-bin) not installed"
@@ -32,7 +32,7 @@ exit 1
 G
 vm_start "$T/guest.sh" PORT_MOD
 vm_wait_ready 180
-python3 "$TOP/tests/vm/badpdu.py" 127.0.0.1 "$PORT_MOD" "$IQN" || die "badpdu.py failed"
+python3 "$TOP/tests/vm/lib/badpdu.py" 127.0.0.1 "$PORT_MOD" "$IQN" || die "badpdu.py failed"
 timeout 60 iscsi-inq "iscsi://127.0.0.1:$PORT_MOD/$IQN/0" >"$T/inq" 2>&1 ||
 	{ cat "$T/inq"; vm_stop; die "the target no longer answers a proper login"; }
 grep -q 'Vendor:BOLLARD' "$T/inq" || { cat "$T/inq"; die "unexpected INQUIRY answer"; }

@@ -2,9 +2,9 @@
 # tests/vm/boot.sh - boot Debian's kernel, insmod bollard_target.ko, check it
 # registered its generic netlink family and listens on its default portal,
 # rmmod it, power off. Fails on a load or unload error or any kernel
-# BUG/Oops/WARNING (lib.sh checks the console and the guest's dmesg).
+# BUG/Oops/WARNING (lib/vm.sh checks the console and the guest's dmesg).
 . "$(dirname "$0")/../lib/common.sh"
-. "$TOP/tests/vm/lib.sh"
+. "$TOP/tests/vm/lib/vm.sh"
 vm_require
 KO=$BUILD/kmod/bollard_target.ko
 vm_make kmod

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/vm/conformance.sh - bollard_target.ko and LIO side by side in one
-# guest, the same iscsi-test-cu families (VM_CU_FAMILIES in lib.sh) run
+# guest, the same iscsi-test-cu families (VM_CU_FAMILIES in lib/vm.sh) run
 # from the host against each through hostfwd, counts printed side by side.
 #
 #   module: guest port 3260, configured through generic netlink with
@@ -13,7 +13,7 @@
 # everything in the families really passes), the module not unloading
 # afterwards. LIO's figure is the peer and is only printed.
 . "$(dirname "$0")/../lib/common.sh"
-. "$TOP/tests/vm/lib.sh"
+. "$TOP/tests/vm/lib/vm.sh"
 vm_require
 command -v iscsi-test-cu >/dev/null || skip "iscsi-test-cu (libiscsi-bin) not installed"
 KO=$BUILD/kmod/bollard_target.ko

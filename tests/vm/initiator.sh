@@ -9,7 +9,7 @@
 # (genl_events.py). Fails on any step, a checksum mismatch or a kernel
 # BUG/Oops/WARNING.
 . "$(dirname "$0")/../lib/common.sh"
-. "$TOP/tests/vm/lib.sh"
+. "$TOP/tests/vm/lib/vm.sh"
 vm_require
 command -v iscsiadm >/dev/null && command -v iscsid >/dev/null || skip "open-iscsi not installed"
 command -v mkfs.ext4 >/dev/null || skip "e2fsprogs not installed"
@@ -33,7 +33,7 @@ echo "InitiatorName=iqn.1993-08.org.debian:01:vmguest" > /etc/iscsi/initiatornam
 mkdir -p /run/lock/iscsi /var/lib/iscsi
 iscsid || fail "iscsid"
 sleep 1
-python3 $TOP/tests/vm/genl_events.py 600 > /tmp/events 2>&1 &
+python3 $TOP/tests/vm/lib/genl_events.py 600 > /tmp/events 2>&1 &
 for i in \$(seq 1 50); do grep -q joined /tmp/events && break; sleep 0.1; done
 iscsiadm -m discovery -t sendtargets -p 127.0.0.1:3260 || fail discovery
 iscsiadm -m node -T $IQN -p 127.0.0.1:3260 --login || fail login

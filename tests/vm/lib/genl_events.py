@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tests/vm/genl_events.py SECONDS - join the "events" multicast group of the
+"""tests/vm/lib/genl_events.py SECONDS - join the "events" multicast group of the
 generic netlink family "bollard_target" and print each event message as
 "event type=N iqn=... initiator=..." until SECONDS pass. A stand-in for
 `bollard target events` over genl, whose client does not join the group yet.

@@ -1,4 +1,4 @@
-# tests/vm/lib.sh - boot Debian's kernel under qemu (TCG) with the host's
+# tests/vm/lib/vm.sh - boot Debian's kernel under qemu (TCG) with the host's
 # userland, run a guest script, collect the console, power off.
 #
 # Sourced by tests/vm/*.sh and bench/vm_*.sh after tests/lib/common.sh.
@@ -8,7 +8,7 @@
 # without ldd archaeology. The initramfs only carries busybox and the modules
 # needed to reach the share (virtio, 9p, overlay); /init mounts the host root
 # read-only, lays a tmpfs over it (overlayfs) and switch_roots into
-# tests/vm/guest/stage2.sh, which runs the test's guest script.
+# tests/vm/lib/guest/stage2.sh, which runs the test's guest script.
 #
 # A second, uncached and writable 9p share ($VM_SHARE on the host, /vm in
 # the guest) carries the guest script in and results out, and is the control
@@ -30,7 +30,7 @@
 #   vm_guest_rc                the guest script's exit status (from /vm/rc)
 #   VM_LOG, VM_SHARE           console log path, share directory
 #
-# Guest side (tests/vm/guest/lib.sh, sourced before SCRIPT runs):
+# Guest side (tests/vm/lib/guest/lib.sh, sourced before SCRIPT runs):
 #   vm_ready, vm_wait_stop, vm_result NAME VALUE, lio_* helpers.
 #
 # Environment: VM_KVER (default: newest /lib/modules with a vmlinuz),
@@ -82,10 +82,10 @@ vm_mod_paths() {
 			print p; exit } }' "$d/modules.dep" | sed "s|^|$d/|"
 }
 
-# Build (once per kernel version and lib.sh revision) the initramfs.
+# Build (once per kernel version and vm.sh revision) the initramfs.
 vm_initrd() {
 	local out=$BUILD/vm/initrd-$VM_KVER.cpio.gz stamp
-	stamp=$(cat "$VM_LIB_DIR/lib.sh" "$VM_LIB_DIR/guest/init" | md5sum | cut -c1-12)
+	stamp=$(cat "$VM_LIB_DIR/vm.sh" "$VM_LIB_DIR/guest/init" | md5sum | cut -c1-12)
 	if [ -s "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = "$stamp" ]; then
 		echo "$out"; return 0
 	fi

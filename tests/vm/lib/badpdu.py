@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tests/vm/badpdu.py HOST PORT TARGET_IQN - throw malformed iSCSI at a
+"""tests/vm/lib/badpdu.py HOST PORT TARGET_IQN - throw malformed iSCSI at a
 target: garbage, impossible lengths, truncated headers, abrupt resets, many
 connections at once, broken login text, commands before login. Prints one
 line per case. Exits 0 once every case was sent (the target's survival is
