@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "bl_etcd.h"
 #include "daemon/informer.h"
@@ -63,6 +64,13 @@ struct round {
 	struct strv status;             /* "target/node" -> status JSON   */
 	int64_t now;
 };
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static void logf_(struct bl_fleet *f, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -585,6 +593,10 @@ static void round_rollout(void *arg, const struct bl_obj *ro)
 			      ro->name, rev);
 	}
 
+	/* A leader that stalled in this round (slow etcd) may have lost the
+	 * role meanwhile: decide nothing then (leader.h). */
+	if (!bl_leader_valid(f->leader, mono_ms()))
+		goto out_free;
 	if (bl_ro_step(&p, &s, rc, g.n, r->now)) {
 		for (i = 0; i < g.n; i++) {
 			struct cl *c = &g.cl[i];
@@ -700,7 +712,7 @@ void bl_fleet_free(struct bl_fleet *f)
 int bl_fleet_tick(struct bl_fleet *f, uint64_t now_ms)
 {
 	int rc = bl_leader_tick(f->leader, now_ms);
-	bool lead = bl_leader_is_leader(f->leader);
+	bool lead = bl_leader_valid(f->leader, now_ms);
 
 	if (lead != f->leading) {
 		logf_(f, lead ? "leading the fleet role" : "lost the fleet role");

@@ -9,7 +9,7 @@
 for b in bollard bollardd; do
 	[ -x "$BUILD/$b" ] || die "$BUILD/$b not built"
 done
-N=200
+N=${ROLLOUT_SIM_CLUSTERS:-200}   # e.g. 1000 for a manual scale run
 
 mk_tmp T
 etcd_start
