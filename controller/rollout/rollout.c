@@ -654,13 +654,43 @@ static void count_one(void *arg, const struct bl_obj *o)
 	(*(size_t *)arg)++;
 }
 
+/* Records and status of deleted Rollouts: gone, so that a Rollout created
+ * later under the same name starts from fresh baselines. */
+static void gc_deleted(struct bl_fleet *f)
+{
+	struct bl_kvs kvs = { 0 };
+	const size_t plen = strlen(BL_RO_KEY_ROLLOUTS);
+	char last[256] = "";
+
+	if (bl_etcd_get(f->o.etcd, BL_RO_KEY_ROLLOUTS, true, 0, 0, true, &kvs) < 0)
+		return;
+	for (size_t i = 0; i < kvs.n; i++) {
+		const char *nm = kvs.kvs[i].key + plen, *slash = strchr(nm, '/');
+		char name[256], prefix[300];
+		size_t l = slash ? (size_t)(slash - nm) : strlen(nm);
+
+		if (!l || l >= sizeof(name))
+			continue;
+		memcpy(name, nm, l);
+		name[l] = '\0';
+		if (!strcmp(name, last) || bl_informer_get(f->o.inf, "Rollout", name))
+			continue;
+		snprintf(last, sizeof(last), "%s", name);
+		snprintf(prefix, sizeof(prefix), "%s%s/", BL_RO_KEY_ROLLOUTS, name);
+		if (bl_etcd_delete(f->o.etcd, prefix, true, NULL, NULL) == 0)
+			logf_(f, "rollout %s: deleted; its records are removed", name);
+	}
+	bl_kvs_free(&kvs);
+}
+
 static void round_all(struct bl_fleet *f)
 {
 	struct round r = { .f = f, .now = bl_ro_wall_ms() };
 	size_t nro = 0;
 
+	gc_deleted(f);
 	/* No Rollout: nothing to read or write (a fleet without rollouts
-	 * pays only the election). */
+	 * pays only the election and one keys-only read). */
 	bl_informer_foreach(f->o.inf, "Rollout", count_one, &nro);
 	if (!nro)
 		return;

@@ -14,7 +14,8 @@
 #      already updated get their previous admission back (status exits 1);
 #   4. undo: a new generation with the old spec rolls out to completion;
 #   5. the controller is killed mid-rollout; a second one finishes it, no
-#      cluster admitted twice or skipped.
+#      cluster admitted twice or skipped;
+#   6. deleting the Rollout removes its records.
 . "$(dirname "$0")/../lib/common.sh"
 . "$TOP/tests/lib/etcd.sh"
 for b in bollard bollardd; do
@@ -224,4 +225,9 @@ for c in c1 c2 c3 c4 c5; do
 	k=$( (tail -n +$((n0 + 1)) "$T/fleet.log"; cat "$T/fleet2.log") | grep -c "cluster $c: admitted")
 	[ "$k" = 1 ] || { cat "$T/fleet2.log"; fail "$c admitted $k times across the restart"; }
 done
+# 6. deleting the Rollout removes its records; its Targets are then
+#    reconciled at their newest generation again (nothing governs them)
+B delete rollout ds >/dev/null || die "delete rollout"
+no_records() { ! etcdctl_t get --prefix --keys-only /bollard/v1/rollouts/ds/ | grep -q .; }
+wait_for 10 no_records || fail "records of the deleted rollout left behind"
 echo "PASS: rollout_waves"
