@@ -35,7 +35,14 @@
 #
 # Environment: VM_KVER (default: newest /lib/modules with a vmlinuz),
 # VM_TIMEOUT (hard cap on one boot, default 900 s), VM_MEM (MiB, 1024),
-# VM_KEEP=1 keeps $VM_SHARE and the console log for inspection.
+# VM_KEEP=1 keeps $VM_SHARE and the console log for inspection,
+# VM_QEMU_EXTRA adds qemu arguments (e.g. a second NIC for a two-guest test:
+# "-netdev socket,id=n1,listen=127.0.0.1:P -device virtio-net-pci,netdev=n1"),
+# VM_GUEST_VARS names host variables exported to the guest script.
+#
+# One guest per test process: the state is in VM_PID/VM_SHARE/VM_LOG. A
+# two-guest test saves them after the first vm_start and swaps them back
+# around vm_stop / vm_check_log calls.
 
 VM_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 VM_TIMEOUT=${VM_TIMEOUT:-900}
@@ -151,7 +158,7 @@ vm_start() { # SCRIPT [PORTVAR...]
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 		-virtfs local,path="$VM_SHARE",mount_tag=vmshare,security_model=none \
 		-netdev user,id=n0"$fwd" -device virtio-net-pci,netdev=n0 \
-		</dev/null >"$VM_SHARE/qemu.out" 2>&1 &
+		${VM_QEMU_EXTRA:-} </dev/null >"$VM_SHARE/qemu.out" 2>&1 &
 	VM_PID=$!
 }
 
