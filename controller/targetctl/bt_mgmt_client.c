@@ -317,6 +317,7 @@ static const enum mnl_attr_data_type attr_types[BT_A_MAX + 1] = {
 	[BT_A_LOCAL] = MNL_TYPE_NUL_STRING,
 	[BT_A_CMDS] = MNL_TYPE_U64,
 	[BT_A_EVENT_TYPE] = MNL_TYPE_U32,
+	[BT_A_ATTACHED] = MNL_TYPE_FLAG,
 };
 
 /* Table callback: validated attributes into tb, unknown ones ignored. */
@@ -697,6 +698,7 @@ static int parse_list(const struct nlattr *nest, struct btc_target *t,
 			l->readonly = tb[BT_A_READONLY] != NULL;
 			if (tb[BT_A_FEATURES])
 				l->features = mnl_attr_get_u32(tb[BT_A_FEATURES]);
+			l->attached = tb[BT_A_ATTACHED] != NULL;
 		}
 	}
 	return 0;

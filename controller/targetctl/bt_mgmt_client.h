@@ -116,6 +116,8 @@ struct btc_lun {
 	uint32_t block_size;
 	bool readonly;
 	uint32_t features;
+	bool attached;                /* backing open (target enabled); when
+	                               * false: blocks 0, naa/serial NULL     */
 };
 
 struct btc_acl {

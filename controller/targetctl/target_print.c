@@ -64,6 +64,7 @@ static json_t *target_json(const struct btc_target *t)
 		json_object_set_new(l, "blocks", json_integer((json_int_t)x->blocks));
 		json_object_set_new(l, "blockSize", json_integer(x->block_size));
 		json_object_set_new(l, "readonly", json_boolean(x->readonly));
+		json_object_set_new(l, "attached", json_boolean(x->attached));
 		json_array_append_new(a, l);
 	}
 	json_object_set_new(o, "luns", a);
@@ -149,8 +150,9 @@ static void target_yaml(FILE *out, const struct btc_target *t)
 		fputs("\n    serial: ", out);
 		yq(out, l->serial);
 		fprintf(out, "\n    blocks: %" PRIu64 "\n    blockSize: %u\n"
-			"    readonly: %s\n", l->blocks, l->block_size,
-			l->readonly ? "true" : "false");
+			"    readonly: %s\n    attached: %s\n", l->blocks,
+			l->block_size, l->readonly ? "true" : "false",
+			l->attached ? "true" : "false");
 	}
 	fputs(t->nacls ? "  acls:\n" : "  acls: []\n", out);
 	for (i = 0; i < t->nacls; i++) {
@@ -199,14 +201,15 @@ static void target_table(FILE *out, const struct btc_target *t)
 			or_dash(t->acls[i].chap_user));
 	fprintf(out, "  LUNs:       %zu\n", t->nluns);
 	if (t->nluns)
-		fprintf(out, "    %-5s %-12s %-6s %-32s %s\n", "LUN", "BLOCKS", "BS",
-			"NAA", "PATH");
+		fprintf(out, "    %-5s %-8s %-12s %-6s %-32s %s\n", "LUN",
+			"ATTACHED", "BLOCKS", "BS", "NAA", "PATH");
 	for (i = 0; i < t->nluns; i++) {
 		const struct btc_lun *l = &t->luns[i];
 
-		fprintf(out, "    %-5" PRIu64 " %-12" PRIu64 " %-6u %-32s %s%s\n",
-			l->lun, l->blocks, l->block_size, or_dash(l->naa),
-			or_dash(l->path), l->readonly ? " (ro)" : "");
+		fprintf(out, "    %-5" PRIu64 " %-8s %-12" PRIu64 " %-6u %-32s %s%s\n",
+			l->lun, l->attached ? "yes" : "no", l->blocks,
+			l->block_size, or_dash(l->naa), or_dash(l->path),
+			l->readonly ? " (ro)" : "");
 	}
 }
 

@@ -144,6 +144,29 @@ void bt_conn_closed(struct bt_conn *c);
 /* ---- object model (engine.c) ---------------------------------------------
  * The management API (bt_mgmt.h) is a TLV front end over these calls. All
  * return 0 or a negative code: BT_E_EXISTS, BT_E_NOT_FOUND, BT_E_IN_USE ...
+ *
+ * LUN maps and backings. A LUN map entry (path, uid, block size, readonly,
+ * features) is recorded for the target's whole life; its backing (the LU,
+ * with the backing file or device open) is attached only while the target
+ * is enabled. In an HA pair every node stages every target, but only the
+ * node the cluster manager picks enables it: a passive node's backing is a
+ * Secondary DRBD device that cannot be opened, and the old primary must
+ * close its devices on failover so DRBD can demote.
+ *   - bt_lun_add on a disabled target records the map only: it checks what
+ *     it can without opening (non-empty path, LUN range, block size, uid,
+ *     duplicates -> BT_E_EXISTS) and does not touch the backing.
+ *   - bt_target_enable(on=true) opens every recorded LUN's backing. If one
+ *     fails, every LU opened by that call is destroyed again, the target
+ *     stays disabled, and the call returns BT_E_BACKEND (BT_E_BAD_ATTR for
+ *     a backing whose size does not suit the block size, -BT_ENOMEM).
+ *   - bt_target_enable(on=false) drops the sessions, then destroys every LU
+ *     (closing the backings; commands in flight keep theirs until they
+ *     finish), keeping the recorded maps.
+ *   - bt_lun_add on an enabled target opens at once; if that fails
+ *     (BT_E_BACKEND ...) nothing is recorded. bt_lun_del works either way.
+ *   - Unattached LUNs are invisible to the I/O path: bt_target_lu() returns
+ *     NULL and bt_target_lu_next() skips them (so REPORT LUNS lists only
+ *     attached LUNs). Dumps list every recorded LUN with an attached flag.
  */
 
 struct bt_chap {
@@ -187,7 +210,16 @@ enum bt_target_attr {
 int bt_target_add(struct bt_engine *e, const char *iqn);
 /* BT_E_IN_USE while it has sessions, unless force (then they are dropped). */
 int bt_target_del(struct bt_engine *e, const char *iqn, bool force);
+/* Attaches / detaches the LUN backings: see "LUN maps and backings" above. */
 int bt_target_enable(struct bt_engine *e, const char *iqn, bool on);
+/*
+ * Attach a disabled target's LUN backings without enabling it (same
+ * all-or-nothing rule as enable); later bt_lun_add calls open at once.
+ * For hosts that drive the SCSI layer without a transport (test harnesses)
+ * and want LUs before any session can exist. bt_target_enable(on=false)
+ * detaches again. 0 when already attached.
+ */
+int bt_target_attach(struct bt_engine *e, const char *iqn);
 int bt_target_set_attr(struct bt_engine *e, const char *iqn,
 		       enum bt_target_attr a, u64 v);
 /* Portal "ip:port" advertised by SendTargets for this target. */
@@ -210,7 +242,10 @@ int bt_auth_set(struct bt_engine *e, const char *iqn,
 struct bt_target *bt_target_find(struct bt_engine *e, const char *iqn);
 const char *bt_target_iqn(const struct bt_target *t);
 bool bt_target_enabled(const struct bt_target *t);
+/* Are its LUN backings open (enabled, or bt_target_attach)? */
+bool bt_target_attached(const struct bt_target *t);
 u64  bt_target_attr(const struct bt_target *t, enum bt_target_attr a);
+/* The LU behind a LUN; NULL if unmapped or not attached. */
 struct bt_lu *bt_target_lu(struct bt_target *t, u64 lun);
 /*
  * May this initiator log in? 0 if admitted; -BT_EACCES if not. *chap is set
@@ -226,7 +261,7 @@ const char *bt_target_portal(const struct bt_target *t, unsigned i); /* NULL end
  * LU iteration in LUN order: prev NULL starts; otherwise the walk resumes
  * after the LUN number left in *lun (not after prev's position), so it
  * survives LUNs being removed between calls. *lun gets the returned LU's
- * number. NULL ends.
+ * number. Unattached LUNs are skipped. NULL ends.
  */
 struct bt_lu *bt_target_lu_next(struct bt_target *t, struct bt_lu *prev, u64 *lun);
 

@@ -174,6 +174,9 @@ enum bt_mgmt_attr {
 	BT_A_LOCAL,           /* string                                       */
 	BT_A_CMDS,            /* u64                                          */
 	BT_A_EVENT_TYPE,      /* u32 enum bt_event_type                       */
+	BT_A_ATTACHED,        /* flag, in LUN_ENTRY: backing open (target
+	                       * enabled); absent: recorded only, BLOCKS 0,
+	                       * no NAA/SERIAL                                */
 	__BT_A_MAX,
 };
 #define BT_A_MAX (__BT_A_MAX - 1)

@@ -7,7 +7,15 @@
  *     every management call) is a binary search; iteration is in name order,
  *     which is what dumps and SendTargets want. Targets are few; inserts are
  *     a memmove.
- *   - LUN map: per target, an array of {lun, lu} sorted by LUN number.
+ *   - LUN map: per target, an array of {lun, lu, recorded config} sorted by
+ *     LUN number. The config (path, uid, block size, readonly, features) is
+ *     kept for every LUN; lu is the opened LU and is NULL while the LUN is
+ *     not attached. Backings are attached only while the target is enabled
+ *     (or explicitly attached, bt_target_attach): in an HA pair every node
+ *     stages every target, but a passive node's backing is a Secondary DRBD
+ *     device that cannot be opened, and a failing-over primary must close
+ *     its devices before DRBD can demote. Invariant: t->attached is false
+ *     => every slot's lu is NULL.
  *     bt_target_lu() runs for every SCSI command, so it must not be linear:
  *     it first tries slot [lun] (the usual dense 0..n-1 map hits at once,
  *     O(1)), else binary search, O(log n) (14 probes at 10,000 LUNs). Adding
@@ -35,7 +43,10 @@
 
 struct bt_lun_slot {
 	u64 lun;
-	struct bt_lu *lu;
+	struct bt_lu *lu;             /* NULL: recorded, not attached         */
+	char *path;
+	char *uid;                    /* NULL: derived from IQN + LUN number  */
+	u32 block_size;               /* as given (0: the LU's default)       */
 	bool readonly;
 	u32 features;
 };
@@ -50,6 +61,7 @@ struct bt_target {
 	struct bt_engine *e;
 	char *iqn;
 	bool enabled;
+	bool attached;                /* LUN backings open (see top)         */
 	u64 attrs[BT_TA_COUNT];
 	char **portals;
 	unsigned nportals;
@@ -360,12 +372,14 @@ struct bt_target *bt_target_find(struct bt_engine *e, const char *iqn)
 	return found ? e->targets[i] : NULL;
 }
 
+static void slot_free(struct bt_lun_slot *s);
+
 static void target_free(struct bt_target *t)
 {
 	unsigned i;
 
 	for (i = 0; i < t->nluns; i++)
-		bt_lu_destroy(t->luns[i].lu);
+		slot_free(&t->luns[i]);
 	bt_free(t->luns);
 	for (i = 0; i < t->nportals; i++)
 		bt_free(t->portals[i]);
@@ -452,18 +466,48 @@ int bt_target_del(struct bt_engine *e, const char *iqn, bool force)
 	return 0;
 }
 
+static int luns_attach(struct bt_target *t, struct bt_lun_fail *why);
+static void luns_detach(struct bt_target *t);
+
+int bt_target_enable_why(struct bt_engine *e, const char *iqn, bool on,
+			 struct bt_lun_fail *why)
+{
+	struct bt_target *t = bt_target_find(e, iqn);
+	int rc;
+
+	if (!t)
+		return BT_E_NOT_FOUND;
+	if (on) {
+		if (t->enabled)
+			return 0;
+		rc = luns_attach(t, why);
+		if (rc < 0)
+			return rc;
+		t->enabled = true;
+		return 0;
+	}
+	if (t->enabled) {
+		t->enabled = false;
+		/* Sessions first: they hold the only references to the LUs
+		 * from the I/O path. */
+		bt_iscsi_target_gone(t);
+	}
+	luns_detach(t);
+	return 0;
+}
+
 int bt_target_enable(struct bt_engine *e, const char *iqn, bool on)
+{
+	return bt_target_enable_why(e, iqn, on, NULL);
+}
+
+int bt_target_attach(struct bt_engine *e, const char *iqn)
 {
 	struct bt_target *t = bt_target_find(e, iqn);
 
 	if (!t)
 		return BT_E_NOT_FOUND;
-	if (t->enabled == on)
-		return 0;
-	t->enabled = on;
-	if (!on)
-		bt_iscsi_target_gone(t);
-	return 0;
+	return luns_attach(t, NULL);
 }
 
 int bt_target_set_attr(struct bt_engine *e, const char *iqn,
@@ -630,6 +674,9 @@ struct bt_lu *bt_target_lu_next(struct bt_target *t, struct bt_lu *prev,
 			return NULL;
 		i = bt_target_lu_index(t, *lun + 1);
 	}
+	/* Recorded but unattached LUNs do not exist for the I/O path. */
+	while (i < t->nluns && !t->luns[i].lu)
+		i++;
 	if (i >= t->nluns)
 		return NULL;
 	*lun = t->luns[i].lun;
@@ -649,22 +696,122 @@ struct bt_lu *bt_target_lu_at(const struct bt_target *t, u32 i, u64 *lun)
 	return t->luns[i].lu;
 }
 
-bool bt_target_lu_cfg(const struct bt_target *t, u32 i, bool *readonly,
-		      u32 *features)
+bool bt_target_lun_view(const struct bt_target *t, u32 i,
+			struct bt_lun_view *v)
 {
+	const struct bt_lun_slot *s;
+
 	if (i >= t->nluns)
 		return false;
-	*readonly = t->luns[i].readonly;
-	*features = t->luns[i].features;
+	s = &t->luns[i];
+	v->lun = s->lun;
+	v->lu = s->lu;
+	v->path = s->path;
+	v->uid = s->uid;
+	v->block_size = s->block_size;
+	v->readonly = s->readonly;
+	v->features = s->features;
 	return true;
+}
+
+static void slot_free(struct bt_lun_slot *s)
+{
+	if (s->lu)
+		bt_lu_destroy(s->lu);
+	s->lu = NULL;
+	bt_free(s->path);
+	bt_free(s->uid);
+}
+
+/*
+ * Open one recorded LUN's backing (bt_lu_create). Errors: typed codes and
+ * ENOMEM kept, EINVAL -> BT_E_BAD_ATTR, any other errno -> BT_E_BACKEND
+ * (the backing store could not be opened or used); *err gets the raw code.
+ */
+static int slot_attach(struct bt_target *t, struct bt_lun_slot *s, int *err)
+{
+	struct bt_lun_cfg cfg = {
+		.path = s->path, .uid = s->uid, .block_size = s->block_size,
+		.readonly = s->readonly, .features = s->features,
+	};
+	char fallback[256];
+	int rc;
+
+	bt_snprintf(fallback, sizeof(fallback), "%s:%llu", t->iqn,
+		    (unsigned long long)s->lun);
+	rc = bt_lu_create(t->e, &cfg, fallback, &s->lu);
+	if (err)
+		*err = rc;
+	if (rc >= 0)
+		return 0;
+	s->lu = NULL;
+	if (rc > BT_E_BASE && rc != -BT_ENOMEM && rc != -BT_EINVAL) {
+		bt_warn("%s: lun %llu: %s: error %d", t->iqn,
+			(unsigned long long)s->lun, s->path, rc);
+		rc = BT_E_BACKEND;
+	} else if (rc == -BT_EINVAL) {
+		rc = BT_E_BAD_ATTR;
+	}
+	return rc;
+}
+
+/*
+ * Attach every recorded LUN, all or nothing: when one fails, every LU this
+ * call opened is destroyed again (by the invariant, that is every LU of t)
+ * and the failing LUN is reported in *why.
+ */
+static int luns_attach(struct bt_target *t, struct bt_lun_fail *why)
+{
+	u32 i, j;
+	int rc, err = 0;
+
+	if (t->attached)
+		return 0;
+	for (i = 0; i < t->nluns; i++) {
+		rc = slot_attach(t, &t->luns[i], &err);
+		if (rc < 0)
+			goto undo_opened;
+	}
+	t->attached = true;
+	return 0;
+
+undo_opened:
+	if (why) {
+		why->lun = t->luns[i].lun;
+		why->path = t->luns[i].path;
+		why->err = err;
+	}
+	for (j = 0; j < i; j++) {
+		bt_lu_destroy(t->luns[j].lu);
+		t->luns[j].lu = NULL;
+	}
+	return rc;
+}
+
+/* Close every backing; the maps stay. Callers have dropped the sessions
+ * first; bt_lu_destroy copes with what is still in flight. */
+static void luns_detach(struct bt_target *t)
+{
+	u32 i;
+
+	for (i = 0; i < t->nluns; i++) {
+		if (t->luns[i].lu)
+			bt_lu_destroy(t->luns[i].lu);
+		t->luns[i].lu = NULL;
+	}
+	t->attached = false;
+}
+
+bool bt_target_attached(const struct bt_target *t)
+{
+	return t->attached;
 }
 
 int bt_lun_add(struct bt_engine *e, const char *iqn, u64 lun,
 	       const struct bt_lun_cfg *cfg)
 {
 	struct bt_target *t = bt_target_find(e, iqn);
-	char fallback[256];
-	struct bt_lu *lu = NULL;
+	struct bt_lun_slot s = { 0 };
 	u32 i;
 	int rc;
 
@@ -690,38 +837,40 @@ int bt_lun_add(struct bt_engine *e, const char *iqn, u64 lun,
 		t->luns = n;
 		t->luns_cap = cap;
 	}
-	bt_snprintf(fallback, sizeof(fallback), "%s:%llu", t->iqn,
-		    (unsigned long long)lun);
-	rc = bt_lu_create(e, cfg, fallback, &lu);
-	if (rc < 0) {
-		/* Keep typed codes and ENOMEM; any other errno means the
-		 * backing store could not be opened or used. */
-		if (rc > BT_E_BASE && rc != -BT_ENOMEM && rc != -BT_EINVAL) {
-			bt_warn("%s: lun %llu: %s: error %d", t->iqn,
-				(unsigned long long)lun, cfg->path, rc);
-			rc = BT_E_BACKEND;
-		} else if (rc == -BT_EINVAL) {
-			rc = BT_E_BAD_ATTR;
-		}
-		return rc;
+	s.lun = lun;
+	s.path = str_dup(cfg->path);
+	s.uid = cfg->uid ? str_dup(cfg->uid) : NULL;
+	s.block_size = cfg->block_size;
+	s.readonly = cfg->readonly;
+	s.features = cfg->features ? cfg->features : BT_FEAT_DEFAULT;
+	if (!s.path || (cfg->uid && !s.uid)) {
+		rc = -BT_ENOMEM;
+		goto free_slot;
+	}
+	/* A staged (unattached) target only records the map. */
+	if (t->attached) {
+		rc = slot_attach(t, &s, NULL);
+		if (rc < 0)
+			goto free_slot;
 	}
 	bt_memmove(&t->luns[i + 1], &t->luns[i],
 		   (t->nluns - i) * sizeof(t->luns[0]));
-	t->luns[i].lun = lun;
-	t->luns[i].lu = lu;
-	t->luns[i].readonly = cfg->readonly;
-	t->luns[i].features = cfg->features ? cfg->features : BT_FEAT_DEFAULT;
+	t->luns[i] = s;
 	t->nluns++;
 	if (t->enabled)
 		bt_scsi_luns_changed(t);
 	emit_event(e, BT_EV_LUN_CHANGE, t->iqn, lun);
 	return 0;
+
+free_slot:
+	slot_free(&s);
+	return rc;
 }
 
 int bt_lun_del(struct bt_engine *e, const char *iqn, u64 lun, bool force)
 {
 	struct bt_target *t = bt_target_find(e, iqn);
-	struct bt_lu *lu;
+	struct bt_lun_slot s;
 	u32 i;
 
 	if (!t)
@@ -731,13 +880,13 @@ int bt_lun_del(struct bt_engine *e, const char *iqn, u64 lun, bool force)
 		return BT_E_NOT_FOUND;
 	if (!force && bt_iscsi_target_nsessions(t) > 0)
 		return BT_E_IN_USE;
-	lu = t->luns[i].lu;
+	s = t->luns[i];
 	bt_memmove(&t->luns[i], &t->luns[i + 1],
 		   (t->nluns - i - 1) * sizeof(t->luns[0]));
 	t->nluns--;
 	/* Unmapped first, so new commands see LOGICAL UNIT NOT SUPPORTED;
 	 * bt_lu_destroy waits out (or aborts) what is in flight. */
-	bt_lu_destroy(lu);
+	slot_free(&s);
 	if (t->enabled)
 		bt_scsi_luns_changed(t);
 	emit_event(e, BT_EV_LUN_CHANGE, t->iqn, lun);

@@ -19,12 +19,35 @@ bool bt_target_acl(const struct bt_target *t, unsigned i,
 void bt_target_auth_users(const struct bt_target *t, const char **chap_user,
 			  const char **mutual_user);
 u32 bt_target_nluns(const struct bt_target *t);
-/* The i-th LU in LUN order (0 <= i < nluns), or NULL. */
+/* The i-th LUN's LU in LUN order (0 <= i < nluns); NULL when that LUN is
+ * not attached, or past the end. */
 struct bt_lu *bt_target_lu_at(const struct bt_target *t, u32 i, u64 *lun);
 /* Index of the first LUN >= lun. */
 u32 bt_target_lu_index(const struct bt_target *t, u64 lun);
-/* LU config as given at lun add (readonly, features). */
-bool bt_target_lu_cfg(const struct bt_target *t, u32 i, bool *readonly,
-		      u32 *features);
+/* The i-th recorded LUN, attached or not (see bt_engine.h). */
+struct bt_lun_view {
+	u64 lun;
+	struct bt_lu *lu;             /* NULL: not attached                   */
+	const char *path;
+	const char *uid;              /* NULL: derived ("<iqn>:<lun>")        */
+	u32 block_size;               /* as given; 0: the LU's default (512)  */
+	bool readonly;
+	u32 features;                 /* BT_FEAT_* (defaults filled in)       */
+};
+bool bt_target_lun_view(const struct bt_target *t, u32 i,
+			struct bt_lun_view *v);
+
+/* Why an enable failed: the LUN whose backing did not open. */
+struct bt_lun_fail {
+	u64 lun;
+	const char *path;             /* valid until the LUN map changes      */
+	int err;                      /* raw code from bt_lu_create           */
+};
+/*
+ * bt_target_enable(), filling *why (may be NULL) when it fails to attach a
+ * LUN, so the management reply can name the LUN and path.
+ */
+int bt_target_enable_why(struct bt_engine *e, const char *iqn, bool on,
+			 struct bt_lun_fail *why);
 
 #endif

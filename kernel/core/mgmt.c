@@ -31,6 +31,7 @@ static const struct bt_nla_policy mgmt_policy[BT_A_MAX + 1] = {
 	[BT_A_CHAP_SECRET]   = { BT_NLA_STRING, false, BT_MGMT_STR_MAX },
 	[BT_A_MUTUAL_USER]   = { BT_NLA_STRING, false, BT_MGMT_STR_MAX },
 	[BT_A_MUTUAL_SECRET] = { BT_NLA_STRING, false, BT_MGMT_STR_MAX },
+	[BT_A_ATTACHED]      = { BT_NLA_FLAG, false, 0 },
 };
 
 #define MAX_PORTALS_DUMPED 64
@@ -198,9 +199,21 @@ static int do_target(struct mreq *r)
 	case BT_CMD_TARGET_DEL:
 		rc = bt_target_del(r->e, iqn, force);
 		break;
-	case BT_CMD_ENABLE:
-		rc = bt_target_enable(r->e, iqn, true);
+	case BT_CMD_ENABLE: {
+		struct bt_lun_fail why = { 0, NULL, 0 };
+
+		rc = bt_target_enable_why(r->e, iqn, true, &why);
+		if (rc < 0 && why.path) {
+			/* Name the LUN that kept the target disabled, so the
+			 * OCF agent's start failure says what to fix. */
+			bt_snprintf(r->msg, sizeof(r->msg),
+				    "%s: lun %llu: %s: %s (target stays disabled)",
+				    iqn, (unsigned long long)why.lun, why.path,
+				    bt_strerror(rc));
+			return rc;
+		}
 		break;
+	}
 	default:
 		rc = bt_target_enable(r->e, iqn, false);
 		break;
@@ -295,6 +308,11 @@ static int do_lun(struct mreq *r)
 		rc = bt_lun_del(r->e, iqn, lun, r->tb[BT_A_FORCE] != NULL);
 	}
 	bt_snprintf(obj, sizeof(obj), "lun %llu", (unsigned long long)lun);
+	if (rc == BT_E_BACKEND && r->cmd == BT_CMD_LUN_ADD) {
+		bt_snprintf(r->msg, sizeof(r->msg), "%s: %s: %s: %s", iqn, obj,
+			    bt_nla_str(r->tb[BT_A_PATH]), bt_strerror(rc));
+		return rc;
+	}
 	if (rc == BT_E_IN_USE) {
 		bt_snprintf(r->msg, sizeof(r->msg),
 			    "%s: %s: in use: %u session(s) logged in (use force)",
@@ -405,28 +423,45 @@ static int put_acl(struct bt_nlb *b, const struct bt_target *t, unsigned i)
 	return bt_nlb_nest_end(b, n);
 }
 
+/*
+ * One LUN entry. An unattached LUN (target disabled) is listed from its
+ * recorded map: path, uid (the derived one if none was given), the block
+ * size as configured, BLOCKS 0 and no NAA/SERIAL (the SCSI layer derives
+ * those only when it creates the LU). ATTACHED is set when the LU is open.
+ */
 static int put_lun(struct bt_nlb *b, const struct bt_target *t, u32 i)
 {
-	struct bt_lu *lu;
-	bool ro = false;
-	u32 feat = 0;
-	u64 lun;
+	struct bt_lun_view v;
+	char uid[300];
+	const char *u;
 	long n;
 
-	lu = bt_target_lu_at(t, i, &lun);
-	bt_target_lu_cfg(t, i, &ro, &feat);
+	if (!bt_target_lun_view(t, i, &v))
+		return -BT_EINVAL;
+	if (v.lu) {
+		u = bt_lu_uid(v.lu);
+	} else if (v.uid) {
+		u = v.uid;
+	} else {
+		bt_snprintf(uid, sizeof(uid), "%s:%llu", bt_target_iqn(t),
+			    (unsigned long long)v.lun);
+		u = uid;
+	}
 	n = bt_nlb_nest_start(b, BT_A_LUN_ENTRY);
 	if (n < 0)
 		return -BT_EMSGSIZE;
-	if (bt_nlb_put_u64(b, BT_A_LUN, lun) < 0 ||
-	    put_str_opt(b, BT_A_PATH, bt_lu_path(lu)) < 0 ||
-	    put_str_opt(b, BT_A_UID, bt_lu_uid(lu)) < 0 ||
-	    put_str_opt(b, BT_A_NAA, bt_lu_naa_hex(lu)) < 0 ||
-	    put_str_opt(b, BT_A_SERIAL, bt_lu_serial(lu)) < 0 ||
-	    bt_nlb_put_u64(b, BT_A_BLOCKS, bt_lu_blocks(lu)) < 0 ||
-	    bt_nlb_put_u32(b, BT_A_BLOCK_SIZE, bt_lu_block_size(lu)) < 0 ||
-	    (ro && bt_nlb_put_flag(b, BT_A_READONLY) < 0) ||
-	    bt_nlb_put_u32(b, BT_A_FEATURES, feat) < 0) {
+	if (bt_nlb_put_u64(b, BT_A_LUN, v.lun) < 0 ||
+	    put_str_opt(b, BT_A_PATH, v.lu ? bt_lu_path(v.lu) : v.path) < 0 ||
+	    put_str_opt(b, BT_A_UID, u) < 0 ||
+	    (v.lu && (put_str_opt(b, BT_A_NAA, bt_lu_naa_hex(v.lu)) < 0 ||
+		      put_str_opt(b, BT_A_SERIAL, bt_lu_serial(v.lu)) < 0)) ||
+	    bt_nlb_put_u64(b, BT_A_BLOCKS, v.lu ? bt_lu_blocks(v.lu) : 0) < 0 ||
+	    bt_nlb_put_u32(b, BT_A_BLOCK_SIZE,
+			   v.lu ? bt_lu_block_size(v.lu)
+				: v.block_size ? v.block_size : 512) < 0 ||
+	    (v.readonly && bt_nlb_put_flag(b, BT_A_READONLY) < 0) ||
+	    bt_nlb_put_u32(b, BT_A_FEATURES, v.features) < 0 ||
+	    (v.lu && bt_nlb_put_flag(b, BT_A_ATTACHED) < 0)) {
 		bt_nlb_nest_cancel(b, n);
 		return -BT_EMSGSIZE;
 	}

@@ -1,6 +1,7 @@
 /*
  * test_engine.c - the object model (engine.c): typed errors, IN_USE rules,
- * defaults, admission, LUN lookup and iteration at 10,000 LUNs.
+ * defaults, admission, LUN lookup and iteration at 10,000 LUNs, LUN
+ * backings attached on enable and detached on disable.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -203,9 +204,11 @@ static void test_lun_errors(void **state)
 
 	assert_int_equal(bt_lun_add(f->e, T1, 0, &cfg_file), BT_E_NOT_FOUND);
 	assert_int_equal(bt_target_add(f->e, T1), 0);
+	assert_int_equal(bt_target_enable(f->e, T1, true), 0);  /* opens at once */
 	assert_int_equal(bt_lun_add(f->e, T1, 0, &cfg_file), 0);
 	assert_int_equal(bt_lun_add(f->e, T1, 0, &cfg_file), BT_E_EXISTS);
 	assert_int_equal(bt_lun_add(f->e, T1, 1, &bad), BT_E_BACKEND);
+	assert_int_equal(bt_target_nluns(bt_target_find(f->e, T1)), 1);
 	assert_int_equal(bt_lun_add(f->e, T1, 1, &bs), BT_E_BAD_ATTR);
 	assert_int_equal(bt_lun_add(f->e, T1, 16384, &cfg_file), BT_E_BAD_ATTR);
 	assert_int_equal(bt_lun_add(f->e, T1, 1, NULL), BT_E_BAD_ATTR);
@@ -250,6 +253,7 @@ static void test_lun_uid(void **state)
 	t = bt_target_find(f->e, T1);
 	assert_int_equal(bt_lun_add(f->e, T1, 0, &c), 0);
 	assert_int_equal(bt_lun_add(f->e, T1, 7, &cfg_file), 0);
+	assert_int_equal(bt_target_enable(f->e, T1, true), 0);
 	assert_string_equal(bt_lu_uid(bt_target_lu(t, 0)), "vol-1");
 	assert_string_equal(bt_lu_uid(bt_target_lu(t, 7)), T1 ":7");
 }
@@ -265,6 +269,7 @@ static void test_lun_scale(void **state)
 
 	assert_int_equal(bt_target_add(f->e, T1), 0);
 	t = bt_target_find(f->e, T1);
+	assert_int_equal(bt_target_enable(f->e, T1, true), 0);
 	/* a permutation of 0..9999 (7919 is prime, coprime to 10000) */
 	for (i = 0; i < 10000; i++)
 		assert_int_equal(bt_lun_add(f->e, T1, (i * 7919u) % 10000, &cfg_file), 0);
@@ -302,6 +307,188 @@ static void test_lun_scale(void **state)
 	}
 	assert_int_equal(n, 5001);
 	assert_int_equal(bt_target_nluns(t), 0);
+}
+
+/* ---- LUN backings attach on enable, detach on disable ------------------ */
+
+static const struct bt_lun_cfg cfg_a = { .path = "/dev/drbd1", .uid = "a" };
+static const struct bt_lun_cfg cfg_b = { .path = "/dev/drbd2",
+					 .block_size = 4096, .readonly = true };
+static const struct bt_lun_cfg cfg_c = { .path = "/dev/drbd3" };
+
+/* A staged target with LUNs 0, 3, 9 (b, a, c): nothing opened. */
+static struct bt_target *stage3(struct fx *f)
+{
+	assert_int_equal(bt_target_add(f->e, T1), 0);
+	assert_int_equal(bt_lun_add(f->e, T1, 3, &cfg_a), 0);
+	assert_int_equal(bt_lun_add(f->e, T1, 0, &cfg_b), 0);
+	assert_int_equal(bt_lun_add(f->e, T1, 9, &cfg_c), 0);
+	return bt_target_find(f->e, T1);
+}
+
+static void test_stage_does_not_open(void **state)
+{
+	struct fx *f = *state;
+	struct bt_lun_cfg bs = { .path = "/tmp/x", .block_size = 1000 };
+	struct bt_lun_cfg empty = { .path = "" };
+	struct bt_lun_view v;
+	struct bt_target *t = stage3(f);
+	u64 lun = 0;
+
+	/* also a path the host could not open: only recorded */
+	assert_int_equal(bt_lun_add(f->e, T1, 4, &(struct bt_lun_cfg){
+				.path = FAKE_MISSING_PATH "/y" }), 0);
+	assert_int_equal(f->h.lu_open_tries, 0);
+	assert_int_equal(f->h.lu_live, 0);
+	assert_false(bt_target_attached(t));
+	/* what can be checked without opening still is */
+	assert_int_equal(bt_lun_add(f->e, T1, 3, &cfg_c), BT_E_EXISTS);
+	assert_int_equal(bt_lun_add(f->e, T1, 16384, &cfg_c), BT_E_BAD_ATTR);
+	assert_int_equal(bt_lun_add(f->e, T1, 5, &empty), BT_E_BAD_ATTR);
+	assert_int_equal(bt_lun_add(f->e, T1, 5, &bs), BT_E_BAD_ATTR);
+	assert_int_equal(bt_target_nluns(t), 4);
+	assert_int_equal(f->h.luns_changed, 0);
+	/* invisible to the I/O path, visible to the dump */
+	assert_null(bt_target_lu(t, 0));
+	assert_null(bt_target_lu(t, 3));
+	assert_null(bt_target_lu_next(t, NULL, &lun));
+	assert_true(bt_target_lun_view(t, 1, &v));
+	assert_int_equal(v.lun, 3);
+	assert_null(v.lu);
+	assert_string_equal(v.path, "/dev/drbd1");
+	assert_string_equal(v.uid, "a");
+	assert_true(bt_target_lun_view(t, 0, &v));
+	assert_int_equal(v.block_size, 4096);
+	assert_true(v.readonly);
+	assert_null(v.uid);
+	assert_int_equal(v.features, BT_FEAT_DEFAULT);
+	/* deleting a staged LUN closes nothing */
+	assert_int_equal(bt_lun_del(f->e, T1, 4, false), 0);
+	assert_int_equal(f->h.lu_closes, 0);
+	assert_int_equal(bt_target_nluns(t), 3);
+}
+
+static void test_enable_opens_all(void **state)
+{
+	struct fx *f = *state;
+	struct bt_target *t = stage3(f);
+	struct bt_lu *lu = NULL;
+	u64 lun = 0;
+	unsigned n = 0;
+
+	assert_int_equal(bt_target_enable(f->e, T1, true), 0);
+	assert_true(bt_target_enabled(t));
+	assert_true(bt_target_attached(t));
+	assert_int_equal(f->h.lu_opens, 3);
+	assert_int_equal(f->h.lu_live, 3);
+	assert_string_equal(bt_lu_path(bt_target_lu(t, 0)), "/dev/drbd2");
+	assert_int_equal(bt_lu_block_size(bt_target_lu(t, 0)), 4096);
+	assert_string_equal(bt_lu_uid(bt_target_lu(t, 3)), "a");
+	assert_string_equal(bt_lu_uid(bt_target_lu(t, 9)), T1 ":9");
+	while ((lu = bt_target_lu_next(t, lu, &lun)))
+		n++;
+	assert_int_equal(n, 3);
+	/* enabling again opens nothing more */
+	assert_int_equal(bt_target_enable(f->e, T1, true), 0);
+	assert_int_equal(f->h.lu_opens, 3);
+	/* a LUN added now opens at once and signals the change */
+	assert_int_equal(bt_lun_add(f->e, T1, 1, &cfg_file), 0);
+	assert_int_equal(f->h.lu_opens, 4);
+	assert_non_null(bt_target_lu(t, 1));
+	assert_int_equal(f->h.luns_changed, 1);
+	/* ... and a failing one is not recorded */
+	f->h.fail_path = "/dev/drbd7";
+	assert_int_equal(bt_lun_add(f->e, T1, 7, &(struct bt_lun_cfg){
+				.path = "/dev/drbd7" }), BT_E_BACKEND);
+	assert_int_equal(bt_target_nluns(t), 4);
+	assert_int_equal(f->h.luns_changed, 1);
+	/* deleting an attached LUN closes it */
+	assert_int_equal(bt_lun_del(f->e, T1, 1, false), 0);
+	assert_int_equal(f->h.lu_closes, 1);
+}
+
+static void test_enable_fails_rolls_back(void **state)
+{
+	struct fx *f = *state;
+	struct bt_lun_fail why = { 0 };
+	struct bt_target *t = stage3(f);
+	u64 lun = 0;
+
+	/* LUN 3 (second in order) fails: LUN 0 was opened, must be closed */
+	f->h.fail_path = "/dev/drbd1";
+	assert_int_equal(bt_target_enable_why(f->e, T1, true, &why), BT_E_BACKEND);
+	assert_int_equal(why.lun, 3);
+	assert_string_equal(why.path, "/dev/drbd1");
+	assert_false(bt_target_enabled(t));
+	assert_false(bt_target_attached(t));
+	assert_int_equal(f->h.lu_open_tries, 2);
+	assert_int_equal(f->h.lu_opens, 1);
+	assert_int_equal(f->h.lu_closes, 1);
+	assert_int_equal(f->h.lu_live, 0);
+	assert_null(bt_target_lu(t, 0));
+	assert_null(bt_target_lu_next(t, NULL, &lun));
+	/* maps kept; once the backing appears, enable works */
+	assert_int_equal(bt_target_nluns(t), 3);
+	assert_int_equal(bt_target_enable(f->e, T1, true), BT_E_BACKEND);
+	assert_false(bt_target_enabled(t));
+	f->h.fail_path = NULL;
+	assert_int_equal(bt_target_enable(f->e, T1, true), 0);
+	assert_true(bt_target_enabled(t));
+	assert_int_equal(f->h.lu_live, 3);
+}
+
+static void test_disable_closes_all(void **state)
+{
+	struct fx *f = *state;
+	struct bt_target *t = stage3(f);
+	struct bt_lun_view v;
+	unsigned gone;
+	u64 lun = 0;
+
+	assert_int_equal(bt_target_enable(f->e, T1, true), 0);
+	fake_set_sessions(t, 2);
+	gone = f->h.target_gone;
+	assert_int_equal(bt_target_enable(f->e, T1, false), 0);
+	assert_int_equal(f->h.target_gone, gone + 1);   /* sessions dropped */
+	assert_int_equal(bt_iscsi_target_nsessions(t), 0);
+	assert_false(bt_target_enabled(t));
+	assert_false(bt_target_attached(t));
+	assert_int_equal(f->h.lu_closes, 3);
+	assert_int_equal(f->h.lu_live, 0);
+	assert_null(bt_target_lu(t, 9));
+	assert_null(bt_target_lu_next(t, NULL, &lun));
+	/* the maps stay */
+	assert_int_equal(bt_target_nluns(t), 3);
+	assert_true(bt_target_lun_view(t, 2, &v));
+	assert_int_equal(v.lun, 9);
+	assert_string_equal(v.path, "/dev/drbd3");
+	/* disabling again closes nothing twice; re-enable reopens */
+	assert_int_equal(bt_target_enable(f->e, T1, false), 0);
+	assert_int_equal(f->h.lu_closes, 3);
+	assert_int_equal(bt_target_enable(f->e, T1, true), 0);
+	assert_int_equal(f->h.lu_opens, 6);
+	/* deleting the enabled target closes them too */
+	assert_int_equal(bt_target_del(f->e, T1, true), 0);
+	assert_int_equal(f->h.lu_closes, 6);
+}
+
+/* bt_target_attach: LUs without a live target (SCSI test harness). */
+static void test_attach_without_enable(void **state)
+{
+	struct fx *f = *state;
+	struct bt_target *t = stage3(f);
+
+	assert_int_equal(bt_target_attach(f->e, T1), 0);
+	assert_false(bt_target_enabled(t));
+	assert_true(bt_target_attached(t));
+	assert_int_equal(f->h.lu_live, 3);
+	assert_int_equal(bt_lun_add(f->e, T1, 1, &cfg_file), 0);
+	assert_int_equal(f->h.lu_live, 4);
+	assert_int_equal(f->h.luns_changed, 0);      /* not live: no UA */
+	/* enabling an attached target opens nothing more */
+	assert_int_equal(bt_target_enable(f->e, T1, true), 0);
+	assert_int_equal(f->h.lu_opens, 4);
+	assert_int_equal(bt_target_attach(f->e, T2), BT_E_NOT_FOUND);
 }
 
 static void test_acl_admit(void **state)
@@ -396,6 +583,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lun_in_use, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lun_uid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lun_scale, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stage_does_not_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enable_opens_all, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enable_fails_rolls_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disable_closes_all, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attach_without_enable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_acl_admit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slots, setup, teardown),
 	};

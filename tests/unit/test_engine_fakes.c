@@ -137,12 +137,16 @@ struct bt_lu {
 int bt_lu_create(struct bt_engine *e, const struct bt_lun_cfg *cfg,
 		 const char *fallback_uid, struct bt_lu **out)
 {
+	struct fake_host *h = bt_engine_host(e);
 	struct bt_lu *lu;
 
-	if (!strncmp(cfg->path, FAKE_MISSING_PATH, strlen(FAKE_MISSING_PATH)))
+	h->lu_open_tries++;
+	if (!strncmp(cfg->path, FAKE_MISSING_PATH, strlen(FAKE_MISSING_PATH)) ||
+	    (h->fail_path && !strcmp(cfg->path, h->fail_path)))
 		return -BT_ENOENT;
 	lu = calloc(1, sizeof(*lu));
-	lu->h = bt_engine_host(e);
+	lu->h = h;
+	h->lu_opens++;
 	lu->path = strdup(cfg->path);
 	lu->uid = strdup(cfg->uid ? cfg->uid : fallback_uid);
 	lu->bs = cfg->block_size ? cfg->block_size : 512;
@@ -155,6 +159,7 @@ int bt_lu_create(struct bt_engine *e, const struct bt_lun_cfg *cfg,
 void bt_lu_destroy(struct bt_lu *lu)
 {
 	lu->h->lu_live--;
+	lu->h->lu_closes++;
 	free(lu->path);
 	free(lu->uid);
 	free(lu);

@@ -15,6 +15,12 @@ struct fake_host {
 	unsigned luns_changed;        /* bt_scsi_luns_changed calls          */
 	unsigned target_gone;         /* bt_iscsi_target_gone calls          */
 	unsigned lu_live;             /* LUs created and not yet destroyed   */
+	unsigned lu_opens;            /* successful bt_lu_create (backing
+	                               * opened)                             */
+	unsigned lu_closes;           /* bt_lu_destroy (backing closed)      */
+	unsigned lu_open_tries;       /* bt_lu_create calls, failed or not   */
+	const char *fail_path;        /* bt_lu_create of exactly this path
+	                               * fails (-ENOENT); NULL: none         */
 	unsigned events;              /* ops->event calls                    */
 	int last_event;
 	unsigned ticks;               /* bt_iscsi_tick calls                 */

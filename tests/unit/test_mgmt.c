@@ -144,10 +144,14 @@ static void test_lun_errors(void **state)
 	assert_int_equal(btc_lun_add(f->c, T1, 0, &s), BT_E_NOT_FOUND);
 	assert_string_equal(btc_errmsg(f->c), T1 ": not found");
 	assert_int_equal(btc_target_add(f->c, T1), 0);
+	assert_int_equal(btc_target_enable(f->c, T1, true), 0);  /* lun add opens */
 	assert_int_equal(btc_lun_add(f->c, T1, 0, &s), 0);
 	assert_int_equal(btc_lun_add(f->c, T1, 0, &s), BT_E_EXISTS);
 	assert_string_equal(btc_errmsg(f->c), T1 ": lun 0: already exists");
 	assert_int_equal(btc_lun_add(f->c, T1, 1, &bad), BT_E_BACKEND);
+	assert_string_equal(btc_errmsg(f->c), T1 ": lun 1: " FAKE_MISSING_PATH
+			    ": backing store could not be opened");
+	assert_int_equal(bt_target_nluns(bt_target_find(f->l.e, T1)), 1);
 	assert_int_equal(btc_lun_del(f->c, T1, 9, false), BT_E_NOT_FOUND);
 	assert_string_equal(btc_errmsg(f->c), T1 ": lun 9: not found");
 	fake_set_sessions(bt_target_find(f->l.e, T1), 1);
@@ -223,7 +227,10 @@ static void test_dump_big(void **state)
 	assert_string_equal(btc_target_lun(t, 4242)->path, s.path);
 	assert_string_equal(btc_target_lun(t, 4242)->uid, T1 ":4242");
 	assert_int_equal(btc_target_lun(t, 4242)->block_size, 512);
-	assert_int_equal(btc_target_lun(t, 4242)->blocks, 2048);
+	/* T1 is disabled: LUNs recorded, not attached */
+	assert_int_equal(btc_target_lun(t, 4242)->blocks, 0);
+	assert_false(btc_target_lun(t, 4242)->attached);
+	assert_null(btc_target_lun(t, 4242)->naa);
 	assert_int_equal(t->nacls, 300);
 	assert_string_equal(t->acls[299].initiator, "iqn.2000-01.com.example:host0299");
 	assert_string_equal(t->acls[0].chap_user, "user");
@@ -239,6 +246,14 @@ static void test_dump_big(void **state)
 	t = btc_state_target(&st, T2);
 	assert_int_equal(t->nluns, 1);
 	assert_int_equal(t->luns[0].lun, 3);
+	assert_false(t->luns[0].attached);
+	btc_state_free(&st);
+	/* enabled: attached, with the LU's size and identity */
+	assert_int_equal(btc_target_enable(f->c, T2, true), 0);
+	assert_int_equal(btc_dump(f->c, T2, &st), 0);
+	assert_true(st.targets[0].luns[0].attached);
+	assert_int_equal(st.targets[0].luns[0].blocks, 2048);
+	assert_non_null(st.targets[0].luns[0].naa);
 	btc_state_free(&st);
 
 	/* one target only; and a missing one */
@@ -249,6 +264,61 @@ static void test_dump_big(void **state)
 	assert_int_equal(btc_dump(f->c, "iqn.2020-01.com.example:none", &st),
 			 BT_E_NOT_FOUND);
 	assert_int_equal(st.ntargets, 0);
+}
+
+/*
+ * The HA staging flow through the management API: a LUN staged with a
+ * backing that cannot be opened yet, enable refused naming the LUN and
+ * path, enable once it can, disable detaches and keeps the map.
+ */
+static void test_enable_attach(void **state)
+{
+	struct fx *f = *state;
+	struct btc_lun_spec a = { .path = "/dev/drbd1", .uid = "vol-a" };
+	struct btc_lun_spec b = { .path = "/dev/drbd2" };
+	struct btc_state st;
+	const struct btc_lun *l;
+
+	assert_int_equal(btc_target_add(f->c, T1), 0);
+	f->l.h.fail_path = "/dev/drbd2";        /* Secondary: cannot open */
+	assert_int_equal(btc_lun_add(f->c, T1, 0, &a), 0);
+	assert_int_equal(btc_lun_add(f->c, T1, 1, &b), 0);
+	assert_int_equal(f->l.h.lu_open_tries, 0);
+	assert_int_equal(btc_target_enable(f->c, T1, true), BT_E_BACKEND);
+	assert_string_equal(btc_errmsg(f->c), T1 ": lun 1: /dev/drbd2: backing "
+			    "store could not be opened (target stays disabled)");
+	assert_int_equal(f->l.h.lu_live, 0);    /* LUN 0 closed again */
+	assert_int_equal(btc_dump(f->c, T1, &st), 0);
+	assert_false(st.targets[0].enabled);
+	assert_int_equal(st.targets[0].nluns, 2);
+	l = btc_target_lun(&st.targets[0], 0);
+	assert_false(l->attached);
+	assert_string_equal(l->path, "/dev/drbd1");
+	assert_string_equal(l->uid, "vol-a");
+	assert_int_equal(l->blocks, 0);
+	assert_null(l->naa);
+	assert_null(l->serial);
+	l = btc_target_lun(&st.targets[0], 1);
+	assert_string_equal(l->uid, T1 ":1");   /* derived, as when attached */
+	btc_state_free(&st);
+
+	f->l.h.fail_path = NULL;                /* promoted */
+	assert_int_equal(btc_target_enable(f->c, T1, true), 0);
+	assert_int_equal(btc_dump(f->c, T1, &st), 0);
+	assert_true(st.targets[0].enabled);
+	assert_true(st.targets[0].luns[0].attached);
+	assert_true(st.targets[0].luns[1].attached);
+	assert_string_equal(st.targets[0].luns[1].uid, T1 ":1");
+	assert_non_null(st.targets[0].luns[1].naa);
+	btc_state_free(&st);
+
+	assert_int_equal(btc_target_enable(f->c, T1, false), 0);
+	assert_int_equal(f->l.h.lu_live, 0);
+	assert_int_equal(btc_dump(f->c, T1, &st), 0);
+	assert_int_equal(st.targets[0].nluns, 2);
+	assert_false(st.targets[0].luns[0].attached);
+	assert_false(st.targets[0].luns[1].attached);
+	btc_state_free(&st);
 }
 
 static void test_sessions(void **state)
@@ -412,6 +482,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lun_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_misc_cmds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dump_big, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enable_attach, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_msg, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_raw_malformed, setup, teardown),
