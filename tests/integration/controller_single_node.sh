@@ -62,6 +62,9 @@ wait_for 10 test -S "$T/t2.sock" || die "second bollard-target did not start"
 "$BUILD/bollard" target --socket "$T/t2.sock" create iqn.2026-11.io.bollard:other
 "$BUILD/bollard" target --socket "$T/t2.sock" lun add iqn.2026-11.io.bollard:other 7 \
 	"$T/state/volumes/demo.img" --uid "$UID_DEMO" || die "lun add on second engine"
+# identity is derived when the LUN attaches, which is on enable
+"$BUILD/bollard" target --socket "$T/t2.sock" enable iqn.2026-11.io.bollard:other ||
+	die "enable on second engine"
 NAA2=$("$BUILD/bollard" target --socket "$T/t2.sock" show -o json | sed -n 's/.*"naa": *"\([0-9A-Fa-f]*\)".*/\1/p' | head -1)
 [ "$NAA" = "$NAA2" ] || die "same uid, different NAA: $NAA vs $NAA2"
 echo "identity: NAA $NAA from uid $UID_DEMO on both engines"

@@ -41,6 +41,11 @@ int th_init(struct th *th, bool deferred)
 	rc = bt_target_add(th->e, TH_IQN);
 	if (rc < 0)
 		return rc;
+	/* LU backings attach only on enable or attach: open them without a
+	 * transport (and without LUNs-changed unit attentions). */
+	rc = bt_target_attach(th->e, TH_IQN);
+	if (rc < 0)
+		return rc;
 	th->tgt = bt_target_find(th->e, TH_IQN);
 	th->nexus.initiator = TH_INIT;
 	memcpy(th->nexus.isid, "\x80\x12\x34\x56\x00\x01", 6);
