@@ -27,6 +27,7 @@
 #include "bl_etcd.h"
 #include "bl_schema.h"
 #include "cli.h"
+#include "rollout/rollout.h"
 
 #define APPLY_ATTEMPTS 20
 
@@ -591,6 +592,54 @@ static void prepared_free(struct prepared *pr)
 }
 
 /*
+ * Two Rollouts must never govern the same object: the stored objects,
+ * overlaid by the ones being applied (applied Rollouts last, so the
+ * message blames the new one), go through the fleet controller's own check.
+ */
+static int check_rollout_overlap(const struct bl_objlist *list,
+				 const struct store_snap *snap, struct bl_diag *d)
+{
+	struct bl_obj **ro, **cl, **tg;
+	size_t nro = 0, ncl = 0, nt = 0, cap = snap->n + list->n + 1;
+	bool any = false;
+	int rc;
+
+	for (size_t i = 0; i < list->n && !any; i++)
+		any = !strcmp(list->v[i]->kind, "Rollout") ||
+		      !strcmp(list->v[i]->kind, "Target") ||
+		      !strcmp(list->v[i]->kind, "Cluster");
+	if (!any)
+		return 0;
+	ro = calloc(cap, sizeof(*ro));
+	cl = calloc(cap, sizeof(*cl));
+	tg = calloc(cap, sizeof(*tg));
+	if (!ro || !cl || !tg) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < snap->n; i++) {
+		struct bl_obj *o = snap->v[i];
+		if (bl_objlist_find(list, o->kind, o->name))
+			continue;   /* replaced by the applied copy */
+		if (!strcmp(o->kind, "Rollout")) ro[nro++] = o;
+		else if (!strcmp(o->kind, "Cluster")) cl[ncl++] = o;
+		else if (!strcmp(o->kind, "Target")) tg[nt++] = o;
+	}
+	for (size_t i = 0; i < list->n; i++) {
+		struct bl_obj *o = list->v[i];
+		if (!strcmp(o->kind, "Rollout")) ro[nro++] = o;
+		else if (!strcmp(o->kind, "Cluster")) cl[ncl++] = o;
+		else if (!strcmp(o->kind, "Target")) tg[nt++] = o;
+	}
+	rc = nro > 1 ? bl_ro_check_overlap(ro, nro, cl, ncl, tg, nt, d) : 0;
+out:
+	free(ro);
+	free(cl);
+	free(tg);
+	return rc;
+}
+
+/*
  * Snapshot, reference check, plan. Returns 0, or an error (printed).
  */
 static int snapshot_and_plan(struct apply_opts *o, struct prepared *pr,
@@ -604,6 +653,8 @@ static int snapshot_and_plan(struct apply_opts *o, struct prepared *pr,
 	if (rc < 0)
 		return rc;
 	rc = bl_check_refs(&pr->list, snap_lookup, snap, &d);
+	if (rc == 0)
+		rc = check_rollout_overlap(&pr->list, snap, &d);
 	if (rc == 0)
 		rc = plan_build(&pr->list, snap,
 				o->prune ? &pr->sel : NULL, p, &d);
