@@ -332,11 +332,36 @@ static char *ready_text(const struct ready_ctx *r, const struct bl_obj *ob)
 	return out;
 }
 
+/* PROGRESS for Rollouts: "updated/total phase" from the fleet
+ * controller's /bollard/v1/rollouts/<name>/status. */
+static char *progress_text(struct get_opts *o, const struct bl_obj *ob)
+{
+	struct bl_kvs kvs = { 0 };
+	char key[512], *out = NULL;
+	json_t *st;
+
+	snprintf(key, sizeof(key), "/bollard/v1/rollouts/%s/status", ob->name);
+	if (!o->e || bl_etcd_get(o->e, key, false, 1, 0, false, &kvs) < 0 || kvs.n == 0) {
+		bl_kvs_free(&kvs);
+		return strdup("-");
+	}
+	st = json_loadb(kvs.kvs[0].value, kvs.kvs[0].value_len, 0, NULL);
+	bl_kvs_free(&kvs);
+	if (asprintf(&out, "%lld/%lld %s",
+		     (long long)json_integer_value(json_object_get(st, "updated")),
+		     (long long)json_integer_value(json_object_get(st, "total")),
+		     json_string_value(json_object_get(st, "phase")) ?: "?") < 0)
+		out = NULL;
+	json_decref(st);
+	return out;
+}
+
 static int print_table(struct get_opts *o, const char *kind,
 		       struct bl_obj **objs, size_t n, bool kind_prefix)
 {
 	struct ready_ctx rd = { 0 };
 	bool with_ready = !strcmp(kind, "Target");
+	bool with_progress = !strcmp(kind, "Rollout");
 	const struct column *cols = columns_of(kind);
 	const char *hdr[16];
 	char *cells[16];
@@ -350,6 +375,8 @@ static int print_table(struct get_opts *o, const char *kind,
 		hdr[nc++] = "READY";
 		ready_load(o, &rd);
 	}
+	if (with_progress)
+		hdr[nc++] = "PROGRESS";
 	for (const struct column *c = cols; c->header; c++)
 		if (!c->wide || o->fmt == FMT_WIDE)
 			hdr[nc++] = c->header;
@@ -377,6 +404,8 @@ static int print_table(struct get_opts *o, const char *kind,
 		}
 		if (with_ready)
 			cells[k++] = ready_text(&rd, ob);
+		if (with_progress)
+			cells[k++] = progress_text(o, ob);
 		for (const struct column *c = cols; c->header; c++)
 			if (!c->wide || o->fmt == FMT_WIDE)
 				cells[k++] = cell_text(ob, c);
