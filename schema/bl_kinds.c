@@ -432,7 +432,7 @@ static const struct bl_field rollout_fields[] = {
 		 "`rollback`: return updated clusters to the previous "
 		 "generation." },
 	{ .name = "paused", .type = BL_F_BOOL, .def = "false",
-	  .doc = "Set to stop the rollout after the current wave." },
+	  .doc = "Set to stop admitting clusters at once; clusters already admitted finish their health gate." },
 	END
 };
 
