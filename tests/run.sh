@@ -2,6 +2,7 @@
 # tests/run.sh - run every test tier and print one closing summary.
 #
 #   tests/run.sh [TIER...]      TIER: unit golden integration conformance vm
+#                               sanitizer
 #                               (default: all of them, in that order)
 #
 # Tiers:
@@ -10,6 +11,7 @@
 #   integration  tests/integration/*.sh against real processes
 #   conformance  tests/conformance/*.sh (libiscsi iscsi-test-cu)
 #   vm           tests/vm/*.sh (qemu, the kernel module)
+#   sanitizer    tests/sanitizer/*.sh (integration tests on an ASan build)
 #
 # A test script exits 0 (passed), 77 (cannot run here: it prints why) or
 # anything else (failed). Under CI=true a test that cannot run counts as
@@ -23,7 +25,7 @@ TOP=$PWD
 export TOP
 
 tiers=("$@")
-[ ${#tiers[@]} -gt 0 ] || tiers=(unit golden integration conformance vm)
+[ ${#tiers[@]} -gt 0 ] || tiers=(unit golden integration conformance vm sanitizer)
 
 pass=0 fail=0 skip=0
 failed_names=()
@@ -96,6 +98,7 @@ for tier in "${tiers[@]}"; do
 	integration) run_scripts integration tests/integration ;;
 	conformance) run_scripts conformance tests/conformance ;;
 	vm)          run_scripts vm tests/vm ;;
+	sanitizer)   run_scripts sanitizer tests/sanitizer ;;
 	*) note "unknown tier $tier"; fail=$((fail + 1)) ;;
 	esac
 done
