@@ -1,0 +1,64 @@
+# tests/ha/guest/node.sh - runs in a guest under stage 2 (tests/vm/lib):
+# one HA node. Brings up the link, loads drbd + the target module, starts
+# corosync, pacemaker and bollardd against the host's etcd, then serves
+# ha_exec commands from the share until the host asks it to stop.
+# Host-provided: HA_NODE HA_ADDR_A HA_ADDR_B HA_ETCD HA_BIN (a snapshot of
+# build/ with bollard, bollardd, bollard_target.ko), HA_AGENT.
+set -u
+hostname "$HA_NODE"
+case $HA_NODE in nodea) me=$HA_ADDR_A ;; *) me=$HA_ADDR_B ;; esac
+ip link set eth1 up
+ip addr add "$me/24" dev eth1
+echo "guest: $HA_NODE on $me"
+
+vm_mod crc32c_generic || exit 1
+modprobe crc32c_intel 2>/dev/null
+vm_mod drbd || exit 1
+cat /proc/drbd | head -2
+insmod "$HA_BIN/bollard_target.ko" || { echo "guest: insmod bollard_target.ko failed"; exit 1; }
+
+# drbdadm gets its own config: Debian's global_common.conf carries a DRBD 9
+# only option the 8.4 tools reject.
+mkdir -p /etc/drbd.d /var/lib/drbd /var/lib/bollard /run/bollard
+rm -f /etc/drbd.d/*.conf
+cat >/etc/drbd.conf <<EOC
+global { usage-count no; }
+include "/etc/drbd.d/*.res";
+EOC
+
+# Pacemaker + corosync, as in tests/integration/pacemaker_live.sh.
+mkdir -p /usr/lib/ocf/resource.d/bollard
+ln -sf "$HA_AGENT" /usr/lib/ocf/resource.d/bollard/target
+ln -sf "$HA_BIN/bollard" /usr/sbin/bollard
+mkdir -p /var/lib/pacemaker/{cib,pengine,blackbox,cores} /var/log/pacemaker /var/lib/corosync /run/crm /run/resource-agents
+rm -f /var/lib/pacemaker/cib/* /var/lib/pacemaker/pengine/*
+cp "$HA_DIR/corosync.conf" /etc/corosync/corosync.conf
+cp "$HA_DIR/cib.xml" /var/lib/pacemaker/cib/cib.xml
+chown -R hacluster:haclient /var/lib/pacemaker /var/log/pacemaker /run/crm
+chmod 600 /var/lib/pacemaker/cib/cib.xml
+corosync -f >/vm/corosync.out 2>&1 &
+for _ in $(seq 100); do corosync-cfgtool -s >/dev/null 2>&1 && break; sleep 0.2; done
+pacemakerd -f >/vm/pacemakerd.out 2>&1 &
+pcmk_pid=$!
+"$HA_BIN/bollardd" --etcd "$HA_ETCD" --node "$HA_NODE" --resync 5 \
+	>/vm/bollardd.log 2>&1 &
+bollardd_pid=$!
+echo "guest: services started ($(cut -d' ' -f1 /proc/uptime) s since boot)"
+vm_ready
+
+# Command channel: cmd.N -> out.N, rc.N. SIGCHLD at default (drbdadm).
+n=1
+while [ ! -e /vm/stop ]; do
+	if [ -e /vm/cmd.$n ]; then
+		env --default-signal=CHLD bash /vm/cmd.$n >/vm/out.$n.tmp 2>&1 </dev/null
+		rc=$?
+		mv /vm/out.$n.tmp /vm/out.$n
+		echo $rc >/vm/rc.$n
+		n=$((n + 1))
+	else
+		sleep 0.1
+	fi
+done
+kill "$bollardd_pid" "$pcmk_pid" 2>/dev/null
+sleep 2
+exit 0
