@@ -11,11 +11,19 @@ ip link set eth1 up
 ip addr add "$me/24" dev eth1
 echo "guest: $HA_NODE on $me"
 
-vm_mod crc32c_generic || exit 1
+vm_mod crc32c_generic virtio_blk || exit 1
+for _ in $(seq 50); do [ -b /dev/vda ] && break; sleep 0.1; done
+[ -b /dev/vda ] || { echo "guest: no /dev/vda"; exit 1; }
 modprobe crc32c_intel 2>/dev/null
 vm_mod drbd || exit 1
 cat /proc/drbd | head -2
 insmod "$HA_BIN/bollard_target.ko" || { echo "guest: insmod bollard_target.ko failed"; exit 1; }
+
+# The host reaches the Target's service address (10.0.2.100, on eth0 where
+# IPaddr2 puts it) through qemu's hostfwd, which delivers to 10.0.2.15:3260.
+modprobe -a iptable_nat nf_nat >/dev/null 2>&1
+iptables -w -t nat -A PREROUTING -i eth0 -p tcp --dport 3260 \
+	-j DNAT --to-destination 10.0.2.100:3260 || echo "guest: DNAT rule failed"
 
 # drbdadm gets its own config: Debian's global_common.conf carries a DRBD 9
 # only option the 8.4 tools reject.
@@ -40,7 +48,9 @@ corosync -f >/vm/corosync.out 2>&1 &
 for _ in $(seq 100); do corosync-cfgtool -s >/dev/null 2>&1 && break; sleep 0.2; done
 pacemakerd -f >/vm/pacemakerd.out 2>&1 &
 pcmk_pid=$!
-"$HA_BIN/bollardd" --etcd "$HA_ETCD" --node "$HA_NODE" --resync 5 \
+# --lease-ttl 15: under TCG the default 5 s lease lapsed every ~12 s and the
+# Pacemaker plan was dropped each time ("no longer the leader").
+"$HA_BIN/bollardd" --etcd "$HA_ETCD" --node "$HA_NODE" --resync 5 --lease-ttl 15 \
 	>/vm/bollardd.log 2>&1 &
 bollardd_pid=$!
 echo "guest: services started ($(cut -d' ' -f1 /proc/uptime) s since boot)"
