@@ -15,7 +15,7 @@ CHANGES=${BENCH_CHANGES:-100}
 
 mk_tmp T
 etcd_start
-ulimit -n 65536 2>/dev/null || ulimit -n 4096
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
 mkdir -p "$T/b"
 {
 	printf 'apiVersion: bollard.io/v1alpha1\nkind: Cluster\nmetadata: {name: c}\n'

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -318,6 +319,15 @@ int main(int argc, char **argv)
 
 	if (!cfg)
 		return 1;
+	/* Every attached LUN holds its backing open: a target with 10,000
+	 * LUNs needs 10,000 descriptors. Use all the hard limit allows. */
+	{
+		struct rlimit rl;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 	while ((opt = getopt_long(argc, argv, "l:s:dvqh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'l':
