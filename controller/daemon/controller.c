@@ -76,6 +76,10 @@ struct bl_ctl {
 	uint64_t next_resync_ms, next_hb_ms;
 	struct bl_ctl_stats st;
 	bool failed_once;           /* for --once                             */
+	char **pending_refs;        /* "Kind/name" of changed Volumes, Secrets
+	                             * and Clusters whose referring Targets
+	                             * the next "refscan" item enqueues       */
+	size_t npending, cappending;
 	const char *guard_cluster;  /* leader-only work: re-check the lease of
 	                             * this cluster right before applying    */
 	struct bl_fleet *fleet;     /* the fleet rollout role (candidate)     */
@@ -196,10 +200,78 @@ static void enqueue_pacemaker(struct bl_ctl *c, const char *cluster)
 	enqueue(c, key);
 }
 
+/*
+ * Which Targets refer to a changed Volume, Secret or Cluster: collected,
+ * then found in one pass over every Target's references by the "refscan"
+ * work item. Scanning all Targets per event would be quadratic when many
+ * objects change at once (a directory of 10,000 Volumes applied, or the
+ * initial listing): one scan per batch is linear.
+ */
+static void pending_ref_add(struct bl_ctl *c, const char *kind, const char *name)
+{
+	char *k = NULL;
+
+	if (c->npending == c->cappending) {
+		size_t cap = c->cappending ? c->cappending * 2 : 64;
+		char **v = realloc(c->pending_refs, cap * sizeof(*v));
+		if (!v)
+			return;
+		c->pending_refs = v;
+		c->cappending = cap;
+	}
+	if (asprintf(&k, "%s/%s", kind, name) < 0)
+		return;
+	c->pending_refs[c->npending++] = k;
+	enqueue(c, "refscan");
+}
+
+static int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+struct pendscan {
+	struct bl_ctl *c;
+	char **v;
+	size_t n;
+};
+
+static int ref_pending(void *arg, const char *kind, const char *name, const char *path)
+{
+	struct pendscan *s = arg;
+	char key[600];
+	const char *kp = key;
+	(void)path;
+	snprintf(key, sizeof(key), "%s/%s", kind, name);
+	return bsearch(&kp, s->v, s->n, sizeof(char *), cmp_strp) != NULL;
+}
+
+static void enqueue_if_pending(void *arg, const struct bl_obj *t)
+{
+	struct pendscan *s = arg;
+	char key[300];
+
+	if (bl_obj_foreach_ref(t, ref_pending, s) > 0) {
+		snprintf(key, sizeof(key), "Target/%s", t->name);
+		enqueue(s->c, key);
+	}
+}
+
+static void refscan(struct bl_ctl *c)
+{
+	struct pendscan s = { c, c->pending_refs, c->npending };
+
+	qsort(s.v, s.n, sizeof(char *), cmp_strp);
+	if (s.n)
+		bl_informer_foreach(c->inf, "Target", enqueue_if_pending, &s);
+	for (size_t i = 0; i < s.n; i++)
+		free(s.v[i]);
+	c->npending = 0;
+}
+
 static void on_change(void *arg, const char *key, const char *kind, const char *name)
 {
 	struct bl_ctl *c = arg;
-	struct refscan r = { c, kind, name };
 	char k[300];
 	const struct bl_obj *o = bl_informer_get(c->inf, kind, name);
 
@@ -211,7 +283,7 @@ static void on_change(void *arg, const char *key, const char *kind, const char *
 			enqueue_pacemaker(c, json_string_value(json_object_get(o->spec, "cluster")));
 	} else if (!strcmp(kind, "Volume") || !strcmp(kind, "Secret") ||
 		   !strcmp(kind, "Cluster")) {
-		bl_informer_foreach(c->inf, "Target", enqueue_referrers, &r);
+		pending_ref_add(c, kind, name);
 		if (strcmp(kind, "Secret"))
 			enqueue(c, "drbd");
 		if (!strcmp(kind, "Cluster"))
@@ -564,6 +636,10 @@ static enum bl_wq_result handle(struct bl_ctl *c, const char *key)
 	int rc = 0;
 
 	c->st.reconciles++;
+	if (!strcmp(key, "refscan")) {
+		refscan(c);
+		return BL_WQ_OK;
+	}
 	if (!strncmp(key, "Target/", 7)) {
 		if (!c->o.only || !strcmp(c->o.only, "target"))
 			rc = handle_target(c, key, key + 7);
@@ -810,6 +886,9 @@ void bl_ctl_free(struct bl_ctl *c)
 		free(c->items[i].last_status);
 	}
 	free(c->items);
+	for (i = 0; i < c->npending; i++)
+		free(c->pending_refs[i]);
+	free(c->pending_refs);
 	free(c);
 }
 
