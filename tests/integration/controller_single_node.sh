@@ -102,9 +102,14 @@ ops1=$(engine_ops)
 echo "add LUN: $((ops1 - ops0)) engine operation"
 
 # 3. drift: an admin removes LUN 1 by hand; the resync (2 s) restores it.
+# (No "is it gone" probe in between: the 2 s resync may already have put it
+# back. The delete's exit status says it happened; the controller's engine
+# operation counter proves the restore was its doing.)
+ops2=$(engine_ops)
 TG lun del $IQN 1 --force || die "manual lun del"
-iscsi-inq "iscsi://127.0.0.1:$PORT/$IQN/1" >/dev/null 2>&1 && die "LUN 1 still there after manual delete"
 wait_for 15 iscsi-inq "iscsi://127.0.0.1:$PORT/$IQN/1" || die "LUN 1 not restored by resync"
+restored() { [ "$(engine_ops)" -gt "$ops2" ]; }
+wait_for 10 restored || die "LUN 1 is back but bollardd applied nothing (engine ops $ops2 -> $(engine_ops))"
 echo "drift: LUN 1 restored"
 
 # 4. delete: the target goes, the data stays (deletionPolicy Retain).
