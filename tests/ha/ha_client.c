@@ -107,6 +107,11 @@ static int conn_open(struct conn *c, const char *url)
 	iscsi_set_session_type(c->iscsi, ISCSI_SESSION_NORMAL);
 	iscsi_set_header_digest(c->iscsi, ISCSI_HEADER_DIGEST_NONE);
 	iscsi_set_timeout(c->iscsi, 10);
+	/* One fixed ISID: every invocation (and the reconnect after a
+	 * failover) is the same I_T nexus, as a real initiator that logs in
+	 * again. With libiscsi's per-context ISID, a PR reservation taken by
+	 * one invocation made the next one's writes RESERVATION CONFLICT. */
+	iscsi_set_isid_oui(c->iscsi, 0x001405, 0xb011);
 	if (iscsi_full_connect_sync(c->iscsi, c->url->portal, c->url->lun)) {
 		fprintf(stderr, "ha_client: login to %s: %s\n", url, iscsi_get_error(c->iscsi));
 		goto undo_url;
