@@ -13,6 +13,7 @@
  *                                    all are intact, 1 listing the bad ones
  *   ha_client pr-register URL KEY    PERSISTENT RESERVE OUT REGISTER KEY,
  *                                    then RESERVE (write exclusive)
+ *   ha_client pr-clear URL KEY       register KEY, then PR OUT CLEAR
  *   ha_client pr-show URL            print "keys=<k,...> holder=<k> type=<t>"
  *
  * Exit 3 when the session cannot be set up (connection refused, login
@@ -283,6 +284,35 @@ static int cmd_pr_register(struct conn *c, uint64_t key)
 	return 0;
 }
 
+/* Register KEY for this nexus, then CLEAR every registration and the
+ * reservation (to start over on a LUN an earlier run reserved). */
+static int cmd_pr_clear(struct conn *c, uint64_t key)
+{
+	struct scsi_persistent_reserve_out_basic p;
+	struct scsi_task *t;
+
+	memset(&p, 0, sizeof(p));
+	p.service_action_reservation_key = key;
+	t = iscsi_persistent_reserve_out_sync(c->iscsi, c->url->lun,
+		SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY,
+		SCSI_PERSISTENT_RESERVE_SCOPE_LU, 0, &p);
+	if (!t || t->status != SCSI_STATUS_GOOD) {
+		fprintf(stderr, "ha_client: PR OUT REGISTER: %s\n", iscsi_get_error(c->iscsi));
+		return 1;
+	}
+	scsi_free_scsi_task(t);
+	memset(&p, 0, sizeof(p));
+	p.reservation_key = key;
+	t = iscsi_persistent_reserve_out_sync(c->iscsi, c->url->lun,
+		SCSI_PERSISTENT_RESERVE_CLEAR, SCSI_PERSISTENT_RESERVE_SCOPE_LU, 0, &p);
+	if (!t || t->status != SCSI_STATUS_GOOD) {
+		fprintf(stderr, "ha_client: PR OUT CLEAR: %s\n", iscsi_get_error(c->iscsi));
+		return 1;
+	}
+	scsi_free_scsi_task(t);
+	return 0;
+}
+
 static int cmd_pr_show(struct conn *c)
 {
 	struct scsi_task *t;
@@ -337,6 +367,8 @@ int main(int argc, char **argv)
 		rc = cmd_verify(&c, strtoul(argv[3], NULL, 0));
 	else if (!strcmp(argv[1], "pr-register") && argc == 4)
 		rc = cmd_pr_register(&c, strtoull(argv[3], NULL, 16));
+	else if (!strcmp(argv[1], "pr-clear") && argc == 4)
+		rc = cmd_pr_clear(&c, strtoull(argv[3], NULL, 16));
 	else if (!strcmp(argv[1], "pr-show"))
 		rc = cmd_pr_show(&c);
 	else

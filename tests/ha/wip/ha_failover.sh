@@ -211,7 +211,7 @@ else
 	# Both backings are fresh all-zero files: identical, so the initial
 	# sync may be skipped (DRBD's documented new-current-uuid way).
 	# HA_FULL_SYNC=1 measures a full one instead.
-	ha_exec nodea "drbdadm -- --clear-bitmap new-current-uuid bollard-$VOL" 60 || fail "new-current-uuid --clear-bitmap"
+	ha_exec nodea "drbdadm -- --clear-bitmap new-current-uuid bollard-$VOL/0" 60 || fail "new-current-uuid --clear-bitmap"
 fi
 synced() { ha_exec nodea 'cat /proc/drbd' 10 | grep -q 'ds:UpToDate/UpToDate'; }
 wait_for 300 synced || { ha_exec nodea 'cat /proc/drbd'; fail "DRBD initial sync did not finish"; }
