@@ -176,7 +176,13 @@ vm_make() { # TARGET
 vm_alive() { [ -n "$VM_PID" ] && kill -0 "$VM_PID" 2>/dev/null; }
 
 vm_kill() {
-	if vm_alive; then kill -KILL "$VM_PID" 2>/dev/null; wait "$VM_PID" 2>/dev/null; fi
+	# VM_PID is timeout(1); SIGKILL to it alone would orphan qemu, so the
+	# qemu child goes first.
+	if vm_alive; then
+		pkill -KILL -P "$VM_PID" 2>/dev/null
+		kill -KILL "$VM_PID" 2>/dev/null
+		wait "$VM_PID" 2>/dev/null
+	fi
 	VM_PID=
 }
 
