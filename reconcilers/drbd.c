@@ -3,10 +3,12 @@
  *
  * desired  one resource "bollard-<volume>" per Volume with replication
  *          whose Cluster has this node, rendered as a .res file;
- * observe  our .res files, `drbdsetup show` (parsed into the same struct
- *          as the config), `drbdsetup status --json` (role, disk state),
- *          `lvs`, and a metadata probe (`drbdmeta ... dump-md`) for a disk
- *          that is not attached;
+ * observe  our .res files, /proc/drbd (which DRBD the kernel runs: 9 or
+ *          8.4, see drbd_int.h), `drbdsetup show` (parsed into the same
+ *          struct as the config), the role and disk state (DRBD 9:
+ *          `drbdsetup status --json`; 8.4: /proc/drbd's line per minor),
+ *          `lvs`, and a metadata probe (`drbdmeta ... dump-md`, v09 or
+ *          v08) for a disk that is not attached;
  * plan     lvcreate a missing LV; write the config only if the text
  *          differs (write a temp file, validate it with drbdadm sh-nop as
  *          this node, rename it into place); create-md only where the
@@ -14,6 +16,9 @@
  *          drbdadm adjust only where the live state differs. Removal: down,
  *          remove the config, and lvremove only for deletionPolicy Delete,
  *          never while a Target LUN still names the volume.
+ *
+ * The config is rendered in the kernel's dialect: desired() renders both
+ * (it does not know the kernel), plan() picks the one observe() found.
  *
  * Why the .res file carries a "# bollard:" header: when a Volume is
  * deleted its spec is gone, yet the deletion policy and backing decide
@@ -48,6 +53,7 @@ struct drbd_model {
 	/* desired: wanted resources; observed: our .res files */
 	struct drbd_res *res;
 	char **text;             /* rendered / file text, parallel to res  */
+	char **text84;           /* desired only: the DRBD 8.4 rendering   */
 	unsigned long long *size;/* desired only: bytes                     */
 	size_t nres;
 	/* desired only */
@@ -62,6 +68,7 @@ struct drbd_model {
 	struct drbd_cond *conds;
 	size_t nconds;
 	/* observed only */
+	enum drbd_dialect dialect;
 	struct drbd_res *live;
 	size_t nlive;
 	struct drbd_status *st;
@@ -88,6 +95,8 @@ static void drbd_free_model(void *m_)
 		return;
 	drbd_res_array_free(m->res, m->nres);
 	free_strv(m->text, m->nres);
+	if (m->text84)
+		free_strv(m->text84, m->nres);
 	free(m->size);
 	free_strv(m->volumes, m->nvolumes);
 	free_strv(m->used, m->nused);
@@ -301,10 +310,10 @@ static int build_res(struct drbd_model *m, const struct bl_rec_ctx *ctx,
 }
 
 static int push_model_res(struct drbd_model *m, struct drbd_res *r,
-			  char *text, unsigned long long size)
+			  char *text, char *text84, unsigned long long size)
 {
 	struct drbd_res *nr = realloc(m->res, (m->nres + 1) * sizeof(*nr));
-	char **nt;
+	char **nt, **n84;
 	unsigned long long *ns;
 
 	if (!nr)
@@ -314,12 +323,17 @@ static int push_model_res(struct drbd_model *m, struct drbd_res *r,
 	if (!nt)
 		return -ENOMEM;
 	m->text = nt;
+	n84 = realloc(m->text84, (m->nres + 1) * sizeof(*n84));
+	if (!n84)
+		return -ENOMEM;
+	m->text84 = n84;
 	ns = realloc(m->size, (m->nres + 1) * sizeof(*ns));
 	if (!ns)
 		return -ENOMEM;
 	m->size = ns;
 	m->res[m->nres] = *r;
 	m->text[m->nres] = text;
+	m->text84[m->nres] = text84;
 	m->size[m->nres] = size;
 	m->nres++;
 	return 0;
@@ -356,7 +370,7 @@ static int drbd_desired(struct bl_rec_ctx *ctx, const struct bl_objlist *objs,
 		struct drbd_res r;
 		unsigned long long size = 0;
 		int self = -1;
-		char *text;
+		char *text, *text84;
 
 		if (strcmp(vol->kind, "Volume"))
 			continue;
@@ -383,9 +397,12 @@ static int drbd_desired(struct bl_rec_ctx *ctx, const struct bl_objlist *objs,
 			}
 			continue;
 		}
-		text = drbd_render(&r, ctx->node);
-		if (!text || (rc = push_model_res(m, &r, text, size))) {
+		text = drbd_render_d(&r, ctx->node, DRBD_V9);
+		text84 = drbd_render_d(&r, ctx->node, DRBD_V84);
+		if (!text || !text84 ||
+		    (rc = push_model_res(m, &r, text, text84, size))) {
 			free(text);
+			free(text84);
 			drbd_res_free(&r);
 			rc = -ENOMEM;
 		}
@@ -462,7 +479,7 @@ static int observe_files(struct bl_rec_ctx *ctx, struct drbd_model *m,
 			free(text);
 			continue;
 		}
-		rc = push_model_res(m, &rs[0], text, 0);
+		rc = push_model_res(m, &rs[0], text, NULL, 0);
 		if (rc) {
 			drbd_res_array_free(rs, nr);
 			free(text);
@@ -520,6 +537,63 @@ static int observe_status(struct bl_rec_ctx *ctx, struct drbd_model *m)
 	}
 	json_decref(root);
 	return rc;
+}
+
+static int push_status(struct drbd_model *m, const char *name,
+		       const char *role, const char *disk)
+{
+	struct drbd_status *s = realloc(m->st, (m->nst + 1) * sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	m->st = s;
+	s = &s[m->nst];
+	s->name = strdup(name);
+	s->role = strdup(role);
+	s->disk = strdup(disk);
+	if (!s->name || !s->role || !s->disk) {
+		free(s->name);
+		free(s->role);
+		free(s->disk);
+		return -ENOMEM;
+	}
+	m->nst++;
+	return 0;
+}
+
+/*
+ * DRBD 8.4 status from /proc/drbd, one line per configured minor:
+ *   " 2: cs:Connected ro:Primary/Secondary ds:UpToDate/Inconsistent C r-----"
+ * The resource is the live one (drbdsetup show) with that minor; the local
+ * role and disk state come before the '/'. A minor without "ro:" (cs:
+ * Unconfigured) has no status.
+ */
+static int observe_proc_status(struct drbd_model *m, const char *proc)
+{
+	for (const char *line = proc; line && *line;
+	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		char role[32] = "", disk[32] = "";
+		const char *ro, *ds, *eol = strchr(line, '\n');
+		int minor, rc;
+
+		if (sscanf(line, " %d:", &minor) != 1)
+			continue;
+		ro = strstr(line, " ro:");
+		ds = strstr(line, " ds:");
+		if (!ro || !ds || (eol && (ro > eol || ds > eol)))
+			continue;
+		if (sscanf(ro, " ro:%31[^/ \n]", role) != 1 ||
+		    sscanf(ds, " ds:%31[^/ \n]", disk) != 1)
+			continue;
+		for (size_t i = 0; i < m->nlive; i++) {
+			if (m->live[i].minor != minor)
+				continue;
+			if ((rc = push_status(m, m->live[i].name, role, disk)))
+				return rc;
+			break;
+		}
+	}
+	return 0;
 }
 
 static int observe_lvs(struct bl_rec_ctx *ctx, struct drbd_model *m)
@@ -596,16 +670,19 @@ static bool attached(const struct drbd_status *s)
 }
 
 /*
- * Metadata probe: `drbdmeta <minor> v09 <disk> internal dump-md` exits 0
+ * Metadata probe: `drbdmeta <minor> v09 <disk> internal dump-md` (v08
+ * under DRBD 8.4) exits 0
  * when there is valid metadata and prints "No valid meta data found" (rc 1)
  * when there is none. Anything else (missing device, busy, I/O error) is
  * "unknown", and unknown never leads to create-md.
  */
-static enum md_state probe_md(struct bl_rec_ctx *ctx, const struct drbd_res *r)
+static enum md_state probe_md(struct bl_rec_ctx *ctx, const struct drbd_res *r,
+			      enum drbd_dialect d)
 {
 	char minor[16];
-	const char *argv[] = { "drbdmeta", minor, "v09", r->disk, "internal",
-			       "dump-md", NULL };
+	const char *argv[] = { "drbdmeta", minor,
+			       d == DRBD_V84 ? "v08" : "v09", r->disk,
+			       "internal", "dump-md", NULL };
 	struct bl_run_out o = {0};
 	enum md_state st;
 
@@ -631,6 +708,8 @@ static int drbd_observe(struct bl_rec_ctx *ctx, const void *want_,
 	const char *dir = ctx->drbd_dir ? ctx->drbd_dir : DRBD_DEFAULT_DIR;
 	struct drbd_model *m = calloc(1, sizeof(*m));
 	struct bl_run_out o = {0};
+	char *proc = NULL;
+	size_t plen = 0;
 	bool need_lvs = false;
 	int rc;
 
@@ -648,6 +727,15 @@ static int drbd_observe(struct bl_rec_ctx *ctx, const void *want_,
 		*out = m;
 		return 0;
 	}
+	/* Which DRBD the kernel runs. No /proc/drbd (module not loaded):
+	 * DRBD 9 tools then answer, as before. */
+	rc = ctx->io.read_file(ctx->io.arg, "/proc/drbd", &proc, &plen);
+	if (rc && rc != -ENOENT) {
+		snprintf(ctx->err, sizeof(ctx->err), "/proc/drbd: %s",
+			 bl_strerror(rc));
+		goto out_free;
+	}
+	m->dialect = drbd_dialect_of(proc);
 	if ((rc = run_cmd(ctx, show, &o)))
 		goto out_free;
 	if (o.status) {
@@ -661,7 +749,9 @@ static int drbd_observe(struct bl_rec_ctx *ctx, const void *want_,
 	if (rc)
 		goto out_free_out;
 	bl_run_out_free(&o);
-	if ((rc = observe_status(ctx, m)))
+	rc = m->dialect == DRBD_V84 ? observe_proc_status(m, proc)
+				    : observe_status(ctx, m);
+	if (rc)
 		goto out_free;
 	for (size_t i = 0; i < want->nres; i++)
 		need_lvs |= want->res[i].own.vg != NULL;
@@ -683,14 +773,16 @@ static int drbd_observe(struct bl_rec_ctx *ctx, const void *want_,
 		else if (r->own.vg && !find_lv(m, r->own.vg, r->own.lv))
 			m->md[i] = MD_NOT_PROBED; /* LV to be created */
 		else
-			m->md[i] = probe_md(ctx, r);
+			m->md[i] = probe_md(ctx, r, m->dialect);
 	}
+	free(proc);
 	*out = m;
 	return 0;
 
 out_free_out:
 	bl_run_out_free(&o);
 out_free:
+	free(proc);
 	drbd_free_model(m);
 	return rc;
 }
@@ -720,6 +812,8 @@ static int plan_one(const struct bl_rec_ctx *ctx, const struct drbd_model *want,
 	int h_lv = 0, h_w, h_v, h_r = 0, h_md = 0, h;
 	size_t ci = 0;
 	enum md_state md = have->md[i];
+	const char *text = have->dialect == DRBD_V84 ? want->text84[i]
+						      : want->text[i];
 
 	snprintf(path, sizeof(path), "%s/%s.res", dir, r->name);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.res.tmp", dir, r->name);
@@ -729,6 +823,12 @@ static int plan_one(const struct bl_rec_ctx *ctx, const struct drbd_model *want,
 		return bl_plan_cond(p, obj, "NotOwned",
 				    "%s.res exists and is not bollard's: "
 				    "volume not configured", r->name);
+	if (have->dialect == DRBD_V84 && r->npeers != 1)
+		return bl_plan_cond(p, obj, "Unsupported",
+				    "the kernel runs DRBD 8.4, which mirrors "
+				    "between exactly two nodes; the Cluster "
+				    "has %zu: %s not configured",
+				    r->npeers + 1, r->name);
 	cf = find_res(have->res, have->nres, r->name, &ci);
 	live = find_res(have->live, have->nlive, r->name, NULL);
 
@@ -757,13 +857,12 @@ static int plan_one(const struct bl_rec_ctx *ctx, const struct drbd_model *want,
 		}
 	}
 
-	if (!cf || strcmp(have->text[ci], want->text[i])) {
+	if (!cf || strcmp(have->text[ci], text)) {
 		h_w = bl_plan_add(p, BL_STAGE_VALIDATE, false, "drbd-config",
 				  r->name, "stage", "write candidate %s",
 				  cf ? "(config changed)" : "(new resource)");
 		CHECK(h_w);
-		CHECK(bl_plan_set_write(p, h_w, tmp, want->text[i],
-					strlen(want->text[i])));
+		CHECK(bl_plan_set_write(p, h_w, tmp, text, strlen(text)));
 		h_v = bl_plan_add(p, BL_STAGE_VALIDATE, false, "drbd-config",
 				  r->name, "validate",
 				  "drbdadm sh-nop on the candidate as host %s",
@@ -801,7 +900,7 @@ static int plan_one(const struct bl_rec_ctx *ctx, const struct drbd_model *want,
 	}
 
 	if (live)
-		drbd_res_diff(r, live, diff, sizeof(diff));
+		drbd_res_diff_d(r, live, have->dialect, diff, sizeof(diff));
 	else
 		snprintf(diff, sizeof(diff), "not up");
 	if (!diff[0])

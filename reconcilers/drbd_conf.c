@@ -450,10 +450,20 @@ int drbd_parse_show(const char *text, struct drbd_res **out, size_t *n,
 		th = find(res->kids, "_this_host");
 		if (th && th->block) {
 			r.node_id = to_int(arg1(th->kids, "node-id"), -1);
+			/* 8.4: the local address sits in _this_host */
+			r.addr = addr_of(find(th->kids, "address"));
 			if ((rc = volume0(th->kids, &r))) {
 				drbd_res_free(&r);
 				goto out_free;
 			}
+		}
+		/* 8.4: the one peer, without a name or node id */
+		th = find(res->kids, "_remote_host");
+		if (th && th->block &&
+		    (rc = add_peer(&r, "", -1,
+				   addr_of(find(th->kids, "address"))))) {
+			drbd_res_free(&r);
+			goto out_free;
 		}
 		for (const struct cnode *c = res->kids; c; c = c->next) {
 			const struct cnode *path, *cnet;
@@ -513,9 +523,44 @@ static const struct drbd_peer *peer_by_name(const struct drbd_res *r,
 	return NULL;
 }
 
+enum drbd_dialect drbd_dialect_of(const char *proc_drbd)
+{
+	const char *v = proc_drbd ? strstr(proc_drbd, "version:") : NULL;
+
+	if (!v)
+		return DRBD_V9;
+	v += strlen("version:");
+	while (*v == ' ' || *v == '\t')
+		v++;
+	return v[0] == '8' && v[1] == '.' ? DRBD_V84 : DRBD_V9;
+}
+
+/* The live peer that stands for wanted peer w: by name; under 8.4 the
+ * nameless one when each side has exactly one. */
+static const struct drbd_peer *live_peer(const struct drbd_res *want,
+					 const struct drbd_res *have,
+					 const struct drbd_peer *w,
+					 enum drbd_dialect d)
+{
+	const struct drbd_peer *h = peer_by_name(have, w->name);
+
+	if (!h && d == DRBD_V84 && want->npeers == 1 && have->npeers == 1 &&
+	    str_eq(have->peers[0].name, ""))
+		h = &have->peers[0];
+	return h;
+}
+
 void drbd_res_diff(const struct drbd_res *want, const struct drbd_res *have,
 		   char *buf, size_t len)
 {
+	drbd_res_diff_d(want, have, DRBD_V9, buf, len);
+}
+
+void drbd_res_diff_d(const struct drbd_res *want, const struct drbd_res *have,
+		     enum drbd_dialect d, char *buf, size_t len)
+{
+	bool ids = d != DRBD_V84;
+
 	buf[0] = '\0';
 	if (want->protocol != have->protocol) {
 		snprintf(buf, len, "protocol %c -> %c",
@@ -533,7 +578,8 @@ void drbd_res_diff(const struct drbd_res *want, const struct drbd_res *have,
 			 want->disk ? want->disk : "none");
 		return;
 	}
-	if (want->node_id != have->node_id || !str_eq(want->addr, have->addr)) {
+	if ((ids && want->node_id != have->node_id) ||
+	    !str_eq(want->addr, have->addr)) {
 		snprintf(buf, len, "local address %s -> %s",
 			 have->addr ? have->addr : "none",
 			 want->addr ? want->addr : "none");
@@ -541,13 +587,14 @@ void drbd_res_diff(const struct drbd_res *want, const struct drbd_res *have,
 	}
 	for (size_t i = 0; i < want->npeers; i++) {
 		const struct drbd_peer *w = &want->peers[i];
-		const struct drbd_peer *h = peer_by_name(have, w->name);
+		const struct drbd_peer *h = live_peer(want, have, w, d);
 
 		if (!h) {
 			snprintf(buf, len, "peer %s missing", w->name);
 			return;
 		}
-		if (h->node_id != w->node_id || !str_eq(h->addr, w->addr)) {
+		if ((ids && h->node_id != w->node_id) ||
+		    !str_eq(h->addr, w->addr)) {
 			snprintf(buf, len, "peer %s address %s -> %s", w->name,
 				 h->addr ? h->addr : "none",
 				 w->addr ? w->addr : "none");
@@ -555,7 +602,9 @@ void drbd_res_diff(const struct drbd_res *want, const struct drbd_res *have,
 		}
 	}
 	for (size_t i = 0; i < have->npeers; i++)
-		if (!peer_by_name(want, have->peers[i].name)) {
+		if (!peer_by_name(want, have->peers[i].name) &&
+		    !(d == DRBD_V84 && want->npeers == 1 && have->npeers == 1 &&
+		      str_eq(have->peers[i].name, ""))) {
 			snprintf(buf, len, "extra peer %s",
 				 have->peers[i].name);
 			return;
@@ -633,10 +682,11 @@ static int cmp_host(const void *x, const void *y)
 }
 
 static void render_host(struct sbuf *b, const struct drbd_res *r,
-			const struct host_ref *h)
+			const struct host_ref *h, enum drbd_dialect d)
 {
 	sb_printf(b, "\ton %s {\n", h->name);
-	sb_printf(b, "\t\tnode-id %d;\n", h->node_id);
+	if (d != DRBD_V84)
+		sb_printf(b, "\t\tnode-id %d;\n", h->node_id);
 	sb_printf(b, "\t\taddress %s;\n", h->addr ? h->addr : "ipv4 0.0.0.0:0");
 	sb_printf(b, "\t\tvolume 0 {\n");
 	sb_printf(b, "\t\t\tdevice minor %d;\n", r->minor);
@@ -647,6 +697,12 @@ static void render_host(struct sbuf *b, const struct drbd_res *r,
 }
 
 char *drbd_render(const struct drbd_res *r, const char *self)
+{
+	return drbd_render_d(r, self, DRBD_V9);
+}
+
+char *drbd_render_d(const struct drbd_res *r, const char *self,
+		    enum drbd_dialect d)
 {
 	struct sbuf b = {0};
 	struct host_ref *hosts;
@@ -670,11 +726,14 @@ char *drbd_render(const struct drbd_res *r, const char *self)
 	sb_printf(&b, "\nresource \"%s\" {\n", r->name);
 	sb_printf(&b, "\tnet {\n\t\tprotocol %c;\n\t}\n", r->protocol);
 	for (size_t i = 0; i < nh; i++)
-		render_host(&b, r, &hosts[i]);
-	sb_printf(&b, "\tconnection-mesh {\n\t\thosts");
-	for (size_t i = 0; i < nh; i++)
-		sb_printf(&b, " %s", hosts[i].name);
-	sb_printf(&b, ";\n\t}\n}\n");
+		render_host(&b, r, &hosts[i], d);
+	if (d != DRBD_V84) {
+		sb_printf(&b, "\tconnection-mesh {\n\t\thosts");
+		for (size_t i = 0; i < nh; i++)
+			sb_printf(&b, " %s", hosts[i].name);
+		sb_printf(&b, ";\n\t}\n");
+	}
+	sb_printf(&b, "}\n");
 	free(hosts);
 	if (b.oom) {
 		free(b.p);

@@ -46,20 +46,53 @@ struct drbd_res {
 	struct drbd_owner own;
 };
 
+/*
+ * The two dialects. DRBD 9 (the kernel module from LINBIT) and DRBD 8.4
+ * (the module in Debian's and most distributions' kernels, driven by
+ * drbd-utils 9 through its drbdadm-84/drbdsetup-84) differ, for what we
+ * manage, in:
+ *   - config: 8.4 has no "node-id" and no "connection-mesh" (drbdadm-84
+ *     rejects both: "expected ... but got 'node-id'"), and exactly two
+ *     "on" hosts;
+ *   - `drbdsetup show`: 8.4 prints the local address in _this_host and
+ *     the peer as a _remote_host block (no node id, no peer name) where 9
+ *     has connection { path { ... } net { _name ...; } } blocks;
+ *   - status: 8.4's drbdsetup has no `status --json`; /proc/drbd carries
+ *     the role and disk state per minor ("ro:Primary/Secondary
+ *     ds:UpToDate/UpToDate");
+ *   - metadata: v08 for 8.4, v09 for 9.
+ * Which one runs is the kernel's business: /proc/drbd's first line
+ * ("version: 8.4.11 (api:1/proto:86-101)").
+ */
+enum drbd_dialect { DRBD_V9 = 0, DRBD_V84 };
+
+/* The dialect from /proc/drbd's text; DRBD_V9 unless it says 8.x. */
+enum drbd_dialect drbd_dialect_of(const char *proc_drbd);
+
 void drbd_res_free(struct drbd_res *r);
 /* Same configuration (owner header ignored). Peers are compared by name,
  * in any order. */
 bool drbd_res_equal(const struct drbd_res *a, const struct drbd_res *b);
-/* One line naming the first difference (for action descriptions). */
+/* One line naming the first difference (for action descriptions); empty
+ * when equal. */
 void drbd_res_diff(const struct drbd_res *want, const struct drbd_res *have,
 		   char *buf, size_t len);
+/* The same for a dialect. Under DRBD_V84 node ids are not compared (8.4
+ * has none) and a live peer without a name (8.4's _remote_host) stands
+ * for the one wanted peer when both sides have exactly one. */
+void drbd_res_diff_d(const struct drbd_res *want, const struct drbd_res *have,
+		     enum drbd_dialect d, char *buf, size_t len);
 
 /*
  * Render r as a .res file for host `self` (its "on" block comes from
  * r->node_id/addr, peers from r->peers; hosts sorted by node-id), with
  * the owner header. Returns a new string or NULL (ENOMEM).
+ * drbd_render() is the DRBD 9 dialect; drbd_render_d() either (8.4: no
+ * node-id, no connection-mesh; only meaningful with one peer).
  */
 char *drbd_render(const struct drbd_res *r, const char *self);
+char *drbd_render_d(const struct drbd_res *r, const char *self,
+		    enum drbd_dialect d);
 
 /*
  * Parse DRBD config text (a .res file) for host self. Fills *out with each
@@ -67,7 +100,9 @@ char *drbd_render(const struct drbd_res *r, const char *self);
  */
 int drbd_parse_conf(const char *text, const char *self,
 		    struct drbd_res **out, size_t *n, char *err, size_t errlen);
-/* Parse `drbdsetup show` output (any number of resources). */
+/* Parse `drbdsetup show` output (any number of resources), either
+ * dialect: an 8.4 _remote_host becomes one peer with an empty name and
+ * node id -1. */
 int drbd_parse_show(const char *text, struct drbd_res **out, size_t *n,
 		    char *err, size_t errlen);
 void drbd_res_array_free(struct drbd_res *v, size_t n);

@@ -23,8 +23,10 @@ section() {
 	awk -v k=">>> $2" '/^>>> /{p = ($0 == k); next} /^@include /{p = 0} p' "$1"
 }
 # one_resource NAME: the "resource NAME {...}" block from `drbdsetup show`.
+# (DRBD 8.4's drbdsetup prints the name unquoted.)
 one_resource() {
-	awk -v r="resource \"$1\" {" '$0 == r {p = 1} p {print} p && /^}/ {p = 0}'
+	awk -v r="resource \"$1\" {" -v r84="resource $1 {" \
+		'$0 == r || $0 == r84 {p = 1} p {print} p && /^}/ {p = 0}'
 }
 
 cat > "$T/drbdsetup" <<EOF
@@ -42,6 +44,13 @@ for dir in "$PLANS"/drbd-*/; do
 	c=$(basename "$dir")
 	plan=$("$DRV" drbd "$dir") || die "$c: driver failed"
 	node=$(cat "$dir/node" 2>/dev/null || echo nodea)
+	# A case recorded under DRBD 8.4 (/proc/drbd) is checked with the
+	# 8.4 drbdadm that drbd-utils dispatches to under such a kernel.
+	adm=drbdadm
+	if section "$dir/observed.rec" "file /proc/drbd" | grep -q '^version: 8\.'; then
+		adm=$(ls /lib/drbd/drbdadm-84 /usr/lib/drbd/drbdadm-84 2>/dev/null | head -1)
+		[ -n "$adm" ] || die "$c: drbdadm-84 not found (drbd-utils)"
+	fi
 	# The resources this case wants: those with a rendered or kept config.
 	for res in $( { grep -oE '(drbd-config|drbd-resource)/bollard-[a-z0-9-]+' <<<"$plan" |
 		       cut -d/ -f2
@@ -59,16 +68,16 @@ for dir in "$PLANS"/drbd-*/; do
 		fi
 		[ -s "$cfg" ] || continue
 		grep -q '^# bollard:' "$cfg" || continue # not ours: never touched
-		unshare --uts sh -c 'hostname "$1" && exec drbdadm -c "$2" sh-nop' \
-			- "$node" "$cfg" 2>"$T/shnop.err" ||
+		unshare --uts sh -c 'hostname "$1" && exec "$3" -c "$2" sh-nop' \
+			- "$node" "$cfg" "$adm" 2>"$T/shnop.err" ||
 			{ cat "$T/shnop.err"; die "$c: $res: drbdadm sh-nop rejects the config"; }
 		# Metadata unknown: bollard refuses to adjust on purpose (not a
 		# live-state question), so there is nothing to compare.
 		grep -q "MetadataUnknown" <<<"$plan" && continue
 		section "$dir/observed.rec" "drbdsetup show" | one_resource "$res" > "$T/show"
 		out=$(FAKE_SHOW=$T/show unshare --uts sh -c \
-			'hostname "$1" && exec drbdadm -c "$2" -s "$3" -d adjust "$4"' \
-			- "$node" "$cfg" "$T/drbdsetup" "$res" 2>&1 | grep -v '^modinfo')
+			'hostname "$1" && exec "$5" -c "$2" -s "$3" -d adjust "$4"' \
+			- "$node" "$cfg" "$T/drbdsetup" "$res" "$adm" 2>&1 | grep -v '^modinfo')
 		if grep -q "drbd-resource/$res adjust" <<<"$plan"; then ours=yes; else ours=no; fi
 		if [ -n "$out" ]; then theirs=yes; else theirs=no; fi
 		if [ $ours != $theirs ]; then

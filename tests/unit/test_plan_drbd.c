@@ -151,6 +151,77 @@ static void test_render_roundtrip(void **state)
 	free(text);
 }
 
+/* DRBD 8.4 (Debian's in-kernel module): `drbdsetup show` as recorded in a
+ * tests/ha guest; the dialect from /proc/drbd; the 8.4 rendering parses
+ * back and compares equal to the live 8.4 form, node ids ignored. */
+static const char show84_text[] =
+	"resource bollard-db {\n"
+	"    options {\n    }\n"
+	"    net {\n    }\n"
+	"    _remote_host {\n"
+	"        address\t\t\tipv4 10.0.0.2:7789;\n"
+	"    }\n"
+	"    _this_host {\n"
+	"        address\t\t\tipv4 10.0.0.1:7789;\n"
+	"        volume 0 {\n"
+	"            device\t\t\tminor 100;\n"
+	"            disk\t\t\t\"/dev/vg0/bollard-db\";\n"
+	"            meta-disk\t\t\tinternal;\n"
+	"            disk {\n            }\n"
+	"        }\n"
+	"    }\n"
+	"}\n";
+
+static void test_dialect_84(void **state)
+{
+	struct drbd_res want, *back = NULL, *live = NULL;
+	size_t n = 0, nl = 0;
+	char err[128], diff[160];
+	char *text;
+
+	(void)state;
+	assert_int_equal(drbd_dialect_of("version: 8.4.11 (api:1/proto:86-101)\n"
+					 "srcversion: F73C\n"), DRBD_V84);
+	assert_int_equal(drbd_dialect_of("version: 9.2.4 (api:2/proto:86-122)\n"),
+			 DRBD_V9);
+	assert_int_equal(drbd_dialect_of(NULL), DRBD_V9);
+	assert_int_equal(drbd_dialect_of(""), DRBD_V9);
+
+	assert_int_equal(drbd_parse_show(show84_text, &live, &nl, err, sizeof(err)), 0);
+	assert_int_equal(nl, 1);
+	assert_string_equal(live[0].name, "bollard-db");
+	assert_int_equal(live[0].minor, 100);
+	assert_int_equal(live[0].node_id, -1);
+	assert_string_equal(live[0].addr, "ipv4 10.0.0.1:7789");
+	assert_int_equal(live[0].npeers, 1);
+	assert_string_equal(live[0].peers[0].name, "");
+	assert_string_equal(live[0].peers[0].addr, "ipv4 10.0.0.2:7789");
+
+	fill_res(&want, 'C');
+	text = drbd_render_d(&want, "nodea", DRBD_V84);
+	assert_non_null(text);
+	assert_null(strstr(text, "node-id"));
+	assert_null(strstr(text, "connection-mesh"));
+	assert_non_null(strstr(text, "\ton nodeb {\n\t\taddress ipv4 10.0.0.2:7789;\n"));
+	assert_int_equal(drbd_parse_conf(text, "nodea", &back, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	drbd_res_diff_d(&want, &back[0], DRBD_V84, diff, sizeof(diff));
+	assert_string_equal(diff, "");
+	drbd_res_array_free(back, n);
+
+	/* 8.4 live state matches under the 8.4 rules, not under 9's. */
+	drbd_res_diff_d(&want, &live[0], DRBD_V84, diff, sizeof(diff));
+	assert_string_equal(diff, "");
+	assert_false(drbd_res_equal(&want, &live[0]));
+	free(want.peers[0].addr);
+	want.peers[0].addr = strdup("ipv4 10.0.0.12:7789");
+	drbd_res_diff_d(&want, &live[0], DRBD_V84, diff, sizeof(diff));
+	assert_string_equal(diff, "peer nodeb address ipv4 10.0.0.2:7789 -> ipv4 10.0.0.12:7789");
+	drbd_res_array_free(live, nl);
+	drbd_res_free(&want);
+	free(text);
+}
+
 /* ---- the reconciler through its ops, observed state in memory ------------*/
 
 struct fake {
@@ -295,6 +366,7 @@ int main(void)
 		cmocka_unit_test(test_parse_show),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_render_roundtrip),
+		cmocka_unit_test(test_dialect_84),
 		cmocka_unit_test(test_reconciler_converges),
 		cmocka_unit_test(test_reconciler_other_node),
 	};
