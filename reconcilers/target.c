@@ -41,12 +41,27 @@
  *     created (sparse, full size) when missing; an existing file is never
  *     truncated, recreated or removed here.
  *
- * Known gap: the engine never reveals secrets, so a changed Secret value
- * with an unchanged user name is not detected by observation. Changing the
- * user name (or re-creating the target) applies it.
+ * Secret values. The engine never reveals a CHAP secret, so observing the
+ * engine cannot tell that a Secret's password changed while its username
+ * stayed. The answer is a digest of the credentials, computed here from the
+ * desired ACL (SHA-256 over the IQN, initiator, user and secret, length-
+ * prefixed; 128 bits kept as hex) and sent with each `acl add` / `auth set`
+ * in the hidden payload (BOLLARD_CHAP_DIGEST / BOLLARD_AUTH_DIGEST). The
+ * component that runs the commands may remember the digests it applied and
+ * report them back in the dump it serves, as
+ *   "appliedAuth": { IQN: { "acls": { INITIATOR: DIGEST }, "auth": DIGEST } }
+ * (bollardd's in-process runner does: controller/daemon/target_exec.c). An
+ * ACL or target auth whose reported digest differs from the desired one is
+ * re-applied: ACL delete + add (the engine has no in-place ACL update),
+ * `auth set` for the target-wide pair. An empty digest means "applied
+ * before I was started, credentials unknown": re-applied once. No
+ * "appliedAuth" at all (the `bollard target` CLI, `bollard plan`, recorded
+ * dumps) means nothing is known and nothing is re-applied. The digest never
+ * appears in argv, plan text or JSON; neither does the secret.
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +85,10 @@ struct t_acl {
 	char *initiator;
 	char *user;                 /* NULL: no per-ACL CHAP                  */
 	char *secret;               /* desired only                           */
+	char *digest;               /* desired: of the credentials (NULL: no
+	                             * CHAP); observed: the digest last
+	                             * applied as reported by the runner, ""
+	                             * unknown, NULL not reported (see top)   */
 };
 
 struct t_target {
@@ -85,7 +104,8 @@ struct t_target {
 	size_t nluns;
 	struct t_acl *acls;         /* sorted by initiator                    */
 	size_t nacls;
-	struct t_acl chap, mutual;  /* initiator = NULL                       */
+	struct t_acl chap, mutual;  /* initiator = NULL; the digest of both
+	                             * pairs together is in chap.digest       */
 	unsigned nsessions;
 	bool blocked;               /* desired: a referenced Secret is missing.
 	                             * Fail closed: no actions at all, rather
@@ -105,6 +125,7 @@ static void free_acl(struct t_acl *a)
 {
 	free(a->initiator);
 	free(a->user);
+	free(a->digest);
 	if (a->secret) {
 		explicit_bzero(a->secret, strlen(a->secret));
 		free(a->secret);
@@ -155,6 +176,143 @@ static void tmodel_free(void *p)
 static char *xstrdup(const char *s)
 {
 	return s ? strdup(s) : NULL;
+}
+
+/* ---- credential digests (see the top comment) ------------------------------
+ * SHA-256 (FIPS 180-4), written here so the reconciler library needs no
+ * crypto library. Used only to notice that credentials changed; the value
+ * stays inside bollardd's memory.
+ */
+struct sha256 {
+	uint32_t h[8];
+	uint8_t buf[64];
+	size_t nbuf;
+	uint64_t bytes;
+};
+
+static const uint32_t sha256_k[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
+	0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+	0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+	0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+	0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+	0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+	0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+static uint32_t ror32(uint32_t x, unsigned n)
+{
+	return (x >> n) | (x << (32 - n));
+}
+
+static void sha256_block(struct sha256 *c, const uint8_t *p)
+{
+	uint32_t w[64], v[8], t1, t2;
+	unsigned i;
+
+	for (i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+	for (; i < 64; i++)
+		w[i] = w[i - 16] + (ror32(w[i - 15], 7) ^ ror32(w[i - 15], 18) ^ (w[i - 15] >> 3)) +
+		       w[i - 7] + (ror32(w[i - 2], 17) ^ ror32(w[i - 2], 19) ^ (w[i - 2] >> 10));
+	memcpy(v, c->h, sizeof(v));
+	for (i = 0; i < 64; i++) {
+		t1 = v[7] + (ror32(v[4], 6) ^ ror32(v[4], 11) ^ ror32(v[4], 25)) +
+		     ((v[4] & v[5]) ^ (~v[4] & v[6])) + sha256_k[i] + w[i];
+		t2 = (ror32(v[0], 2) ^ ror32(v[0], 13) ^ ror32(v[0], 22)) +
+		     ((v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]));
+		memmove(&v[1], &v[0], 7 * sizeof(v[0]));
+		v[4] += t1;
+		v[0] = t1 + t2;
+	}
+	for (i = 0; i < 8; i++)
+		c->h[i] += v[i];
+	explicit_bzero(w, sizeof(w));
+	explicit_bzero(v, sizeof(v));
+}
+
+static void sha256_init(struct sha256 *c)
+{
+	static const uint32_t h0[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+					0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
+	memset(c, 0, sizeof(*c));
+	memcpy(c->h, h0, sizeof(h0));
+}
+
+static void sha256_update(struct sha256 *c, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	c->bytes += len;
+	while (len) {
+		size_t n = 64 - c->nbuf < len ? 64 - c->nbuf : len;
+		memcpy(c->buf + c->nbuf, p, n);
+		c->nbuf += n;
+		p += n;
+		len -= n;
+		if (c->nbuf == 64) {
+			sha256_block(c, c->buf);
+			c->nbuf = 0;
+		}
+	}
+}
+
+static void sha256_final(struct sha256 *c, uint8_t out[32])
+{
+	uint64_t bits = c->bytes * 8;
+	uint8_t pad = 0x80, len[8];
+	unsigned i;
+
+	sha256_update(c, &pad, 1);
+	pad = 0;
+	while (c->nbuf != 56)
+		sha256_update(c, &pad, 1);
+	for (i = 0; i < 8; i++)
+		len[i] = (uint8_t)(bits >> (56 - 8 * i));
+	sha256_update(c, len, 8);
+	for (i = 0; i < 32; i++)
+		out[i] = (uint8_t)(c->h[i / 4] >> (24 - 8 * (i % 4)));
+	explicit_bzero(c, sizeof(*c));
+}
+
+/* One field: 4-byte big-endian length (0xffffffff for NULL), then bytes. */
+static void digest_field(struct sha256 *c, const char *s)
+{
+	uint32_t n = s ? (uint32_t)strlen(s) : 0xffffffffu;
+	uint8_t l[4] = { (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n };
+
+	sha256_update(c, l, 4);
+	if (s)
+		sha256_update(c, s, strlen(s));
+}
+
+/*
+ * Digest of credentials: "bollard-chap-v1", then each of the n fields.
+ * Returns 32 hex digits (the first 128 bits) in a new string, or NULL.
+ */
+static char *cred_digest(const char *const *fields, size_t n)
+{
+	struct sha256 c;
+	uint8_t h[32];
+	char *out = malloc(33);
+	size_t i;
+
+	if (!out)
+		return NULL;
+	sha256_init(&c);
+	digest_field(&c, "bollard-chap-v1");
+	for (i = 0; i < n; i++)
+		digest_field(&c, fields[i]);
+	sha256_final(&c, h);
+	for (i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", h[i]);
+	explicit_bzero(h, sizeof(h));
+	return out;
 }
 
 static int add_cond(struct tmodel *m, const char *object, const char *reason,
@@ -507,6 +665,11 @@ static int build_target(struct dctx *d, const struct bl_obj *tobj,
 				     "spec.acls[%zu].chapSecretRef: no Secret '%s'; "
 				     "target left as it is", i, ref) < 0)
 				goto enomem;
+		} else if (a->user) {
+			const char *f[4] = { t->iqn, a->initiator, a->user, a->secret };
+			a->digest = cred_digest(f, 4);
+			if (!a->digest)
+				goto enomem;
 		}
 	}
 
@@ -526,6 +689,13 @@ static int build_target(struct dctx *d, const struct bl_obj *tobj,
 			if (add_cond(d->m, obj, "SecretMissing",
 				     "spec.auth.mutualChapSecretRef: no Secret '%s'; target "
 				     "left as it is", ref) < 0)
+				goto enomem;
+		}
+		if (t->chap.user || t->mutual.user) {
+			const char *f[5] = { t->iqn, t->chap.user, t->chap.secret,
+					     t->mutual.user, t->mutual.secret };
+			t->chap.digest = cred_digest(f, 5);
+			if (!t->chap.digest)
 				goto enomem;
 		}
 	}
@@ -607,7 +777,7 @@ static int parse_dump(const char *buf, size_t len, struct tmodel *m, char *err,
 		      size_t errlen)
 {
 	json_error_t je;
-	json_t *root = json_loadb(buf, len, 0, &je), *targets, *t;
+	json_t *root = json_loadb(buf, len, 0, &je), *targets, *t, *applied;
 	size_t i;
 
 	if (!root) {
@@ -620,12 +790,19 @@ static int parse_dump(const char *buf, size_t len, struct tmodel *m, char *err,
 		snprintf(err, errlen, "engine dump: no \"targets\" array");
 		return BL_E_PROTO;
 	}
+	/* Digests of the credentials the runner applied (see the top
+	 * comment): absent, nothing is known; present, an ACL or auth with a
+	 * CHAP user and no entry has unknown credentials (""). */
+	applied = json_object_get(root, "appliedAuth");
+	if (applied && !json_is_object(applied))
+		applied = NULL;
 	m->v = calloc(json_array_size(targets) + 1, sizeof(*m->v));
 	if (!m->v)
 		goto enomem;
 	json_array_foreach(targets, i, t) {
 		struct t_target *x = &m->v[m->n];
-		json_t *attrs = json_object_get(t, "attributes"), *arr, *e;
+		json_t *attrs = json_object_get(t, "attributes"), *arr, *e, *ta = NULL;
+		const char *dg;
 		size_t j;
 
 		if (!bl_rec_str(t, "iqn"))
@@ -634,6 +811,8 @@ static int parse_dump(const char *buf, size_t len, struct tmodel *m, char *err,
 		if (!x->iqn)
 			goto enomem;
 		m->n++;
+		if (applied)
+			ta = json_object_get(applied, x->iqn);
 		x->enable = json_is_true(json_object_get(t, "enabled"));
 		x->nsessions = (unsigned)bl_rec_int(t, "sessions", 0);
 		x->owner = (unsigned long long)bl_rec_int(attrs, "owner", 0);
@@ -669,10 +848,22 @@ static int parse_dump(const char *buf, size_t len, struct tmodel *m, char *err,
 			a->initiator = strdup(bl_rec_str(e, "initiator"));
 			a->user = xstrdup(bl_rec_str(e, "chapUser"));
 			x->nacls++;
+			if (!a->initiator)
+				goto enomem;
+			if (applied && a->user) {
+				dg = bl_rec_str(json_object_get(ta, "acls"), a->initiator);
+				if (!(a->digest = strdup(dg ? dg : "")))
+					goto enomem;
+			}
 		}
 		e = json_object_get(t, "auth");
 		x->chap.user = xstrdup(bl_rec_str(e, "chapUser"));
 		x->mutual.user = xstrdup(bl_rec_str(e, "mutualUser"));
+		if (applied && (x->chap.user || x->mutual.user)) {
+			dg = bl_rec_str(ta, "auth");
+			if (!(x->chap.digest = strdup(dg ? dg : "")))
+				goto enomem;
+		}
 		sort_target(x);
 	}
 	qsort(m->v, m->n, sizeof(*m->v), cmp_target);
@@ -802,6 +993,17 @@ static bool str_eq(const char *a, const char *b)
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
+/*
+ * Same ACL live as desired: same CHAP user and, when the runner reported
+ * the digest it applied, the same credentials ("" = unknown: not same).
+ */
+static bool acl_same(const struct t_acl *d, const struct t_acl *o)
+{
+	if (!str_eq(d->user, o->user))
+		return false;
+	return !o->user || !o->digest || str_eq(d->digest, o->digest);
+}
+
 static int exec_action(struct bl_plan *p, enum bl_stage stage, bool remove,
 		       const char *kind, const char *object, const char *verb,
 		       const char *desc, const char *const *argv)
@@ -824,17 +1026,22 @@ static const char *feature_list(unsigned f, char *buf, size_t len)
 	return buf;
 }
 
-/* acl add / auth set carry secrets in a hidden payload of VAR=value lines. */
+/*
+ * acl add / auth set carry secrets in a hidden payload of VAR=value lines,
+ * with the credentials' digest as dvar=digest (see the top comment).
+ */
 static int add_secret_payload(struct bl_plan *p, int h, const char *chap,
-			      const char *mutual)
+			      const char *mutual, const char *dvar,
+			      const char *digest)
 {
 	char *pl = NULL;
 	int n, rc;
 
-	n = asprintf(&pl, "%s%s%s%s%s%s", chap ? "BOLLARD_CHAP_SECRET=" : "",
+	n = asprintf(&pl, "%s%s%s%s%s%s%s%s%s%s", chap ? "BOLLARD_CHAP_SECRET=" : "",
 		     chap ? chap : "", chap ? "\n" : "",
 		     mutual ? "BOLLARD_MUTUAL_SECRET=" : "", mutual ? mutual : "",
-		     mutual ? "\n" : "");
+		     mutual ? "\n" : "", digest ? dvar : "", digest ? "=" : "",
+		     digest ? digest : "", digest ? "\n" : "");
 	if (n < 0)
 		return -ENOMEM;
 	rc = bl_plan_set_payload(p, h, pl, (size_t)n);
@@ -864,7 +1071,8 @@ static int plan_acl_add(struct bl_plan *p, const struct t_target *t,
 	h = exec_action(p, BL_STAGE_CONFIG, false, "acl", t->iqn, "add", desc, argv);
 	if (h < 0)
 		return h;
-	if (a->user && a->secret && add_secret_payload(p, h, a->secret, NULL) < 0)
+	if (a->user && a->secret &&
+	    add_secret_payload(p, h, a->secret, NULL, "BOLLARD_CHAP_DIGEST", a->digest) < 0)
 		return -ENOMEM;
 	if (dep > 0 && bl_plan_dep(p, h, dep) < 0)
 		return -ENOMEM;
@@ -1002,21 +1210,22 @@ static int plan_target(struct bl_plan *p, const struct t_target *d,
 		last_config = h;
 	}
 
-	/* ACLs: a changed CHAP user is a delete + add. */
+	/* ACLs: a changed CHAP user or secret is a delete + add. */
 	for (i = 0; o && i < o->nacls; i++) {
 		const struct t_acl *oa = &o->acls[i], *da = find_acl(d, oa->initiator);
-		if (da && str_eq(da->user, oa->user))
+		if (da && acl_same(da, oa))
 			continue;
 		argv[0] = "bollard"; argv[1] = "target"; argv[2] = "acl"; argv[3] = "del";
 		argv[4] = d->iqn; argv[5] = oa->initiator; argv[6] = NULL;
-		snprintf(desc, sizeof(desc), "%s %s", da ? "replace CHAP user of" : "stop admitting",
-			 oa->initiator);
+		snprintf(desc, sizeof(desc), "%s %s", !da ? "stop admitting" :
+			 str_eq(da->user, oa->user) ? "replace CHAP secret of" :
+			 "replace CHAP user of", oa->initiator);
 		if (exec_action(p, BL_STAGE_CONFIG, true, "acl", d->iqn, "delete", desc, argv) < 0)
 			return -ENOMEM;
 	}
 	for (i = 0; i < d->nacls; i++) {
 		const struct t_acl *da = &d->acls[i], *oa = o ? find_acl(o, da->initiator) : NULL;
-		if (oa && str_eq(da->user, oa->user))
+		if (oa && acl_same(da, oa))
 			continue;
 		if (i > 0 && !strcmp(d->acls[i - 1].initiator, da->initiator))
 			continue;   /* duplicate: reported as a condition */
@@ -1026,9 +1235,10 @@ static int plan_target(struct bl_plan *p, const struct t_target *d,
 		last_config = h;
 	}
 
-	/* Target-wide CHAP. */
+	/* Target-wide CHAP: changed users, or changed secrets when known. */
 	if (!str_eq(d->chap.user, o ? o->chap.user : NULL) ||
-	    !str_eq(d->mutual.user, o ? o->mutual.user : NULL)) {
+	    !str_eq(d->mutual.user, o ? o->mutual.user : NULL) ||
+	    (o && o->chap.digest && !str_eq(d->chap.digest, o->chap.digest))) {
 		int n = 0;
 		argv[n++] = "bollard"; argv[n++] = "target"; argv[n++] = "auth";
 		argv[n++] = "set"; argv[n++] = d->iqn;
@@ -1046,7 +1256,8 @@ static int plan_target(struct bl_plan *p, const struct t_target *d,
 			 d->mutual.user ? d->mutual.user : "(none)");
 		h = exec_action(p, BL_STAGE_CONFIG, false, "auth", d->iqn, "set", desc, argv);
 		if (h < 0 || add_secret_payload(p, h, d->chap.user ? d->chap.secret : NULL,
-						d->mutual.user ? d->mutual.secret : NULL) < 0 ||
+						d->mutual.user ? d->mutual.secret : NULL,
+						"BOLLARD_AUTH_DIGEST", d->chap.digest) < 0 ||
 		    (config_dep > 0 && bl_plan_dep(p, h, config_dep) < 0))
 			return -ENOMEM;
 		last_config = h;

@@ -800,6 +800,7 @@ int bl_ctl_new(const struct bl_ctl_opts *o, struct bl_ctl **out)
 		c->o.lease_ttl_s = 5;
 	c->log = o->log ? o->log : stderr;
 	c->runner.socket = o->target_socket;
+	c->runner.track_auth = true;   /* Secret value changes: target_exec.h */
 	c->wq = bl_wq_new(NULL);
 	c->inf = bl_informer_new(&iops, c);
 	c->ex = o->dry_run ? bl_exec_dry_new(NULL) : bl_exec_real_new(bl_target_run, &c->runner, NULL);

@@ -2,7 +2,7 @@
 # Regenerates the desired.yaml/observed.rec of the target-* golden cases
 # (run from the repository root); then UPDATE_GOLDEN=1 tests/golden/plans.sh
 # rewrites expected.plan, which must be reviewed before committing.
-import os, json
+import os, json, hashlib
 P='tests/plans'
 OWN=0x626f6c6c617264
 F='/var/lib/bollard/volumes/demo.img'
@@ -19,15 +19,25 @@ spec:
     s+= '  luns:\n' + ''.join(f'    - lun: {l}\n      volume: {v}\n' for l,v in luns) if luns else '  luns: []\n'
     s+= '  acls:\n' + ''.join(f'    - {a}\n' for a in acls) if acls else '  acls: []\n'
     return s+extra
-def obs_target(owner=True, path=F, luns=None, enabled=True, acls=None, portals=None):
+# Digest of credentials as reconcilers/target.c computes it (a Python
+# cross-check of its SHA-256): length-prefixed fields, first 128 bits.
+def digest(*fields):
+    h=hashlib.sha256()
+    for f in ('bollard-chap-v1',)+fields:
+        if f is None: h.update(b'\xff\xff\xff\xff'); continue
+        b=f.encode(); h.update(len(b).to_bytes(4,'big')+b)
+    return h.hexdigest()[:32]
+IQN='iqn.2026-11.io.bollard:demo'
+ESX='iqn.1998-01.com.vmware:esx01'
+def obs_target(owner=True, path=F, luns=None, enabled=True, acls=None, portals=None, auth=None):
     luns = luns if luns is not None else [(0,path,'demo')]
     return {"iqn":"iqn.2026-11.io.bollard:demo","enabled":enabled,"sessions":0,
       "attributes":dict({"maxSessionsPerInitiator":2,"maxSessions":64,"nopIntervalMs":5000,"nopTimeoutMs":15000,"demoMode":False}, **({"owner":OWN} if owner else {})),
       "portals": portals if portals is not None else ["127.0.0.1:3260"],
       "luns":[{"lun":l,"path":p,"uid":u,"naa":"6"*32,"serial":"s","blocks":131072,"blockSize":512,"readonly":False} for l,p,u in luns],
       "acls": acls if acls is not None else [{"initiator":"*","chapUser":None}],
-      "auth":{"chapUser":None,"mutualUser":None}}
-def mk(name, comment, tyaml, targets, files=(F,), node='local', desired=None):
+      "auth":auth if auth is not None else {"chapUser":None,"mutualUser":None}}
+def mk(name, comment, tyaml, targets, files=(F,), node='local', desired=None, applied=None):
     d=f'{P}/{name}'; os.makedirs(d, exist_ok=True)
     with open(f'{d}/desired.yaml','w') as f:
         f.write(f'# {comment}\n')
@@ -36,7 +46,9 @@ def mk(name, comment, tyaml, targets, files=(F,), node='local', desired=None):
     open(f'{d}/node','w').write(node+'\n')
     with open(f'{d}/observed.rec','w') as f:
         f.write(f'# {comment}\n>>> bollard target show -o json\n')
-        f.write(json.dumps({"targets":targets}, indent=1)+'\n')
+        root={"targets":targets}
+        if applied is not None: root["appliedAuth"]=applied
+        f.write(json.dumps(root, indent=1)+'\n')
         for p in files: f.write(f'>>> file {p}\nbacking data\n')
 mk('target-new-quickstart','empty engine, no backing file yet: create everything, enable last', target(), [], files=())
 mk('target-new-file-exists','backing file already there: never recreated or truncated', target(), [])
@@ -60,3 +72,14 @@ mk('target-other-node','this node is not in the cluster: its owned target is rem
 mk('target-missing-secret','ACL names a Secret that does not exist: fail closed, nothing done', target(acls=['initiator: iqn.1998-01.com.vmware:esx01\n      chapSecretRef: nope']), [], files=())
 pc=open(f'{P}/pcmk-unchanged/desired.yaml').read()
 mk('target-ha-pacemaker','ha pacemaker: DRBD device path, service IP portal, never enabled here', '', [], files=(), node='nodea', desired=pc)
+# Secret values (the engine never shows them): bollardd's runner reports the
+# digest of the credentials it applied as "appliedAuth".
+ESXACL=[{"initiator":ESX,"chapUser":"esx01"}]
+ESXT=target(acls=['initiator: iqn.1998-01.com.vmware:esx01\n      chapSecretRef: esx-chap'])
+mk('target-acl-chap-secret-changed','ACL Secret password changed, same user: delete + add', ESXT, [obs_target(acls=ESXACL)], applied={IQN:{"acls":{ESX:digest(IQN,ESX,'esx01','an-older-secret')}}})
+mk('target-acl-chap-secret-unchanged','ACL credentials as applied: zero actions', ESXT, [obs_target(acls=ESXACL)], applied={IQN:{"acls":{ESX:digest(IQN,ESX,'esx01','s3cret-never-printed')}}})
+mk('target-acl-chap-secret-unknown','runner does not know what was applied (bollardd restarted): re-applied once', ESXT, [obs_target(acls=ESXACL)], applied={})
+AUTHT=target(extra='  auth:\n    chapSecretRef: esx-chap\n    mutualChapSecretRef: target-chap\n')
+AUTHO={"chapUser":"esx01","mutualUser":"tgt"}
+mk('target-auth-secret-changed','mutual CHAP password changed, same users: auth set again', AUTHT, [obs_target(auth=AUTHO)], applied={IQN:{"acls":{},"auth":digest(IQN,'esx01','s3cret-never-printed','tgt','an-older-secret')}})
+mk('target-auth-secret-unchanged','target-wide credentials as applied: zero actions', AUTHT, [obs_target(auth=AUTHO)], applied={IQN:{"acls":{},"auth":digest(IQN,'esx01','s3cret-never-printed','tgt','mutual-s3cret-never-printed')}})

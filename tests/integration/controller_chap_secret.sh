@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# A Secret's password changes, its username does not: bollardd re-applies
+# the ACL's credentials (the engine never reveals a secret, so this rests on
+# the digest bollardd remembers: controller/daemon/target_exec.h).
+#   1. Target with an ACL for one initiator, CHAP from Secret esx-chap:
+#      the initiator logs in with the first password, not without CHAP;
+#   2. the Secret gets a new password: the new one logs in, the old one is
+#      refused, and nothing is re-applied afterwards (resync every 2 s);
+#   3. bollardd stopped, the password changed again, bollardd started: the
+#      restarted controller re-applies the credentials it does not know
+#      (once) and the newest password works, the previous one does not;
+#   4. no password ever appears in bollardd's log or status.
+. "$(dirname "$0")/../lib/common.sh"
+. "$TOP/tests/lib/etcd.sh"
+for b in bollard bollardd bollard-target; do
+	[ -x "$BUILD/$b" ] || die "$BUILD/$b not built"
+done
+command -v iscsi-inq >/dev/null || skip "iscsi-inq (libiscsi-bin) not installed"
+
+mk_tmp T
+etcd_start
+PORT=$(free_port)
+"$BUILD/bollard-target" --listen 127.0.0.1:$PORT --socket "$T/t.sock" >"$T/target.log" 2>&1 &
+TPID=$!
+cleanup_add "kill $TPID 2>/dev/null; wait $TPID 2>/dev/null"
+wait_for 10 test -S "$T/t.sock" || die "bollard-target did not start"
+start_ctl() {
+	"$BUILD/bollardd" --etcd "$ETCD_URL" --node local --state-dir "$T/state" \
+		--target-socket "$T/t.sock" --resync 2 >>"$T/ctl.log" 2>&1 &
+	CPID=$!
+}
+start_ctl
+cleanup_add 'kill $CPID 2>/dev/null; wait $CPID 2>/dev/null'
+
+B() { "$BUILD/bollard" --etcd "$ETCD_URL" "$@"; }
+IQN=iqn.2026-11.io.bollard:chap
+INI=iqn.1998-01.com.vmware:esx01
+status() { etcdctl_t get --print-value-only /bollard/v1/status/Target/demo/local; }
+engine_ops() { status | sed -n 's/.*"engineOps":\([0-9]*\).*/\1/p'; }
+login() { # password
+	iscsi-inq -i "$INI" "iscsi://esx01%$1@127.0.0.1:$PORT/$IQN/0" >/dev/null 2>&1
+}
+secret() { # password
+	cat >"$T/secret.yaml" <<YAML
+apiVersion: bollard.io/v1alpha1
+kind: Secret
+metadata: {name: esx-chap}
+data: {username: esx01, password: $1}
+YAML
+	B apply -f "$T/secret.yaml" >/dev/null || die "apply Secret"
+}
+P1=first-pass-0001 P2=second-pass-002 P3=third-pass-0003
+
+cat >"$T/objs.yaml" <<YAML
+apiVersion: bollard.io/v1alpha1
+kind: Cluster
+metadata: {name: local}
+spec:
+  ha: none
+  nodes: [{name: local, address: 127.0.0.1}]
+---
+apiVersion: bollard.io/v1alpha1
+kind: Volume
+metadata: {name: demo}
+spec:
+  cluster: local
+  size: 16Mi
+  backing: {type: file, path: volumes/demo.img}
+  replication: none
+---
+apiVersion: bollard.io/v1alpha1
+kind: Target
+metadata: {name: demo}
+spec:
+  cluster: local
+  iqn: $IQN
+  luns: [{lun: 0, volume: demo}]
+  acls:
+    - {initiator: "$INI", chapSecretRef: esx-chap}
+YAML
+secret "$P1"
+B apply -f "$T/objs.yaml" >/dev/null || die "apply objects"
+
+# 1. first password
+wait_for 20 login "$P1" || { cat "$T/ctl.log"; die "initiator with the first password never admitted"; }
+iscsi-inq -i "$INI" "iscsi://127.0.0.1:$PORT/$IQN/0" >/dev/null 2>&1 && die "login without CHAP admitted"
+echo "1: first password admitted"
+
+# 2. password changed, same user
+ops0=$(engine_ops)
+secret "$P2"
+wait_for 20 login "$P2" || { status; cat "$T/ctl.log"; die "new password never admitted"; }
+login "$P1" && die "old password still admitted after the Secret changed"
+ops1=$(engine_ops)
+[ $((ops1 - ops0)) = 2 ] || die "re-applying one ACL took $((ops1 - ops0)) engine operations, want 2 (del + add)"
+sleep 5   # two resyncs: a remembered digest must not re-apply again
+ops2=$(engine_ops)
+[ "$ops2" = "$ops1" ] || die "credentials re-applied again without a change ($ops1 -> $ops2 engine ops)"
+echo "2: new password admitted, old refused, $((ops1 - ops0)) engine ops, then none"
+
+# 3. changed while bollardd was down
+kill "$CPID"; wait "$CPID" 2>/dev/null
+secret "$P3"
+sleep 1
+login "$P2" || die "with bollardd down, the engine changed anyway"
+start_ctl
+wait_for 20 login "$P3" || { cat "$T/ctl.log"; die "restarted bollardd never applied the newest password"; }
+login "$P2" && die "previous password still admitted after the restart"
+sleep 5
+ops3=$(engine_ops)
+sleep 5
+[ "$(engine_ops)" = "$ops3" ] || die "restarted bollardd keeps re-applying ($ops3 -> $(engine_ops))"
+echo "3: restarted bollardd re-applied once; newest password admitted"
+
+# 4. never printed
+for p in "$P1" "$P2" "$P3"; do
+	grep -q -- "$p" "$T/ctl.log" && die "a password is in bollardd's log"
+	status | grep -q -- "$p" && die "a password is in the status"
+done
+echo "4: no password in the log or status"
+exit 0
