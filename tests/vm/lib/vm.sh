@@ -167,7 +167,9 @@ vm_start() { # SCRIPT [PORTVAR...]
 vm_make() { # TARGET
 	local log
 	log=$(mktemp /tmp/bollard-make.XXXXXX)
-	if ! make -C "$TOP" --no-print-directory "$1" >"$log" 2>&1; then
+	# BUILD on the command line: the Makefile's own `BUILD := build` would
+	# override the environment, and the test then uses another tree's .ko.
+	if ! make -C "$TOP" --no-print-directory BUILD="$BUILD" "$1" >"$log" 2>&1; then
 		tail -25 "$log" >&2; rm -f "$log"; die "make $1 failed"
 	fi
 	rm -f "$log"
