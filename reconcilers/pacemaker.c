@@ -67,11 +67,34 @@ static void pcmk_free_model(void *m_)
 
 /* ---- building desired XML ------------------------------------------------*/
 
+/* Operation timing from Cluster.spec.pacemaker (schema/bl_kinds.c says
+ * what each means; the defaults are repeated here for a Cluster stored
+ * before the field existed). */
+#define PCMK_DEF_OP_TIMEOUT       60
+#define PCMK_DEF_MONITOR_INTERVAL 10
+
 struct builder {
 	struct pcmk_model *m;
 	xmlNodePtr holder;
 	bool oom;
+	long long op_timeout;        /* seconds */
+	long long mon_interval;      /* seconds */
 };
+
+/* "<n>s" into buf. */
+static const char *secs(char *buf, size_t len, long long n)
+{
+	snprintf(buf, len, "%llds", n);
+	return buf;
+}
+
+/* A start/stop/promote/demote timeout: its own default, or opTimeout when
+ * that is larger. */
+static const char *op_t(struct builder *b, char *buf, size_t len,
+			long long def)
+{
+	return secs(buf, len, b->op_timeout > def ? b->op_timeout : def);
+}
 
 static void at(struct builder *b, xmlNodePtr n, const char *k, const char *v)
 {
@@ -234,6 +257,7 @@ static int build_drbd_clone(struct builder *b, const char *vol,
 			    size_t nnodes)
 {
 	char id[200], cid[220], res[200], src[200], num[24];
+	char i1[24], i2[24], t[24], t2[24];
 	xmlNodePtr c, meta, p, params;
 
 	snprintf(id, sizeof(id), PCMK_PREFIX "drbd-%s", vol);
@@ -258,12 +282,14 @@ static int build_drbd_clone(struct builder *b, const char *vol,
 	p = prim(b, c, id, "ocf:linbit:drbd", src);
 	params = nvset(b, p, "instance_attributes", id, "params");
 	nv(b, params, "drbd_resource", res);
-	op(b, p, "monitor", "29s", "Promoted", "20s");
-	op(b, p, "monitor", "31s", "Unpromoted", "20s");
-	op(b, p, "start", "0s", NULL, "240s");
-	op(b, p, "promote", "0s", NULL, "90s");
-	op(b, p, "demote", "0s", NULL, "90s");
-	op(b, p, "stop", "0s", NULL, "100s");
+	op(b, p, "monitor", secs(i1, sizeof(i1), 3 * b->mon_interval - 1),
+	   "Promoted", secs(t, sizeof(t), b->op_timeout));
+	op(b, p, "monitor", secs(i2, sizeof(i2), 3 * b->mon_interval + 1),
+	   "Unpromoted", t);
+	op(b, p, "start", "0s", NULL, op_t(b, t2, sizeof(t2), 240));
+	op(b, p, "promote", "0s", NULL, op_t(b, t2, sizeof(t2), 90));
+	op(b, p, "demote", "0s", NULL, op_t(b, t2, sizeof(t2), 90));
+	op(b, p, "stop", "0s", NULL, op_t(b, t2, sizeof(t2), 100));
 	return add_elem(b, c, "resources", BL_STAGE_CONFIG) ?:
 	       want_agent(b->m, "ocf:linbit:drbd");
 }
@@ -272,7 +298,7 @@ static void portblock(struct builder *b, xmlNodePtr g, const char *tname,
 		      const char *what, size_t i, const char *ip,
 		      long long port, const char *src)
 {
-	char id[200], num[24];
+	char id[200], num[24], iv[24], t[24];
 	xmlNodePtr p, params;
 
 	snprintf(id, sizeof(id), PCMK_PREFIX "%s-%s-%zu", tname, what, i);
@@ -283,7 +309,8 @@ static void portblock(struct builder *b, xmlNodePtr g, const char *tname,
 	nv(b, params, "ip", ip);
 	nv(b, params, "portno", num);
 	nv(b, params, "protocol", "tcp");
-	op(b, p, "monitor", "10s", NULL, "20s");
+	op(b, p, "monitor", secs(iv, sizeof(iv), b->mon_interval), NULL,
+	   secs(t, sizeof(t), b->op_timeout));
 }
 
 static int build_target(struct builder *b, const struct bl_obj *t,
@@ -295,11 +322,13 @@ static int build_target(struct builder *b, const struct bl_obj *t,
 							    "bollard.io/portblock"));
 	bool use_pb = pb && !strcmp(pb, "true");
 	long long port = bl_rec_int(spec, "port", 3260);
-	char gid[200], src[200], id[300], desc[256];
+	char gid[200], src[200], id[300], desc[256], iv[24], to[24], t2[24];
 	xmlNodePtr g, p, params;
 	size_t i, naddr = json_array_size(addrs);
 	int rc;
 
+	secs(iv, sizeof(iv), b->mon_interval);
+	secs(to, sizeof(to), b->op_timeout);
 	snprintf(gid, sizeof(gid), PCMK_PREFIX "%s", t->name);
 	snprintf(src, sizeof(src), "Target/%s", t->name);
 	snprintf(desc, sizeof(desc), PCMK_MARKER ": %s", src);
@@ -327,15 +356,15 @@ static int build_target(struct builder *b, const struct bl_obj *t,
 		nv(b, params, "ip", ip);
 		if (slash)
 			nv(b, params, "cidr_netmask", slash + 1);
-		op(b, p, "monitor", "10s", NULL, "20s");
+		op(b, p, "monitor", iv, NULL, to);
 	}
 	snprintf(id, sizeof(id), "%s-target", gid);
 	p = prim(b, g, id, "ocf:bollard:target", src);
 	params = nvset(b, p, "instance_attributes", id, "params");
 	nv(b, params, "iqn", bl_rec_str(spec, "iqn") ?: "");
-	op(b, p, "monitor", "10s", NULL, "20s");
-	op(b, p, "start", "0s", NULL, "120s");
-	op(b, p, "stop", "0s", NULL, "60s");
+	op(b, p, "monitor", iv, NULL, to);
+	op(b, p, "start", "0s", NULL, op_t(b, t2, sizeof(t2), 120));
+	op(b, p, "stop", "0s", NULL, op_t(b, t2, sizeof(t2), 60));
 	if (use_pb && naddr) {
 		json_array_foreach(addrs, i, a) {
 			char ip[64];
@@ -410,9 +439,17 @@ static int pcmk_desired(struct bl_rec_ctx *ctx, const struct bl_objlist *objs,
 		}
 	if (cl && !strcmp(bl_rec_str(cl->spec, "ha") ?: "", "pacemaker")) {
 		size_t nnodes = json_array_size(json_object_get(cl->spec, "nodes"));
+		const json_t *pm = json_object_get(cl->spec, "pacemaker");
 		xmlNodePtr props = el(&b, b.holder, "cluster_property_set",
 				      PCMK_PREFIX "options");
 
+		b.op_timeout = bl_rec_int(pm, "opTimeout", PCMK_DEF_OP_TIMEOUT);
+		b.mon_interval = bl_rec_int(pm, "monitorInterval",
+					    PCMK_DEF_MONITOR_INTERVAL);
+		if (b.op_timeout < 1)
+			b.op_timeout = PCMK_DEF_OP_TIMEOUT;
+		if (b.mon_interval < 1)
+			b.mon_interval = PCMK_DEF_MONITOR_INTERVAL;
 		nv(&b, props, "no-quorum-policy",
 		   !strcmp(bl_rec_str(cl->spec, "quorum") ?: "", "none")
 		   ? "ignore" : "stop");

@@ -67,6 +67,27 @@ static const struct bl_field node_item = {
 	.type = BL_F_OBJECT, .sub = node_fields,
 };
 
+/* Pacemaker operation settings. Why configurable: the agents' run times
+ * vary by orders of magnitude (a DRBD probe takes well under a second on
+ * hardware and over 20 s in an emulated test VM), and Pacemaker uses the
+ * recurring monitor's timeout for the initial probe too: a probe that
+ * times out counts as a failure and costs a stop/start cycle. */
+static const struct bl_field pacemaker_fields[] = {
+	{ .name = "opTimeout", .type = BL_F_INT, .min = 5, .max = 3600,
+	  .def = "60",
+	  .doc = "Seconds: timeout of every monitor (and so of the probes), "
+		 "and the least timeout of start, stop, promote and demote "
+		 "(which keep their own larger defaults: start 120 s, DRBD "
+		 "start 240 s, promote/demote 90 s, stop 60-100 s)." },
+	{ .name = "monitorInterval", .type = BL_F_INT, .min = 1, .max = 3600,
+	  .def = "10",
+	  .doc = "Seconds between monitors of the Target's resources (service "
+		 "addresses, the target); DRBD clones are monitored every "
+		 "3 x interval - 1 s as Promoted and 3 x interval + 1 s as "
+		 "Unpromoted (Pacemaker needs the two to differ)." },
+	END
+};
+
 static const char *const quorum_enum[] = { "majority", "none", NULL };
 static const char *const ha_enum[] = { "pacemaker", "none", NULL };
 
@@ -83,6 +104,10 @@ static const struct bl_field cluster_fields[] = {
 	  .doc = "`pacemaker`: corosync/Pacemaker decide where each Target "
 		 "runs and move it on failure. `none`: every Target is served "
 		 "by the first node." },
+	{ .name = "pacemaker", .type = BL_F_OBJECT, .sub = pacemaker_fields,
+	  .doc = "Operation timeouts and intervals of the resources bollard "
+		 "puts in the CIB (with `ha: pacemaker`). Absent: the "
+		 "defaults below." },
 	END
 };
 
