@@ -34,6 +34,7 @@ struct btc {
 struct fd_ctx {
 	int fd;
 	struct mnl_socket *nl;        /* genl only                            */
+	uint32_t mcgrp;               /* genl: the events group id, 0: none   */
 };
 
 static int fd_send(void *ctx, const void *msg, size_t len)
@@ -154,16 +155,62 @@ out_free:
 	return rc;
 }
 
-/* CTRL_CMD_GETFAMILY reply: pick CTRL_ATTR_FAMILY_ID. */
+struct genl_family {
+	uint16_t id;
+	uint32_t mcgrp;               /* BT_MGMT_GENL_MCGRP's id, 0: absent   */
+};
+
+/* CTRL_ATTR_MCAST_GROUPS: a nest of {CTRL_ATTR_MCAST_GRP_NAME, _ID} nests. */
+static void genl_mcast_groups(const struct nlattr *groups, struct genl_family *f)
+{
+	const struct nlattr *g, *x;
+
+	mnl_attr_for_each_nested(g, groups) {
+		const char *name = NULL;
+		uint32_t id = 0;
+
+		mnl_attr_for_each_nested(x, g) {
+			if (mnl_attr_get_type(x) == CTRL_ATTR_MCAST_GRP_NAME &&
+			    mnl_attr_validate(x, MNL_TYPE_NUL_STRING) >= 0)
+				name = mnl_attr_get_str(x);
+			else if (mnl_attr_get_type(x) == CTRL_ATTR_MCAST_GRP_ID &&
+				 mnl_attr_validate(x, MNL_TYPE_U32) >= 0)
+				id = mnl_attr_get_u32(x);
+		}
+		if (name && id && !strcmp(name, BT_MGMT_GENL_MCGRP))
+			f->mcgrp = id;
+	}
+}
+
+/* CTRL_CMD_GETFAMILY reply: the family id and the events group. */
 static int genl_family_cb(const struct nlmsghdr *nlh, void *data)
 {
+	struct genl_family *f = data;
 	struct nlattr *a;
 
-	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr))
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
 		if (mnl_attr_get_type(a) == CTRL_ATTR_FAMILY_ID &&
 		    mnl_attr_validate(a, MNL_TYPE_U16) >= 0)
-			*(uint16_t *)data = mnl_attr_get_u16(a);
+			f->id = mnl_attr_get_u16(a);
+		else if (mnl_attr_get_type(a) == CTRL_ATTR_MCAST_GROUPS &&
+			 mnl_attr_validate(a, MNL_TYPE_NESTED) >= 0)
+			genl_mcast_groups(a, f);
+	}
 	return MNL_CB_OK;
+}
+
+static int genl_join_events(void *ctx)
+{
+	struct fd_ctx *f = ctx;
+	int grp;
+
+	if (!f->mcgrp)
+		return -ENOENT;           /* the module offers no events group */
+	grp = (int)f->mcgrp;
+	if (mnl_socket_setsockopt(f->nl, NETLINK_ADD_MEMBERSHIP, &grp,
+				  sizeof(grp)) < 0)
+		return -errno;
+	return 0;
 }
 
 int btc_connect_genl(struct btc **out)
@@ -171,11 +218,12 @@ int btc_connect_genl(struct btc **out)
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct btc_transport t = {
 		.send = fd_send, .recv = fd_recv, .close = fd_close,
+		.join_events = genl_join_events,
 	};
 	struct nlmsghdr *nlh;
 	struct genlmsghdr *g;
 	struct fd_ctx *f;
-	uint16_t family = 0;
+	struct genl_family family = { 0 };
 	ssize_t n;
 	int rc;
 
@@ -219,12 +267,13 @@ int btc_connect_genl(struct btc **out)
 		rc = -errno;
 		goto out_close;
 	}
-	if (!family) {
+	if (!family.id) {
 		rc = -ENOENT;
 		goto out_close;
 	}
+	f->mcgrp = family.mcgrp;
 	t.ctx = f;
-	t.msg_type = family;
+	t.msg_type = family.id;
 	t.pid = mnl_socket_get_portid(f->nl);
 	*out = btc_new(&t);
 	if (!*out) {
@@ -631,6 +680,45 @@ static int grow(void **arr, size_t n, size_t size)
 	return 0;
 }
 
+static const struct {
+	const char *name;
+	uint64_t state;
+} alua_states[] = {
+	{ "activeOptimized", BT_ALUA_ACTIVE_OPTIMIZED },
+	{ "activeNonOptimized", BT_ALUA_ACTIVE_NONOPTIMIZED },
+	{ "standby", BT_ALUA_STANDBY },
+	{ "unavailable", BT_ALUA_UNAVAILABLE },
+	{ "transitioning", BT_ALUA_TRANSITIONING },
+};
+
+const char *btc_alua_state_name(uint64_t state)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(alua_states) / sizeof(alua_states[0]); i++)
+		if (alua_states[i].state == state)
+			return alua_states[i].name;
+	return NULL;
+}
+
+int btc_alua_state_parse(const char *s, uint64_t *state)
+{
+	char *end;
+	size_t i;
+
+	for (i = 0; i < sizeof(alua_states) / sizeof(alua_states[0]); i++) {
+		if (!strcmp(alua_states[i].name, s)) {
+			*state = alua_states[i].state;
+			return 0;
+		}
+	}
+	errno = 0;
+	*state = strtoull(s, &end, 0);
+	if (!*s || *end || errno || !btc_alua_state_name(*state))
+		return -EINVAL;
+	return 0;
+}
+
 static int parse_attrs(const struct nlattr *nest, struct btc_attrs *a)
 {
 	const struct nlattr *x;
@@ -647,6 +735,10 @@ static int parse_attrs(const struct nlattr *nest, struct btc_attrs *a)
 		case BT_TA_NOP_TIMEOUT_MS: a->nop_timeout_ms = v; break;
 		case BT_TA_DEMO_MODE: a->demo_mode = v != 0; break;
 		case BT_TA_OWNER: a->owner = v; break;
+		case BT_TA_ALUA_GROUP: a->alua_group = v; break;
+		case BT_TA_ALUA_STATE: a->alua_state = v; break;
+		case BT_TA_ALUA_PEER_GROUP: a->alua_peer_group = v; break;
+		case BT_TA_ALUA_PEER_STATE: a->alua_peer_state = v; break;
 		}
 	}
 	return 0;
@@ -911,8 +1003,24 @@ void btc_sessions_free(struct btc_session *s, size_t n)
 	free(s);
 }
 
+/*
+ * The unix socket sends events on the connection that asked for them;
+ * generic netlink multicasts them to the members of the events group, so
+ * the socket joins it first; every event after this returns is delivered.
+ */
 int btc_subscribe(struct btc *c)
 {
+	int rc;
+
+	if (c->t.join_events) {
+		rc = c->t.join_events(c->t.ctx);
+		if (rc < 0) {
+			snprintf(c->errmsg, sizeof(c->errmsg),
+				 "cannot join the generic netlink group '%s': %s",
+				 BT_MGMT_GENL_MCGRP, strerror(-rc));
+			return rc;
+		}
+	}
 	return transact(c, req_begin(c, BT_CMD_SUBSCRIBE), NULL, NULL);
 }
 

@@ -36,6 +36,10 @@ struct btc_transport {
 	void *ctx;
 	uint16_t msg_type;            /* nlmsg_type of requests               */
 	uint32_t pid;                 /* nlmsg_pid of requests (genl: port)   */
+	/* Optional: start receiving events on this transport (generic
+	 * netlink: join the family's "events" multicast group). Called by
+	 * btc_subscribe before the SUBSCRIBE request. 0 or -errno. */
+	int (*join_events)(void *ctx);
 };
 
 /* ---- connecting ---------------------------------------------------------- */
@@ -45,7 +49,9 @@ struct btc *btc_new(const struct btc_transport *t);
 /* Connect to bollard-target's unix socket. 0 or -errno. */
 int btc_connect_unix(const char *path, struct btc **out);
 /* Connect to the kernel module over generic netlink. -ENOENT: the family
- * is not registered (module not loaded). */
+ * is not registered (module not loaded). The family's "events" multicast
+ * group (BT_MGMT_GENL_MCGRP) is looked up here and joined by
+ * btc_subscribe. */
 int btc_connect_genl(struct btc **out);
 /*
  * path given: that unix socket only. path NULL: BT_MGMT_SOCK_DEFAULT, then
@@ -104,7 +110,19 @@ struct btc_attrs {
 	uint64_t nop_timeout_ms;
 	bool demo_mode;
 	uint64_t owner;               /* BT_TA_OWNER: 0 none, BT_OWNER_BOLLARD */
+	/* ALUA (BT_TA_ALUA_*); states are BT_ALUA_* codes. An engine that
+	 * predates ALUA reports none of them: then all four read 0. */
+	uint64_t alua_group;
+	uint64_t alua_state;
+	uint64_t alua_peer_group;     /* 0: no peer group                     */
+	uint64_t alua_peer_state;
 };
+
+/* "activeOptimized", "activeNonOptimized", "standby", "unavailable",
+ * "transitioning" for a BT_ALUA_* code; NULL for any other value. */
+const char *btc_alua_state_name(uint64_t state);
+/* The inverse (also accepts the numeric code). 0 or -EINVAL. */
+int btc_alua_state_parse(const char *s, uint64_t *state);
 
 struct btc_lun {
 	uint64_t lun;

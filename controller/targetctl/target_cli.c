@@ -35,7 +35,11 @@ static const char usage_main[] =
 "  enable IQN                       admit logins\n"
 "  disable IQN                      refuse logins, drop its sessions\n"
 "  set IQN ATTR=VALUE...            maxSessionsPerInitiator, maxSessions,\n"
-"                                   nopIntervalMs, nopTimeoutMs, demoMode\n"
+"                                   nopIntervalMs, nopTimeoutMs, demoMode,\n"
+"                                   aluaGroup, aluaState, aluaPeerGroup,\n"
+"                                   aluaPeerState (states: activeOptimized,\n"
+"                                   activeNonOptimized, standby, unavailable,\n"
+"                                   transitioning)\n"
 "  portal add|del IQN ADDR:PORT     portals advertised by SendTargets\n"
 "  lun add IQN LUN PATH [--uid UID] [--block-size N] [--readonly]\n"
 "  lun del IQN LUN [--force]        (--force: even with sessions logged in)\n"
@@ -262,6 +266,14 @@ static const struct attr_name attr_names[] = {
 	{ "demoMode", BT_TA_DEMO_MODE },
 	{ "demo-mode", BT_TA_DEMO_MODE },
 	{ "owner", BT_TA_OWNER },
+	{ "aluaGroup", BT_TA_ALUA_GROUP },
+	{ "alua-group", BT_TA_ALUA_GROUP },
+	{ "aluaState", BT_TA_ALUA_STATE },
+	{ "alua-state", BT_TA_ALUA_STATE },
+	{ "aluaPeerGroup", BT_TA_ALUA_PEER_GROUP },
+	{ "alua-peer-group", BT_TA_ALUA_PEER_GROUP },
+	{ "aluaPeerState", BT_TA_ALUA_PEER_STATE },
+	{ "alua-peer-state", BT_TA_ALUA_PEER_STATE },
 	{ NULL, 0 },
 };
 
@@ -281,7 +293,12 @@ static int parse_attr_kv(struct topts *o, char *s, unsigned *attr, uint64_t *v)
 	if (an->attr == BT_TA_DEMO_MODE &&
 	    (!strcmp(eq + 1, "true") || !strcmp(eq + 1, "false")))
 		*v = !strcmp(eq + 1, "true");
-	else if (parse_u64(eq + 1, v) < 0)
+	else if (an->attr == BT_TA_ALUA_STATE || an->attr == BT_TA_ALUA_PEER_STATE) {
+		if (btc_alua_state_parse(eq + 1, v) < 0)
+			return fail(o, "%s: bad state %s (activeOptimized, "
+				    "activeNonOptimized, standby, unavailable, "
+				    "transitioning)", s, eq + 1);
+	} else if (parse_u64(eq + 1, v) < 0)
 		return fail(o, "%s: bad value %s", s, eq + 1);
 	*attr = an->attr;
 	return 0;

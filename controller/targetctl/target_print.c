@@ -29,6 +29,14 @@ static json_t *jstr(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+/* The attribute's name, or "unknown" for a code this client does not know. */
+static const char *alua_name(uint64_t state)
+{
+	const char *n = btc_alua_state_name(state);
+
+	return n ? n : "unknown";
+}
+
 static json_t *target_json(const struct btc_target *t)
 {
 	json_t *o = json_object(), *a, *l;
@@ -46,6 +54,15 @@ static json_t *target_json(const struct btc_target *t)
 	json_object_set_new(a, "demoMode", json_boolean(t->attrs.demo_mode));
 	if (t->attrs.owner)
 		json_object_set_new(a, "owner", json_integer((json_int_t)t->attrs.owner));
+	if (t->attrs.alua_group) {
+		json_object_set_new(a, "aluaGroup", json_integer((json_int_t)t->attrs.alua_group));
+		json_object_set_new(a, "aluaState", jstr(alua_name(t->attrs.alua_state)));
+	}
+	if (t->attrs.alua_peer_group) {
+		json_object_set_new(a, "aluaPeerGroup",
+				    json_integer((json_int_t)t->attrs.alua_peer_group));
+		json_object_set_new(a, "aluaPeerState", jstr(alua_name(t->attrs.alua_peer_state)));
+	}
 	json_object_set_new(o, "attributes", a);
 	a = json_array();
 	for (i = 0; i < t->nportals; i++)
@@ -131,6 +148,12 @@ static void target_yaml(FILE *out, const struct btc_target *t)
 		t->attrs.max_sessions_per_initiator, t->attrs.max_sessions,
 		t->attrs.nop_interval_ms, t->attrs.nop_timeout_ms,
 		t->attrs.demo_mode ? "true" : "false");
+	if (t->attrs.alua_group)
+		fprintf(out, "    aluaGroup: %" PRIu64 "\n    aluaState: %s\n",
+			t->attrs.alua_group, alua_name(t->attrs.alua_state));
+	if (t->attrs.alua_peer_group)
+		fprintf(out, "    aluaPeerGroup: %" PRIu64 "\n    aluaPeerState: %s\n",
+			t->attrs.alua_peer_group, alua_name(t->attrs.alua_peer_state));
 	fputs(t->nportals ? "  portals:\n" : "  portals: []\n", out);
 	for (i = 0; i < t->nportals; i++) {
 		fputs("  - ", out);
@@ -189,6 +212,15 @@ static void target_table(FILE *out, const struct btc_target *t)
 		t->attrs.max_sessions_per_initiator, t->attrs.max_sessions,
 		t->attrs.nop_interval_ms, t->attrs.nop_timeout_ms,
 		t->attrs.demo_mode ? "true" : "false");
+	if (t->attrs.alua_group) {
+		fprintf(out, "  ALUA:       group %" PRIu64 " %s", t->attrs.alua_group,
+			alua_name(t->attrs.alua_state));
+		if (t->attrs.alua_peer_group)
+			fprintf(out, ", peer group %" PRIu64 " %s",
+				t->attrs.alua_peer_group,
+				alua_name(t->attrs.alua_peer_state));
+		fputc('\n', out);
+	}
 	fprintf(out, "  Auth:       chap-user=%s mutual-user=%s\n",
 		or_dash(t->auth.chap_user), or_dash(t->auth.mutual_user));
 	fputs("  Portals:   ", out);

@@ -202,6 +202,24 @@ enum bt_target_attr {
 	BT_TA_OWNER,                          /* owner tag, 0 = none: bollardd
 	                                       * marks what it creates and
 	                                       * never touches other targets */
+	/*
+	 * ALUA (SPC-4 5.16, scsi_alua.c). Each node of an HA pair presents the
+	 * target as one target port group with one target port, whose
+	 * relative target port id equals the group id. States are the SPC-4
+	 * asymmetric access state codes, BT_ALUA_* in bt_mgmt.h. A change of
+	 * any of these four queues ASYMMETRIC ACCESS STATE CHANGED on every
+	 * I_T_L nexus. Set the group ids before the states; the peer group
+	 * must differ from the local one.
+	 */
+	BT_TA_ALUA_GROUP,                     /* this node's target port group
+	                                       * id, 1..65535, default 1      */
+	BT_TA_ALUA_STATE,                     /* its state, default 0
+	                                       * (active/optimized)           */
+	BT_TA_ALUA_PEER_GROUP,                /* the peer node's group id as
+	                                       * RTPG reports it; 0 = no peer
+	                                       * (default)                    */
+	BT_TA_ALUA_PEER_STATE,                /* the peer's state, default 2
+	                                       * (standby)                    */
 };
 
 /* The owner tag bollardd puts on the targets it creates ("bollard"). */

@@ -182,6 +182,17 @@ enum bt_mgmt_attr {
 #define BT_A_MAX (__BT_A_MAX - 1)
 
 /*
+ * ALUA asymmetric access states (SPC-4 table 305): the values of the target
+ * attributes BT_TA_ALUA_STATE and BT_TA_ALUA_PEER_STATE. LBA-dependent and
+ * offline are not supported.
+ */
+#define BT_ALUA_ACTIVE_OPTIMIZED     0x0
+#define BT_ALUA_ACTIVE_NONOPTIMIZED  0x1
+#define BT_ALUA_STANDBY              0x2
+#define BT_ALUA_UNAVAILABLE          0x3
+#define BT_ALUA_TRANSITIONING        0xf
+
+/*
  * Send one reply message (len bytes, a complete netlink message). Returns 0
  * or -errno; on error bt_mgmt_handle stops and returns it.
  */

@@ -30,6 +30,8 @@
 #include "bt_iscsi.h"
 #include "bt_scsi.h"
 #include "engine_int.h"
+#include "bt_mgmt.h"
+#include "scsi_alua.h"
 
 /*
  * A weak reference, so test programs whose fake SCSI layer predates this
@@ -37,9 +39,10 @@
  * defines it.
  */
 #pragma weak bt_scsi_target_gone
+#pragma weak bt_scsi_alua_changed
 
 #define BT_LUN_MAX        16383   /* flat space addressing (SAM-5)        */
-#define BT_TA_COUNT       (BT_TA_OWNER + 1)
+#define BT_TA_COUNT       (BT_TA_ALUA_PEER_STATE + 1)
 
 struct bt_lun_slot {
 	u64 lun;
@@ -434,6 +437,10 @@ int bt_target_add(struct bt_engine *e, const char *iqn)
 	t->attrs[BT_TA_NOP_INTERVAL_MS] = 5000;
 	t->attrs[BT_TA_NOP_TIMEOUT_MS] = 15000;
 	t->attrs[BT_TA_DEMO_MODE] = 0;
+	t->attrs[BT_TA_ALUA_GROUP] = 1;
+	t->attrs[BT_TA_ALUA_STATE] = BT_ALUA_ACTIVE_OPTIMIZED;
+	t->attrs[BT_TA_ALUA_PEER_GROUP] = 0;
+	t->attrs[BT_TA_ALUA_PEER_STATE] = BT_ALUA_STANDBY;
 	bt_memmove(&e->targets[i + 1], &e->targets[i],
 		   (e->ntargets - i) * sizeof(e->targets[0]));
 	e->targets[i] = t;
@@ -510,6 +517,13 @@ int bt_target_attach(struct bt_engine *e, const char *iqn)
 	return luns_attach(t, NULL);
 }
 
+static bool alua_state_valid(u64 v)
+{
+	return v == BT_ALUA_ACTIVE_OPTIMIZED || v == BT_ALUA_ACTIVE_NONOPTIMIZED ||
+	       v == BT_ALUA_STANDBY || v == BT_ALUA_UNAVAILABLE ||
+	       v == BT_ALUA_TRANSITIONING;
+}
+
 int bt_target_set_attr(struct bt_engine *e, const char *iqn,
 		       enum bt_target_attr a, u64 v)
 {
@@ -537,10 +551,28 @@ int bt_target_set_attr(struct bt_engine *e, const char *iqn,
 		break;
 	case BT_TA_OWNER:
 		break;
+	case BT_TA_ALUA_GROUP:
+		if (v < 1 || v > 65535 || v == t->attrs[BT_TA_ALUA_PEER_GROUP])
+			return BT_E_BAD_ATTR;
+		break;
+	case BT_TA_ALUA_PEER_GROUP:
+		if (v > 65535 || (v && v == t->attrs[BT_TA_ALUA_GROUP]))
+			return BT_E_BAD_ATTR;
+		break;
+	case BT_TA_ALUA_STATE:
+	case BT_TA_ALUA_PEER_STATE:
+		if (!alua_state_valid(v))
+			return BT_E_BAD_ATTR;
+		break;
 	default:
 		return BT_E_BAD_ATTR;
 	}
+	if (t->attrs[a] == v)
+		return 0;
 	t->attrs[a] = v;
+	/* what RTPG reports changed: tell every I_T_L nexus (SPC-4 5.16.2.5) */
+	if (a >= BT_TA_ALUA_GROUP && bt_scsi_alua_changed)
+		bt_scsi_alua_changed(t);
 	return 0;
 }
 

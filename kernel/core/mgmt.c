@@ -386,7 +386,7 @@ static int put_target_head(struct mreq *r, struct bt_target *t)
 	n = bt_nlb_nest_start(b, BT_A_ATTRS);
 	if (n < 0)
 		return -BT_EMSGSIZE;
-	for (a = BT_TA_MAX_SESSIONS_PER_INITIATOR; a <= BT_TA_OWNER; a++)
+	for (a = BT_TA_MAX_SESSIONS_PER_INITIATOR; a <= BT_TA_ALUA_PEER_STATE; a++)
 		if (bt_nlb_put_u64(b, (u16)a,
 				   bt_target_attr(t, (enum bt_target_attr)a)) < 0)
 			return -BT_EMSGSIZE;

@@ -2,8 +2,11 @@
  * scsi_spc.c - SPC-4 primary commands: INQUIRY and its VPD pages, REPORT
  * LUNS, TEST UNIT READY, REQUEST SENSE, REPORT SUPPORTED OPERATION CODES,
  * START STOP UNIT, PREVENT ALLOW MEDIUM REMOVAL, RESERVE/RELEASE (SPC-2).
+ * The ALUA parts of INQUIRY (TPGS, the VPD 83h port designators) come from
+ * scsi_alua.c.
  */
 #include "scsi_int.h"
+#include "scsi_alua.h"
 
 #define VENDOR_ID   "BOLLARD "
 #define PRODUCT_REV "0001"
@@ -62,6 +65,8 @@ static int inquiry_standard(struct scsi_task *t, u32 alloc)
 	d[7] = 0x02;                  /* CMDQUE                             */
 	if (lu && (lu->features & BT_FEAT_XCOPY))
 		d[5] |= 0x08;             /* 3PC: EXTENDED COPY              */
+	if (lu)
+		d[5] |= scsi_alua_tpgs(); /* TPGS: implicit ALUA             */
 	bt_memcpy(d + 8, VENDOR_ID, 8);
 	if (lu)
 		bt_memcpy(d + 16, lu->product, 16);
@@ -115,7 +120,6 @@ static u32 vpd_devid(struct scsi_task *t, u8 *d, u32 room)
 	struct bt_cmd *cmd = t->cmd;
 	const char *iqn = cmd->target ? bt_target_iqn(cmd->target) : NULL;
 	u16 tpgt = cmd->nexus ? cmd->nexus->tpgt : 1;
-	u16 relport = cmd->nexus && cmd->nexus->rel_port ? cmd->nexus->rel_port : 1;
 	u8 *p = d + 4;
 	u8 v[4];
 	char t10[8 + SCSI_SERIAL_LEN];
@@ -137,11 +141,12 @@ static u32 vpd_devid(struct scsi_task *t, u8 *d, u32 room)
 		n = (u32)bt_strlen(iqn) + 1;
 		p += desig(p, 0x53, 0xa8, iqn, n, name_padded(n));
 	}
-	/* relative target port, target port group (iSCSI, binary, PIV) */
+	/* relative target port and ALUA target port group (iSCSI, binary,
+	 * PIV): this node's port and group, scsi_alua.h */
 	bt_memset(v, 0, 4);
-	bt_put_be16(v + 2, relport);
+	bt_put_be16(v + 2, scsi_alua_rel_port(cmd->target));
 	p += desig(p, 0x51, 0x94, v, 4, 4);
-	bt_put_be16(v + 2, tpgt);
+	bt_put_be16(v + 2, scsi_alua_group(cmd->target));
 	p += desig(p, 0x51, 0x95, v, 4, 4);
 	(void)room;
 	return (u32)(p - (d + 4));
@@ -314,6 +319,9 @@ int scsi_exec_request_sense(struct scsi_task *t)
 	} else if ((asc = scsi_ua_take(t->cmd)) != 0) {
 		/* a pending unit attention is reported (and cleared) here */
 		key = SK_UNIT_ATTENTION;
+	} else if (scsi_alua_not_ready(t->cmd->target, &asc)) {
+		/* what a medium access would get: the port's ALUA state */
+		key = SK_NOT_READY;
 	}
 	len = scsi_build_sense(sense, desc, key, asc, false, 0, NULL);
 	return scsi_reply(t, sense, len, alloc);
@@ -395,8 +403,8 @@ static int rsoc_one(struct scsi_task *t, u8 opts, bool rctd, u32 alloc)
 	d[1] = (rctd ? 0x80 : 0) | 0x03;       /* supported per standard      */
 	bt_put_be16(d + 2, op->cdb_len);
 	bt_memcpy(d + 4, op->usage, op->cdb_len);
-	if (op->flags & OPF_SA)
-		d[5] = (u8)op->sa;             /* usage shows the SA itself   */
+	if (op->flags & OPF_SA)            /* usage shows the SA itself   */
+		d[5] = (u8)((op->usage[1] & 0xe0) | op->sa);
 	n = 4 + op->cdb_len;
 	if (rctd)
 		n += put_timeouts(d + n, op);

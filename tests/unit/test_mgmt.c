@@ -190,6 +190,52 @@ static void test_misc_cmds(void **state)
 	assert_int_equal(btc_subscribe(f->c), 0);
 }
 
+/* ALUA attributes: set over the API (with the engine's checks), dumped,
+ * parsed back by the client; state names both ways. */
+static void test_alua_attrs(void **state)
+{
+	struct fx *f = *state;
+	struct btc_state st;
+	const struct btc_target *t;
+	uint64_t v;
+
+	assert_int_equal(btc_target_add(f->c, T1), 0);
+	assert_int_equal(btc_dump(f->c, T1, &st), 0);
+	t = btc_state_target(&st, T1);
+	assert_non_null(t);
+	assert_int_equal(t->attrs.alua_group, 1);
+	assert_int_equal(t->attrs.alua_state, BT_ALUA_ACTIVE_OPTIMIZED);
+	assert_int_equal(t->attrs.alua_peer_group, 0);
+	assert_int_equal(t->attrs.alua_peer_state, BT_ALUA_STANDBY);
+	btc_state_free(&st);
+
+	assert_int_equal(btc_set_attr(f->c, T1, BT_TA_ALUA_GROUP, 2), 0);
+	assert_int_equal(btc_set_attr(f->c, T1, BT_TA_ALUA_PEER_GROUP, 2), BT_E_BAD_ATTR);
+	assert_int_equal(btc_set_attr(f->c, T1, BT_TA_ALUA_PEER_GROUP, 1), 0);
+	assert_int_equal(btc_set_attr(f->c, T1, BT_TA_ALUA_STATE, BT_ALUA_STANDBY), 0);
+	assert_int_equal(btc_set_attr(f->c, T1, BT_TA_ALUA_PEER_STATE, 7), BT_E_BAD_ATTR);
+	assert_int_equal(btc_set_attr(f->c, T1, BT_TA_ALUA_PEER_STATE,
+				      BT_ALUA_ACTIVE_OPTIMIZED), 0);
+	assert_int_equal(btc_dump(f->c, T1, &st), 0);
+	t = btc_state_target(&st, T1);
+	assert_non_null(t);
+	assert_int_equal(t->attrs.alua_group, 2);
+	assert_int_equal(t->attrs.alua_state, BT_ALUA_STANDBY);
+	assert_int_equal(t->attrs.alua_peer_group, 1);
+	assert_int_equal(t->attrs.alua_peer_state, BT_ALUA_ACTIVE_OPTIMIZED);
+	btc_state_free(&st);
+
+	assert_string_equal(btc_alua_state_name(BT_ALUA_STANDBY), "standby");
+	assert_null(btc_alua_state_name(4));
+	assert_int_equal(btc_alua_state_parse("activeNonOptimized", &v), 0);
+	assert_int_equal(v, BT_ALUA_ACTIVE_NONOPTIMIZED);
+	assert_int_equal(btc_alua_state_parse("15", &v), 0);
+	assert_int_equal(v, BT_ALUA_TRANSITIONING);
+	assert_int_equal(btc_alua_state_parse("offline", &v), -EINVAL);
+	assert_int_equal(btc_alua_state_parse("4", &v), -EINVAL);
+	assert_int_equal(btc_alua_state_parse("", &v), -EINVAL);
+}
+
 /* 10,000 LUNs and 300 ACLs: the dump spans many messages, parses back
  * complete and in order, and never carries a secret. */
 static void test_dump_big(void **state)
@@ -481,6 +527,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_target_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lun_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_misc_cmds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alua_attrs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dump_big, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enable_attach, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
