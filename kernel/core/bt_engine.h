@@ -187,6 +187,10 @@ struct bt_lun_cfg {
 #define BT_FEAT_XCOPY      0x2
 #define BT_FEAT_UNMAP      0x4
 #define BT_FEAT_WRITE_SAME 0x8
+/* Persistent reservations are stored in a reserved region at the end of the
+ * backing (scsi_pr_store.c), so they survive restart and failover; the
+ * capacity shrinks by that region. Opt-in: not in BT_FEAT_DEFAULT. */
+#define BT_FEAT_PR_STORE   0x10
 #define BT_FEAT_DEFAULT    (BT_FEAT_CAW | BT_FEAT_XCOPY | BT_FEAT_UNMAP | BT_FEAT_WRITE_SAME)
 /* Set by callers that mean the other bits exactly, so "no feature at all"
  * can be said (a plain 0 means the defaults). */

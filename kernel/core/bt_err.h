@@ -18,7 +18,10 @@ enum bt_err {
 	BT_E_BAD_NAME    = -1106, /* malformed IQN / EUI / NAA name           */
 	BT_E_BACKEND     = -1107, /* backing file/device could not be opened  */
 	BT_E_LIMIT       = -1108, /* a configured cap was reached             */
-	BT_E_LAST        = -1109,
+	BT_E_PR_FOREIGN  = -1109, /* the LUN's reserved PR region (the last
+	                           * MiB of the backing) holds neither a PR
+	                           * store nor zeros: refused, not overwritten */
+	BT_E_LAST        = -1110,
 };
 
 /* Text for BT_E_* codes and the errno values the engine uses. Never NULL.
@@ -36,6 +39,7 @@ static inline const char *bt_strerror(int rc)
 	case BT_E_BAD_NAME:   return "bad iSCSI name";
 	case BT_E_BACKEND:    return "backing store could not be opened";
 	case BT_E_LIMIT:      return "limit reached";
+	case BT_E_PR_FOREIGN: return "PR store region at the end of the backing holds foreign data (not zeros, not a PR store)";
 	case -1:  return "operation not permitted";
 	case -2:  return "no such file or directory";
 	case -5:  return "I/O error";

@@ -10,6 +10,9 @@
  *   3. any CDB bit outside the op's usage mask -> INVALID FIELD IN CDB with
  *      a field pointer at that bit (reserved fields, unsupported options
  *      such as RDPROTECT/WRPROTECT, NACA in the control byte);
+ *   0. an LU whose PR store is loading holds the command until the load
+ *      is done, one whose store is fenced fails it (NOT READY); PR IN/OUT
+ *      wait while a PR OUT's store write is in flight (scsi_pr_store.c);
  *   4. SPC-2 RESERVE held by another nexus -> RESERVATION CONFLICT;
  *   5. medium writes to a read-only or write-protected LU -> DATA PROTECT;
  *   6. the op's exec function.
@@ -222,6 +225,8 @@ void scsi_task_done(struct scsi_task *t)
 	struct bt_lu *lu = t->lu;
 
 	if (lu) {
+		if (t->pr_held)
+			scsi_prs_unhold(t);
 		/* may resume waiters, which may complete inline */
 		scsi_lock_release(t);
 		task_unlink(t);
@@ -338,10 +343,15 @@ static int dispatch(struct scsi_task *t)
 
 	if (!lu)
 		return unmapped_lun(t);
+	if ((rc = scsi_prs_gate(t)) >= 0)
+		return rc;
 	if (!is_no_ua(cmd->cdb[0]) && (asc = scsi_ua_take(cmd)) != 0)
 		return scsi_sense(t, SK_UNIT_ATTENTION, asc);
 
 	op = scsi_op_find(cmd->cdb[0], cmd->cdb[1] & 0x1f, &bad_sa);
+	if (!op && bad_sa &&
+	    (op = scsi_pr_extra_op(cmd->cdb[0], cmd->cdb[1] & 0x1f)) != NULL)
+		bad_sa = false;
 	if (bad_sa)
 		return scsi_invalid_cdb(t, 1, 4);
 	if (!op || !scsi_op_enabled(op, lu))
@@ -361,6 +371,12 @@ static int dispatch(struct scsi_task *t)
 	if ((op->flags & OPF_WRITE) && (lu->readonly || lu->swp))
 		return scsi_sense(t, SK_DATA_PROTECT, ASC_WRITE_PROTECTED);
 	return op->exec(t);
+}
+
+void scsi_task_redispatch(struct scsi_task *t)
+{
+	if (dispatch(t) == SCSI_DONE)
+		scsi_task_done(t);
 }
 
 void bt_scsi_submit(struct bt_cmd *cmd)
@@ -393,13 +409,20 @@ void bt_scsi_submit(struct bt_cmd *cmd)
 
 /* ---- task management ---------------------------------------------------- */
 
-/* Abort one task: a task still waiting for a range lock finishes now with
- * TASK ABORTED; one with I/O at the host is marked and finishes when the
- * I/O completes (the host cannot recall it). */
+/* Is t waiting inside the SCSI layer (range lock, PR store), with nothing
+ * at the host? */
+static bool task_waiting(const struct scsi_task *t)
+{
+	return t->queued || t->pr_held;
+}
+
+/* Abort one task: a task still waiting for a range lock or the PR store
+ * finishes now with TASK ABORTED; one with I/O at the host is marked and
+ * finishes when the I/O completes (the host cannot recall it). */
 static void abort_task(struct scsi_task *t)
 {
 	t->cmd->aborted = true;
-	if (t->queued) {
+	if (task_waiting(t)) {
 		t->cmd->status = BT_SAM_TASK_ABORTED;
 		t->cmd->sense_len = 0;
 		scsi_task_done(t);
@@ -417,14 +440,19 @@ again:
 		nxt = t->lu_next;
 		if (!all_nexuses && t->cmd->nexus != n)
 			continue;
-		if (t->cmd->aborted && !t->queued)
+		if (t->cmd->aborted && !task_waiting(t))
 			continue;
-		if (t->queued) {
+		if (task_waiting(t)) {
 			abort_task(t);
 			goto again;
 		}
 		abort_task(t);
 	}
+}
+
+void scsi_abort_nexus_tasks(struct bt_lu *lu, const struct bt_nexus *n)
+{
+	abort_matching(lu, n, false);
 }
 
 static void lu_reset(struct bt_target *tgt, struct bt_lu *lu, u64 lun, u8 ua)

@@ -82,6 +82,52 @@ enum scsi_lock_mode {
 
 struct scsi_task;
 
+/* ---- persistent reservations -------------------------------------------- */
+
+/*
+ * One registration. It belongs to an I_T nexus identity, not to a struct
+ * bt_nexus: initiator port (name + ISID) and target port (tpgt), so it
+ * survives logout/login. isid_any: registered through SPEC_I_PT with a
+ * TransportID of format 00b (an initiator name without ISID), which covers
+ * every ISID of that initiator. all_tg_pt: registered with ALL_TG_PT=1,
+ * covers every target port.
+ */
+struct scsi_pr_reg {
+	struct scsi_pr_reg *next;
+	u64 key;
+	u16 tpgt;
+	u16 rel_port;                 /* relative target port id reported     */
+	u8  isid[6];
+	bool isid_any;
+	bool all_tg_pt;
+	char initiator[];             /* iSCSI name, NUL terminated           */
+};
+
+#define SCSI_PR_MAX_REGS   1024       /* INSUFFICIENT REGISTRATION RESOURCES */
+#define SCSI_PR_NAME_MAX   223        /* iSCSI name, RFC 7143 6.1            */
+
+enum scsi_prs_state {
+	PRS_OFF = 0,                  /* no store: state in memory only       */
+	PRS_LOADING,                  /* reading the region; commands wait    */
+	PRS_READY,
+	PRS_FENCED,                   /* region unusable: commands fail       */
+};
+
+struct bt_crc32c;
+
+struct scsi_pr_store {
+	u8   state;                   /* enum scsi_prs_state                  */
+	bool busy;                    /* a PR OUT's slot write is in flight   */
+	int  fence_rc;                /* why FENCED (BT_E_PR_FOREIGN, -EIO)   */
+	u64  region_off;              /* byte offset of the region            */
+	u64  seq;                     /* sequence of the newest valid slot;
+	                               * 0: none written yet (fresh)          */
+	struct bt_crc32c *crc;
+	struct bt_io load_io;
+	/* tasks waiting for the load or for the PR OUT in flight, FIFO */
+	struct scsi_task *held_head, *held_tail;
+};
+
 /* ---- logical unit ------------------------------------------------------- */
 
 #define SCSI_UID_MAX     128
@@ -140,8 +186,12 @@ struct bt_lu {
 		struct scsi_pr_reg *regs;
 		struct scsi_pr_reg *holder;   /* NULL for all-registrants  */
 		u8  type;                     /* 0: not reserved           */
+		bool aptpl;                   /* last APTPL bit received   */
+		u32 nregs;
 		u32 generation;
 	} pr;
+	/* ... and their store in the reserved tail (scsi_pr_store.c) */
+	struct scsi_pr_store prs;
 };
 
 /* ---- a command in progress ---------------------------------------------- */
@@ -175,6 +225,11 @@ struct scsi_task {
 	struct scsi_task *wait_next;
 	/* lu->tasks list */
 	struct scsi_task *lu_next, *lu_prev;
+	/* held by the PR store (scsi_pr_store.c) */
+	bool pr_held;
+	struct scsi_task *pr_next;
+	u32 pr_undo_off, pr_undo_len; /* PR OUT: where in t->buf the state
+	                               * before the command is (rollback)    */
 };
 
 /* ---- command table (scsi_ops.c) ---------------------------------------- */
@@ -228,6 +283,11 @@ int  scsi_reply(struct scsi_task *t, const void *data, u32 len, u32 alloc);
 /* ---- core (scsi_core.c) ------------------------------------------------- */
 
 void scsi_task_done(struct scsi_task *t);
+/* Run a held task through dispatch again (from the top). */
+void scsi_task_redispatch(struct scsi_task *t);
+/* Abort the tasks of nexus n on lu (PREEMPT AND ABORT), as ABORT TASK SET
+ * would. */
+void scsi_abort_nexus_tasks(struct bt_lu *lu, const struct bt_nexus *n);
 /* Submit t->io (op/offset/len/buf/flags filled in) to the host; on
  * completion call `next` (io.result holds the outcome). */
 void scsi_submit_io(struct scsi_task *t, void (*next)(struct scsi_task *t));
@@ -315,7 +375,35 @@ int  scsi_exec_pr_in(struct scsi_task *t);
 int  scsi_exec_pr_out(struct scsi_task *t);
 /* RESERVATION CONFLICT for t under the LU's persistent reservation? */
 bool scsi_pr_conflict(struct scsi_task *t);
+/* Drop every registration and the reservation (not the generation). */
 void scsi_pr_free(struct bt_lu *lu);
+/* Table entries for PR OUT service actions scsi_ops.c does not list yet
+ * (REGISTER AND MOVE); NULL otherwise. */
+const struct scsi_op *scsi_pr_extra_op(u8 opcode, u16 sa);
+
+/* scsi_pr_store.c: the PR state on the backing's reserved tail */
+/* bt_lu_create, after the backing is open: with BT_FEAT_PR_STORE, reserve
+ * the tail and start loading it. 0, or a negative code when the LU must
+ * not attach (BT_E_PR_FOREIGN, BT_E_BAD_ATTR for a backing too small,
+ * -BT_ENOMEM, BT_E_BACKEND on a read error seen at once). */
+int  scsi_prs_attach(struct bt_lu *lu);
+void scsi_prs_free(struct bt_lu *lu);
+/* Dispatch gate: -1 go on; SCSI_PENDING t was held (re-dispatched later);
+ * SCSI_DONE with NOT READY sense when the store is fenced. */
+int  scsi_prs_gate(struct scsi_task *t);
+/* t (pr_held) leaves the held list (abort). */
+void scsi_prs_unhold(struct scsi_task *t);
+/* PR OUT: before the service action, save the state for rollback into
+ * t->buf (-1 go on, or SCSI_DONE with sense). After it (rc = the action's
+ * result): make the change durable before the command completes, or roll
+ * it back. Returns SCSI_DONE or SCSI_PENDING. */
+int  scsi_prs_begin(struct scsi_task *t);
+int  scsi_prs_finish(struct scsi_task *t, int rc);
+/* Serialised PR state (the slot payload): size, encode into buf of that
+ * size, decode (replacing lu->pr; 0 or -BT_EINVAL / -BT_ENOMEM). */
+u32  scsi_prs_encoded_size(const struct bt_lu *lu);
+void scsi_prs_encode(const struct bt_lu *lu, u8 *buf);
+int  scsi_prs_decode(struct bt_lu *lu, const u8 *buf, u32 len);
 
 /* Unit attention state of one nexus (nexus->scsi_priv). */
 struct scsi_ua_lun {

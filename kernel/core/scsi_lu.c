@@ -151,6 +151,18 @@ int bt_lu_create(struct bt_engine *e, const struct bt_lun_cfg *cfg,
 	}
 	lu_set_capacity(lu);
 	lu_derive_identity(lu);
+	/*
+	 * With BT_FEAT_PR_STORE the tail becomes the PR store and its load
+	 * starts here, so a failover node that attaches on enable sees the
+	 * state. A refusal (foreign data in the tail ...) closes the backing
+	 * again: the LUN does not attach.
+	 */
+	rc = scsi_prs_attach(lu);
+	if (rc < 0) {
+		bt_warn("scsi: %s: %s", lu->path, bt_strerror(rc));
+		scsi_lu_put(lu);
+		return rc;
+	}
 	*out = lu;
 	return 0;
 
@@ -171,6 +183,7 @@ void scsi_lu_put(struct bt_lu *lu)
 	if (--lu->refs)
 		return;
 	scsi_pr_free(lu);
+	scsi_prs_free(lu);
 	bt_free(lu->xcopy_results);
 	bt_engine_ops(lu->e)->bdev_close(bt_engine_host(lu->e), lu->bdev);
 	bt_free(lu->path);

@@ -13,10 +13,24 @@ static int mem_open(void *host, const char *path, u32 flags,
 	struct membdev *d;
 	char *end;
 	unsigned long long n;
+	bool keep = false;
 
 	if (strncmp(path, "mem:", 4) != 0)
 		return -BT_ENOENT;
-	n = strtoull(path + 4, &end, 0);
+	path += 4;
+	if (strncmp(path, "keep:", 5) == 0) {
+		keep = true;
+		path += 5;
+		if (h->keep) {        /* reopen the kept device as it is      */
+			h->keep->ro = flags & BT_BDEV_RO;
+			*out = (struct bt_bdev *)h->keep;
+			*size = h->keep->size;
+			h->opened++;
+			h->last_dev = h->keep;
+			return 0;
+		}
+	}
+	n = strtoull(path, &end, 0);
 	if (*end || n > (1ULL << 32))
 		return -BT_EINVAL;
 	d = calloc(1, sizeof(*d));
@@ -29,6 +43,8 @@ static int mem_open(void *host, const char *path, u32 flags,
 	}
 	d->size = n;
 	d->ro = flags & BT_BDEV_RO;
+	if (keep)
+		h->keep = d;
 	*out = (struct bt_bdev *)d;
 	*size = n;
 	h->opened++;
@@ -43,9 +59,11 @@ static void mem_close(void *host, struct bt_bdev *b)
 
 	if (h->last_dev == d)
 		h->last_dev = NULL;
+	h->closed++;
+	if (d == h->keep)
+		return;
 	free(d->data);
 	free(d);
-	h->closed++;
 }
 
 static void mem_exec(struct memhost *h, struct membdev *d, struct bt_io *io)
@@ -126,6 +144,15 @@ unsigned memhost_run(struct memhost *h)
 		n++;
 	}
 	return n;
+}
+
+void memhost_fini(struct memhost *h)
+{
+	if (h->keep) {
+		free(h->keep->data);
+		free(h->keep);
+		h->keep = NULL;
+	}
 }
 
 void memhost_init(struct memhost *h, bool deferred)

@@ -6,7 +6,10 @@
  *
  * Paths: "mem:<bytes>" opens a new zero-filled device of that size; any
  * other path fails with -ENOENT. Devices are freed at bdev_close (so a test
- * can observe that the LU closed its backing).
+ * can observe that the LU closed its backing). "mem:keep:<bytes>" is the
+ * host's one kept device: created zero-filled on first open, reopened with
+ * its contents by later opens (a restart on the same backing), freed by
+ * memhost_fini.
  */
 #ifndef MEMBDEV_H
 #define MEMBDEV_H
@@ -31,11 +34,14 @@ struct memhost {
 	int fail_next;                 /* if <0: next io completes with it    */
 	unsigned opened, closed;
 	struct membdev *last_dev;      /* the most recently opened device     */
+	struct membdev *keep;          /* "mem:keep:..." device, or NULL      */
 };
 
 extern const struct bt_host_ops membdev_ops;
 
 void memhost_init(struct memhost *h, bool deferred);
+/* Free the kept device. */
+void memhost_fini(struct memhost *h);
 /* Complete queued ios in submission order; returns how many. */
 unsigned memhost_run(struct memhost *h);
 /* Complete only the i-th queued io (0 = oldest). */

@@ -62,7 +62,7 @@ int th_add_lun(struct th *th, u64 lun, const struct th_lun *c)
 	struct bt_lun_cfg cfg;
 	char path[64];
 
-	snprintf(path, sizeof(path), "mem:%llu",
+	snprintf(path, sizeof(path), "mem:%s%llu", c && c->keep ? "keep:" : "",
 		 (unsigned long long)(c && c->size ? c->size : 1u << 20));
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.path = path;
@@ -87,6 +87,7 @@ void th_fini(struct th *th)
 	if (th->e)
 		bt_engine_free(th->e);
 	th->e = NULL;
+	memhost_fini(&th->host);
 }
 
 void th_cmd_init(struct th *th, struct bt_cmd *cmd, u64 lun, const u8 *cdb,

@@ -30,6 +30,7 @@ struct th_lun {
 	u32 features;                 /* 0: defaults                          */
 	bool readonly;
 	const char *uid;              /* NULL: fallback                       */
+	bool keep;                    /* the host's kept device (membdev.h)   */
 };
 
 /* Engine + target + nexus; no LUN yet. Returns 0 or a negative code. */
