@@ -18,7 +18,19 @@
  * lease to someone else, even without a tick: check bl_leader_valid() with
  * the current time right before doing leader-only work.
  *
- * Driven by bl_leader_tick() from the controller's loop; no threads.
+ * Driven by bl_leader_tick() from the controller's loop. Optionally
+ * (bl_leader_start_keepalive) a thread of its own, on an etcd connection
+ * of its own, keeps the lease of a leader alive every ttl/3 whatever the
+ * loop is doing: a reconcile that runs longer than the TTL then no longer
+ * costs the leadership. The thread's confirmed keepalives move the
+ * validity bound, so bl_leader_valid() still refuses leader work once
+ * keepalives stop succeeding, and a failed or expired keepalive ends the
+ * leadership at once, as in the tick. Whether the key is still ours is
+ * still checked by the tick (an operator deleting it is noticed on the
+ * next tick).
+ *
+ * Times (now_ms) are CLOCK_MONOTONIC milliseconds: the thread measures
+ * with that clock.
  */
 #ifndef BL_LEADER_H
 #define BL_LEADER_H
@@ -32,7 +44,17 @@ struct bl_leader;
 /* key: full etcd key; id: this candidate's identity (node name). */
 struct bl_leader *bl_leader_new(struct bl_etcd *e, const char *key,
 				const char *id, int64_t ttl_s);
-/* Resign (revoke the lease if we hold one) and free. */
+/*
+ * Start the keepalive thread, with its own connection opened from o
+ * (endpoints and credentials as for the caller's). Call once, from the
+ * thread that ticks; idempotent. Returns 0, a bl_etcd_open() error, or
+ * -errno from pthread_create (the election then works as without it).
+ */
+struct bl_etcd_opts;
+int bl_leader_start_keepalive(struct bl_leader *l,
+			      const struct bl_etcd_opts *o);
+/* Stop the thread if any, resign (revoke the lease if we hold one) and
+ * free. */
 void bl_leader_free(struct bl_leader *l);
 
 /*

@@ -99,12 +99,77 @@ static void test_stalled_leader_not_valid(void **state)
 	bl_leader_free(la);
 }
 
+/* The lease id bound to key, read through another client. */
+static int64_t key_lease(struct bl_etcd *e, const char *key)
+{
+	struct bl_kvs kvs = { 0 };
+	int64_t lease = 0;
+
+	if (bl_etcd_get(e, key, false, 1, 0, false, &kvs) == 0 && kvs.n == 1)
+		lease = kvs.kvs[0].lease;
+	bl_kvs_free(&kvs);
+	return lease;
+}
+
+/* With the keepalive thread, a leader whose loop does not tick for three
+ * TTLs (a long reconcile) keeps its lease, stays valid, and the other
+ * candidate cannot take over. */
+static void test_thread_keeps_stalled_leader(void **state)
+{
+	struct fx *f = *state;
+	struct bl_etcd_opts o = { .endpoints = f->ep.url };
+	struct bl_leader *la = bl_leader_new(f->a, "/bollard/v1/leader/c4", "nodea", 2);
+	struct bl_leader *lb = bl_leader_new(f->b, "/bollard/v1/leader/c4", "nodeb", 2);
+
+	assert_int_equal(bl_leader_start_keepalive(la, &o), 0);
+	assert_int_equal(bl_leader_tick(la, now_ms()), 1);
+	sleep(6);
+	assert_true(bl_leader_valid(la, now_ms()));
+	assert_int_equal(bl_leader_tick(lb, now_ms()), 0);
+	assert_string_equal(bl_leader_holder(lb), "nodea");
+	/* The tick still works alongside the thread. */
+	assert_int_equal(bl_leader_tick(la, now_ms() + 1000), 1);
+	bl_leader_free(la);
+	bl_leader_free(lb);
+}
+
+/* A real loss under the thread: the lease is revoked behind the leader's
+ * back (as when etcd expired it). Without any tick, the thread's next
+ * keepalive ends the leadership and bl_leader_valid() refuses leader work;
+ * the other candidate then takes over. */
+static void test_thread_notices_real_loss(void **state)
+{
+	struct fx *f = *state;
+	struct bl_etcd_opts o = { .endpoints = f->ep.url };
+	struct bl_leader *la = bl_leader_new(f->a, "/bollard/v1/leader/c5", "nodea", 3);
+	struct bl_leader *lb = bl_leader_new(f->b, "/bollard/v1/leader/c5", "nodeb", 3);
+	int64_t lease;
+	int i;
+
+	assert_int_equal(bl_leader_start_keepalive(la, &o), 0);
+	assert_int_equal(bl_leader_tick(la, now_ms()), 1);
+	lease = key_lease(f->b, "/bollard/v1/leader/c5");
+	assert_true(lease != 0);
+	assert_int_equal(bl_etcd_lease_revoke(f->b, lease), 0);
+	/* One keepalive period is ttl/3 = 1 s; allow a few. */
+	for (i = 0; i < 50 && bl_leader_valid(la, now_ms()); i++)
+		usleep(100 * 1000);
+	assert_false(bl_leader_valid(la, now_ms()));
+	assert_false(bl_leader_is_leader(la));
+	assert_int_equal(bl_leader_tick(lb, now_ms()), 1);
+	assert_string_equal(bl_leader_holder(lb), "nodeb");
+	bl_leader_free(la);
+	bl_leader_free(lb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_leader_then_takeover),
 		cmocka_unit_test(test_key_deleted_means_lost),
 		cmocka_unit_test(test_stalled_leader_not_valid),
+		cmocka_unit_test(test_thread_keeps_stalled_leader),
+		cmocka_unit_test(test_thread_notices_real_loss),
 	};
 	return cmocka_run_group_tests_name("leader", tests, setup, teardown);
 }
