@@ -8,6 +8,17 @@
  * seccomp) the host falls back to synchronous pread/pwrite in the loop
  * thread, completing before bdev_submit returns (bt_engine.h allows that).
  *
+ * Priority lane and bulk limit. I/O the engine marks BT_IO_PRIO (CAW,
+ * persistent reservations) never waits behind bulk I/O: a read the page
+ * cache holds is done inline as any read; everything else goes to the
+ * priority threads (prio.c), not to the ring. Bulk I/O of one backing is
+ * limited to BULK_MAX_IOS / BULK_MAX_BYTES in flight; the rest waits here,
+ * in order, and is submitted as earlier bulk I/O completes. So the device
+ * and the kernel's queues hold a bounded amount of bulk work in front of a
+ * priority I/O, whatever the initiators' queue depths (64 sessions x 128
+ * commands x 16 MiB would otherwise all be in the kernel at once).
+ * BOLLARD_TARGET_NO_PRIO=1 turns both off (for before/after figures).
+ *
  * Durability is honest: a BT_IO_FUA write is submitted with RWF_DSYNC (and
  * the synchronous path uses pwritev2 with RWF_DSYNC), BT_IO_FLUSH is
  * fdatasync. Plain writes land in the page cache, which survives a crash of
@@ -31,10 +42,18 @@
 #include "host.h"
 
 #define RING_DEPTH 256
+#define BULK_MAX_IOS   32
+#define BULK_MAX_BYTES (8ull << 20)
+#define ASYNC_MIN_BYTES (64u << 10)  /* bigger: copied by io-wq, not inline */
+#define IOWQ_MAX_WORKERS 16
 
 struct bt_bdev {
 	int fd;
 	bool blockdev;
+	/* bulk I/O submitted to the ring or executed, and waiting here */
+	unsigned bulk_ios;
+	uint64_t bulk_bytes;
+	struct bt_io *wait_head, *wait_tail; /* linked through host_priv  */
 };
 
 struct host_io {
@@ -45,7 +64,11 @@ struct host_io {
 	unsigned inflight;
 	unsigned queued;              /* prepared, not yet submitted          */
 	bool try_nowait;              /* preadv2(RWF_NOWAIT) works here       */
+	bool no_prio;                 /* BOLLARD_TARGET_NO_PRIO               */
+	struct host_prio *prio;       /* NULL: no priority lane               */
 };
+
+static void bulk_start(struct host_io *hio, struct bt_bdev *b, struct bt_io *io);
 
 static void io_complete(struct host_io *hio, struct bt_io *io, int result)
 {
@@ -55,7 +78,32 @@ static void io_complete(struct host_io *hio, struct bt_io *io, int result)
 	io->done(io);
 }
 
-static int sync_exec(struct bt_bdev *b, struct bt_io *io)
+/* A bulk io (counted against its backing's limit) is done. */
+static void bulk_complete(struct host_io *hio, struct bt_io *io, int result)
+{
+	struct bt_bdev *b = io->host_priv;
+	struct bt_io *w;
+
+	b->bulk_ios--;
+	b->bulk_bytes -= io->len;
+	/* admit waiters first: the completion may queue more behind them */
+	while ((w = b->wait_head) != NULL &&
+	       b->bulk_ios < BULK_MAX_IOS &&
+	       (b->bulk_ios == 0 || b->bulk_bytes + w->len <= BULK_MAX_BYTES)) {
+		b->wait_head = w->host_priv;
+		if (!b->wait_head)
+			b->wait_tail = NULL;
+		bulk_start(hio, b, w);
+	}
+	io_complete(hio, io, result);
+}
+
+static void prio_complete(struct host *h, struct bt_io *io, int result)
+{
+	io_complete(h->io, io, result);
+}
+
+int host_bdev_exec(struct bt_bdev *b, struct bt_io *io)
 {
 	uint64_t done = 0;
 
@@ -162,26 +210,48 @@ static bool ring_queue(struct host_io *hio, struct bt_bdev *b, struct bt_io *io)
 		io_uring_prep_fsync(sqe, b->fd, IORING_FSYNC_DATASYNC);
 		break;
 	}
+	/*
+	 * Large transfers go straight to io-wq's workers (IOSQE_ASYNC)
+	 * instead of being tried inline during io_uring_submit: copying a
+	 * cached MiB is then done beside the loop thread, not in it, so a
+	 * round of the loop (and the next command, maybe a CAW, waiting for
+	 * it) does not grow with the bulk I/O's size.
+	 */
+	if (io->len >= ASYNC_MIN_BYTES)
+		sqe->flags |= IOSQE_ASYNC;
 	io_uring_sqe_set_data(sqe, io);
 	hio->queued++;
 	return true;
+}
+
+/* Counted against b's bulk limit: to the ring, or executed here. */
+static void bulk_start(struct host_io *hio, struct bt_bdev *b, struct bt_io *io)
+{
+	b->bulk_ios++;
+	b->bulk_bytes += io->len;
+	io->host_priv = b;            /* for completion and short transfers */
+	if (hio->have_ring && io->len < (1ull << 31) && ring_queue(hio, b, io))
+		return;
+	bulk_complete(hio, io, host_bdev_exec(b, io));
 }
 
 void host_bdev_submit(void *host, struct bt_bdev *b, struct bt_io *io)
 {
 	struct host *h = host;
 	struct host_io *hio = h->io;
+	bool prio = (io->flags & BT_IO_PRIO) && !hio->no_prio;
 
 	hio->inflight++;
-	io->host_priv = b;            /* for finishing a short transfer   */
+	io->host_priv = b;
 	/*
 	 * A read the page cache can serve is done right here with one
 	 * preadv2(RWF_NOWAIT): cheaper than a trip through the ring, whose
 	 * buffered reads on some filesystems (tmpfs) go to io-wq worker
 	 * threads and come back through the eventfd. Anything not cached
-	 * (EAGAIN, short) takes the ring.
+	 * (EAGAIN, short) takes the ring; so do large reads (see ring_queue).
 	 */
-	if (io->op == BT_IO_READ && hio->try_nowait) {
+	if (io->op == BT_IO_READ && hio->try_nowait &&
+	    (io->len < ASYNC_MIN_BYTES || prio || !hio->have_ring)) {
 		struct iovec v = { io->buf, io->len };
 		ssize_t r = preadv2(b->fd, &v, 1, (off_t)io->offset, RWF_NOWAIT);
 
@@ -192,9 +262,21 @@ void host_bdev_submit(void *host, struct bt_bdev *b, struct bt_io *io)
 		if (r < 0 && errno == EOPNOTSUPP)
 			hio->try_nowait = false;
 	}
-	if (hio->have_ring && io->len < (1ull << 31) && ring_queue(hio, b, io))
+	if (prio && host_prio_submit(hio->prio, b, io) == 0)
 		return;
-	io_complete(hio, io, sync_exec(b, io));
+	/* bulk over the limit waits; priority I/O (no lane) never does */
+	if (!prio && !hio->no_prio &&
+	    (b->wait_head || b->bulk_ios >= BULK_MAX_IOS ||
+	     (b->bulk_ios && b->bulk_bytes + io->len > BULK_MAX_BYTES))) {
+		io->host_priv = NULL;
+		if (b->wait_tail)
+			b->wait_tail->host_priv = io;
+		else
+			b->wait_head = io;
+		b->wait_tail = io;
+		return;
+	}
+	bulk_start(hio, b, io);
 }
 
 /*
@@ -210,7 +292,7 @@ static void ring_finish_short(struct host_io *hio, struct bt_io *io, int res)
 	rest.buf = (char *)io->buf + res;
 	rest.offset = io->offset + (uint64_t)res;
 	rest.len = io->len - (uint64_t)res;
-	io_complete(hio, io, sync_exec(b, &rest));
+	bulk_complete(hio, io, host_bdev_exec(b, &rest));
 }
 
 /* Complete every I/O whose CQE is posted. */
@@ -226,17 +308,17 @@ static void ring_reap(struct host_io *hio)
 		if (!io)
 			continue;
 		if (res < 0) {
-			io_complete(hio, io, res);
+			bulk_complete(hio, io, res);
 		} else if ((io->op == BT_IO_READ || io->op == BT_IO_WRITE) &&
 			   (uint64_t)res < io->len) {
 			if (io->op == BT_IO_READ && res == 0) {
 				memset(io->buf, 0, io->len);
-				io_complete(hio, io, 0);
+				bulk_complete(hio, io, 0);
 			} else {
 				ring_finish_short(hio, io, res);
 			}
 		} else {
-			io_complete(hio, io, 0);
+			bulk_complete(hio, io, 0);
 		}
 	}
 }
@@ -280,6 +362,8 @@ void host_io_poll(struct host *h)
 {
 	if (h->io && h->io->have_ring)
 		ring_reap(h->io);
+	if (h->io)
+		host_prio_poll(h->io->prio);
 }
 
 unsigned host_io_inflight(struct host *h)
@@ -301,12 +385,23 @@ int host_io_init(struct host *h)
 	hio->h = h;
 	hio->efd = -1;
 	hio->try_nowait = !getenv("BOLLARD_TARGET_NO_NOWAIT");
+	hio->no_prio = getenv("BOLLARD_TARGET_NO_PRIO") != NULL;
 	if (!getenv("BOLLARD_TARGET_NO_URING") &&
 	    io_uring_queue_init(RING_DEPTH, &hio->ring, 0) == 0) {
 		hio->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (hio->efd >= 0 &&
 		    io_uring_register_eventfd(&hio->ring, hio->efd) == 0 &&
 		    bt_loop_add(h->loop, hio->efd, BT_LOOP_IN, ring_event, hio) == 0) {
+			/*
+			 * Few io-wq workers: every one is a thread competing
+			 * with the loop thread for the CPU, and unbounded they
+			 * grow to one per large I/O in flight. A handful keeps
+			 * a device busy; more only delays the loop (and every
+			 * command waiting for its next round). Best effort.
+			 */
+			unsigned maxw[2] = { IOWQ_MAX_WORKERS, IOWQ_MAX_WORKERS };
+
+			io_uring_register_iowq_max_workers(&hio->ring, maxw);
 			hio->have_ring = true;
 		} else {
 			if (hio->efd >= 0)
@@ -316,6 +411,9 @@ int host_io_init(struct host *h)
 		}
 	}
 	h->io = hio;
+	/* without the lane, priority I/O takes the ring (and a warning) */
+	if (!hio->no_prio && !(hio->prio = host_prio_new(h, prio_complete)))
+		bt_warn("no priority I/O lane: %s\n", strerror(errno));
 	return 0;
 }
 
@@ -325,6 +423,7 @@ void host_io_fini(struct host *h)
 
 	if (!hio)
 		return;
+	host_prio_free(hio->prio);
 	if (hio->have_ring) {
 		bt_loop_del(h->loop, hio->efd);
 		close(hio->efd);

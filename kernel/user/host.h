@@ -4,10 +4,12 @@
  *   main.c     options, static configuration, signals, shutdown sequence
  *   net.c      listening sockets, connections, output queues
  *   bdev.c     backing files: io_uring (or synchronous pread/pwrite)
+ *   prio.c     the priority lane: threads for BT_IO_PRIO I/O
  *   loop.c     the epoll loop (bt_loop.h)
  *   os_user.c  bt_os.h over libc
  *
- * One thread runs everything; the engine is only ever called from it.
+ * One thread runs everything; the engine is only ever called from it. (The
+ * priority lane's workers only execute I/O; completions return to it.)
  */
 #ifndef BT_HOST_H
 #define BT_HOST_H
@@ -21,6 +23,7 @@ struct bt_loop;
 struct bt_mgmt_srv;
 struct host_conn;
 struct host_io;
+struct host_prio;
 
 struct host {
 	struct bt_loop *loop;
@@ -64,5 +67,22 @@ int  host_bdev_open(void *host, const char *path, u32 flags,
 		    struct bt_bdev **out, u64 *size);
 void host_bdev_close(void *host, struct bt_bdev *b);
 void host_bdev_submit(void *host, struct bt_bdev *b, struct bt_io *io);
+/* Execute io synchronously on the calling thread; returns 0 or -errno.
+ * Touches only io's buffer and b's descriptor (any thread may call it). */
+int  host_bdev_exec(struct bt_bdev *b, struct bt_io *io);
+
+/* prio.c */
+/* Start the lane's workers; complete() is later called on the loop thread
+ * for every submitted io. NULL on failure (errno set). */
+struct host_prio *host_prio_new(struct host *h,
+				void (*complete)(struct host *h, struct bt_io *io,
+						 int result));
+/* After the engine is freed: stops the workers. NULL is fine. */
+void host_prio_free(struct host_prio *p);
+/* Queue io on the lane: 0, or -errno (no lane, no memory: caller runs it
+ * elsewhere). */
+int  host_prio_submit(struct host_prio *p, struct bt_bdev *b, struct bt_io *io);
+/* Complete finished jobs now (timer backstop). */
+void host_prio_poll(struct host_prio *p);
 
 #endif

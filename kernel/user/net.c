@@ -31,6 +31,8 @@
 
 #define OUTQ_MAX (256u << 20)     /* a peer that never reads is dropped   */
 #define RX_ROUNDS 4               /* reads per readiness event (fairness) */
+#define DIRECT_MIN (64u << 10)    /* PDUs this big try a direct send     */
+#define OUTQ_KEEP (4u << 20)      /* queue buffer kept after a drain     */
 
 struct host_conn {
 	struct host *h;
@@ -87,6 +89,41 @@ static void mark_dirty(struct host_conn *hc)
 	hc->h->dirty = hc;
 }
 
+static ssize_t writev_nb(int fd, struct iovec *v, int n)
+{
+	struct msghdr mh;
+
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = v;
+	mh.msg_iovlen = (size_t)n;
+	return sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+int host_conn_send(void *host, void *host_conn, const struct bt_iov *iov,
+		   unsigned n);
+
+/* The first `sent` of total bytes of iov went out directly: queue the rest. */
+static int queue_rest(struct host_conn *hc, const struct bt_iov *iov,
+		      unsigned n, size_t sent, size_t total)
+{
+	struct bt_iov rest[8];
+	unsigned i, k = 0;
+
+	if (sent >= total)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (sent >= iov[i].len) {
+			sent -= iov[i].len;
+			continue;
+		}
+		rest[k].base = (const u8 *)iov[i].base + sent;
+		rest[k].len = iov[i].len - sent;
+		sent = 0;
+		k++;
+	}
+	return host_conn_send(hc->h, hc, rest, k);
+}
+
 int host_conn_send(void *host, void *host_conn, const struct bt_iov *iov,
 		   unsigned n)
 {
@@ -99,6 +136,28 @@ int host_conn_send(void *host, void *host_conn, const struct bt_iov *iov,
 		return -BT_ECONNRESET;
 	for (i = 0; i < n; i++)
 		total += iov[i].len;
+	/*
+	 * A large PDU (read data) with nothing queued before it is sent at
+	 * once from the engine's buffers, and only what the socket does not
+	 * take is copied: saves a copy of every large read, and the page
+	 * faults of growing the queue for it.
+	 */
+	if (total >= DIRECT_MIN && hc->head == hc->tail && n <= 8) {
+		struct iovec v[8];
+		ssize_t w;
+
+		for (i = 0; i < n; i++) {
+			v[i].iov_base = (void *)iov[i].base;
+			v[i].iov_len = iov[i].len;
+		}
+		do {
+			w = writev_nb(hc->fd, v, (int)n);
+		} while (w < 0 && errno == EINTR);
+		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return -BT_ECONNRESET;
+		if (w > 0)
+			return queue_rest(hc, iov, n, (size_t)w, total);
+	}
 	need = hc->tail + total;
 	if (need > hc->cap) {
 		/* Compact first; grow only if that is not enough. */
@@ -160,7 +219,7 @@ static int conn_flush(struct host_conn *hc)
 	}
 	if (hc->head == hc->tail) {
 		hc->head = hc->tail = 0;
-		if (hc->cap > (1u << 20)) {   /* give back a burst's buffer  */
+		if (hc->cap > OUTQ_KEEP) {    /* give back a burst's buffer  */
 			free(hc->out);
 			hc->out = NULL;
 			hc->cap = 0;

@@ -1,14 +1,14 @@
 # kernel/user: the userspace host build/bollard-target (engine + epoll loop +
 # io_uring backend + management socket server when mgmt_sock.c is present).
 USER_SRCS := kernel/user/main.c kernel/user/loop.c kernel/user/net.c \
-             kernel/user/bdev.c kernel/user/os_user.c \
+             kernel/user/bdev.c kernel/user/prio.c kernel/user/os_user.c \
              $(wildcard kernel/user/mgmt_sock.c)
 USER_OBJS := $(USER_SRCS:%.c=$(OBJ)/%.o)
 USER_LIBS := $(or $(call pc,--libs liburing),-luring)
 
 $(BUILD)/bollard-target: $(USER_OBJS) $(CORE_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(USER_OBJS) $(CORE_LIB) $(USER_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(USER_OBJS) $(CORE_LIB) $(USER_LIBS) -lpthread
 
 PROGS += $(BUILD)/bollard-target
 
