@@ -8,6 +8,7 @@
  * trivially correct; a hash would buy nothing measurable here.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +16,18 @@
 #include "bl_etcd.h"
 #include "informer.h"
 
+/*
+ * One cached object. Kinds not compact: obj always set, text NULL.
+ * Compact kinds: text always set, obj only between a get/foreach and the
+ * next trim.
+ */
 struct entry {
 	char *key;
 	struct bl_obj *obj;
+	char *text;                 /* validated stored form (compact kinds)  */
+	size_t len;
+	char *cluster;              /* spec.cluster (Cluster: its name)       */
+	int64_t rev;                /* etcd mod revision                      */
 };
 
 struct bl_informer {
@@ -28,6 +38,7 @@ struct bl_informer {
 	int64_t revision;
 	struct bl_etcd *etcd;
 	struct bl_watch *watch;
+	const char *const *compact; /* kinds kept as text; NULL: none          */
 };
 
 char *bl_object_key(char *buf, size_t len, const char *kind, const char *name)
@@ -46,13 +57,33 @@ struct bl_informer *bl_informer_new(const struct bl_informer_ops *ops, void *arg
 	return inf;
 }
 
+int bl_informer_set_compact(struct bl_informer *inf, const char *const *kinds)
+{
+	inf->compact = kinds;
+	return 0;
+}
+
+static bool is_compact(const struct bl_informer *inf, const char *kind)
+{
+	for (const char *const *k = inf->compact; k && *k; k++)
+		if (!strcmp(*k, kind))
+			return true;
+	return false;
+}
+
+static void entry_free(struct entry *e)
+{
+	free(e->key);
+	bl_obj_free(e->obj);
+	free(e->text);
+	free(e->cluster);
+}
+
 static void clear(struct bl_informer *inf)
 {
 	size_t i;
-	for (i = 0; i < inf->n; i++) {
-		free(inf->v[i].key);
-		bl_obj_free(inf->v[i].obj);
-	}
+	for (i = 0; i < inf->n; i++)
+		entry_free(&inf->v[i]);
 	inf->n = 0;
 }
 
@@ -108,16 +139,14 @@ static int split_key(const char *key, char *buf, size_t len,
 
 static void remove_at(struct bl_informer *inf, size_t i)
 {
-	free(inf->v[i].key);
-	bl_obj_free(inf->v[i].obj);
+	entry_free(&inf->v[i]);
 	memmove(&inf->v[i], &inf->v[i + 1], (inf->n - i - 1) * sizeof(inf->v[0]));
 	inf->n--;
 }
 
-static int insert_at(struct bl_informer *inf, size_t i, const char *key,
-		     struct bl_obj *obj)
+/* Takes ownership of the fields of *e (key included) on success only. */
+static int insert_at(struct bl_informer *inf, size_t i, const struct entry *e)
 {
-	char *k;
 	if (inf->n == inf->cap) {
 		size_t cap = inf->cap ? inf->cap * 2 : 256;
 		struct entry *v = realloc(inf->v, cap * sizeof(*v));
@@ -126,14 +155,61 @@ static int insert_at(struct bl_informer *inf, size_t i, const char *key,
 		inf->v = v;
 		inf->cap = cap;
 	}
-	k = strdup(key);
-	if (!k)
-		return -ENOMEM;
 	memmove(&inf->v[i + 1], &inf->v[i], (inf->n - i) * sizeof(inf->v[0]));
-	inf->v[i].key = k;
-	inf->v[i].obj = obj;
+	inf->v[i] = *e;
 	inf->n++;
 	return 0;
+}
+
+/*
+ * Fill e from a freshly parsed, validated obj: the cluster name, and for a
+ * compact kind the stored text instead of the object (obj is freed then).
+ * On failure nothing is kept and obj is freed.
+ */
+static int entry_make(const struct bl_informer *inf, struct entry *e, const char *key,
+		      struct bl_obj *obj, const char *value, size_t len, int64_t rev)
+{
+	const char *cl = !strcmp(obj->kind, "Cluster") ? obj->name :
+			 json_string_value(json_object_get(obj->spec, "cluster"));
+
+	memset(e, 0, sizeof(*e));
+	e->rev = rev;
+	e->key = strdup(key);
+	e->cluster = cl ? strdup(cl) : NULL;
+	if (!e->key || (cl && !e->cluster))
+		goto fail;
+	if (is_compact(inf, obj->kind)) {
+		e->text = malloc(len + 1);
+		if (!e->text)
+			goto fail;
+		memcpy(e->text, value, len);
+		e->text[len] = '\0';
+		e->len = len;
+		bl_obj_free(obj);
+	} else {
+		e->obj = obj;
+	}
+	return 0;
+fail:
+	bl_obj_free(obj);
+	e->obj = NULL;
+	entry_free(e);
+	memset(e, 0, sizeof(*e));
+	return -ENOMEM;
+}
+
+/* The parsed object of e, parsing a compact one on demand. */
+static struct bl_obj *entry_obj(struct entry *e)
+{
+	struct bl_obj *o = NULL;
+
+	if (e->obj || !e->text)
+		return e->obj;
+	if (bl_obj_from_json(e->text, e->len, &o, NULL) < 0)
+		return NULL;
+	o->resource_version = e->rev;
+	e->obj = o;
+	return o;
 }
 
 void bl_informer_apply(struct bl_informer *inf, const char *key,
@@ -173,11 +249,14 @@ void bl_informer_apply(struct bl_informer *inf, const char *key,
 	}
 	i = find(inf, key, &found);
 	if (obj) {
+		struct entry e;
+		if (entry_make(inf, &e, key, obj, value, len, mod_rev) < 0)
+			return;
 		if (found) {
-			bl_obj_free(inf->v[i].obj);
-			inf->v[i].obj = obj;
-		} else if (insert_at(inf, i, key, obj) < 0) {
-			bl_obj_free(obj);
+			entry_free(&inf->v[i]);
+			inf->v[i] = e;
+		} else if (insert_at(inf, i, &e) < 0) {
+			entry_free(&e);
 			return;
 		}
 	} else if (found) {
@@ -198,7 +277,45 @@ const struct bl_obj *bl_informer_get(const struct bl_informer *inf,
 
 	bl_object_key(key, sizeof(key), kind, name);
 	i = find(inf, key, &found);
-	return found ? inf->v[i].obj : NULL;
+	/* Parsing a compact object fills the cache: logically const. */
+	return found ? entry_obj(&((struct bl_informer *)inf)->v[i]) : NULL;
+}
+
+const char *bl_informer_cluster(const struct bl_informer *inf,
+				const char *kind, const char *name)
+{
+	char key[512];
+	int found;
+	size_t i;
+
+	bl_object_key(key, sizeof(key), kind, name);
+	i = find(inf, key, &found);
+	return found ? inf->v[i].cluster : NULL;
+}
+
+size_t bl_informer_trim(struct bl_informer *inf)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < inf->n; i++)
+		if (inf->v[i].text && inf->v[i].obj) {
+			bl_obj_free(inf->v[i].obj);
+			inf->v[i].obj = NULL;
+			n++;
+		}
+	return n;
+}
+
+void bl_informer_usage(const struct bl_informer *inf, size_t *text_bytes,
+		       size_t *parsed)
+{
+	size_t i;
+
+	*text_bytes = *parsed = 0;
+	for (i = 0; i < inf->n; i++) {
+		*text_bytes += inf->v[i].len;
+		*parsed += inf->v[i].obj != NULL;
+	}
 }
 
 void bl_informer_foreach(const struct bl_informer *inf, const char *kind,
@@ -213,9 +330,13 @@ void bl_informer_foreach(const struct bl_informer *inf, const char *kind,
 		i = find(inf, prefix, &found);
 	}
 	for (; i < inf->n; i++) {
+		/* Parsing a compact object fills the cache: logically const. */
+		struct bl_obj *o;
 		if (kind && strncmp(inf->v[i].key, prefix, pl) != 0)
 			break;
-		cb(arg, inf->v[i].obj);
+		o = entry_obj(&((struct bl_informer *)inf)->v[i]);
+		if (o)
+			cb(arg, o);
 	}
 }
 
@@ -262,7 +383,7 @@ static int relist(struct bl_informer *inf)
 		const struct bl_kv *kv = &kvs.kvs[j];
 		int found;
 		i = find(inf, kv->key, &found);
-		if (found && inf->v[i].obj->resource_version == kv->mod_revision)
+		if (found && inf->v[i].rev == kv->mod_revision)
 			continue;
 		bl_informer_apply(inf, kv->key, kv->value, kv->value_len, kv->mod_revision);
 	}

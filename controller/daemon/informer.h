@@ -13,6 +13,16 @@
  *
  * Values that fail to parse are logged through on_error and dropped from the
  * cache (as if deleted): a corrupt object must not crash or wedge the loop.
+ *
+ * Compact kinds (bl_informer_set_compact). A parsed object is a jansson
+ * tree of a few kilobytes; 10,000 Volumes parsed cost ~25 MB, stored as
+ * their canonical JSON text ~3 MB. For the kinds named compact, the cache
+ * keeps only the validated text (plus the spec.cluster name, which event
+ * mapping needs for every change) and parses an object when it is asked
+ * for. The parse stays cached, so pointers handed out stay valid, until
+ * bl_informer_trim(): the owner calls it at a point where it holds no
+ * borrowed object (bollardd: when its work queue has drained). Kinds not
+ * named compact stay parsed, as before.
  */
 #ifndef BL_INFORMER_H
 #define BL_INFORMER_H
@@ -51,10 +61,40 @@ int bl_informer_start(struct bl_informer *inf, struct bl_etcd *e);
 void bl_informer_apply(struct bl_informer *inf, const char *key,
 		       const char *value, size_t len, int64_t mod_rev);
 
-/* Borrowed; valid until the next bl_informer_apply / dispatch. */
+/*
+ * Store these kinds as text only (see the top). kinds is NULL-ended and
+ * must outlive the informer; call before bl_informer_start. Returns 0.
+ */
+int bl_informer_set_compact(struct bl_informer *inf, const char *const *kinds);
+
+/*
+ * Borrowed; valid until the object changes (bl_informer_apply / dispatch)
+ * or bl_informer_trim. A compact object is parsed here (the cache is
+ * logically const: parsing only fills it); NULL when absent, or when the
+ * stored text no longer parses (cannot happen: it was validated on entry)
+ * or memory ran out.
+ */
 const struct bl_obj *bl_informer_get(const struct bl_informer *inf,
 				     const char *kind, const char *name);
-/* Call cb for every cached object of kind (NULL: all), in key order. */
+/*
+ * spec.cluster of a cached object without parsing it (Targets, Volumes),
+ * the name for a Cluster; NULL otherwise or when absent. Borrowed, same
+ * validity as bl_informer_get.
+ */
+const char *bl_informer_cluster(const struct bl_informer *inf,
+				const char *kind, const char *name);
+/*
+ * Drop the parsed copies of compact objects. Every pointer obtained from
+ * bl_informer_get / foreach for a compact kind becomes invalid. Returns
+ * how many were dropped.
+ */
+size_t bl_informer_trim(struct bl_informer *inf);
+/* Bytes held by the cache's stored texts and parsed-object count (for
+ * benchmarks and logs). */
+void bl_informer_usage(const struct bl_informer *inf, size_t *text_bytes,
+		       size_t *parsed);
+/* Call cb for every cached object of kind (NULL: all), in key order.
+ * Compact objects are parsed (and cached until bl_informer_trim). */
 void bl_informer_foreach(const struct bl_informer *inf, const char *kind,
 			 void (*cb)(void *arg, const struct bl_obj *obj),
 			 void *arg);

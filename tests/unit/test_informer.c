@@ -123,11 +123,71 @@ static void test_foreach_by_kind(void **state)
 	bl_informer_free(inf);
 }
 
+#define VOLUME(n, cl) "{\"apiVersion\":\"bollard.io/v1alpha1\",\"kind\":\"Volume\"," \
+	"\"metadata\":{\"name\":\"" n "\",\"uid\":\"u-" n "\",\"generation\":1}," \
+	"\"spec\":{\"cluster\":\"" cl "\",\"size\":1048576,\"backing\":{\"type\":\"file\"," \
+	"\"path\":\"/x/" n ".img\"},\"replication\":\"none\"}}"
+
+/* Compact kinds: stored as text, parsed on demand, dropped by trim; the
+ * cluster name is known without parsing; other kinds stay parsed. */
+static void test_compact(void **state)
+{
+	static const char *const compact[] = { "Volume", NULL };
+	struct rec r = { 0 };
+	struct bl_informer *inf = bl_informer_new(&ops, &r);
+	const struct bl_obj *o, *again;
+	size_t text, parsed;
+	int n = 0;
+
+	bl_informer_set_compact(inf, compact);
+	put(inf, "Cluster", "c1", CLUSTER("c1"), 2);
+	put(inf, "Volume", "v1", VOLUME("v1", "c1"), 3);
+	put(inf, "Volume", "v2", VOLUME("v2", "c1"), 4);
+	/* a Volume that does not validate is dropped like any other */
+	put(inf, "Volume", "bad", "{\"kind\":\"Volume\"}", 5);
+	assert_int_equal(r.errors, 1);
+	assert_int_equal(bl_informer_count(inf), 3);
+	bl_informer_usage(inf, &text, &parsed);
+	assert_int_equal(parsed, 1);            /* only the Cluster */
+	assert_int_equal(text, 2 * strlen(VOLUME("v1", "c1")));
+	assert_string_equal(bl_informer_cluster(inf, "Volume", "v2"), "c1");
+	assert_string_equal(bl_informer_cluster(inf, "Cluster", "c1"), "c1");
+	assert_null(bl_informer_cluster(inf, "Volume", "nope"));
+
+	o = bl_informer_get(inf, "Volume", "v1");
+	assert_non_null(o);
+	assert_string_equal(o->uid, "u-v1");
+	assert_int_equal(o->resource_version, 3);
+	again = bl_informer_get(inf, "Volume", "v1");
+	assert_ptr_equal(o, again);             /* cached until trim */
+	bl_informer_foreach(inf, "Volume", count_cb, &n);
+	assert_int_equal(n, 2);
+	bl_informer_usage(inf, &text, &parsed);
+	assert_int_equal(parsed, 3);
+	assert_int_equal(bl_informer_trim(inf), 2);
+	bl_informer_usage(inf, &text, &parsed);
+	assert_int_equal(parsed, 1);
+	assert_int_equal(bl_informer_trim(inf), 0);
+	o = bl_informer_get(inf, "Volume", "v2");
+	assert_non_null(o);
+	assert_string_equal(o->name, "v2");
+
+	/* an update replaces the text; a delete removes it */
+	put(inf, "Volume", "v2", VOLUME("v2", "c9"), 6);
+	assert_string_equal(bl_informer_cluster(inf, "Volume", "v2"), "c9");
+	o = bl_informer_get(inf, "Volume", "v2");
+	assert_int_equal(o->resource_version, 6);
+	put(inf, "Volume", "v2", NULL, 7);
+	assert_null(bl_informer_get(inf, "Volume", "v2"));
+	bl_informer_free(inf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_put_get_delete),
 		cmocka_unit_test(test_bad_values_dropped),
+		cmocka_unit_test(test_compact),
 		cmocka_unit_test(test_foreach_by_kind),
 	};
 	return cmocka_run_group_tests_name("informer", tests, NULL, NULL);
