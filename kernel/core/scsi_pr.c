@@ -506,6 +506,9 @@ static int pr_register(struct scsi_task *t, struct scsi_pr_reg *r, u64 key,
 	int rc;
 
 	port_of(&self, t->cmd->nexus);
+	/* the transport bounds names (RFC 7143); the store relies on it */
+	if (bt_strlen(self.name) > SCSI_PR_NAME_MAX)
+		return no_resources(t);
 	if (flags & 0x08) {           /* SPEC_I_PT                            */
 		if (r)
 			return scsi_invalid_cdb(t, 1, -1);

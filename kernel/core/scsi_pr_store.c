@@ -185,7 +185,7 @@ static bool payload_valid(const u8 *buf, u32 len)
 		if (len - off < REG_FIXED)
 			return false;
 		nl = buf[off + 19];
-		if (nl == 0 || nl > SCSI_PR_NAME_MAX || len - off - REG_FIXED < nl ||
+		if (nl > SCSI_PR_NAME_MAX || len - off - REG_FIXED < nl ||
 		    (buf[off + 18] & ~3u))
 			return false;
 		if (!no_nul(buf + off + REG_FIXED, nl))
