@@ -377,6 +377,8 @@ int  scsi_exec_pr_out(struct scsi_task *t);
 bool scsi_pr_conflict(struct scsi_task *t);
 /* Drop every registration and the reservation (not the generation). */
 void scsi_pr_free(struct bt_lu *lu);
+/* Tell management subscribers (BT_EV_PR_CHANGE) that t changed the state. */
+void scsi_pr_event(struct scsi_task *t);
 /* Table entries for PR OUT service actions scsi_ops.c does not list yet
  * (REGISTER AND MOVE); NULL otherwise. */
 const struct scsi_op *scsi_pr_extra_op(u8 opcode, u16 sa);

@@ -764,6 +764,22 @@ static int pr_register_move(struct scsi_task *t, struct scsi_pr_reg *r,
 	return SCSI_DONE;
 }
 
+/* BT_EV_PR_CHANGE for management subscribers: the PR state of (target,
+ * lun) changed (and, with the store, is durable). */
+void scsi_pr_event(struct scsi_task *t)
+{
+	const struct bt_host_ops *ops = bt_engine_ops(t->lu->e);
+	struct bt_event ev = {
+		.type = BT_EV_PR_CHANGE,
+		.target = t->cmd->target ? bt_target_iqn(t->cmd->target) : NULL,
+		.initiator = t->cmd->nexus ? t->cmd->nexus->initiator : NULL,
+		.lun = t->cmd->lun,
+	};
+
+	if (ops->event)
+		ops->event(bt_engine_host(t->lu->e), &ev);
+}
+
 static const struct scsi_op register_move_op = {
 	0x5f, OPF_SA | OPF_PR_OK, SA_REGISTER_MOVE, 10, 0, 30,
 	"PERSISTENT RESERVE OUT/REGISTER AND MOVE",
@@ -805,6 +821,9 @@ int scsi_exec_pr_out(struct scsi_task *t)
 	bool needs_type = sa == SA_RESERVE || sa == SA_RELEASE ||
 			  sa == SA_PREEMPT || sa == SA_PREEMPT_ABORT;
 	bool reg = sa == SA_REGISTER || sa == SA_REGISTER_IGNORE;
+	const struct scsi_pr_reg *holder;
+	u8 old_type;
+	u32 gen;
 	int rc;
 
 	cmd->xfer_len = plen;
@@ -832,5 +851,14 @@ int scsi_exec_pr_out(struct scsi_task *t)
 	}
 	if ((rc = scsi_prs_begin(t)) >= 0)
 		return rc;
-	return scsi_prs_finish(t, pr_out_action(t));
+	if (store_on(t->lu))          /* the store sends the event when durable */
+		return scsi_prs_finish(t, pr_out_action(t));
+	gen = t->lu->pr.generation;
+	holder = t->lu->pr.holder;
+	old_type = t->lu->pr.type;
+	rc = pr_out_action(t);
+	if (cmd->status == BT_SAM_GOOD && (gen != t->lu->pr.generation ||
+	    holder != t->lu->pr.holder || old_type != t->lu->pr.type))
+		scsi_pr_event(t);
+	return rc;
 }

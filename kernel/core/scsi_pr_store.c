@@ -503,6 +503,7 @@ static void write_done(struct scsi_task *t)
 		scsi_io_error(t, true);
 	} else {
 		lu->prs.seq++;
+		scsi_pr_event(t);
 	}
 	release_held(lu);
 	scsi_task_done(t);

@@ -13,8 +13,11 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/target_lib.bash"
 bt_need
-PRT=$BUILD/tests/bt-pr-tool
-[ -x "$PRT" ] || skip "$PRT not built"
+# The PR client is only a client: a sanitised run (BUILD=build-asan) may use
+# the normal build's.
+PRT=${BT_PR_TOOL:-$BUILD/tests/bt-pr-tool}
+[ -x "$PRT" ] || PRT=build/tests/bt-pr-tool
+[ -x "$PRT" ] || skip "bt-pr-tool not built (make $BUILD/tests/bt-pr-tool)"
 command -v dd >/dev/null || skip "dd not installed"
 
 IQN=iqn.2026-01.io.bollard.test:prpersist

@@ -171,10 +171,19 @@ static void no_close(void *host, void *host_conn)
 {
 }
 
+static void mem_event(void *host, const struct bt_event *ev)
+{
+	struct memhost *h = host;
+
+	if ((unsigned)ev->type < MEMHOST_NEVENT)
+		h->nevent[ev->type]++;
+}
+
 const struct bt_host_ops membdev_ops = {
 	.bdev_open = mem_open,
 	.bdev_close = mem_close,
 	.bdev_submit = mem_submit,
 	.conn_send = no_send,
 	.conn_close = no_close,
+	.event = mem_event,
 };

@@ -1,8 +1,8 @@
 /*
  * membdev.h - a memory backend for SCSI-layer tests and the CDB fuzzer:
  * struct bt_host_ops bdev_* over heap buffers, with inline or deferred
- * completion, per-op counters, the last submitted io, and one-shot error
- * injection. The struct memhost is the engine's host pointer (no globals).
+ * completion, per-op counters, the last submitted io, one-shot error
+ * injection, and counts of the engine's events. The struct memhost is the engine's host pointer (no globals).
  *
  * Paths: "mem:<bytes>" opens a new zero-filled device of that size; any
  * other path fails with -ENOENT. Devices are freed at bdev_close (so a test
@@ -17,6 +17,7 @@
 #include "bt_engine.h"
 
 #define MEMHOST_MAX_PENDING 256
+#define MEMHOST_NEVENT      8
 
 struct membdev {
 	u8 *data;
@@ -35,6 +36,7 @@ struct memhost {
 	unsigned opened, closed;
 	struct membdev *last_dev;      /* the most recently opened device     */
 	struct membdev *keep;          /* "mem:keep:..." device, or NULL      */
+	unsigned nevent[MEMHOST_NEVENT]; /* host events, by BT_EV_* type      */
 };
 
 extern const struct bt_host_ops membdev_ops;

@@ -113,9 +113,11 @@ static void test_register_read_keys(void **state)
 	assert_int_equal(c->status, GOOD);
 	gen = bt_get_be32(c->in);
 	assert_int_equal(bt_get_be32(c->in + 4), 0);
-	/* unregistered with a non-zero key: conflict */
+	/* unregistered with a non-zero key: conflict (no change, no event) */
 	assert_int_equal(prout(f, &f->a, 0, 0, 0x1234, 0xaa, 0)->status, CONFLICT);
+	assert_int_equal(f->th.host.nevent[BT_EV_PR_CHANGE], 0);
 	assert_int_equal(prout(f, &f->a, 0, 0, 0, 0xaa, 0)->status, GOOD);
+	assert_int_equal(f->th.host.nevent[BT_EV_PR_CHANGE], 1);
 	assert_int_equal(prout(f, &f->b, 6, 0, 0x999, 0xbb, 0)->status, GOOD);
 	c = prin(f, &f->b, 0, 256);
 	assert_int_equal(bt_get_be32(c->in), gen + 2);

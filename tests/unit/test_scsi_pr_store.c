@@ -333,10 +333,12 @@ static void test_write_failure(void **state)
 	assert_int_equal(prout(f, &f->a, 0, 0, 0, 0xa, 0)->status, BT_SAM_GOOD);
 	assert_int_equal(prout(f, &f->a, 1, 1, 0xa, 0, 0)->status, BT_SAM_GOOD);
 	gen = keys(f, k, &n);
+	assert_int_equal(f->th.host.nevent[BT_EV_PR_CHANGE], 2);
 	/* the slot write fails: the PR OUT fails and nothing changed */
 	f->th.host.fail_next = -BT_EIO;
 	c = prout(f, &f->b, 0, 0, 0, 0xb, 0);
 	assert_true(th_is_sense(c, 0x03, 0x0c, 0x00));
+	assert_int_equal(f->th.host.nevent[BT_EV_PR_CHANGE], 2);
 	assert_int_equal(keys(f, k, &n), gen);
 	assert_int_equal(n, 1);
 	f->th.host.fail_next = -BT_EIO;
