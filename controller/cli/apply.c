@@ -2,7 +2,8 @@
  * apply.c - `bollard apply` and `bollard diff`.
  *
  * apply: parse every -f source (all errors, then exit 1 before touching
- * etcd), read one snapshot of every stored object, check references against
+ * etcd), read one snapshot of the stored objects the applied ones can depend
+ * on (all of them with --prune; store_load_for), check references against
  * the applied set plus the snapshot, build a plan (plan.c), and commit it as
  * compare-and-swap transactions: each written key is compared on its
  * mod_revision as read (0 = must not exist), each pruned key likewise. When
@@ -649,7 +650,10 @@ static int snapshot_and_plan(struct apply_opts *o, struct prepared *pr,
 	int rc;
 
 	memset(p, 0, sizeof(*p));
-	rc = store_load(o->c, pr->e, NULL, snap, NULL);
+	/* --prune looks at every object; otherwise only what the applied
+	 * objects can depend on is read (store_load_for). */
+	rc = o->prune ? store_load(o->c, pr->e, NULL, snap, NULL)
+		      : store_load_for(o->c, pr->e, &pr->list, snap);
 	if (rc < 0)
 		return rc;
 	rc = bl_check_refs(&pr->list, snap_lookup, snap, &d);

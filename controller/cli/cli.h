@@ -138,6 +138,21 @@ struct store_snap {
  * in *nbad when nbad is not NULL. */
 int  store_load(struct cli *c, struct bl_etcd *e, const char *kind,
 		struct store_snap *s, size_t *nbad);
+/*
+ * The part of the store that applying list can depend on, read at one
+ * revision (the first read's): each listed object's stored copy, every
+ * object a listed one refers to (bl_obj_foreach_ref), every Rollout when a
+ * Rollout, Target or Cluster is listed (and every Cluster and Target too
+ * when that makes more than one Rollout), every Volume when a replicated
+ * Volume is listed (minor allocation looks at its cluster's Volumes).
+ * Everything else is left out, so applying one Target next to 10,000
+ * Volumes reads a handful of keys. With more than a few dozen keys to
+ * read one by one it reads everything instead (store_load), which is then
+ * cheaper. Not for --prune, which needs every object. Same reporting of
+ * unparseable values as store_load.
+ */
+int  store_load_for(struct cli *c, struct bl_etcd *e,
+		    const struct bl_objlist *list, struct store_snap *s);
 /* Sort s->v by (kind, name); store_load does it, tests building a
  * snapshot by hand call it (snap.c, like store_find and snap_lookup). */
 void store_snap_sort(struct store_snap *s);

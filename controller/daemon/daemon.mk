@@ -52,3 +52,13 @@ $(BUILD)/tests/unit/test_leader: $(OBJ)/tests/unit/test_leader.o $(DAEMON_LIB) $
 
 UNIT_TESTS += $(BUILD)/tests/unit/test_workqueue $(BUILD)/tests/unit/test_informer \
               $(BUILD)/tests/unit/test_leader
+
+# bench/controller.sh's in-process probe: etcd put -> engine event, no CLI
+# start-up in the figure (bench/cli_converge_probe.c).
+$(OBJ)/bench/cli_converge_probe.o: EXTRA_CFLAGS += -Icontroller/etcd -Icontroller/targetctl \
+	$(call pc,--cflags jansson)
+$(OBJ)/bench/cli_converge_probe.o: $(ETCD_GEN_H)
+$(BUILD)/bollard-bench-converge: $(OBJ)/bench/cli_converge_probe.o $$(DAEMON_LINK)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DAEMON_LDLIBS)
+PROGS += $(BUILD)/bollard-bench-converge
