@@ -446,11 +446,123 @@ static void test_deferred_foreign_fences(void **state)
 	assert_int_equal(dev(f)[REGION_OFF + 100], 0xee);
 }
 
+/* Everything a registration carries survives: SPEC_I_PT with a format-0
+ * TransportID (any ISID), ALL_TG_PT, the relative port, and a reservation
+ * moved by REGISTER AND MOVE. */
+static void test_round_trip_identities(void **state)
+{
+	struct fx *f = *state;
+	const char *c3name = "iqn.2026-11.io.bollard.test:init3";
+	u8 cdb[10] = { 0x5f, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+	static u8 p[256];
+	struct bt_nexus c3 = f->a, a2 = f->a;
+	struct bt_cmd *c;
+	u32 n, off, end, fmt0 = 0, atp = 0;
+
+	clear_ua(f);
+	/* a registers itself on all ports and init3 (any ISID) */
+	memset(p, 0, sizeof(p));
+	bt_put_be64(p + 8, 0x77);
+	p[20] = 0x08 | 0x04;
+	n = (u32)strlen(c3name) + 1;
+	n = (n + 3) & ~3u;
+	p[28] = 0x05;
+	bt_put_be16(p + 30, (u16)n);
+	memcpy(p + 32, c3name, strlen(c3name));
+	bt_put_be32(p + 24, 4 + n);
+	cdb[8] = (u8)(28 + 4 + n);
+	assert_int_equal(as(f, &f->a, cdb, 10, BT_DIR_WRITE, cdb[8], p, cdb[8])->status,
+			 BT_SAM_GOOD);
+	assert_int_equal(prout(f, &f->a, 1, 3, 0x77, 0, 0)->status, BT_SAM_GOOD);
+	/* a moves its EA reservation to b */
+	memset(p, 0, sizeof(p));
+	bt_put_be64(p, 0x77);
+	bt_put_be64(p + 8, 0xb0);
+	bt_put_be16(p + 18, 1);
+	n = (u32)snprintf((char *)p + 28, 200, "%s,i,0x%02x%02x%02x%02x%02x%02x",
+			  f->b.initiator, f->b.isid[0], f->b.isid[1], f->b.isid[2],
+			  f->b.isid[3], f->b.isid[4], f->b.isid[5]) + 1;
+	n = (n + 3) & ~3u;
+	p[24] = 0x45;
+	bt_put_be16(p + 26, (u16)n);
+	bt_put_be32(p + 20, 4 + n);
+	cdb[1] = 7;
+	cdb[2] = 3;
+	cdb[8] = (u8)(24 + 4 + n);
+	assert_int_equal(as(f, &f->a, cdb, 10, BT_DIR_WRITE, cdb[8], p, cdb[8])->status,
+			 BT_SAM_GOOD);
+
+	assert_int_equal(restart(f), 0);
+	c = prin(f, &f->a, 1);
+	assert_int_equal(bt_get_be64(c->in + 8), 0xb0);
+	assert_int_equal(c->in[8 + 13], 3);
+	c = prin(f, &f->a, 3);
+	end = 8 + bt_get_be32(c->in + 4);
+	for (off = 8; off < end; off += 24 + bt_get_be32(c->in + off + 20)) {
+		if (c->in[off + 24] == 0x05) {
+			assert_string_equal((char *)c->in + off + 28, c3name);
+			fmt0++;
+		}
+		if (c->in[off + 12] & 0x02)
+			atp++;
+		if (bt_get_be64(c->in + off) == 0xb0) {
+			assert_int_equal(c->in[off + 12] & 1, 1);     /* holder  */
+			assert_int_equal(bt_get_be16(c->in + off + 18), 1);
+		}
+	}
+	assert_int_equal(fmt0, 1);
+	assert_int_equal(atp, 2);
+	/* init3 with any ISID and a on another port are still registered */
+	c3.initiator = c3name;
+	c3.isid[5] = 0x42;
+	assert_int_equal(prout(f, &c3, 0, 0, 0x77, 0x78, 0)->status, BT_SAM_GOOD);
+	a2.tpgt = 2;
+	a2.rel_port = 2;
+	assert_int_equal(prout(f, &a2, 0, 0, 0x77, 0x79, 0)->status, BT_SAM_GOOD);
+}
+
+/* A PR IN waiting behind a PR OUT's store write is aborted at once by
+ * ABORT TASK; the PR OUT itself completes when its write does. */
+static void test_abort_held_task(void **state)
+{
+	struct fx *f = *state;
+	u8 out[10] = { 0x5f, 0, 0, 0, 0, 0, 0, 0, 24, 0 };
+	u8 in[10] = { 0x5e, 0, 0, 0, 0, 0, 0, 1, 0, 0 };
+	u8 pa[24] = { 0 };
+	struct bt_cmd ca, cb;
+
+	assert_int_equal(th_add_lun(&f->th, 0, &store_lun), 0);
+	memhost_run(&f->th.host);
+	clear_ua(f);
+	bt_put_be64(pa + 8, 0xa);
+	th_cmd_init(&f->th, &ca, 0, out, 10, BT_DIR_WRITE, 24, pa, 24);
+	ca.done = done2;
+	th_cmd_init(&f->th, &cb, 0, in, 10, BT_DIR_READ, 256, NULL, 0);
+	cb.tag = 0x4242;
+	cb.done = done2;
+	ndone2 = 0;
+	bt_scsi_submit(&ca);
+	bt_scsi_submit(&cb);
+	assert_int_equal(ndone2, 0);
+	assert_int_equal(bt_scsi_tmf(&f->th.nexus, BT_TMF_ABORT_TASK, 0, 0x4242),
+			 BT_TMF_RSP_COMPLETE);
+	assert_int_equal(ndone2, 1);
+	assert_true(cb.aborted);
+	assert_int_equal(cb.status, BT_SAM_TASK_ABORTED);
+	memhost_run(&f->th.host);
+	assert_int_equal(ndone2, 2);
+	assert_int_equal(ca.status, BT_SAM_GOOD);
+	assert_false(ca.aborted);
+	bt_cmd_release(&ca);
+	bt_cmd_release(&cb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_capacity_and_fresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_round_trip_identities, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_newer_slot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_both_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_tail_refused, setup_nolun, teardown),
@@ -458,6 +570,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deferred_load_and_serialised_writes,
 						setup_deferred_nolun, teardown),
 		cmocka_unit_test_setup_teardown(test_deferred_foreign_fences,
+						setup_deferred_nolun, teardown),
+		cmocka_unit_test_setup_teardown(test_abort_held_task,
 						setup_deferred_nolun, teardown),
 	};
 
