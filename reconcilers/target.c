@@ -493,6 +493,7 @@ static unsigned features_of(const json_t *spec)
 	FEAT("extendedCopy", BT_FEAT_XCOPY);
 	FEAT("unmap", BT_FEAT_UNMAP);
 	FEAT("writeSame", BT_FEAT_WRITE_SAME);
+	FEAT("persistentReservations", BT_FEAT_PR_STORE);
 #undef FEAT
 	return v;
 }
@@ -1016,9 +1017,10 @@ static int exec_action(struct bl_plan *p, enum bl_stage stage, bool remove,
 
 static const char *feature_list(unsigned f, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s%s%s",
+	snprintf(buf, len, "%s%s%s%s%s",
 		 f & BT_FEAT_CAW ? "caw," : "", f & BT_FEAT_XCOPY ? "xcopy," : "",
-		 f & BT_FEAT_UNMAP ? "unmap," : "", f & BT_FEAT_WRITE_SAME ? "writesame," : "");
+		 f & BT_FEAT_UNMAP ? "unmap," : "", f & BT_FEAT_WRITE_SAME ? "writesame," : "",
+		 f & BT_FEAT_PR_STORE ? "prstore," : "");
 	if (buf[0])
 		buf[strlen(buf) - 1] = '\0';
 	else
@@ -1191,6 +1193,17 @@ static int plan_target(struct bl_plan *p, const struct t_target *d,
 					 "(uid %s); not recreated: remove and re-add the LUN to "
 					 "change it", ol->lun, ol->path ? ol->path : "?",
 					 ol->uid ? ol->uid : "?", dl->volume, dl->path, dl->uid) < 0)
+				return -ENOMEM;
+		} else if (ol->features &&
+			   ((ol->features ^ dl->features) & BT_FEAT_PR_STORE)) {
+			/* The PR store moves the LU's capacity and claims the
+			 * backing's last MiB: never flipped on a live LUN. */
+			if (bl_plan_cond(p, obj, "CreateOnlyDrift",
+					 "LUN %llu is live with persistentReservations %s but "
+					 "the Target wants %s; not recreated: remove and re-add "
+					 "the LUN to change it", ol->lun,
+					 ol->features & BT_FEAT_PR_STORE ? "on" : "off",
+					 dl->features & BT_FEAT_PR_STORE ? "on" : "off") < 0)
 				return -ENOMEM;
 		}
 	}

@@ -292,6 +292,14 @@ static const struct bl_field features_fields[] = {
 	  .doc = "UNMAP (thin provisioning space reclaim)." },
 	{ .name = "writeSame", .type = BL_F_BOOL, .def = "true",
 	  .doc = "WRITE SAME (block zeroing offload)." },
+	{ .name = "persistentReservations", .type = BL_F_BOOL, .def = "true",
+	  .doc = "Keep persistent reservation state in the last MiB of each "
+		 "LUN's volume, so registrations and reservations survive a "
+		 "restart and a failover to the DRBD peer. That MiB is not part "
+		 "of the LUN's capacity. A LUN whose last MiB holds other data is "
+		 "refused, never overwritten: turn this off to export such a "
+		 "volume (PR state then lives in memory only). Create-only: a "
+		 "change on a live LUN is reported, not applied." },
 	END
 };
 

@@ -49,25 +49,6 @@ static char *payload_var(const char *in, size_t len, const char *var)
 	return NULL;
 }
 
-static unsigned parse_features(const char *s)
-{
-	unsigned f = 0;
-	char *dup, *tok, *save = NULL;
-
-	if (!s || !strcmp(s, "none"))
-		return 0;
-	dup = strdup(s);
-	for (tok = dup ? strtok_r(dup, ",", &save) : NULL; tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		if (!strcmp(tok, "caw")) f |= BT_FEAT_CAW;
-		else if (!strcmp(tok, "xcopy")) f |= BT_FEAT_XCOPY;
-		else if (!strcmp(tok, "unmap")) f |= BT_FEAT_UNMAP;
-		else if (!strcmp(tok, "writesame")) f |= BT_FEAT_WRITE_SAME;
-	}
-	free(dup);
-	return f;
-}
-
 /* Option value "--name V" anywhere after the positional words. */
 static const char *opt(const char *const *argv, const char *name)
 {
@@ -364,13 +345,13 @@ static int dispatch(struct bl_target_runner *r, const char *const *a,
 	else if (!strcmp(cmd, "portal") && n == 4 && !strcmp(a[1], "del"))
 		rc = btc_portal_del(c, a[2], a[3]);
 	else if (!strcmp(cmd, "lun") && n == 5 && !strcmp(a[1], "add")) {
-		struct btc_lun_spec s = {
-			.path = a[4], .uid = opt(a, "--uid"),
-			.features = parse_features(opt(a, "--features")),
-		};
-		/* A plain 0 means "defaults" to the engine: say exactly. */
-		if (opt(a, "--features"))
-			s.features |= BT_FEAT_EXPLICIT;
+		struct btc_lun_spec s = { .path = a[4], .uid = opt(a, "--uid") };
+		const char *feats = opt(a, "--features");
+
+		/* The same parser as `bollard target lun add`, so a printed
+		 * plan means what the runner does ("none" is no feature). */
+		if (feats && btc_features_parse(feats, &s.features) < 0)
+			return -EINVAL;
 		rc = btc_lun_add(c, a[2], strtoull(a[3], NULL, 10), &s);
 	} else if (!strcmp(cmd, "lun") && n == 4 && !strcmp(a[1], "del"))
 		rc = btc_lun_del(c, a[2], strtoull(a[3], NULL, 10), has_flag(a, "--force"));

@@ -509,6 +509,43 @@ static int simple(struct btc *c, uint8_t cmd, const char *iqn, bool force)
 	return transact(c, nlh, NULL, NULL);
 }
 
+int btc_features_parse(const char *s, uint32_t *out)
+{
+	static const struct { const char *name; uint32_t bit; } names[] = {
+		{ "caw", BT_FEAT_CAW }, { "xcopy", BT_FEAT_XCOPY },
+		{ "unmap", BT_FEAT_UNMAP }, { "writesame", BT_FEAT_WRITE_SAME },
+		{ "prstore", BT_FEAT_PR_STORE },
+	};
+	uint32_t f = BT_FEAT_EXPLICIT;
+	const char *p = s;
+
+	if (!s || !*s)
+		return -EINVAL;
+	if (!strcmp(s, "default")) {
+		*out = 0;
+		return 0;
+	}
+	if (!strcmp(s, "none")) {
+		*out = BT_FEAT_EXPLICIT;
+		return 0;
+	}
+	while (*p) {
+		size_t n = strcspn(p, ","), i;
+
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strlen(names[i].name) == n && !strncmp(p, names[i].name, n))
+				break;
+		if (!n || i == sizeof(names) / sizeof(names[0]))
+			return -EINVAL;
+		f |= names[i].bit;
+		p += n;
+		if (*p == ',' && !*++p)
+			return -EINVAL;
+	}
+	*out = f;
+	return 0;
+}
+
 int btc_target_add(struct btc *c, const char *iqn)
 {
 	return simple(c, BT_CMD_TARGET_ADD, iqn, false);

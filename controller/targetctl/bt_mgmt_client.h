@@ -86,6 +86,14 @@ struct btc_lun_spec {
 	bool readonly;
 	uint32_t features;            /* BT_FEAT_*, 0: defaults               */
 };
+/*
+ * Parse a LUN feature list: comma-separated caw, xcopy, unmap, writesame,
+ * prstore, or "none" (no feature at all), or "default" (the engine's
+ * defaults). Sets *out to BT_FEAT_* bits, with BT_FEAT_EXPLICIT for a list
+ * so that "none" reaches the engine as "nothing" rather than "defaults".
+ * Returns 0, or -EINVAL on an unknown name or an empty element.
+ */
+int btc_features_parse(const char *s, uint32_t *out);
 int btc_lun_add(struct btc *c, const char *iqn, uint64_t lun,
 		const struct btc_lun_spec *spec);
 int btc_lun_del(struct btc *c, const char *iqn, uint64_t lun, bool force);

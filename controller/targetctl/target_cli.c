@@ -42,6 +42,7 @@ static const char usage_main[] =
 "                                   transitioning)\n"
 "  portal add|del IQN ADDR:PORT     portals advertised by SendTargets\n"
 "  lun add IQN LUN PATH [--uid UID] [--block-size N] [--readonly]\n"
+"          [--features caw,xcopy,unmap,writesame,prstore|none|default]\n"
 "  lun del IQN LUN [--force]        (--force: even with sessions logged in)\n"
 "  acl add IQN INITIATOR [--chap-user U --chap-secret S]   ('*': anyone)\n"
 "  acl del IQN INITIATOR\n"
@@ -67,6 +68,7 @@ struct topts {
 	const char *output;
 	const char *uid;
 	const char *block_size;
+	const char *features;
 	const char *chap_user, *mutual_user;
 	char *chap_secret, *mutual_secret;   /* owned, wiped at the end */
 	bool force, readonly, help;
@@ -148,7 +150,7 @@ static const char *const valued[] = {
 	"--socket", "-o", "--output", "--uid", "--block-size", "--chap-user",
 	"--mutual-user", "--chap-secret", "--chap-secret-file",
 	"--chap-secret-env", "--mutual-secret", "--mutual-secret-file",
-	"--mutual-secret-env", NULL,
+	"--mutual-secret-env", "--features", NULL,
 };
 
 static int parse_opts(struct topts *o, int argc, char **argv)
@@ -203,6 +205,8 @@ static int parse_opts(struct topts *o, int argc, char **argv)
 			o->uid = val;
 		else if (!strcmp(name, "--block-size"))
 			o->block_size = val;
+		else if (!strcmp(name, "--features"))
+			o->features = val;
 		else if (!strcmp(name, "--chap-user"))
 			o->chap_user = val;
 		else if (!strcmp(name, "--mutual-user"))
@@ -413,6 +417,9 @@ static int run(struct topts *o, struct btc *c, const char *cmd, const char *sub)
 			return fail(o, "bad LUN number %s", o->pos[1]);
 		if (o->block_size && (parse_u64(o->block_size, &bs) < 0 || bs > UINT32_MAX))
 			return fail(o, "bad block size %s", o->block_size);
+		if (o->features && btc_features_parse(o->features, &s.features) < 0)
+			return fail(o, "bad --features %s (caw,xcopy,unmap,writesame,prstore | none | default)",
+				    o->features);
 		s.path = o->pos[2];
 		s.block_size = (uint32_t)bs;
 		rc = btc_lun_add(c, o->pos[0], lun, &s);

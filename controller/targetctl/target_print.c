@@ -81,6 +81,7 @@ static json_t *target_json(const struct btc_target *t)
 		json_object_set_new(l, "blocks", json_integer((json_int_t)x->blocks));
 		json_object_set_new(l, "blockSize", json_integer(x->block_size));
 		json_object_set_new(l, "readonly", json_boolean(x->readonly));
+		json_object_set_new(l, "features", json_integer((json_int_t)x->features));
 		json_object_set_new(l, "attached", json_boolean(x->attached));
 		json_array_append_new(a, l);
 	}
@@ -173,9 +174,9 @@ static void target_yaml(FILE *out, const struct btc_target *t)
 		fputs("\n    serial: ", out);
 		yq(out, l->serial);
 		fprintf(out, "\n    blocks: %" PRIu64 "\n    blockSize: %u\n"
-			"    readonly: %s\n    attached: %s\n", l->blocks,
-			l->block_size, l->readonly ? "true" : "false",
-			l->attached ? "true" : "false");
+			"    readonly: %s\n    features: %u\n    attached: %s\n",
+			l->blocks, l->block_size, l->readonly ? "true" : "false",
+			(unsigned)l->features, l->attached ? "true" : "false");
 	}
 	fputs(t->nacls ? "  acls:\n" : "  acls: []\n", out);
 	for (i = 0; i < t->nacls; i++) {

@@ -53,6 +53,15 @@ i = d.index(b"Designator Type:(3) NAA")
 j = d.index(b"Designator:[", i) + len(b"Designator:[")
 print(d[j:j + 16].hex().upper())' "$T/vpd83")
 [ "$WIRE" = "$(echo "$NAA" | tr a-f A-F)" ] || die "VPD 0x83 NAA $WIRE, engine says $NAA"
+# The LUN keeps its PR state on the volume (features.persistentReservations,
+# on by default): prstore is set and the last MiB is not in the capacity.
+read -r PRS CAP < <(TG show $IQN -o json | python3 -c '
+import json, sys
+l = json.load(sys.stdin)["targets"][0]["luns"][0]
+print(l["features"] & 0x10, l["blocks"] * l["blockSize"])')
+FSZ=$(stat -c %s "$T/state/volumes/demo.img")
+[ "$PRS" = 16 ] || die "LUN 0 made without the PR store (features lack prstore)"
+[ $((FSZ - CAP)) -ge 1048576 ] || die "capacity $CAP includes the PR region of the $FSZ-byte volume"
 # Same uid on another engine (another node) -> same NAA.
 P2=$(free_port)
 "$BUILD/bollard-target" --listen 127.0.0.1:$P2 --socket "$T/t2.sock" >"$T/target2.log" 2>&1 &

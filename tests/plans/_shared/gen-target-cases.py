@@ -29,12 +29,12 @@ def digest(*fields):
     return h.hexdigest()[:32]
 IQN='iqn.2026-11.io.bollard:demo'
 ESX='iqn.1998-01.com.vmware:esx01'
-def obs_target(owner=True, path=F, luns=None, enabled=True, acls=None, portals=None, auth=None):
+def obs_target(owner=True, path=F, luns=None, enabled=True, acls=None, portals=None, auth=None, features=0x1f):
     luns = luns if luns is not None else [(0,path,'demo')]
     return {"iqn":"iqn.2026-11.io.bollard:demo","enabled":enabled,"sessions":0,
       "attributes":dict({"maxSessionsPerInitiator":2,"maxSessions":64,"nopIntervalMs":5000,"nopTimeoutMs":15000,"demoMode":False}, **({"owner":OWN} if owner else {})),
       "portals": portals if portals is not None else ["127.0.0.1:3260"],
-      "luns":[{"lun":l,"path":p,"uid":u,"naa":"6"*32,"serial":"s","blocks":131072,"blockSize":512,"readonly":False} for l,p,u in luns],
+      "luns":[{"lun":l,"path":p,"uid":u,"naa":"6"*32,"serial":"s","blocks":131072,"blockSize":512,"readonly":False,"features":features} for l,p,u in luns],
       "acls": acls if acls is not None else [{"initiator":"*","chapUser":None}],
       "auth":auth if auth is not None else {"chapUser":None,"mutualUser":None}}
 def mk(name, comment, tyaml, targets, files=(F,), node='local', desired=None, applied=None):
@@ -83,3 +83,7 @@ AUTHT=target(extra='  auth:\n    chapSecretRef: esx-chap\n    mutualChapSecretRe
 AUTHO={"chapUser":"esx01","mutualUser":"tgt"}
 mk('target-auth-secret-changed','mutual CHAP password changed, same users: auth set again', AUTHT, [obs_target(auth=AUTHO)], applied={IQN:{"acls":{},"auth":digest(IQN,'esx01','s3cret-never-printed','tgt','an-older-secret')}})
 mk('target-auth-secret-unchanged','target-wide credentials as applied: zero actions', AUTHT, [obs_target(auth=AUTHO)], applied={IQN:{"acls":{},"auth":digest(IQN,'esx01','s3cret-never-printed','tgt','mutual-s3cret-never-printed')}})
+# The PR store (features.persistentReservations, default on) claims the
+# volume's last MiB and moves the capacity: create-only.
+mk('target-prstore-off-live','live LUN was made without the PR store, the Target wants it: CreateOnlyDrift, not recreated', target(), [obs_target(features=0x0f)])
+mk('target-prstore-disabled','persistentReservations false: the LUN is added without prstore', target(extra='  features:\n    persistentReservations: false\n'), [], files=())
