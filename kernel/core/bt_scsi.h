@@ -172,6 +172,15 @@ const char *bt_lu_product(const struct bt_lu *lu);
  * floor((size - bytes) / block size). Returns 0 or -BT_EINVAL.
  */
 int  bt_lu_set_reserved_tail(struct bt_lu *lu, u64 bytes);
+/*
+ * State of the LU's PR store (BT_FEAT_PR_STORE, scsi_pr_store.c), for dumps
+ * and status: 0 when the LU has no store or it is loaded; -BT_EAGAIN while
+ * the region is still being read (commands wait); a negative code when the
+ * LU is fenced because the read found something it must not overwrite or
+ * failed (BT_E_PR_FOREIGN, BT_E_BACKEND, -BT_ENOMEM); every command then
+ * gets NOT READY, MANUAL INTERVENTION REQUIRED.
+ */
+int  bt_lu_pr_store_status(const struct bt_lu *lu);
 /* Tasks of this LU currently inside the SCSI layer (for tests/dumps). */
 unsigned bt_scsi_tasks_pending(struct bt_lu *lu);
 /* engine.c, just before freeing t (after bt_iscsi_target_gone, so no

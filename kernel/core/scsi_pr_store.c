@@ -457,6 +457,15 @@ int scsi_prs_attach(struct bt_lu *lu)
 	return 0;
 }
 
+int bt_lu_pr_store_status(const struct bt_lu *lu)
+{
+	switch (lu->prs.state) {
+	case PRS_LOADING: return -BT_EAGAIN;
+	case PRS_FENCED:  return lu->prs.fence_rc;
+	default:          return 0;
+	}
+}
+
 void scsi_prs_free(struct bt_lu *lu)
 {
 	bt_free(lu->prs.crc);

@@ -163,6 +163,7 @@ static void test_capacity_and_fresh(void **state)
 	u32 n;
 
 	assert_int_equal(bt_lu_blocks(th_lu(&f->th, 0)), REGION_OFF / 512);
+	assert_int_equal(bt_lu_pr_store_status(th_lu(&f->th, 0)), 0);
 	clear_ua(f);
 	keys(f, k, &n);
 	assert_int_equal(n, 0);
@@ -427,6 +428,7 @@ static void test_deferred_foreign_fences(void **state)
 	assert_int_equal(bt_lun_del(f->th.e, TH_IQN, 0, true), 0);
 	memset(dev(f) + REGION_OFF + 100, 0xee, 16);
 	assert_int_equal(th_add_lun(&f->th, 0, &store_lun), 0);
+	assert_int_equal(bt_lu_pr_store_status(th_lu(&f->th, 0)), -BT_EAGAIN);
 	th_cmd_init(&f->th, &c, 0, tur, 6, BT_DIR_NONE, 0, NULL, 0);
 	c.done = done2;
 	ndone2 = 0;
@@ -438,6 +440,7 @@ static void test_deferred_foreign_fences(void **state)
 	assert_int_equal(s.key, 0x02);
 	assert_int_equal(s.asc, 0x04);
 	assert_int_equal(s.ascq, 0x03);
+	assert_int_equal(bt_lu_pr_store_status(th_lu(&f->th, 0)), BT_E_PR_FOREIGN);
 	bt_cmd_release(&c);
 	/* and nothing is ever written there */
 	assert_int_equal(prout(f, &f->a, 0, 0, 0, 0xa, 0)->status,
