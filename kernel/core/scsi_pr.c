@@ -524,12 +524,18 @@ static int pr_register(struct scsi_task *t, struct scsi_pr_reg *r, u64 key,
 			return conflict(t);
 		if (sakey == 0)
 			return SCSI_DONE;
-		if (lu->pr.nregs + 1 > SCSI_PR_MAX_REGS)
-			goto out_no_resources;
-		r = reg_new(&self, sakey, all_tg_pt);
-		if (!r)
-			goto out_no_memory;
-		reg_link(lu, r);
+		/* a format-00b TransportID naming the issuer's own initiator
+		 * already covers the issuer: one registration, not two */
+		for (r = extra; r && !reg_covers(r, &self); r = r->next)
+			;
+		if (!r) {
+			if (lu->pr.nregs + 1 > SCSI_PR_MAX_REGS)
+				goto out_no_resources;
+			r = reg_new(&self, sakey, all_tg_pt);
+			if (!r)
+				goto out_no_memory;
+			reg_link(lu, r);
+		}
 		for (; extra; extra = nxt) {
 			nxt = extra->next;
 			reg_link(lu, extra);

@@ -469,6 +469,14 @@ static void test_spec_i_pt(void **state)
 	bt_put_be32(pbuf + 24, n);
 	assert_int_equal(prout_list(f, &d, 0, 0, 28 + n)->status, GOOD);
 	assert_int_equal(nkeys(f), 5);
+	/* a format-00b TransportID with the issuer's own name covers it:
+	 * one registration for init5, not two */
+	d.initiator = "iqn.2026-11.io.bollard.test:init5";
+	n = tid(pbuf + 28, 0, d.initiator, NULL);
+	bt_put_be32(pbuf + 24, n);
+	assert_int_equal(prout_list(f, &d, 0, 0, 28 + n)->status, GOOD);
+	assert_int_equal(nkeys(f), 6);
+	assert_int_equal(prout(f, &d, 1, 1, 0x9, 0, 0)->status, GOOD);
 }
 
 static void test_all_tg_pt(void **state)
