@@ -523,6 +523,25 @@ static int handle_target(struct bl_ctl *c, const char *key, const char *name)
 		logf_(c, "%s: admitted generation: %s", key, bl_strerror(rc));
 		return rc;
 	}
+	/* Creation and deletion are gated too: a governed Target that is new
+	 * to its cluster's admission record, or deleted while the record still
+	 * names it, is left as it is live until its admission. */
+	if (rc == BL_RO_NOT_ADMITTED) {
+		logf_(c, "%s: not admitted to its cluster by its rollout yet; left as it is", key);
+		return 0;
+	}
+	if (!t && it->iqn) {
+		rc = bl_rollout_deletion_pending(c->etcd, c->inf, c->o.node, "Target", name);
+		if (rc < 0) {
+			logf_(c, "%s: admission records: %s", key, bl_strerror(rc));
+			return rc;
+		}
+		if (rc > 0) {
+			logf_(c, "%s: deleted, deletion not admitted by its rollout yet; "
+			      "still served", key);
+			return 0;
+		}
+	}
 	if (admitted)
 		t = admitted;
 	if (t) {
@@ -597,11 +616,23 @@ static int handle_all(struct bl_ctl *c, const char *key, const char *recname,
 	/* Rollouts: the sweep sees governed Targets at their admitted
 	 * generation too (see handle_target). */
 	rc = bl_rollout_effective_list(c->etcd, c->inf, &b.l, &admitted);
+	/* A node-wide reconcile would create a governed Target that is not
+	 * admitted yet, or remove one whose deletion is not: held until the
+	 * admission (which enqueues this item again: on_admission). */
+	if (rc == 0)
+		rc = bl_rollout_deletion_pending(c->etcd, c->inf, c->o.node, NULL, NULL);
 	if (rc < 0) {
 		logf_(c, "%s: admitted generations: %s", key, bl_strerror(rc));
 		bl_objlist_free(&admitted);
 		free(b.l.v);
 		return rc;
+	}
+	if (rc > 0) {
+		logf_(c, "%s: held: a governed Target's creation or deletion waits "
+		      "for its admission", key);
+		bl_objlist_free(&admitted);
+		free(b.l.v);
+		return 0;
 	}
 	rec_ctx(c, &ctx);
 	rc = run_one(c, ops, &ctx, &b.l, &plan, &res, err, sizeof(err));
@@ -743,14 +774,28 @@ static void enqueue_target(void *arg, const struct bl_obj *t)
 	enqueue(c, key);
 }
 
-/* A rollout admitted something to cluster (NULL: any): its Targets again. */
+/*
+ * A rollout admitted something to cluster (NULL: any): its Targets again,
+ * the Targets we served whose objects are gone (an admitted deletion), and
+ * the node-wide items, which hold while a creation or deletion waits.
+ */
 static void on_admission(void *arg, const char *cluster)
 {
 	struct refscan r = { arg, "Cluster", cluster };
+	struct bl_ctl *c = r.c;
+
 	if (cluster)
-		bl_informer_foreach(r.c->inf, "Target", enqueue_referrers, &r);
+		bl_informer_foreach(c->inf, "Target", enqueue_referrers, &r);
 	else
-		bl_informer_foreach(r.c->inf, "Target", enqueue_target, r.c);
+		bl_informer_foreach(c->inf, "Target", enqueue_target, c);
+	for (size_t i = 0; i < c->nitems; i++)
+		if (!strncmp(c->items[i].key, "Target/", 7) &&
+		    !bl_informer_cluster(c->inf, "Target", c->items[i].key + 7))
+			enqueue(c, c->items[i].key);
+	enqueue(c, "drbd");
+	enqueue(c, "sweep");
+	for (size_t i = 0; i < c->nleaders; i++)
+		enqueue_pacemaker(c, c->leader_cluster[i]);
 }
 
 static void tick(struct bl_ctl *c, uint64_t now)

@@ -344,6 +344,10 @@ static bool cluster_ready(const struct round *r, const struct cl *c)
 		json_t *ag = json_object_get(adm, okey);
 		int64_t want = json_integer_value(ag ? ag : g);
 		const char *tname = strchr(okey, '/') + 1;
+		/* Created since the cluster's last admission: not expected to
+		 * exist there yet (bollardd leaves it alone until admitted). */
+		if (!ag && json_is_object(adm))
+			continue;
 		json_array_foreach(nodes, i, n) {
 			char k[400];
 			json_t *st, *cond;
@@ -380,39 +384,21 @@ static json_t *make_record(json_t *objects, json_t *previous, int64_t now,
 
 /*
  * Objects that joined or left the rollout's scope (created, deleted,
- * relabelled) are not gated: a new one is admitted at the generation it is
- * first seen with, a gone one leaves the record. Without this a new object
- * would be absent from the record, and bollardd, which reconciles the
- * newest generation of an object the record does not name, would apply
- * every later change to it ungated. Returns 1 when the record changed.
+ * relabelled) are gated like changes: the record keeps what was admitted,
+ * so the difference makes the cluster "need" an admission, and it gets one
+ * in its wave. Meanwhile bollardd leaves a new object alone (the record
+ * does not name it: BL_RO_NOT_ADMITTED) and keeps serving a deleted one
+ * (the record still names it: bl_rollout_deletion_pending). An object
+ * relabelled out of scope is no longer governed: bollardd reconciles its
+ * newest generation at once; its name leaves the record at the next
+ * admission. Only an old record without "previous" is completed here.
  */
-static int sync_membership(struct cl *c)
+static void sync_membership(struct cl *c)
 {
 	json_t *objs = json_object_get(c->rec, "objects");
-	json_t *prev = json_object_get(c->rec, "previous");
-	const char *k;
-	json_t *v, *tmp;
-	int changed = 0;
 
-	if (!json_is_object(prev)) {
-		prev = json_deep_copy(objs);
-		json_object_set_new(c->rec, "previous", prev);
-	}
-	json_object_foreach(c->desired, k, v) {
-		if (!json_object_get(objs, k)) {
-			json_object_set(objs, k, v);
-			json_object_set(prev, k, v);
-			changed = 1;
-		}
-	}
-	json_object_foreach_safe(objs, tmp, k, v) {
-		if (!json_object_get(c->desired, k)) {
-			json_object_del(objs, k);
-			json_object_del(prev, k);
-			changed = 1;
-		}
-	}
-	return changed;
+	if (!json_is_object(json_object_get(c->rec, "previous")))
+		json_object_set_new(c->rec, "previous", json_deep_copy(objs));
 }
 
 static int put_json(struct bl_etcd *e, const char *key, json_t *v)
@@ -564,12 +550,7 @@ static void round_rollout(void *arg, const struct bl_obj *ro)
 			if (!c->rec || put_json(f->o.etcd, key, c->rec) < 0)
 				goto out_free;
 		}
-		if (sync_membership(c) > 0) {
-			snprintf(key, sizeof(key), "%s%s/admitted/%s", BL_RO_KEY_ROLLOUTS,
-				 ro->name, c->obj->name);
-			if (put_json(f->o.etcd, key, c->rec) < 0)
-				goto out_free;
-		}
+		sync_membership(c);
 		snprintf(rc[i].name, sizeof(rc[i].name), "%s", c->obj->name);
 		rc[i].online = cluster_online(r, c->obj);
 		rc[i].ready = rc[i].online && cluster_ready(r, c);

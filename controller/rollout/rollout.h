@@ -16,7 +16,8 @@
  *   /bollard/v1/leader/-fleet-   the fleet role's election key.
  *
  * Governed objects: Targets whose labels match spec.objectSelector and
- * whose spec.cluster is a Cluster matching spec.clusterSelector. (Volumes
+ * whose spec.cluster is a Cluster matching spec.clusterSelector. Their
+ * changes, creation and deletion are admitted cluster by cluster. (Volumes
  * and Secrets are not gated yet: see docs/rollouts.md.)
  */
 #ifndef BL_ROLLOUT_H
@@ -78,12 +79,18 @@ void bl_ro_format_time(int64_t ms, char *buf, size_t len);
 
 /* ---- the admitted view (effective.c) -------------------------------------*/
 
+/* bl_rollout_effective: governed, but not admitted to its cluster yet. */
+#define BL_RO_NOT_ADMITTED 1
+
 /*
  * What a cluster's controller reconciles for obj: the generation a rollout
  * admitted to obj's cluster, instead of the newest one.
  *   - obj governed by no Rollout (in inf), or its cluster has no admission
- *     record yet, or the record does not name obj (objects created while
- *     the rollout exists are not gated): *out = NULL, return 0 (use obj);
+ *     record yet: *out = NULL, return 0 (use obj);
+ *   - the record does not name obj (created, or relabelled into the
+ *     rollout's scope, since the cluster's last admission): *out = NULL,
+ *     return BL_RO_NOT_ADMITTED: the caller must leave it as it is live
+ *     (not create it, not change it, not remove it);
  *   - admitted generation == obj's: *out = NULL, return 0;
  *   - else *out = a new object parsed from the history key (caller frees
  *     with bl_obj_free), resource_version copied from obj, return 0;
@@ -95,14 +102,29 @@ int bl_rollout_effective(struct bl_etcd *e, const struct bl_informer *inf,
 			 const struct bl_obj *obj, struct bl_obj **out);
 
 /*
- * The same over a borrowed list (bollardd's target sweep): every governed
- * entry of list is replaced by its admitted copy, which is pushed to owned
- * (the caller frees owned with bl_objlist_free, list's array as before).
- * Returns 0 or the first error of bl_rollout_effective (list then partly
- * replaced; the caller must not reconcile it).
+ * The same over a borrowed list (bollardd's node-wide reconciles): every
+ * governed entry of list is replaced by its admitted copy, which is pushed
+ * to owned (the caller frees owned with bl_objlist_free, list's array as
+ * before). Returns 0, BL_RO_NOT_ADMITTED when some entry is not admitted
+ * yet (the caller must not reconcile the list: a node-wide reconcile would
+ * create it, or remove it if live), or the first error of
+ * bl_rollout_effective (list then partly replaced; the caller must not
+ * reconcile it).
  */
 int bl_rollout_effective_list(struct bl_etcd *e, const struct bl_informer *inf,
 			      struct bl_objlist *list, struct bl_objlist *owned);
+
+/*
+ * Deletion gating. A governed object deleted from etcd stays named in its
+ * cluster's admission record until the fleet controller admits the
+ * deletion to that cluster. Returns 1 when an admission record of a
+ * Rollout in inf, for a Cluster that has node and matches the rollout's
+ * clusterSelector, names kind/name (name NULL: names any object absent
+ * from inf), 0 when none does, or an etcd error. One get per (Rollout,
+ * Cluster of node): nothing at all without Rollouts.
+ */
+int bl_rollout_deletion_pending(struct bl_etcd *e, const struct bl_informer *inf,
+				const char *node, const char *kind, const char *name);
 
 /*
  * Watch admission records (admit_watch.c) so bollardd reconciles a

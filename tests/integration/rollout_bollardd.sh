@@ -63,8 +63,7 @@ import sys
 docs = sys.stdin.read().split("\n---\n")
 print("\n---\n".join(d for d in docs if "kind: Target" not in d))' \
 	<"$TOP/examples/quickstart/bollard.yaml" >"$T/base.yaml"
-cat >>"$T/base.yaml" <<'Y'
----
+cat >"$T/ro.yaml" <<'Y'
 apiVersion: bollard.io/v1alpha1
 kind: Rollout
 metadata: {name: demo}
@@ -74,9 +73,12 @@ spec:
   healthGate: {stableFor: 1s, timeout: 20s}
   paused: true
 Y
+# The Target exists before its Rollout (a Target created under a rollout
+# waits for its admission: rollout_create_delete.sh).
 B apply -f "$T/base.yaml" >/dev/null || die "apply base"
 target_yaml "" | B apply -f - >/dev/null || die "apply target"
 wait_for 20 ready_at_gen 1 || fail "never Ready at generation 1"
+B apply -f "$T/ro.yaml" >/dev/null || die "apply rollout"
 baseline() { etcdctl_t get --print-value-only /bollard/v1/rollouts/demo/admitted/local |
 	grep -q '"objects":{"Target/demo":1}'; }
 in_history() { etcdctl_t get --print-value-only /bollard/v1/history/Target/demo/1 | grep -q esx-1; }
