@@ -560,6 +560,29 @@ static void test_abort_held_task(void **state)
 	bt_cmd_release(&cb);
 }
 
+/* The LU goes away (disable) while its load is at the host, with a command
+ * waiting for it: the load's completion finishes the command and frees the
+ * LU (valgrind/ASan see the rest). */
+static void test_destroy_while_loading(void **state)
+{
+	struct fx *f = *state;
+	static const u8 tur[6];
+	struct bt_cmd c;
+
+	assert_int_equal(th_add_lun(&f->th, 0, &store_lun), 0);
+	th_cmd_init(&f->th, &c, 0, tur, 6, BT_DIR_NONE, 0, NULL, 0);
+	c.done = done2;
+	ndone2 = 0;
+	bt_scsi_submit(&c);
+	assert_int_equal(bt_target_enable(f->th.e, TH_IQN, false), 0);
+	assert_int_equal(ndone2, 0);
+	assert_int_equal(f->th.host.closed, 0);         /* kept by the load  */
+	memhost_run(&f->th.host);
+	assert_int_equal(ndone2, 1);
+	assert_int_equal(f->th.host.closed, 1);
+	bt_cmd_release(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -575,6 +598,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deferred_foreign_fences,
 						setup_deferred_nolun, teardown),
 		cmocka_unit_test_setup_teardown(test_abort_held_task,
+						setup_deferred_nolun, teardown),
+		cmocka_unit_test_setup_teardown(test_destroy_while_loading,
 						setup_deferred_nolun, teardown),
 	};
 
