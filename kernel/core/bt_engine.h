@@ -108,6 +108,27 @@ struct bt_host_ops {
 
 	/* Optional: an event for management subscribers. */
 	void (*event)(void *host, const struct bt_event *ev);
+
+	/*
+	 * Optional (NULL: every block counts as mapped). Provisioning status
+	 * of the backing from byte `offset`: returns 1 if the bytes there
+	 * hold data (mapped) or 0 if they are deallocated (a hole: reads give
+	 * zeroes), and sets *len to the length of the run from offset with
+	 * that same status, 1..max bytes (the host may stop a run early; the
+	 * engine asks again). Or -errno. Synchronous, in the engine's
+	 * serialisation context, so it must be cheap (SEEK_DATA/SEEK_HOLE; a
+	 * block device answers "mapped", max).
+	 */
+	int  (*bdev_map_status)(void *host, struct bt_bdev *b, u64 offset,
+				u64 max, u64 *len);
+	/*
+	 * Optional (NULL: 0). The backing's physical block size in bytes, a
+	 * power of two, or 0 if it has none to report. A LU whose logical
+	 * block is smaller reports the ratio in READ CAPACITY(16) (LOGICAL
+	 * BLOCKS PER PHYSICAL BLOCK EXPONENT) and aligns its granularities to
+	 * it. Must not change while the backing is open.
+	 */
+	u32  (*bdev_phys_block)(void *host, struct bt_bdev *b);
 };
 
 /* ---- engine lifetime ---------------------------------------------------- */

@@ -15,6 +15,7 @@
  */
 #include "scsi_int.h"
 #include "scsi_alua.h"
+#include "scsi_sbc.h"
 
 #define T_NORMAL 30
 #define T_LONG   120
@@ -63,6 +64,7 @@ ALUA_GATED(scsi_exec_read_capacity16)
 ALUA_GATED(scsi_exec_get_lba_status)
 ALUA_GATED(scsi_exec_mode_select)
 ALUA_GATED(scsi_exec_mode_sense)
+ALUA_GATED(scsi_exec_write_atomic16)
 
 static const struct scsi_op ops[] = {
 	{ 0x00, OPF_RESV_OK | OPF_PR_OK, 0, 6, 0, T_NORMAL, "TEST UNIT READY",
@@ -179,6 +181,8 @@ static const struct scsi_op ops[] = {
 	{ 0x93, OPF_MEDIUM | OPF_WRITE, 0, 16, BT_FEAT_WRITE_SAME, T_LONG,
 	  "WRITE SAME(16)",
 	  scsi_exec_write_same_gated, { 0x93, 0x09, LBA8, LEN4, 0x1f, 0 } },
+	{ 0x9c, OPF_MEDIUM | OPF_WRITE, 0, 16, 0, T_NORMAL, "WRITE ATOMIC(16)",
+	  scsi_exec_write_atomic16_gated, { 0x9c, 0x18, LBA8, LEN2, LEN2, 0x1f, 0 } },
 	{ 0x9e, OPF_SA | OPF_PR_OK, 0x10, 16, 0, T_NORMAL, "READ CAPACITY(16)",
 	  scsi_exec_read_capacity16_gated,
 	  { 0x9e, 0x1f, 0, 0, 0, 0, 0, 0, 0, 0, LEN4, 0, 0 } },

@@ -7,7 +7,7 @@
  * Data-Out buffer; reads get a cmd->in of the full length), capped by the
  * MAXIMUM TRANSFER LENGTH reported in VPD B0h.
  */
-#include "scsi_int.h"
+#include "scsi_sbc.h"
 
 /* LBA and transfer length of a READ/WRITE/VERIFY-family CDB, by group. */
 void scsi_decode_lba_len(const u8 *cdb, u64 *lba, u64 *len)
@@ -90,8 +90,22 @@ int scsi_exec_read_capacity16(struct scsi_task *t)
 	bt_put_be32(d + 8, lu->block_size);
 	if (lu->features & BT_FEAT_UNMAP)
 		d[14] = 0x80 | 0x40;                    /* LBPME, LBPRZ    */
-	d[13] = scsi_lbppbe(lu);                        /* 4 KiB physical  */
+	d[13] = scsi_lu_lbppbe(lu);                     /* physical block  */
 	return scsi_reply(t, d, sizeof(d), alloc);
+}
+
+u8 scsi_lu_lbppbe(const struct bt_lu *lu)
+{
+	const struct bt_host_ops *ops = bt_engine_ops(lu->e);
+	u32 pbs = ops->bdev_phys_block ?
+		  ops->bdev_phys_block(bt_engine_host(lu->e), lu->bdev) : 0;
+	u8 e = 0;
+
+	if (pbs <= lu->block_size || (pbs & (pbs - 1)))
+		return 0;
+	while (e < 15 && (lu->block_size << (e + 1)) <= pbs)
+		e++;
+	return e;
 }
 
 /* ---- READ --------------------------------------------------------------- */
@@ -106,6 +120,25 @@ static void read_done(struct scsi_task *t)
 	scsi_task_done(t);
 }
 
+static void read_start(struct scsi_task *t)
+{
+	struct bt_lu *lu = t->lu;
+
+	t->io.op = BT_IO_READ;
+	t->io.flags = 0;
+	t->io.offset = t->lba << lu->bs_shift;
+	t->io.len = (u64)t->nblocks << lu->bs_shift;
+	t->io.buf = t->cmd->in;
+	scsi_submit_io(t, read_done);
+}
+
+/*
+ * A read takes a SHARED range lock: it never waits for other reads or
+ * writes, only for an overlapping EXCLUSIVE holder or waiter (COMPARE AND
+ * WRITE, ORWRITE, WRITE ATOMIC), and such a command in turn waits for the
+ * overlapping reads already at the backing. So no read returns half of an
+ * atomic write. The cost is the lock's walk of the LU's task list.
+ */
 int scsi_exec_read(struct scsi_task *t)
 {
 	struct bt_cmd *cmd = t->cmd;
@@ -122,12 +155,9 @@ int scsi_exec_read(struct scsi_task *t)
 		cmd->status = BT_SAM_BUSY;
 		return SCSI_DONE;
 	}
-	t->io.op = BT_IO_READ;
-	t->io.flags = 0;
-	t->io.offset = lba << lu->bs_shift;
-	t->io.len = len << lu->bs_shift;
-	t->io.buf = cmd->in;
-	scsi_submit_io(t, read_done);
+	t->next = read_start;
+	if (scsi_lock_acquire(t, LOCK_SHARED))
+		read_start(t);
 	return SCSI_PENDING;
 }
 

@@ -387,26 +387,99 @@ int scsi_exec_unmap(struct scsi_task *t)
 }
 
 /* ---- GET LBA STATUS ------------------------------------------------------
- * The host interface has no way to ask which blocks are allocated, so the
- * answer is one descriptor from lba to the end with provisioning status 0,
- * "mapped or unknown" (SBC-4 5.8.2), which is always true.
+ * Descriptors from the requested LBA on, each a run of blocks with one
+ * provisioning status: mapped (0) or deallocated (1), as the host's
+ * bdev_map_status reports the backing (SEEK_DATA/SEEK_HOLE on a file). A
+ * host without it, or a block device, reports everything mapped, which is
+ * "mapped or unknown" (SBC-4 5.8.2) and always true.
+ *
+ * Byte runs become block runs conservatively: a block that holds any data
+ * is mapped, so a hole counts only for the blocks wholly inside it (a
+ * 512-byte UNMAP inside a 4 KiB file system block leaves zeroes, and a
+ * mapped block). Runs the host reports in pieces are merged; the number of
+ * host calls per command is bounded (GLS_MAX_CALLS), after which the
+ * current descriptor ends where the answer stopped.
  */
+#define GLS_MAX_DESCS 64u
+#define GLS_MAX_CALLS 256u
+
+/* Status (1 mapped, 0 deallocated) of the run of blocks from lba, at most
+ * max blocks; *n gets its length (>= 1). */
+static int lba_run(struct bt_lu *lu, u64 lba, u64 max, u64 *n, unsigned *calls)
+{
+	const struct bt_host_ops *ops = bt_engine_ops(lu->e);
+	u64 off = lba << lu->bs_shift, end = (lba + max) << lu->bs_shift;
+	u64 pos = off, len, blocks;
+	int first = -1, st;
+
+	if (!ops->bdev_map_status) {
+		*n = max;
+		return 1;
+	}
+	while (pos < end && *calls < GLS_MAX_CALLS) {
+		(*calls)++;
+		st = ops->bdev_map_status(bt_engine_host(lu->e), lu->bdev, pos,
+					  end - pos, &len);
+		if (st < 0)
+			return st;
+		st = st ? 1 : 0;
+		if (len == 0 || len > end - pos)
+			len = end - pos;
+		if (first < 0)
+			first = st;
+		if (st != first)
+			break;
+		pos += len;
+	}
+	if (first == 1) {                       /* mapped: round up       */
+		blocks = (pos - off + lu->block_size - 1) >> lu->bs_shift;
+	} else {                                /* hole: whole blocks only */
+		blocks = (pos - off) >> lu->bs_shift;
+		if (blocks == 0) {              /* less than one block    */
+			*n = 1;
+			return 1;
+		}
+	}
+	*n = BT_MAX(1, BT_MIN(blocks, max));
+	return first;
+}
+
 int scsi_exec_get_lba_status(struct scsi_task *t)
 {
 	struct bt_lu *lu = t->lu;
 	const u8 *cdb = t->cmd->cdb;
-	u64 lba = bt_get_be64(cdb + 2);
-	u32 alloc = bt_get_be32(cdb + 10);
-	u64 left;
-	u8 d[24];
+	u64 lba = bt_get_be64(cdb + 2), cur, n;
+	u32 alloc = bt_get_be32(cdb + 10), max, nd = 0;
+	unsigned calls = 0;
+	u8 *d;
+	int st, rc;
 
 	if (lba >= lu->nblocks)
 		return scsi_sense(t, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
-	left = lu->nblocks - lba;
-	bt_memset(d, 0, sizeof(d));
-	bt_put_be32(d, 20);
-	bt_put_be64(d + 8, lba);
-	bt_put_be32(d + 16, left > 0xffffffffULL ? 0xffffffffu : (u32)left);
-	d[20] = 0x00;
-	return scsi_reply(t, d, sizeof(d), alloc);
+	max = alloc > 8 ? (alloc - 8) / 16 : 0;
+	max = BT_MIN(BT_MAX(max, 1u), GLS_MAX_DESCS);
+	d = bt_zalloc(8 + 16 * max);
+	if (!d) {
+		t->cmd->status = BT_SAM_BUSY;
+		return SCSI_DONE;
+	}
+	for (cur = lba; cur < lu->nblocks && nd < max; cur += n) {
+		st = lba_run(lu, cur, BT_MIN(lu->nblocks - cur, 0xffffffffULL),
+			     &n, &calls);
+		if (st < 0) {
+			bt_free(d);
+			t->io.result = st;
+			return scsi_io_error(t, false);
+		}
+		bt_put_be64(d + 8 + 16 * nd, cur);
+		bt_put_be32(d + 8 + 16 * nd + 8, (u32)n);
+		d[8 + 16 * nd + 12] = st ? 0x00 : 0x01;  /* mapped / deallocated */
+		nd++;
+		if (calls >= GLS_MAX_CALLS)
+			break;
+	}
+	bt_put_be32(d, 4 + 16 * nd);
+	rc = scsi_reply(t, d, 8 + 16 * nd, alloc);
+	bt_free(d);
+	return rc;
 }

@@ -11,10 +11,17 @@
  * comes back when it is done, and RECEIVE COPY RESULTS reports the last
  * copies (per I_T nexus and list identifier) afterwards.
  *
- * Limitation: the copy's writes do not take the range lock that orders
- * COMPARE AND WRITE against other writes (a task locks ranges of its own
- * LU only, and a copy may span several). A CAW racing an EXTENDED COPY
- * into the same blocks is therefore not atomic with respect to it.
+ * Range locks. Every chunk's read takes a SHARED lock on its source range
+ * and every chunk's write a SHARED lock on its destination range, on
+ * whichever LU they are, exactly like READ and WRITE: so a COMPARE AND
+ * WRITE or WRITE ATOMIC (EXCLUSIVE) is atomic with respect to the copy as
+ * to any other write. A task holds one lock on its own LU only, so the
+ * copy's locks are held by a proxy task (struct xcopy_lock below) linked
+ * into the locked LU's task list for the duration of one chunk's I/O; its
+ * command is a dummy inside struct xcopy. Task management sees the proxy
+ * like any task: aborting it while it waits for its lock, or aborting the
+ * EXTENDED COPY itself, ends the copy with COPY ABORTED after the chunk
+ * in flight.
  */
 #include "scsi_int.h"
 
@@ -38,6 +45,10 @@ struct xcopy_seg {
 };
 
 struct xcopy {
+	struct scsi_task *owner;      /* the EXTENDED COPY                     */
+	struct scsi_task *proxy;      /* holds the current chunk's lock        */
+	void (*then)(struct scsi_task *t); /* run once the lock is granted    */
+	struct bt_cmd lock_cmd;       /* the proxy's command (never sent)     */
 	struct bt_lu *tgt[XCOPY_MAX_TGT_DESCS];
 	unsigned ntgt;
 	struct xcopy_seg seg[XCOPY_MAX_SEG_DESCS];
@@ -112,6 +123,88 @@ static struct bt_lu *find_lu_by_naa(struct bt_engine *e, const u8 *naa)
 	return NULL;
 }
 
+/* ---- range locks through a proxy task ------------------------------------ */
+
+static void proxy_granted(struct scsi_task *p)
+{
+	struct xcopy *x = BT_CONTAINER_OF(p->cmd, struct xcopy, lock_cmd);
+
+	x->then(x->owner);
+}
+
+/*
+ * The proxy's dummy command completes only when task management aborted
+ * the proxy while it waited for its lock (scsi_task_done freed it then).
+ * The copy cannot go on: it ends with COPY ABORTED.
+ */
+static void xcopy_finish(struct scsi_task *t, bool ok);
+
+static void proxy_aborted(struct bt_cmd *cmd)
+{
+	struct xcopy *x = BT_CONTAINER_OF(cmd, struct xcopy, lock_cmd);
+
+	x->proxy = NULL;
+	scsi_sense(x->owner, SK_COPY_ABORTED, ASC_NONE);
+	xcopy_finish(x->owner, false);
+}
+
+/*
+ * Lock [lba, lba + n) of lu for the copy, then run then(t) (at once, or
+ * when the conflicting holder releases). False if there was no memory for
+ * the proxy (nothing was started).
+ */
+static bool xcopy_lock(struct scsi_task *t, struct bt_lu *lu, u64 lba, u32 n,
+		       void (*then)(struct scsi_task *t))
+{
+	struct xcopy *x = (struct xcopy *)t->buf;
+	struct scsi_task *p = bt_zalloc(sizeof(*p));
+
+	if (!p)
+		return false;
+	x->lock_cmd.nexus = t->cmd->nexus;
+	x->lock_cmd.target = t->cmd->target;
+	x->lock_cmd.tag = 0xffffffffu;    /* never an ABORT TASK match */
+	x->lock_cmd.aborted = false;
+	x->lock_cmd.done = proxy_aborted;
+	p->cmd = &x->lock_cmd;
+	p->lu = lu;
+	scsi_lu_get(lu);
+	p->lu_prev = NULL;
+	p->lu_next = lu->tasks;
+	if (lu->tasks)
+		lu->tasks->lu_prev = p;
+	lu->tasks = p;
+	p->lba = lba;
+	p->nblocks = n;
+	p->next = proxy_granted;
+	x->proxy = p;
+	x->then = then;
+	if (scsi_lock_acquire(p, LOCK_SHARED))
+		then(t);
+	return true;
+}
+
+static void xcopy_unlock(struct xcopy *x)
+{
+	struct scsi_task *p = x->proxy;
+	struct bt_lu *lu;
+
+	if (!p)
+		return;
+	x->proxy = NULL;
+	lu = p->lu;
+	if (p->lu_prev)
+		p->lu_prev->lu_next = p->lu_next;
+	else
+		lu->tasks = p->lu_next;
+	if (p->lu_next)
+		p->lu_next->lu_prev = p->lu_prev;
+	/* may resume waiters, which may complete inline */
+	scsi_lock_release(p);
+	bt_free(p);
+	scsi_lu_put(lu);
+}
+
 static void xcopy_free(struct xcopy *x)
 {
 	unsigned i;
@@ -134,6 +227,7 @@ static void xcopy_finish(struct scsi_task *t, bool ok)
 {
 	struct xcopy *x = (struct xcopy *)t->buf;
 
+	xcopy_unlock(x);
 	remember(t, x, ok);
 	xcopy_free(x);
 	t->buf = NULL;
@@ -145,6 +239,7 @@ static void xcopy_write_done(struct scsi_task *t)
 	struct xcopy *x = (struct xcopy *)t->buf;
 	struct xcopy_seg *s = &x->seg[x->cur];
 
+	xcopy_unlock(x);
 	if (t->io.result < 0) {
 		aborted(t, ASC_WRITE_ERROR);
 		xcopy_finish(t, false);
@@ -159,12 +254,21 @@ static void xcopy_write_done(struct scsi_task *t)
 	xcopy_step(t);
 }
 
+/* t->io describes the chunk's write; its destination range is locked. */
+static void xcopy_write(struct scsi_task *t)
+{
+	struct xcopy *x = (struct xcopy *)t->buf;
+
+	scsi_submit_io_lu(t, x->seg[x->cur].dst, xcopy_write_done);
+}
+
 static void xcopy_read_done(struct scsi_task *t)
 {
 	struct xcopy *x = (struct xcopy *)t->buf;
 	struct xcopy_seg *s = &x->seg[x->cur];
 	u64 len = t->io.len;
 
+	xcopy_unlock(x);
 	if (t->io.result < 0) {
 		aborted(t, ASC_READ_ERROR);
 		xcopy_finish(t, false);
@@ -176,7 +280,19 @@ static void xcopy_read_done(struct scsi_task *t)
 		       (x->done_blocks << s->src->bs_shift);
 	t->io.len = len;
 	t->io.buf = x->buf;
-	scsi_submit_io_lu(t, s->dst, xcopy_write_done);
+	if (!xcopy_lock(t, s->dst, t->io.offset >> s->dst->bs_shift,
+			(u32)(len >> s->dst->bs_shift), xcopy_write)) {
+		aborted(t, ASC_INSUFFICIENT_RESOURCES);
+		xcopy_finish(t, false);
+	}
+}
+
+/* t->io describes the chunk's read; its source range is locked. */
+static void xcopy_read(struct scsi_task *t)
+{
+	struct xcopy *x = (struct xcopy *)t->buf;
+
+	scsi_submit_io_lu(t, x->seg[x->cur].src, xcopy_read_done);
 }
 
 static void xcopy_step(struct scsi_task *t)
@@ -189,6 +305,12 @@ static void xcopy_step(struct scsi_task *t)
 		xcopy_finish(t, true);
 		return;
 	}
+	/* aborted (the copy itself, or its lock on a reset LU): stop here */
+	if (t->cmd->aborted || x->lock_cmd.aborted) {
+		aborted(t, ASC_NONE);
+		xcopy_finish(t, false);
+		return;
+	}
 	s = &x->seg[x->cur];
 	left = s->nblocks - x->done_blocks;
 	t->io.op = BT_IO_READ;
@@ -196,7 +318,11 @@ static void xcopy_step(struct scsi_task *t)
 	t->io.offset = (s->src_lba + x->done_blocks) << s->src->bs_shift;
 	t->io.len = BT_MIN(left << s->src->bs_shift, (u64)XCOPY_CHUNK);
 	t->io.buf = x->buf;
-	scsi_submit_io_lu(t, s->src, xcopy_read_done);
+	if (!xcopy_lock(t, s->src, t->io.offset >> s->src->bs_shift,
+			(u32)(t->io.len >> s->src->bs_shift), xcopy_read)) {
+		aborted(t, ASC_INSUFFICIENT_RESOURCES);
+		xcopy_finish(t, false);
+	}
 }
 
 /* Parse one identification target descriptor (E4h) at p (32 bytes). */
@@ -301,6 +427,7 @@ int scsi_exec_xcopy(struct scsi_task *t)
 	x = bt_zalloc(sizeof(*x));
 	if (!x)
 		return scsi_sense(t, SK_HARDWARE_ERROR, ASC_INSUFFICIENT_RESOURCES);
+	x->owner = t;
 	x->list_id = p[0];
 	x->hold = ((p[1] >> 3) & 0x03) == 0;      /* LIST ID USAGE 00b */
 	for (off = 16; off < 16 + tlen; off += 32) {

@@ -22,6 +22,22 @@
  *
  * Regular files go through the VFS: vfs_iocb_iter_read/write on a kvec
  * (IOCB_DSYNC for FUA), vfs_fsync, vfs_fallocate (PUNCH_HOLE / ZERO_RANGE).
+ *
+ * Priority lane. km->io_wq runs at most 64 work items at once, in queue
+ * order. Bulk I/O of one backing is held to BT_BULK_MAX work items queued
+ * or running (the rest waits on the backing's list, in order, and is queued
+ * as earlier bulk work finishes), so an I/O the engine marks BT_IO_PRIO
+ * (COMPARE AND WRITE, persistent reservations), which skips that limit,
+ * finds a free worker at once instead of waiting behind hundreds of large
+ * requests; its bios carry the real-time I/O priority class, which the
+ * block layer's schedulers (mq-deadline, bfq) serve first, and REQ_SYNC.
+ * The limit is per backing: many backings saturated at once can still fill
+ * the 64 workers (then a priority I/O waits for one bulk I/O, not all).
+ *
+ * Allocation status (bdev_map_status): SEEK_DATA / SEEK_HOLE through
+ * vfs_llseek on files; a block device reports everything mapped. Physical
+ * block size (bdev_phys_block): the device's; files report the
+ * file_phys_block module parameter (default 0: none).
  */
 #include <linux/kernel.h>
 #include <linux/fs.h>
@@ -33,21 +49,42 @@
 #include <linux/bio.h>
 #include <linux/mm.h>
 #include <linux/vmalloc.h>
+#include <linux/ioprio.h>
+#include <linux/moduleparam.h>
 #include "bt_kmod.h"
 
-struct bt_bdev {
-	struct file *filp;            /* regular files: the VFS path          */
-	struct block_device *bdev;    /* block devices: the bio path          */
-	fmode_t mode;
-	bool ro;
-};
+#define BT_BULK_MAX 32                /* bulk work items per backing          */
+
+static unsigned int file_phys_block;
+module_param(file_phys_block, uint, 0444);
+MODULE_PARM_DESC(file_phys_block,
+		 "Physical block size (bytes, power of two, 512..65536) that regular "
+		 "file backings report (READ CAPACITY(16) LBPPBE); 0 = none (default)");
 
 struct bt_kio {
 	struct work_struct work;
 	struct bt_kmod *km;
 	struct bt_bdev *b;
 	struct bt_io *io;
+	bool bulk;                    /* counted in b->bulk                   */
+	struct list_head wait;        /* on b->waiting                        */
 };
+
+struct bt_bdev {
+	struct file *filp;            /* regular files: the VFS path          */
+	struct block_device *bdev;    /* block devices: the bio path          */
+	fmode_t mode;
+	bool ro;
+	u32 phys_block;
+	/* under km->lock: bulk work items queued or running, and waiting */
+	unsigned int bulk;
+	struct list_head waiting;
+};
+
+/* For main.c's host ops table (declared here until bt_kmod.h does). */
+int bt_bdev_map_status(void *host, struct bt_bdev *b, u64 offset, u64 max,
+		       u64 *len);
+u32 bt_bdev_phys_block(void *host, struct bt_bdev *b);
 
 int bt_bdev_open(void *host, const char *path, u32 flags,
 		 struct bt_bdev **out, u64 *size)
@@ -71,6 +108,7 @@ int bt_bdev_open(void *host, const char *path, u32 flags,
 		return -ENOMEM;
 	}
 	b->ro = ro;
+	INIT_LIST_HEAD(&b->waiting);
 	b->mode = FMODE_READ | (ro ? 0 : FMODE_WRITE) | FMODE_EXCL;
 	if (S_ISBLK(inode->i_mode)) {
 		struct block_device *bdev;
@@ -83,9 +121,13 @@ int bt_bdev_open(void *host, const char *path, u32 flags,
 			return PTR_ERR(bdev);
 		}
 		b->bdev = bdev;
+		b->phys_block = bdev_physical_block_size(bdev);
 		*size = bdev_nr_bytes(bdev);
 	} else {
 		b->filp = f;
+		if (file_phys_block >= 512 && file_phys_block <= 65536 &&
+		    is_power_of_2(file_phys_block))
+			b->phys_block = file_phys_block;
 		*size = i_size_read(inode);
 	}
 	*out = b;
@@ -122,7 +164,7 @@ static struct page *bt_buf_page(void *p)
  * runs up to 64 of them side by side).
  */
 static int bt_bio_rw_buf(struct bt_bdev *b, u8 *p, u64 left, sector_t sector,
-			 blk_opf_t opf)
+			 blk_opf_t opf, bool prio)
 {
 	int err = 0;
 
@@ -135,6 +177,8 @@ static int bt_bio_rw_buf(struct bt_bdev *b, u8 *p, u64 left, sector_t sector,
 		u64 in_bio = 0;
 
 		bio->bi_iter.bi_sector = sector;
+		if (prio)
+			bio->bi_ioprio = IOPRIO_PRIO_VALUE(IOPRIO_CLASS_RT, 0);
 		while (left) {
 			unsigned int chunk = min_t(u64, left, PAGE_SIZE - offset_in_page(p));
 
@@ -171,7 +215,9 @@ static void *bt_bounce_alloc(u64 len)
  */
 static int bt_bio_rw(struct bt_bdev *b, struct bt_io *io, bool write)
 {
-	blk_opf_t opf = write ? REQ_OP_WRITE | REQ_SYNC : REQ_OP_READ;
+	bool prio = io->flags & BT_IO_PRIO;
+	blk_opf_t opf = write || prio ? (write ? REQ_OP_WRITE : REQ_OP_READ) | REQ_SYNC :
+				       REQ_OP_READ;
 	unsigned int lbs = bdev_logical_block_size(b->bdev);
 	sector_t sector = io->offset >> SECTOR_SHIFT;
 	u8 *bounce = NULL;
@@ -186,7 +232,7 @@ static int bt_bio_rw(struct bt_bdev *b, struct bt_io *io, bool write)
 	if (write && (io->flags & BT_IO_FUA))
 		opf |= REQ_FUA;
 	if (bt_dma_ok(b, io->buf, io->len))
-		return bt_bio_rw_buf(b, io->buf, io->len, sector, opf);
+		return bt_bio_rw_buf(b, io->buf, io->len, sector, opf, prio);
 
 	bounce = bt_bounce_alloc(io->len);
 	if (!bounce)
@@ -197,7 +243,7 @@ static int bt_bio_rw(struct bt_bdev *b, struct bt_io *io, bool write)
 	}
 	if (write)
 		memcpy(bounce, io->buf, io->len);
-	err = bt_bio_rw_buf(b, bounce, io->len, sector, opf);
+	err = bt_bio_rw_buf(b, bounce, io->len, sector, opf, prio);
 	if (!err && !write)
 		memcpy(io->buf, bounce, io->len);
 	kvfree(bounce);
@@ -220,6 +266,8 @@ static int bt_kio_rw(struct bt_bdev *b, struct bt_io *io, bool write)
 		iov_iter_kvec(&it, write ? WRITE : READ, &v, 1, v.iov_len);
 		init_sync_kiocb(&kiocb, b->filp);
 		kiocb.ki_pos = io->offset + done;
+		if (io->flags & BT_IO_PRIO)
+			kiocb.ki_ioprio = IOPRIO_PRIO_VALUE(IOPRIO_CLASS_RT, 0);
 		if (write && (io->flags & BT_IO_FUA))
 			kiocb.ki_flags |= IOCB_DSYNC;
 		n = write ? vfs_iocb_iter_write(b->filp, &kiocb, &it)
@@ -331,10 +379,22 @@ static void bt_kio_work(struct work_struct *w)
 		err = -EINVAL;
 		break;
 	}
-	kfree(k);
 	/* The engine's errno values are Linux's (bt_os.h). */
 	io->result = err;
 	mutex_lock(&km->lock);
+	if (k->bulk) {
+		/* before done(): the last completion may close the backing */
+		struct bt_kio *w = list_first_entry_or_null(&b->waiting,
+							    struct bt_kio, wait);
+
+		if (w) {
+			list_del(&w->wait);
+			queue_work(km->io_wq, &w->work);  /* inherits the slot */
+		} else {
+			b->bulk--;
+		}
+	}
+	kfree(k);
 	io->done(io);
 	mutex_unlock(&km->lock);
 }
@@ -355,6 +415,52 @@ void bt_bdev_submit(void *host, struct bt_bdev *b, struct bt_io *io)
 	k->km = km;
 	k->b = b;
 	k->io = io;
+	k->bulk = !(io->flags & BT_IO_PRIO);
 	INIT_WORK(&k->work, bt_kio_work);
+	/* engine lock held: b->bulk and b->waiting are ours */
+	if (k->bulk && b->bulk >= BT_BULK_MAX) {
+		list_add_tail(&k->wait, &b->waiting);
+		return;
+	}
+	if (k->bulk)
+		b->bulk++;
 	queue_work(km->io_wq, &k->work);
+}
+
+u32 bt_bdev_phys_block(void *host, struct bt_bdev *b)
+{
+	return b->phys_block;
+}
+
+/*
+ * SEEK_DATA / SEEK_HOLE on a file: -ENXIO from SEEK_DATA means no data at
+ * or after offset (a hole to the end); a file system that cannot tell
+ * (-EINVAL, -EOPNOTSUPP) counts as mapped. Called under the engine lock,
+ * which is a mutex: the llseek may sleep.
+ */
+int bt_bdev_map_status(void *host, struct bt_bdev *b, u64 offset, u64 max,
+		       u64 *len)
+{
+	loff_t data, hole;
+
+	*len = max;
+	if (b->bdev || !max)
+		return 1;
+	data = vfs_llseek(b->filp, offset, SEEK_DATA);
+	if (data < 0) {
+		if (data == -ENXIO)
+			return 0;
+		return data == -EINVAL || data == -EOPNOTSUPP ? 1 : (int)data;
+	}
+	if ((u64)data > offset) {
+		if ((u64)data - offset < max)
+			*len = (u64)data - offset;
+		return 0;
+	}
+	hole = vfs_llseek(b->filp, offset, SEEK_HOLE);
+	if (hole < 0)
+		return hole == -EINVAL || hole == -EOPNOTSUPP ? 1 : (int)hole;
+	if ((u64)hole > offset && (u64)hole - offset < max)
+		*len = (u64)hole - offset;
+	return 1;
 }

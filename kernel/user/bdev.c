@@ -50,6 +50,7 @@
 struct bt_bdev {
 	int fd;
 	bool blockdev;
+	u32 phys_block;               /* bytes; 0: none to report             */
 	/* bulk I/O submitted to the ring or executed, and waiting here */
 	unsigned bulk_ios;
 	uint64_t bulk_bytes;
@@ -65,7 +66,9 @@ struct host_io {
 	unsigned queued;              /* prepared, not yet submitted          */
 	bool try_nowait;              /* preadv2(RWF_NOWAIT) works here       */
 	bool no_prio;                 /* BOLLARD_TARGET_NO_PRIO               */
-	struct host_prio *prio;       /* NULL: no priority lane               */
+	struct host_prio *prio;       /* NULL: not started (yet)              */
+	bool prio_failed;             /* could not start: priority I/O takes
+	                               * the ring                             */
 };
 
 static void bulk_start(struct host_io *hio, struct bt_bdev *b, struct bt_io *io);
@@ -262,6 +265,13 @@ void host_bdev_submit(void *host, struct bt_bdev *b, struct bt_io *io)
 		if (r < 0 && errno == EOPNOTSUPP)
 			hio->try_nowait = false;
 	}
+	/* The lane starts at its first use: after --daemon's fork (a fork
+	 * keeps only the calling thread), and never for hosts without CAW. */
+	if (prio && !hio->prio && !hio->prio_failed &&
+	    !(hio->prio = host_prio_new(h, prio_complete))) {
+		hio->prio_failed = true;
+		bt_warn("no priority I/O lane: %s\n", strerror(errno));
+	}
 	if (prio && host_prio_submit(hio->prio, b, io) == 0)
 		return;
 	/* bulk over the limit waits; priority I/O (no lane) never does */
@@ -411,9 +421,6 @@ int host_io_init(struct host *h)
 		}
 	}
 	h->io = hio;
-	/* without the lane, priority I/O takes the ring (and a warning) */
-	if (!hio->no_prio && !(hio->prio = host_prio_new(h, prio_complete)))
-		bt_warn("no priority I/O lane: %s\n", strerror(errno));
 	return 0;
 }
 
@@ -431,6 +438,62 @@ void host_io_fini(struct host *h)
 	}
 	free(hio);
 	h->io = NULL;
+}
+
+/*
+ * A regular file has no physical block of its own worth reporting (the file
+ * system's block is an allocation unit, not an atomicity unit), so files
+ * report none unless BOLLARD_TARGET_FILE_PHYS_BLOCK says otherwise (a power
+ * of two, 512..65536): a test or a deployment on 4 KiB-sector storage can
+ * then present 512-byte logical blocks on 4 KiB physical ones.
+ */
+static u32 file_phys_block(void)
+{
+	const char *v = getenv("BOLLARD_TARGET_FILE_PHYS_BLOCK");
+	unsigned long n = v ? strtoul(v, NULL, 0) : 0;
+
+	if (n < 512 || n > 65536 || (n & (n - 1)))
+		return 0;
+	return (u32)n;
+}
+
+u32 host_bdev_phys_block(void *host, struct bt_bdev *b)
+{
+	(void)host;
+	return b->phys_block;
+}
+
+/*
+ * Allocation status from SEEK_DATA/SEEK_HOLE. A block device (or a file
+ * system that cannot tell) answers "mapped". ENXIO from SEEK_DATA means no
+ * data at or after offset: a hole to the end.
+ */
+int host_bdev_map_status(void *host, struct bt_bdev *b, u64 offset, u64 max,
+			 u64 *len)
+{
+	off_t data, hole;
+
+	(void)host;
+	*len = max;
+	if (b->blockdev || max == 0)
+		return 1;
+	data = lseek(b->fd, (off_t)offset, SEEK_DATA);
+	if (data < 0) {
+		if (errno == ENXIO)
+			return 0;
+		return errno == EINVAL || errno == EOPNOTSUPP ? 1 : -errno;
+	}
+	if ((u64)data > offset) {
+		if ((u64)data - offset < max)
+			*len = (u64)data - offset;
+		return 0;
+	}
+	hole = lseek(b->fd, (off_t)offset, SEEK_HOLE);
+	if (hole < 0)
+		return errno == EINVAL || errno == EOPNOTSUPP ? 1 : -errno;
+	if ((u64)hole > offset && (u64)hole - offset < max)
+		*len = (u64)hole - offset;
+	return 1;
 }
 
 int host_bdev_open(void *host, const char *path, u32 flags,
@@ -458,6 +521,10 @@ int host_bdev_open(void *host, const char *path, u32 flags,
 	b->fd = fd;
 	if (S_ISBLK(st.st_mode)) {
 		uint64_t bytes = 0;
+		unsigned int pbs = 0;
+
+		if (ioctl(fd, BLKPBSZGET, &pbs) == 0)
+			b->phys_block = pbs;
 
 		b->blockdev = true;
 		if (ioctl(fd, BLKGETSIZE64, &bytes) < 0) {
@@ -468,6 +535,7 @@ int host_bdev_open(void *host, const char *path, u32 flags,
 		*size = bytes;
 	} else if (S_ISREG(st.st_mode)) {
 		*size = (u64)st.st_size;
+		b->phys_block = file_phys_block();
 	} else {
 		close(fd);
 		free(b);

@@ -67,6 +67,10 @@ int  host_bdev_open(void *host, const char *path, u32 flags,
 		    struct bt_bdev **out, u64 *size);
 void host_bdev_close(void *host, struct bt_bdev *b);
 void host_bdev_submit(void *host, struct bt_bdev *b, struct bt_io *io);
+/* bt_host_ops bdev_map_status / bdev_phys_block (bt_engine.h). */
+int  host_bdev_map_status(void *host, struct bt_bdev *b, u64 offset, u64 max,
+			  u64 *len);
+u32  host_bdev_phys_block(void *host, struct bt_bdev *b);
 /* Execute io synchronously on the calling thread; returns 0 or -errno.
  * Touches only io's buffer and b's descriptor (any thread may call it). */
 int  host_bdev_exec(struct bt_bdev *b, struct bt_io *io);

@@ -255,6 +255,8 @@ static const struct bt_host_ops host_ops = {
 	.conn_send = host_conn_send,
 	.conn_close = host_conn_close,
 	.event = on_event,
+	.bdev_map_status = host_bdev_map_status,
+	.bdev_phys_block = host_bdev_phys_block,
 };
 
 static int daemonize(void)

@@ -1,8 +1,10 @@
 /*
  * test_scsi_xcopy.c - EXTENDED COPY (LID1) and RECEIVE COPY RESULTS: copies
  * within and across LUs (inline and deferred I/O, chunked), descriptor and
- * length errors, COPY ABORTED cases, copy status per list id, and an LU
- * deleted while a copy is in flight.
+ * length errors, COPY ABORTED cases, copy status per list id, an LU
+ * deleted while a copy is in flight, and the copy's range locks against
+ * COMPARE AND WRITE on another LU (and a LUN reset aborting a copy waiting
+ * for its lock).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -273,6 +275,117 @@ static void test_copy_to_readonly(void **state)
 	assert_true(th_is_sense(xcopy(th, 0, &x, xlen(&x)), 0x07, 0x27, 0x00));
 }
 
+static void caw_cmd(struct th *th, struct bt_cmd *cmd, u64 lun, u64 lba,
+		    u8 *buf, u8 cmp, u8 val)
+{
+	u8 cdb[16] = { 0x89 };
+
+	bt_put_be64(cdb + 2, lba);
+	cdb[13] = 1;
+	memset(buf, cmp, BS);
+	memset(buf + BS, val, BS);
+	th_cmd_init(th, cmd, lun, cdb, 16, BT_DIR_WRITE, 2 * BS, buf, 2 * BS);
+	bt_scsi_submit(cmd);
+}
+
+static void xcopy_cmd(struct th *th, struct bt_cmd *cmd, struct xbuf *x)
+{
+	u8 cdb[16] = { 0x83 };
+
+	bt_put_be32(cdb + 10, xlen(x));
+	th_cmd_init(th, cmd, 0, cdb, 16, BT_DIR_WRITE, xlen(x), x->b, xlen(x));
+	bt_scsi_submit(cmd);
+}
+
+/* Fill LU 0 blocks 0..15 with 0x3c (inline host), then defer. */
+static void fill_src(struct th *th)
+{
+	u8 cdb[10] = { 0x2a, 0, 0, 0, 0, 0, 0, 0, 16, 0 }, buf[16 * BS];
+
+	th->host.deferred = false;
+	memset(buf, 0x3c, sizeof(buf));
+	assert_int_equal(th_run(th, 0, cdb, 10, BT_DIR_WRITE, sizeof(buf), buf,
+				sizeof(buf))->status, BT_SAM_GOOD);
+	th->host.deferred = true;
+}
+
+/*
+ * A CAW on the destination LU holds its range: the copy's write there waits
+ * for it (and lands after it); then a CAW arriving while the copy's write
+ * is in flight waits for that write.
+ */
+static void test_copy_locks_vs_caw(void **state)
+{
+	struct th *th = *state;
+	struct xbuf x = { .ntgt = 2, .nseg = 1 };
+	struct bt_cmd caw, xc, caw2;
+	u8 cbuf[2 * BS], cbuf2[2 * BS], *dst = dev_of(th, 1);
+
+	fill_src(th);
+	tgt_desc(x.b + 16, th_lu(th, 0), 0);
+	tgt_desc(x.b + 48, th_lu(th, 1), 0);
+	seg_desc(x.b + 80, 0, 1, 16, 0, 0);            /* LU0 0..15 -> LU1 0..15 */
+	header(&x, 9, 0);
+
+	caw_cmd(th, &caw, 1, 10, cbuf, 0x00, 0xee);
+	assert_int_equal(th->host.npending, 1);        /* CAW's read            */
+	xcopy_cmd(th, &xc, &x);
+	assert_int_equal(th->host.npending, 2);        /* + the copy's read     */
+	memhost_complete_one(&th->host, 1);            /* copy read done        */
+	assert_int_equal(th->host.npending, 1);        /* its write waits       */
+	memhost_complete_one(&th->host, 0);            /* CAW read: compare ok  */
+	assert_int_equal(th->host.npending, 1);        /* CAW write             */
+	memhost_complete_one(&th->host, 0);
+	assert_int_equal(caw.status, BT_SAM_GOOD);
+	assert_int_equal(dst[10 * BS], 0xee);
+	assert_int_equal(th->host.npending, 1);        /* now the copy's write  */
+	assert_int_equal(th->host.pending[0]->op, BT_IO_WRITE);
+
+	/* a CAW while the copy's write is at the host waits for it */
+	caw_cmd(th, &caw2, 1, 15, cbuf2, 0x3c, 0x99);
+	assert_int_equal(th->host.npending, 1);
+	memhost_complete_one(&th->host, 0);            /* copy write done       */
+	assert_int_equal(xc.status, BT_SAM_GOOD);
+	assert_int_equal(dst[10 * BS], 0x3c);          /* the copy came after   */
+	memhost_run(&th->host);
+	assert_int_equal(caw2.status, BT_SAM_GOOD);    /* compared the copy's   */
+	assert_int_equal(dst[15 * BS], 0x99);
+	bt_cmd_release(&caw);
+	bt_cmd_release(&caw2);
+	bt_cmd_release(&xc);
+}
+
+/* A LUN reset on the destination while the copy waits for its lock there
+ * ends the copy with COPY ABORTED; nothing leaks. */
+static void test_copy_lock_reset(void **state)
+{
+	struct th *th = *state;
+	struct xbuf x = { .ntgt = 2, .nseg = 1 };
+	struct bt_cmd caw, xc;
+	u8 cbuf[2 * BS];
+	unsigned opened;
+
+	fill_src(th);
+	tgt_desc(x.b + 16, th_lu(th, 0), 0);
+	tgt_desc(x.b + 48, th_lu(th, 1), 0);
+	seg_desc(x.b + 80, 0, 1, 16, 0, 0);
+	header(&x, 10, 0);
+	caw_cmd(th, &caw, 1, 4, cbuf, 0x00, 0x11);
+	xcopy_cmd(th, &xc, &x);
+	memhost_complete_one(&th->host, 1);            /* copy read done: waits */
+	assert_int_equal(th->host.npending, 1);
+	assert_int_equal(bt_scsi_tmf(&th->nexus, BT_TMF_LUN_RESET, 1, 0),
+			 BT_TMF_RSP_COMPLETE);
+	assert_int_equal(xc.status, BT_SAM_CHECK_CONDITION);
+	assert_int_equal(xc.sense[2] & 0x0f, 0x0a);    /* COPY ABORTED          */
+	memhost_run(&th->host);                        /* the CAW finishes      */
+	bt_cmd_release(&caw);
+	bt_cmd_release(&xc);
+	opened = th->host.opened;
+	th_fini(th);
+	assert_int_equal(th->host.closed, opened);     /* no LU reference left  */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +394,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_copy_deferred_and_lu_gone, setup_deferred, teardown),
 		cmocka_unit_test_setup_teardown(test_copy_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copy_to_readonly, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copy_locks_vs_caw, setup_deferred, teardown),
+		cmocka_unit_test_setup_teardown(test_copy_lock_reset, setup_deferred, teardown),
 	};
 
 	return cmocka_run_group_tests_name("scsi_xcopy", tests, NULL, NULL);
