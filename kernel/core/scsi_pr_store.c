@@ -400,9 +400,11 @@ static void load_done(struct bt_io *io)
 		}
 		s->seq = seq[best];
 		s->state = PRS_READY;
-		if (!ok[!best])
-			bt_info("scsi: %s: PR store: slot %d not valid, loaded slot %d (seq %llu)",
-				lu->path, !best, best, (unsigned long long)seq[best]);
+		/* the other slot: never written (zero header), or torn/corrupt */
+		if (!ok[!best] && !all_zero(buf + (u32)!best * PRS_SLOT, PRS_HDR))
+			bt_warn("scsi: %s: PR store: slot %d not valid (torn or corrupt), "
+				"loaded slot %d (seq %llu)", lu->path, !best, best,
+				(unsigned long long)seq[best]);
 	} else if (all_zero(buf, PRS_REGION)) {
 		s->seq = 0;
 		s->state = PRS_READY;
