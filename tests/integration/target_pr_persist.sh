@@ -25,11 +25,11 @@ IMG=$BT_TMP/lun0.img
 SIZE=$((64 * 1024 * 1024))
 REGION=$(( (SIZE - 1048576) / 65536 * 65536 ))   # region offset
 SLOT=524288
-FEAT=0x1f                                         # defaults + prstore
+FEAT=caw,xcopy,unmap,writesame,prstore
 
 setup_target() { # FILE
 	btctl create "$IQN" >/dev/null || die "create"
-	"$PRT" lun-add "$BT_SOCK" "$IQN" 0 "$1" "$FEAT" || return 1
+	btctl lun add "$IQN" 0 "$1" --features "$FEAT" >/dev/null || return 1
 	btctl acl add "$IQN" '*' >/dev/null || die "acl add"
 	btctl enable "$IQN" >/dev/null || return 1
 }

@@ -1,11 +1,7 @@
 /*
  * tests/tools/bt_pr_tool.c - a small initiator for the persistent
- * reservation tests (libiscsi), plus the one management call the test needs
- * that the CLI does not offer yet (a LUN with explicit feature bits).
+ * reservation tests (libiscsi).
  *
- *   bt-pr-tool lun-add SOCKET IQN LUN PATH FEATURES
- *        bt_lun_add through bollard-target's management socket with the
- *        BT_FEAT_* bits FEATURES (e.g. 0x1f = defaults + prstore)
  *   bt-pr-tool register URL KEY [aptpl]
  *        PERSISTENT RESERVE OUT REGISTER AND IGNORE EXISTING KEY, KEY
  *   bt-pr-tool reserve URL KEY TYPE
@@ -30,8 +26,6 @@
 
 #include <iscsi/iscsi.h>
 #include <iscsi/scsi-lowlevel.h>
-
-#include "targetctl/bt_mgmt_client.h"
 
 #define INITIATOR "iqn.2026-01.io.bollard.test:pr-tool"
 
@@ -177,31 +171,9 @@ static int show(struct conn *c)
 	return 0;
 }
 
-static int lun_add(char **argv)
-{
-	struct btc_lun_spec s = { 0 };
-	struct btc *c;
-	char err[256];
-	int rc;
-
-	s.path = argv[3];
-	s.features = (uint32_t)strtoul(argv[4], NULL, 0);
-	rc = btc_connect(argv[0], &c, err, sizeof(err));
-	if (rc < 0) {
-		fprintf(stderr, "bt-pr-tool: %s\n", err);
-		return 1;
-	}
-	rc = btc_lun_add(c, argv[1], strtoull(argv[2], NULL, 0), &s);
-	if (rc < 0)
-		fprintf(stderr, "bt-pr-tool: lun add: %s\n", btc_errmsg(c));
-	btc_free(c);
-	return rc < 0 ? 1 : 0;
-}
-
 static int usage(void)
 {
-	fprintf(stderr, "usage: bt-pr-tool lun-add SOCKET IQN LUN PATH FEATURES\n"
-			"       bt-pr-tool register URL KEY [aptpl]\n"
+	fprintf(stderr, "usage: bt-pr-tool register URL KEY [aptpl]\n"
 			"       bt-pr-tool reserve URL KEY TYPE\n"
 			"       bt-pr-tool show URL\n");
 	return 2;
@@ -214,8 +186,6 @@ int main(int argc, char **argv)
 
 	if (argc < 3)
 		return usage();
-	if (!strcmp(argv[1], "lun-add"))
-		return argc == 7 ? lun_add(argv + 2) : usage();
 	if ((!strcmp(argv[1], "register") && argc != 4 && argc != 5) ||
 	    (!strcmp(argv[1], "reserve") && argc != 5) ||
 	    (!strcmp(argv[1], "show") && argc != 3))
