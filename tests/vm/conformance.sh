@@ -17,7 +17,11 @@
 vm_require
 command -v iscsi-test-cu >/dev/null || skip "iscsi-test-cu (libiscsi-bin) not installed"
 KO=$BUILD/kmod/bollard_target.ko
-vm_make kmod
+# kernel/linux/linux.mk prefixes BUILD with $(CURDIR) for kbuild's M=, so
+# the module is built with BUILD relative to the top when it lies below it
+# (vm_make passes the absolute path).
+( cd "$TOP" && make --no-print-directory BUILD="${BUILD#"$TOP"/}" kmod ) >"$BUILD/kmod-conformance.log" 2>&1 ||
+	{ tail -25 "$BUILD/kmod-conformance.log"; die "make kmod failed"; }
 vm_make "$BUILD/bollard"
 mk_tmp T
 IQN=iqn.2024-01.io.bollard:vm
