@@ -82,6 +82,22 @@ static void confirm(struct bl_leader *l, uint64_t sent, int64_t ttl)
 	l->valid_until_ms = sent + ms - margin;
 }
 
+/*
+ * Is the leadership over after a keepalive that returned rc (and ttl)?
+ * etcd saying the lease is gone (ttl <= 0) ends it at once. No answer
+ * (rc < 0: a timeout or a connection error, which a loaded host produces
+ * now and then) does not by itself: the lease may well be alive, and
+ * leader work is bounded by valid_until_ms anyway, which only a confirmed
+ * keepalive moves. Once that bound has passed, the lease may have expired
+ * in etcd and someone else may lead: over. Under l->mu.
+ */
+static bool lost(const struct bl_leader *l, int rc, int64_t ttl, uint64_t now)
+{
+	if (rc == 0)
+		return ttl <= 0;
+	return now >= l->valid_until_ms;
+}
+
 static void *ka_main(void *arg)
 {
 	struct bl_leader *l = arg;
@@ -91,6 +107,7 @@ static void *ka_main(void *arg)
 	while (!l->ka_stop) {
 		struct timespec ts;
 		uint64_t until;
+		bool failed = false;
 
 		if (l->leader && l->lease) {
 			int64_t id = l->lease, ttl = 0;
@@ -103,17 +120,18 @@ static void *ka_main(void *arg)
 			pthread_mutex_lock(&l->mu);
 			/* Only if the main thread did not move on meanwhile. */
 			if (l->leader && l->lease == id) {
-				if (rc < 0 || ttl <= 0) {
-					/* Lost: stop leading now, even if
-					 * etcd is just slow. */
+				if (lost(l, rc, ttl, mono_ms())) {
 					l->leader = false;
 					l->lease = 0;
-				} else {
+				} else if (rc == 0) {
 					confirm(l, sent, ttl);
+				} else {
+					failed = true;
 				}
 			}
 		}
-		until = mono_ms() + period;
+		/* After a keepalive without an answer, try again soon. */
+		until = mono_ms() + (failed ? 500 : period);
 		ts.tv_sec = (time_t)(until / 1000);
 		ts.tv_nsec = (long)(until % 1000) * 1000000;
 		while (!l->ka_stop && mono_ms() < until)
@@ -258,12 +276,10 @@ int bl_leader_tick(struct bl_leader *l, uint64_t now_ms)
 		     : bl_etcd_lease_keepalive(l->etcd, lease, &ttl);
 		pthread_mutex_lock(&l->mu);
 		if (!l->ka_running) {
-			if (rc < 0 || ttl <= 0) {
-				/* Lost: stop leading now, even if etcd is
-				 * just slow. */
+			if (lost(l, rc, ttl, now_ms)) {
 				l->leader = false;
 				l->lease = 0;   /* expired or unknown: new one */
-			} else {
+			} else if (rc == 0) {
 				confirm(l, now_ms, ttl);
 			}
 		}
@@ -273,10 +289,22 @@ int bl_leader_tick(struct bl_leader *l, uint64_t now_ms)
 			l->next_ms = now_ms + 100;
 			return rc < 0 ? rc : 0;
 		}
+		if (rc < 0) {
+			/* No answer: still leading within the time bound;
+			 * try again soon. */
+			l->next_ms = now_ms + 500;
+			return 1;
+		}
 		/* The key must still be ours (an operator may delete it to
 		 * force an election). */
 		struct bl_kvs kvs = { 0 };
 		rc = bl_etcd_get(l->etcd, l->key, false, 1, 0, false, &kvs);
+		if (rc < 0 && bl_leader_valid(l, now_ms)) {
+			/* No answer: as for a keepalive, the time bound
+			 * decides; ask again soon. */
+			l->next_ms = now_ms + 500;
+			return 1;
+		}
 		if (rc < 0 || kvs.n != 1 || kvs.kvs[0].lease != lease) {
 			set_holder(l, rc < 0 ? NULL : &kvs);
 			bl_kvs_free(&kvs);

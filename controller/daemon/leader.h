@@ -6,10 +6,14 @@
  * A candidate holds a lease (TTL ttl_s) and tries to create the key bound
  * to it with a transaction "create_revision == 0" (absent). Whoever created
  * it leads until its lease is gone. The leader refreshes the lease every
- * ttl/3; the moment a keepalive fails or reports the lease expired, or the
- * key is no longer ours, leadership is lost at once, and the caller must
- * stop leader-only work. A follower re-tries on every tick, so it takes
- * over within one tick of the old lease expiring.
+ * ttl/3; the moment etcd reports the lease expired, or the key is no
+ * longer ours, leadership is lost at once, and the caller must stop
+ * leader-only work. A keepalive or check that gets no answer (timeout,
+ * connection error) does not end it by itself: it is retried every 0.5 s,
+ * and the time bound below ends it if no keepalive succeeds in time (on a
+ * loaded host single calls time out now and then, and dropping the
+ * leadership on each made it flap). A follower re-tries on every tick, so
+ * it takes over within one tick of the old lease expiring.
  *
  * Leadership is also bounded in time: it is valid only until the lease's
  * expiry as of the last successful grant or keepalive (measured from before
@@ -24,8 +28,8 @@
  * loop is doing: a reconcile that runs longer than the TTL then no longer
  * costs the leadership. The thread's confirmed keepalives move the
  * validity bound, so bl_leader_valid() still refuses leader work once
- * keepalives stop succeeding, and a failed or expired keepalive ends the
- * leadership at once, as in the tick. Whether the key is still ours is
+ * keepalives stop succeeding, and an expired lease ends the leadership
+ * at once, as in the tick. Whether the key is still ours is
  * still checked by the tick (an operator deleting it is noticed on the
  * next tick).
  *

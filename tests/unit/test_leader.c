@@ -162,6 +162,29 @@ static void test_thread_notices_real_loss(void **state)
 	bl_leader_free(lb);
 }
 
+/* etcd stops answering (SIGSTOP) for longer than the TTL: the thread's
+ * keepalives get no answer, which alone does not end the leadership, but
+ * the time bound does: bl_leader_valid() refuses leader work after the
+ * last confirmed expiry. */
+static void test_thread_no_answer_time_bound(void **state)
+{
+	struct fx *f = *state;
+	struct bl_etcd_opts o = { .endpoints = f->ep.url, .timeout_ms = 1000 };
+	struct bl_leader *la = bl_leader_new(f->a, "/bollard/v1/leader/c6", "nodea", 2);
+	int i;
+
+	assert_int_equal(bl_leader_start_keepalive(la, &o), 0);
+	assert_int_equal(bl_leader_tick(la, now_ms()), 1);
+	assert_int_equal(etcd_proc_pause(&f->ep), 0);
+	/* The bound is 2 s TTL minus a 0.4 s margin after the last confirmed
+	 * keepalive; without it nothing would ever end the leadership here. */
+	for (i = 0; i < 40 && bl_leader_valid(la, now_ms()); i++)
+		usleep(100 * 1000);
+	assert_false(bl_leader_valid(la, now_ms()));
+	assert_int_equal(etcd_proc_resume(&f->ep), 0);
+	bl_leader_free(la);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -170,6 +193,7 @@ int main(void)
 		cmocka_unit_test(test_stalled_leader_not_valid),
 		cmocka_unit_test(test_thread_keeps_stalled_leader),
 		cmocka_unit_test(test_thread_notices_real_loss),
+		cmocka_unit_test(test_thread_no_answer_time_bound),
 	};
 	return cmocka_run_group_tests_name("leader", tests, setup, teardown);
 }
