@@ -41,7 +41,7 @@ static void t_canonical_identity(void **state)
 		"\"metadata\":{\"labels\":{\"app\":\"db\",\"env\":\"prod\"},"
 		"\"name\":\"t\"},\"spec\":{\"acls\":[{\"initiator\":\"*\"}],"
 		"\"cluster\":\"c\",\"features\":{\"compareAndWrite\":true,"
-		"\"extendedCopy\":true,\"unmap\":true,\"writeSame\":true},"
+		"\"extendedCopy\":true,\"persistentReservations\":true,\"unmap\":true,\"writeSame\":true},"
 		"\"iqn\":\"iqn.2026-11.io.bollard:t\",\"luns\":[{\"lun\":0,"
 		"\"volume\":\"a\"},{\"lun\":1,\"volume\":\"b\"}],\"port\":3260,"
 		"\"serviceAddresses\":[],\"sessions\":{\"maxPerInitiator\":2}}}");
