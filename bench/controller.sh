@@ -26,7 +26,11 @@ mkdir -p "$T/b"
 		printf 'spec: {cluster: c, size: 4Mi, backing: {type: file, path: %s/b/v%d.img}, replication: none}\n' "$T" $i
 	done
 	printf -- '---\napiVersion: bollard.io/v1alpha1\nkind: Target\nmetadata: {name: big}\n'
-	printf 'spec:\n  cluster: c\n  iqn: iqn.2026-11.io.bollard:big\n  acls: [{initiator: "*"}]\n  luns:\n'
+	printf 'spec:\n  cluster: c\n  iqn: iqn.2026-11.io.bollard:big\n  acls: [{initiator: "*"}]\n'
+	# BENCH_PR_STORE=off: LUNs without the engine's persistent-reservation
+	# store (each attach then does no I/O on the backing's tail).
+	[ "${BENCH_PR_STORE:-on}" = off ] && printf '  features: {persistentReservations: false}\n'
+	printf '  luns:\n'
 	for i in $(seq 0 $((N - 1))); do printf '  - {lun: %d, volume: v%d}\n' $i $i; done
 } >"$T/big.yaml"
 for i in $(seq 0 $((N - 1))); do : >"$T/b/v$i.img"; done
