@@ -169,29 +169,6 @@ static void enqueue(struct bl_ctl *c, const char *key)
 
 /* ---- event mapping ---------------------------------------------------------*/
 
-struct refscan {
-	struct bl_ctl *c;
-	const char *kind, *name;
-};
-
-static int ref_matches(void *arg, const char *kind, const char *name, const char *path)
-{
-	struct refscan *r = arg;
-	(void)path;
-	return !strcmp(kind, r->kind) && !strcmp(name, r->name);
-}
-
-static void enqueue_referrers(void *arg, const struct bl_obj *t)
-{
-	struct refscan *r = arg;
-	char key[300];
-
-	if (bl_obj_foreach_ref(t, ref_matches, r) > 0) {
-		snprintf(key, sizeof(key), "Target/%s", t->name);
-		enqueue(r->c, key);
-	}
-}
-
 static void enqueue_pacemaker(struct bl_ctl *c, const char *cluster)
 {
 	char key[300];
@@ -781,11 +758,12 @@ static void enqueue_target(void *arg, const struct bl_obj *t)
  */
 static void on_admission(void *arg, const char *cluster)
 {
-	struct refscan r = { arg, "Cluster", cluster };
-	struct bl_ctl *c = r.c;
+	struct bl_ctl *c = arg;
 
+	/* The cluster's Targets through the batched reference scan (one pass
+	 * per batch of events, like a Cluster change). */
 	if (cluster)
-		bl_informer_foreach(c->inf, "Target", enqueue_referrers, &r);
+		pending_ref_add(c, "Cluster", cluster);
 	else
 		bl_informer_foreach(c->inf, "Target", enqueue_target, c);
 	for (size_t i = 0; i < c->nitems; i++)
