@@ -7,6 +7,7 @@
  */
 #include "scsi_int.h"
 #include "scsi_alua.h"
+#include "scsi_sbc.h"
 
 #define VENDOR_ID   "BOLLARD "
 #define PRODUCT_REV "0001"
@@ -36,18 +37,13 @@ u32 scsi_max_caw_blocks(void) { return MAX_CAW_BLOCKS; }
 u32 scsi_max_ws_blocks(const struct bt_lu *lu) { return scsi_max_xfer_blocks(lu); }
 
 /*
- * Logical blocks per physical block exponent (READ CAPACITY(16)) and the
- * granularities of VPD B0h derived from it. The host does not tell the
- * engine the backing device's physical block size, so the LU claims none
- * beyond its logical block (exponent 0) rather than guess. (Claiming 4 KiB
- * was tried: it enables libiscsi's LBPPB>1 tests, which pass, but its
- * GetLBAStatus.UnmapSingle then asks for LBA i+1 and expects a descriptor
- * at i+LBPPB, which no correct target can give.)
+ * Logical blocks per physical block exponent (READ CAPACITY(16)), from
+ * the physical block the host reports (scsi_rw.c), so the granularities of
+ * VPD B0h below say the same as READ CAPACITY(16).
  */
 u8 scsi_lbppbe(const struct bt_lu *lu)
 {
-	(void)lu;
-	return 0;
+	return scsi_lu_lbppbe(lu);
 }
 
 /* ---- INQUIRY ------------------------------------------------------------ */
@@ -169,6 +165,11 @@ static u32 vpd_block_limits(const struct bt_lu *lu, u8 *d)
 	}
 	if (ws)
 		bt_put_be64(d + 36, scsi_max_ws_blocks(lu));
+	/* WRITE ATOMIC(16) (scsi_atomic.c); no atomic boundaries: bytes 56-63
+	 * (with-boundary length, maximum boundary size) stay 0 */
+	bt_put_be32(d + 44, scsi_max_atomic_blocks(lu));
+	bt_put_be32(d + 48, scsi_atomic_alignment(lu));
+	bt_put_be32(d + 52, scsi_atomic_granularity(lu));
 	return 0x3c;
 }
 

@@ -166,6 +166,14 @@ static void test_vpd_pages(void **state)
 	assert_true(d[5] > 0);                          /* CAW on by default */
 	assert_true(bt_get_be32(d + 20) > 0 && bt_get_be32(d + 20) <= 1 << 20);
 	assert_true(bt_get_be32(d + 24) > 0);
+	/* WRITE ATOMIC(16): up to one transfer's worth (and what its 16-bit
+	 * TRANSFER LENGTH can say), no alignment, granularity or boundaries */
+	assert_int_equal(bt_get_be32(d + 44),
+			 bt_get_be32(d + 8) < 0xffff ? bt_get_be32(d + 8) : 0xffff);
+	assert_int_equal(bt_get_be32(d + 48), 0);
+	assert_int_equal(bt_get_be32(d + 52), 0);
+	assert_int_equal(bt_get_be32(d + 56), 0);
+	assert_int_equal(bt_get_be32(d + 60), 0);
 	/* characteristics: non-rotating */
 	c = inquiry(th, true, 0xb1, 255);
 	assert_int_equal(bt_get_be16(c->in + 4), 1);
