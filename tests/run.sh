@@ -2,7 +2,7 @@
 # tests/run.sh - run every test tier and print one closing summary.
 #
 #   tests/run.sh [TIER...]      TIER: unit golden integration conformance vm
-#                               sanitizer
+#                               sanitizer ha
 #                               (default: all of them, in that order)
 #
 # Tiers:
@@ -12,6 +12,7 @@
 #   conformance  tests/conformance/*.sh (libiscsi iscsi-test-cu)
 #   vm           tests/vm/*.sh (qemu, the kernel module)
 #   sanitizer    tests/sanitizer/*.sh (integration tests on an ASan build)
+#   ha           tests/ha/*.sh (two qemu guests: DRBD, Pacemaker, failover)
 #
 # A test script exits 0 (passed), 77 (cannot run here: it prints why) or
 # anything else (failed). Under CI=true a test that cannot run counts as
@@ -25,7 +26,7 @@ TOP=$PWD
 export TOP
 
 tiers=("$@")
-[ ${#tiers[@]} -gt 0 ] || tiers=(unit golden integration conformance vm sanitizer)
+[ ${#tiers[@]} -gt 0 ] || tiers=(unit golden integration conformance vm sanitizer ha)
 
 pass=0 fail=0 skip=0
 failed_names=()
@@ -99,6 +100,7 @@ for tier in "${tiers[@]}"; do
 	conformance) run_scripts conformance tests/conformance ;;
 	vm)          run_scripts vm tests/vm ;;
 	sanitizer)   run_scripts sanitizer tests/sanitizer ;;
+	ha)          run_scripts ha tests/ha ;;
 	*) note "unknown tier $tier"; fail=$((fail + 1)) ;;
 	esac
 done

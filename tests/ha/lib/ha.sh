@@ -1,4 +1,4 @@
-# tests/ha/lib.sh - two qemu guests, nodea and nodeb, for the HA tier.
+# tests/ha/lib/ha.sh - two qemu guests, nodea and nodeb, for the HA tier.
 #
 # Sourced after tests/lib/common.sh and tests/vm/lib/vm.sh (whose initramfs,
 # 9p root + tmpfs overlay and stage 2 it reuses: each guest is one vm_start,
@@ -27,6 +27,10 @@
 #   ha_kill NODE            SIGKILL NODE's qemu (no clean shutdown)
 #   ha_stop NODE [S]        power NODE off cleanly (kill on timeout), then
 #                           check its console for kernel trouble
+#   ha_fence_service &      the host half of the fencing stand-in
+#                           (guest/fence_bollard_vm): a guest asking to
+#                           fence NODE gets NODE's qemu SIGKILLed; logged
+#                           to $HA_DIR/fence.log
 #   HA_PORT[NODE]           host port forwarded to NODE's 3260
 #   HA_SHARE[NODE], HA_LOG[NODE]
 
@@ -122,3 +126,27 @@ ha_stop() { # NODE [SECS]
 
 ha_check_log() { _ha_in "$1"; vm_check_log; }
 ha_dump() { _ha_in "$1"; echo "==== $1" >&2; vm_dump_tail; }
+
+# The host half of the fencing stand-in. Runs in the background (a copy of
+# HA_QPID/HA_SHARE as of its start: restart it after a guest restarts).
+# Guest G asks with $share(G)/fence-req.V; V's qemu is SIGKILLed (whether
+# or not it still runs: a victim cut off by a network split dies here too)
+# and fence-done.V confirms it to G.
+ha_fence_service() {
+	local n r v
+	while :; do
+		for n in nodea nodeb; do
+			[ -n "${HA_SHARE[$n]:-}" ] || continue
+			for r in "${HA_SHARE[$n]}"/fence-req.*; do
+				[ -e "$r" ] || continue
+				v=${r##*/fence-req.}
+				case $v in nodea|nodeb) ;; *) continue ;; esac
+				[ -n "${HA_QPID[$v]:-}" ] && kill -KILL "${HA_QPID[$v]}" 2>/dev/null
+				echo "$(date +%T.%N | cut -c1-12) $n fenced $v (qemu ${HA_QPID[$v]:-?} SIGKILLed)" >>"$HA_DIR/fence.log"
+				rm -f "$r"
+				touch "${HA_SHARE[$n]}/fence-done.$v"
+			done
+		done
+		sleep 0.2
+	done
+}
