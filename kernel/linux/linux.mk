@@ -45,11 +45,11 @@ endef
 
 kmod:
 	$(kmod_prepare)
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(KMOD_DIR) modules
+	$(MAKE) -C $(KDIR) M=$(abspath $(KMOD_DIR)) modules
 
 sparse:
 	$(kmod_prepare)
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(KMOD_DIR) C=2 CF="-D__CHECK_ENDIAN__" modules
+	$(MAKE) -C $(KDIR) M=$(abspath $(KMOD_DIR)) C=2 CF="-D__CHECK_ENDIAN__" modules
 
 kmod-clean:
 	rm -rf $(KMOD_DIR) $(BUILD)/dkms
