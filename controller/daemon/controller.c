@@ -343,22 +343,41 @@ static json_t *cond(const char *type, bool status, const char *reason, const cha
  * no problem; progressing: this round changed something; degraded: a
  * failure or a condition.
  */
+static void write_status_hold(struct bl_ctl *c, struct item *it, const char *kind,
+			      const char *name, const struct bl_obj *obj,
+			      const struct bl_plan *plan, const struct bl_apply_result *res,
+			      int rc, const char *err, const char *hold);
+
 static void write_status(struct bl_ctl *c, struct item *it, const char *kind,
 			 const char *name, const struct bl_obj *obj,
 			 const struct bl_plan *plan, const struct bl_apply_result *res,
 			 int rc, const char *err)
 {
+	write_status_hold(c, it, kind, name, obj, plan, res, rc, err, NULL);
+}
+
+/*
+ * hold: not reconciled on purpose (a rollout has not admitted it yet):
+ * Ready False with reason AwaitingAdmission and hold as the message.
+ */
+static void write_status_hold(struct bl_ctl *c, struct item *it, const char *kind,
+			      const char *name, const struct bl_obj *obj,
+			      const struct bl_plan *plan, const struct bl_apply_result *res,
+			      int rc, const char *err, const char *hold)
+{
 	json_t *st, *conds, *summary, *events;
 	char key[512], *body, *cmp, ts[32];
-	bool degraded = rc < 0 || (plan && plan->nconds > 0);
-	bool progressing = rc == 0 && res && res->done > 0;
-	bool ready = rc == 0 && !degraded && !progressing;
-	const char *dreason = rc < 0 ? "ReconcileFailed" :
+	bool degraded = !hold && (rc < 0 || (plan && plan->nconds > 0));
+	bool progressing = !hold && rc == 0 && res && res->done > 0;
+	bool ready = !hold && rc == 0 && !degraded && !progressing;
+	const char *dreason = hold ? "AwaitingAdmission" : rc < 0 ? "ReconcileFailed" :
 			      (plan && plan->nconds ? plan->conds[0].reason : "AsExpected");
 	char dmsg[600];
 	size_t i;
 
-	if (rc < 0)
+	if (hold)
+		snprintf(dmsg, sizeof(dmsg), "%s", hold);
+	else if (rc < 0)
 		snprintf(dmsg, sizeof(dmsg), "%s", err && err[0] ? err : bl_strerror(rc));
 	else if (plan && plan->nconds)
 		snprintf(dmsg, sizeof(dmsg), "%s", plan->conds[0].msg ? plan->conds[0].msg : "");
@@ -505,6 +524,9 @@ static int handle_target(struct bl_ctl *c, const char *key, const char *name)
 	 * names it, is left as it is live until its admission. */
 	if (rc == BL_RO_NOT_ADMITTED) {
 		logf_(c, "%s: not admitted to its cluster by its rollout yet; left as it is", key);
+		write_status_hold(c, it, "Target", name, t, NULL, NULL, 0, NULL,
+				  "created or relabelled into a rollout's scope: waits for "
+				  "the rollout to admit it to its cluster");
 		return 0;
 	}
 	if (!t && it->iqn) {

@@ -3,8 +3,9 @@
 # changes (a real bollardd, which also leads the fleet role, and a real
 # bollard-target; resync every 2 s so the target sweep runs often):
 #   1. rollout paused; a new Target in its scope is NOT created in the
-#      engine, and a deleted one is NOT removed, through several resyncs
-#      and sweeps, and after a bollardd restart;
+#      engine (its status: Ready False, AwaitingAdmission), and a deleted
+#      one is NOT removed, through several resyncs and sweeps, and after a
+#      bollardd restart;
 #   2. resume: the cluster's admission brings both: the new Target is
 #      served, the deleted one is gone; `bollard rollout status` exits 0;
 #   3. a Target outside the rollout's scope is created and deleted at once
@@ -78,6 +79,9 @@ sleep 5   # two resyncs and sweeps
 served new && fail "Target new created while its rollout is paused"
 served old || fail "Target old removed while its rollout is paused"
 grep -q "Target/new: not admitted" "$T/ctl.log" || fail "no log of the held creation"
+etcdctl_t get --print-value-only /bollard/v1/status/Target/new/local |
+	grep -q '"reason":"AwaitingAdmission","status":"False","type":"Ready"' ||
+	fail "Target new's status does not say it awaits its admission"
 grep -q "Target/old: deleted, deletion not admitted" "$T/ctl.log" || fail "no log of the held deletion"
 kill $CPID; wait $CPID 2>/dev/null
 start_ctl
