@@ -178,14 +178,11 @@ int scsi_exec_rtpg(struct scsi_task *t)
 /* ---- state change ------------------------------------------------------- */
 
 /*
- * The unit attention needs its own bit in the per-nexus UA set and its
- * ASC in scsi_core.c's bit -> ASC table (UA_ALUA_CHANGED -> 2A/06). Until
- * scsi_int.h defines that bit the change is not announced (a wrong ASC
- * would be worse than none); test_scsi_alua reports that test as skipped.
+ * ASYMMETRIC ACCESS STATE CHANGED (2A/06) to every nexus, for every LUN it
+ * has seen: the initiator then re-reads REPORT TARGET PORT GROUPS.
  */
 void bt_scsi_alua_changed(struct bt_target *tgt)
 {
-#ifdef UA_ALUA_CHANGED
 	struct scsi_target_state *ts = *bt_target_scsi_slot(tgt);
 	struct scsi_nexus_state *ns;
 	u32 i;
@@ -193,7 +190,4 @@ void bt_scsi_alua_changed(struct bt_target *tgt)
 	for (ns = ts ? ts->nexuses : NULL; ns; ns = ns->next)
 		for (i = 0; i < ns->nluns; i++)
 			ns->luns[i].pending |= UA_ALUA_CHANGED;
-#else
-	(void)tgt;
-#endif
 }

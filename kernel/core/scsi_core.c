@@ -54,6 +54,7 @@ static u16 ua_asc(u8 bit)
 	case UA_RES_RELEASED:  return ASC_RESERVATIONS_RELEASED;
 	case UA_REG_PREEMPTED: return ASC_REGISTRATIONS_PREEMPTED;
 	case UA_MODE_CHANGED:  return ASC_MODE_PARAMS_CHANGED;
+	case UA_ALUA_CHANGED:  return ASC_ALUA_STATE_CHANGED;
 	default:               return ASC_REPORTED_LUNS_CHANGED;
 	}
 }

@@ -57,6 +57,7 @@
 #define ASC_RESERVATIONS_PREEMPTED    0x2a03
 #define ASC_RESERVATIONS_RELEASED     0x2a04
 #define ASC_REGISTRATIONS_PREEMPTED   0x2a05
+#define ASC_ALUA_STATE_CHANGED        0x2a06
 #define ASC_SAVING_PARAMS_UNSUP       0x3900
 #define ASC_REPORTED_LUNS_CHANGED     0x3f0e
 #define ASC_MISCOMPARE_VERIFY         0x1d00
@@ -72,6 +73,7 @@
 #define UA_REG_PREEMPTED   0x10
 #define UA_MODE_CHANGED    0x20
 #define UA_LUNS_CHANGED    0x40
+#define UA_ALUA_CHANGED    0x80   /* ASYMMETRIC ACCESS STATE CHANGED      */
 
 /* ---- LBA-range lock (COMPARE AND WRITE atomicity) ----------------------- */
 enum scsi_lock_mode {

@@ -302,7 +302,6 @@ static void test_unavailable_and_transitioning(void **state)
 
 static void test_state_change_ua(void **state)
 {
-#ifdef UA_ALUA_CHANGED
 	struct th *th = *state;
 
 	/* a no-op set queues nothing */
@@ -315,11 +314,6 @@ static void test_state_change_ua(void **state)
 	assert_int_equal(set(th, BT_TA_ALUA_STATE, BT_ALUA_STANDBY), 0);
 	assert_true(th_is_sense(tur(th), SK_UA, 0x2a, 0x06));
 	assert_true(th_is_sense(tur(th), SK_NOT_READY, 0x04, 0x0b));
-#else
-	(void)state;
-	/* scsi_int.h/scsi_core.c have no UA bit for it yet (scsi_alua.c) */
-	skip();
-#endif
 }
 
 int main(void)
