@@ -14,7 +14,10 @@ N=${ROLLOUT_SIM_CLUSTERS:-200}   # e.g. 1000 for a manual scale run
 mk_tmp T
 etcd_start
 B() { "$BUILD/bollard" --etcd "$ETCD_URL" "$@"; }
-B fleet-sim --clusters $N --labels env=prod,region=eu --ready-after 0.2 >"$T/sim.log" 2>&1 &
+# Not through B: "B ... &" would put a subshell in $! and the kill at exit
+# would leave the simulator running.
+"$BUILD/bollard" --etcd "$ETCD_URL" fleet-sim --clusters $N --labels env=prod,region=eu \
+	--ready-after 0.2 >"$T/sim.log" 2>&1 &
 SPID=$!
 cleanup_add "kill $SPID 2>/dev/null; wait $SPID 2>/dev/null"
 nclusters() { etcdctl_t get --prefix --keys-only /bollard/v1/objects/Cluster/ | grep -c .; }
