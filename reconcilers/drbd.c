@@ -673,8 +673,11 @@ static bool attached(const struct drbd_status *s)
  * Metadata probe: `drbdmeta <minor> v09 <disk> internal dump-md` (v08
  * under DRBD 8.4) exits 0
  * when there is valid metadata and prints "No valid meta data found" (rc 1)
- * when there is none. Anything else (missing device, busy, I/O error) is
- * "unknown", and unknown never leads to create-md.
+ * when there is none. "Found meta data is "unclean", please apply-al
+ * first" (a node that died as Primary, found by tests/ha) is present:
+ * `drbdadm adjust` applies the activity log before attaching. Anything
+ * else (missing device, busy, I/O error) is "unknown", and unknown never
+ * leads to create-md.
  */
 static enum md_state probe_md(struct bl_rec_ctx *ctx, const struct drbd_res *r,
 			      enum drbd_dialect d)
@@ -689,7 +692,9 @@ static enum md_state probe_md(struct bl_rec_ctx *ctx, const struct drbd_res *r,
 	snprintf(minor, sizeof(minor), "%d", r->minor);
 	if (run_cmd(ctx, argv, &o))
 		return MD_UNKNOWN;
-	if (o.status == 0)
+	/* "unclean" metadata (the node crashed as Primary: its activity log
+	 * must be applied first, which `drbdadm adjust` does) is metadata. */
+	if (o.status == 0 || strstr(o.out, "unclean") || strstr(o.err, "unclean"))
 		st = MD_PRESENT;
 	else if (strstr(o.out, "No valid meta data found") ||
 		 strstr(o.err, "No valid meta data found"))
