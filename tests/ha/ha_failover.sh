@@ -355,6 +355,33 @@ echo "FIGURE: acknowledged blocks: $ACKED, lost or damaged: $([ -z "${bad##*bloc
 echo "FIGURE: identity before: $ID1; after: $ID2"
 echo "FIGURE: PR: $PRNOTE"
 [ -z "$bad" ] || fail "after failover:$bad"
+
+# --- the dead node boots again: bollardd brings DRBD back, DRBD resyncs ------------------
+# (HA_RESYNC=0 skips this.) Its disk still has the v08 metadata, so the
+# reconciler must only write the config and adjust (never create-md); DRBD
+# then resyncs the blocks written since the kill.
+if [ "${HA_RESYNC:-1}" = 1 ]; then
+	DEAD=$ACTIVE
+	kill "$FENCE_PID" 2>/dev/null; wait "$FENCE_PID" 2>/dev/null
+	ha_start $DEAD "$TOP/tests/ha/guest/node.sh"
+	ha_fence_service &
+	FENCE_PID=$!
+	cleanup_add "kill $FENCE_PID 2>/dev/null"
+	ha_wait_ready $DEAD 400 || fail "$DEAD not ready after its restart"
+	log "$DEAD booted again"
+	drbd_line() { ha_exec $PASSIVE 'cat /proc/drbd' 10 | sed -n 's/^ *[0-9]*: \(cs:[^ ]* ro:[^ ]* ds:[^ ]*\).*/\1/p; s/^.*\(sync.ed: *[0-9.]*%\).*/\1/p' | tr '\n' ' '; }
+	resynced() { ha_exec $PASSIVE 'cat /proc/drbd' 10 | grep -q 'cs:Connected.*ds:UpToDate/UpToDate'; }
+	TS=$SECONDS
+	while ! resynced; do
+		[ $((SECONDS - TS)) -lt 600 ] || fail "$DEAD never resynced: $(drbd_line)"
+		log "resync on $PASSIVE: $(drbd_line)"
+		sleep 10
+	done
+	log "resync done $((SECONDS - TS)) s after $DEAD was ready: $(drbd_line)"
+	ha_exec $DEAD "grep -E 'drbd:' /vm/bollardd.log | head -3" 20 | sed "s/^/  $DEAD: /"
+	echo "  bollard get volume (no DRBD state column yet):"
+	B get volume "$VOL" | sed 's/^/  /'
+fi
 log "PASS: failover in $DOWN s, $ACKED blocks intact, identity unchanged, PR $PRNOTE"
 ha_stop $PASSIVE 120
 exit 0

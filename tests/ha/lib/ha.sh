@@ -9,8 +9,11 @@
 #     (iSCSI). Inside, 10.0.2.2 is the host's 127.0.0.1, so bollardd in the
 #     guest reaches etcd on the host at http://10.0.2.2:PORT without any
 #     guestfwd.
-#   - eth1: the back-to-back link, -netdev socket (nodea listens on
-#     127.0.0.1:HA_LINK_PORT, nodeb connects), static HA_ADDR[node]/24.
+#   - eth1: the back-to-back link, -netdev socket over UDP between
+#     127.0.0.1:HA_LINK_A (nodea) and 127.0.0.1:HA_LINK_B (nodeb), static
+#     HA_ADDR[node]/24. UDP, not listen/connect: connectionless, so a
+#     killed guest can be booted again and find its peer (a TCP
+#     "connect" side never reconnects).
 #   - /dev/vda: a raw file on the host ($HA_DIR/NODE.disk), the DRBD
 #     backing.
 #   - the guest script (ha_start's argument) runs under stage 2 with
@@ -36,7 +39,7 @@
 
 declare -A HA_QPID=() HA_PID=() HA_SHARE=() HA_LOG=() HA_STARTED=() HA_PORT=()
 declare -A HA_ADDR=([nodea]=10.99.0.1 [nodeb]=10.99.0.2)
-HA_LINK_PORT=
+HA_LINK_A= HA_LINK_B=
 HA_DISK_MIB=${HA_DISK_MIB:-80}
 
 ha_require() {
@@ -56,10 +59,11 @@ _ha_out() { HA_PID[$1]=$VM_PID; }
 ha_start() { # NODE SCRIPT
 	local n=$1 script=$2 net disk port mac
 	[ -n "$HA_DIR" ] || die "HA_DIR not set"
-	[ -n "$HA_LINK_PORT" ] || HA_LINK_PORT=$(free_port) || die "no free port"
+	[ -n "$HA_LINK_A" ] || HA_LINK_A=$(free_port) || die "no free port"
+	[ -n "$HA_LINK_B" ] || HA_LINK_B=$(free_port) || die "no free port"
 	case $n in
-	nodea) net="listen=127.0.0.1:$HA_LINK_PORT"; mac=52:54:00:99:00:01 ;;
-	nodeb) net="connect=127.0.0.1:$HA_LINK_PORT"; mac=52:54:00:99:00:02 ;;
+	nodea) net="udp=127.0.0.1:$HA_LINK_B,localaddr=127.0.0.1:$HA_LINK_A"; mac=52:54:00:99:00:01 ;;
+	nodeb) net="udp=127.0.0.1:$HA_LINK_A,localaddr=127.0.0.1:$HA_LINK_B"; mac=52:54:00:99:00:02 ;;
 	*) die "ha_start: unknown node $n" ;;
 	esac
 	disk=$HA_DIR/$n.disk
