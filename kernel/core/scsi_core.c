@@ -350,9 +350,6 @@ static int dispatch(struct scsi_task *t)
 		return scsi_sense(t, SK_UNIT_ATTENTION, asc);
 
 	op = scsi_op_find(cmd->cdb[0], cmd->cdb[1] & 0x1f, &bad_sa);
-	if (!op && bad_sa &&
-	    (op = scsi_pr_extra_op(cmd->cdb[0], cmd->cdb[1] & 0x1f)) != NULL)
-		bad_sa = false;
 	if (bad_sa)
 		return scsi_invalid_cdb(t, 1, 4);
 	if (!op || !scsi_op_enabled(op, lu))

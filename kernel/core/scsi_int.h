@@ -78,8 +78,10 @@
 /* ---- LBA-range lock (COMPARE AND WRITE atomicity) ----------------------- */
 enum scsi_lock_mode {
 	LOCK_NONE = 0,
-	LOCK_SHARED,                  /* ordinary writes: exclude CAW only     */
-	LOCK_EXCL,                    /* CAW: excludes every overlapping write */
+	LOCK_SHARED,                  /* reads and ordinary writes: exclude
+	                               * only the exclusive holders           */
+	LOCK_EXCL,                    /* CAW, WRITE ATOMIC: exclude every
+	                               * overlapping read and write           */
 };
 
 struct scsi_task;
@@ -381,9 +383,6 @@ bool scsi_pr_conflict(struct scsi_task *t);
 void scsi_pr_free(struct bt_lu *lu);
 /* Tell management subscribers (BT_EV_PR_CHANGE) that t changed the state. */
 void scsi_pr_event(struct scsi_task *t);
-/* Table entries for PR OUT service actions scsi_ops.c does not list yet
- * (REGISTER AND MOVE); NULL otherwise. */
-const struct scsi_op *scsi_pr_extra_op(u8 opcode, u16 sa);
 
 /* scsi_pr_store.c: the PR state on the backing's reserved tail */
 /* bt_lu_create, after the backing is open: with BT_FEAT_PR_STORE, reserve

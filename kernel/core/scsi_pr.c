@@ -786,17 +786,6 @@ void scsi_pr_event(struct scsi_task *t)
 		ops->event(bt_engine_host(t->lu->e), &ev);
 }
 
-static const struct scsi_op register_move_op = {
-	0x5f, OPF_SA | OPF_PR_OK, SA_REGISTER_MOVE, 10, 0, 30,
-	"PERSISTENT RESERVE OUT/REGISTER AND MOVE",
-	scsi_exec_pr_out, { 0x5f, 0x1f, 0xff, 0, 0, 0xff, 0xff, 0xff, 0xff, 0 },
-};
-
-const struct scsi_op *scsi_pr_extra_op(u8 opcode, u16 sa)
-{
-	return opcode == 0x5f && sa == SA_REGISTER_MOVE ? &register_move_op : NULL;
-}
-
 static int pr_out_action(struct scsi_task *t)
 {
 	struct bt_cmd *cmd = t->cmd;

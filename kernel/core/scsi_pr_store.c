@@ -421,6 +421,31 @@ out_release:
 	scsi_lu_put(lu);              /* the load's reference (may free lu) */
 }
 
+/*
+ * Is the whole region a hole (deallocated: reads give zeros)? Then it is a
+ * fresh store and there is nothing to read. This is the common case of a
+ * sparse volume file that never saw a PR OUT, and it keeps attaching many
+ * LUNs cheap: reading 1 MiB per LUN made enabling a 10,000-LUN target take
+ * 16x longer and held a 1 MiB buffer per LUN meanwhile. Hosts without the
+ * op, and block devices (always "mapped"), read the region as before.
+ */
+static bool region_is_hole(struct bt_lu *lu, u64 off)
+{
+	const struct bt_host_ops *ops = bt_engine_ops(lu->e);
+	u64 pos = off, end = off + PRS_REGION, len;
+
+	if (!ops->bdev_map_status)
+		return false;
+	while (pos < end) {
+		len = 0;
+		if (ops->bdev_map_status(bt_engine_host(lu->e), lu->bdev, pos,
+					 end - pos, &len) != 0 || !len || len > end - pos)
+			return false;
+		pos += len;
+	}
+	return true;
+}
+
 int scsi_prs_attach(struct bt_lu *lu)
 {
 	struct scsi_pr_store *s = &lu->prs;
@@ -441,6 +466,11 @@ int scsi_prs_attach(struct bt_lu *lu)
 	if (!s->crc)
 		return -BT_ENOMEM;
 	bt_crc32c_init(s->crc);
+	if (region_is_hole(lu, off)) {
+		s->seq = 0;
+		s->state = PRS_READY;
+		return 0;
+	}
 	bt_memset(io, 0, sizeof(*io));
 	io->op = BT_IO_READ;
 	io->flags = BT_IO_PRIO;

@@ -81,11 +81,6 @@ struct bt_bdev {
 	struct list_head waiting;
 };
 
-/* For main.c's host ops table (declared here until bt_kmod.h does). */
-int bt_bdev_map_status(void *host, struct bt_bdev *b, u64 offset, u64 max,
-		       u64 *len);
-u32 bt_bdev_phys_block(void *host, struct bt_bdev *b);
-
 int bt_bdev_open(void *host, const char *path, u32 flags,
 		 struct bt_bdev **out, u64 *size)
 {

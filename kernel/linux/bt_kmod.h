@@ -67,6 +67,9 @@ int  bt_bdev_open(void *host, const char *path, u32 flags,
 		  struct bt_bdev **out, u64 *size);
 void bt_bdev_close(void *host, struct bt_bdev *b);
 void bt_bdev_submit(void *host, struct bt_bdev *b, struct bt_io *io);
+int bt_bdev_map_status(void *host, struct bt_bdev *b, u64 offset, u64 max,
+		       u64 *len);
+u32 bt_bdev_phys_block(void *host, struct bt_bdev *b);
 
 /* genl.c */
 int  bt_genl_init(struct bt_kmod *km);

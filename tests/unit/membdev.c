@@ -179,7 +179,38 @@ static void mem_event(void *host, const struct bt_event *ev)
 		h->nevent[ev->type]++;
 }
 
+static bool page_zero(const struct membdev *d, u64 off)
+{
+	u64 i, end = off + 4096 < d->size ? off + 4096 : d->size;
+
+	for (i = off; i < end; i++)
+		if (d->data[i])
+			return false;
+	return true;
+}
+
+static int mem_map_status(void *host, struct bt_bdev *b, u64 offset, u64 max,
+			  u64 *len)
+{
+	struct memhost *h = host;
+	struct membdev *d = (struct membdev *)b;
+	u64 p;
+	bool hole;
+
+	if (!h->sparse || offset >= d->size) {
+		*len = max;
+		return 1;
+	}
+	hole = page_zero(d, offset & ~4095ull);
+	for (p = (offset & ~4095ull) + 4096; p < offset + max && p < d->size; p += 4096)
+		if (page_zero(d, p) != hole)
+			break;
+	*len = (p < offset + max ? p : offset + max) - offset;
+	return hole ? 0 : 1;
+}
+
 const struct bt_host_ops membdev_ops = {
+	.bdev_map_status = mem_map_status,
 	.bdev_open = mem_open,
 	.bdev_close = mem_close,
 	.bdev_submit = mem_submit,

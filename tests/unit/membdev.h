@@ -37,6 +37,9 @@ struct memhost {
 	struct membdev *last_dev;      /* the most recently opened device     */
 	struct membdev *keep;          /* "mem:keep:..." device, or NULL      */
 	unsigned nevent[MEMHOST_NEVENT]; /* host events, by BT_EV_* type      */
+	/* bdev_map_status: false answers "mapped" like a block device; true
+	 * reports all-zero 4 KiB pages as holes, as a sparse file would. */
+	bool sparse;
 };
 
 extern const struct bt_host_ops membdev_ops;

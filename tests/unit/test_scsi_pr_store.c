@@ -323,6 +323,38 @@ static void test_foreign_tail_refused(void **state)
 	assert_int_equal(th_add_lun(&f->th, 0, &store_lun), 0);
 }
 
+/* A host that knows the region is a hole (sparse file never written
+ * there): a fresh store with no read at all; once a slot is written the
+ * region is data and the next attach reads it; data in the region is still
+ * refused. */
+static void test_hole_needs_no_read(void **state)
+{
+	struct fx *f = *state;
+	u64 k[8];
+	u32 n, reads;
+
+	f->th.host.sparse = true;
+	reads = f->th.host.nsubmit[BT_IO_READ];
+	assert_int_equal(th_add_lun(&f->th, 0, &store_lun), 0);
+	assert_int_equal(f->th.host.nsubmit[BT_IO_READ], reads);
+	assert_int_equal(bt_lu_pr_store_status(th_lu(&f->th, 0)), 0);
+	assert_int_equal(bt_lu_blocks(th_lu(&f->th, 0)), REGION_OFF / 512);
+	clear_ua(f);
+	assert_int_equal(prout(f, &f->a, 0, 0, 0, 0x1234, 0)->status, BT_SAM_GOOD);
+	reads = f->th.host.nsubmit[BT_IO_READ];
+	assert_int_equal(restart(f), 0);
+	assert_int_equal(f->th.host.nsubmit[BT_IO_READ], reads + 1);
+	keys(f, k, &n);
+	assert_int_equal(n, 1);
+	assert_true(k[0] == 0x1234);
+	/* foreign data in the region: mapped, read, refused */
+	assert_int_equal(bt_lun_del(f->th.e, TH_IQN, 0, true), 0);
+	memset(dev(f) + REGION_OFF, 0, 1u << 20);
+	dev(f)[REGION_OFF + SLOT + 4096 * 3] = 0x77;
+	assert_int_equal(th_add_lun(&f->th, 0, &store_lun), BT_E_PR_FOREIGN);
+	assert_int_equal(dev(f)[REGION_OFF + SLOT + 4096 * 3], 0x77);
+}
+
 static void test_write_failure(void **state)
 {
 	struct fx *f = *state;
@@ -660,6 +692,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_damaged_slot_never_yields_other_state,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_tail_refused, setup_nolun, teardown),
+		cmocka_unit_test_setup_teardown(test_hole_needs_no_read, setup_nolun, teardown),
 		cmocka_unit_test_setup_teardown(test_write_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deferred_load_and_serialised_writes,
 						setup_deferred_nolun, teardown),
