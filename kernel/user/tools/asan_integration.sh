@@ -16,7 +16,7 @@ set -u
 cd "$(dirname "$0")/../../.."
 ASAN_BUILD=${ASAN_BUILD:-build-asan}
 make -j2 BUILD="$ASAN_BUILD" SANITIZER=address "$ASAN_BUILD/bollard-target" \
-	"$ASAN_BUILD/tests/bt-iscsi-rw" >"$ASAN_BUILD.make.log" 2>&1 || {
+	"$ASAN_BUILD/tests/bt-iscsi-rw" "$ASAN_BUILD/tests/bt-pr-tool" >"$ASAN_BUILD.make.log" 2>&1 || {
 	tail -30 "$ASAN_BUILD.make.log"; echo "asan build failed"; exit 1; }
 # The management CLI is only a client here: use the sanitised one when it
 # builds, else the normal build's.
