@@ -13,7 +13,9 @@ mk_tmp T
 etcd_start
 B() { "$BUILD/bollard" --etcd "$ETCD_URL" "$@"; }
 metric() { curl -s "http://127.0.0.1:$ETCD_METRICS_PORT/metrics" | awk -v m="$1" '$1 == m {print int($2)}'; }
-B fleet-sim --clusters $N --labels env=prod --ready-after 0.2 >"$T/sim.log" 2>&1 &
+# The binary itself in the background, not the B function: $! would be a
+# subshell, and killing it would leave the simulator running.
+"$BUILD/bollard" --etcd "$ETCD_URL" fleet-sim --clusters $N --labels env=prod --ready-after 0.2 >"$T/sim.log" 2>&1 &
 cleanup_add "kill $! 2>/dev/null"
 nnodes() { etcdctl_t get --prefix --keys-only /bollard/v1/nodes/ | grep -c .; }
 all_nodes() { test "$(nnodes)" = $N; }
