@@ -42,25 +42,6 @@ u32 scsi_atomic_granularity(const struct bt_lu *lu)
 	return 0;
 }
 
-static void wa_done(struct scsi_task *t)
-{
-	if (t->io.result < 0)
-		scsi_io_error(t, true);
-	scsi_task_done(t);
-}
-
-static void wa_start(struct scsi_task *t)
-{
-	struct bt_lu *lu = t->lu;
-
-	t->io.op = BT_IO_WRITE;
-	t->io.flags = scsi_write_flags(t);
-	t->io.offset = t->lba << lu->bs_shift;
-	t->io.len = (u64)t->nblocks << lu->bs_shift;
-	t->io.buf = t->cmd->out;
-	scsi_submit_io(t, wa_done);
-}
-
 int scsi_exec_write_atomic16(struct scsi_task *t)
 {
 	struct bt_cmd *cmd = t->cmd;
@@ -82,8 +63,8 @@ int scsi_exec_write_atomic16(struct scsi_task *t)
 	/* all of it or nothing: a short Data-Out is not written in part */
 	if ((rc = scsi_check_dataout(t, cmd->xfer_len)) >= 0)
 		return rc;
-	t->next = wa_start;
+	t->next = scsi_write_start;
 	if (scsi_lock_acquire(t, LOCK_EXCL))
-		wa_start(t);
+		scsi_write_start(t);
 	return SCSI_PENDING;
 }

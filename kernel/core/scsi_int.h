@@ -295,6 +295,10 @@ void scsi_abort_nexus_tasks(struct bt_lu *lu, const struct bt_nexus *n);
 /* Submit t->io (op/offset/len/buf/flags filled in) to the host; on
  * completion call `next` (io.result holds the outcome). */
 void scsi_submit_io(struct scsi_task *t, void (*next)(struct scsi_task *t));
+/* scsi_rw.c: write t->nblocks from t->lba out of the Data-Out (FUA as the
+ * CDB and the write cache say), then complete the task; the body of WRITE
+ * and WRITE ATOMIC once their range lock is held. */
+void scsi_write_start(struct scsi_task *t);
 /* Same, to another LU's backing device (EXTENDED COPY); the caller holds
  * a reference on lu. */
 void scsi_submit_io_lu(struct scsi_task *t, struct bt_lu *lu,

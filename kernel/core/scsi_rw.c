@@ -223,7 +223,7 @@ static void write_done(struct scsi_task *t)
 	scsi_task_done(t);
 }
 
-static void write_start(struct scsi_task *t)
+void scsi_write_start(struct scsi_task *t)
 {
 	struct bt_lu *lu = t->lu;
 
@@ -246,9 +246,9 @@ int scsi_exec_write(struct scsi_task *t)
 		return rc;
 	if (t->nblocks == 0)
 		return SCSI_DONE;
-	t->next = write_start;
+	t->next = scsi_write_start;
 	if (scsi_lock_acquire(t, LOCK_SHARED))
-		write_start(t);
+		scsi_write_start(t);
 	return SCSI_PENDING;
 }
 
