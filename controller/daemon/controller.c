@@ -753,6 +753,16 @@ static void heartbeat_and_elect(void *arg, const struct bl_obj *cl)
 		c->leader_cluster[i] = strdup(cl->name);
 		if (!c->leaders[i] || !c->leader_cluster[i])
 			return;
+		/* The lease is kept alive from a thread of its own, so a
+		 * reconcile longer than the TTL (a slow node, 10,000 LUNs)
+		 * does not cost the leadership; without the thread the
+		 * election still works, driven by the loop's ticks. */
+		struct bl_etcd_opts eo = { .endpoints = c->o.etcd,
+					   .user = c->o.etcd_user,
+					   .password = c->o.etcd_password };
+		if (bl_leader_start_keepalive(c->leaders[i], &eo) < 0)
+			fprintf(c->log, "bollardd: cluster %s: no keepalive thread; "
+				"the lease is renewed from the loop only\n", cl->name);
 		c->nleaders++;
 	}
 	bool was = bl_leader_is_leader(c->leaders[i]);
