@@ -10,7 +10,9 @@
 #   2. ALL, both portals (iscsi-test-cu's second URL): the MultipathIO
 #      tests must pass here;
 #   3. the ReadOnly family against a second target whose LUN is read-only:
-#      ReadOnly.ReadOnlySBC must pass here.
+#      ReadOnly.ReadOnlySBC must pass here;
+#   4. a daemon reporting 4 KiB physical blocks for files: the five tests
+#      that need LBPPBE > 0 must pass there.
 # Prints pass/fail/skip counts and the wall time of each run.
 #
 # CUnit counts "[SKIPPED] ... not implemented" as passed, so every test line
@@ -76,6 +78,21 @@ cu one-portal ALL "$all" -- "$BT_URL/$IQN/0"
 cu two-portals ALL "$all" --must-pass 'MultipathIO.*' -- \
 	"$BT_URL/$IQN/0" "iscsi://127.0.0.1:$P2/$IQN/0"
 cu read-only ALL.ReadOnly "$ro" --must-pass 'ReadOnly.*' -- "$BT_URL/$RO/0"
+bt_stop
+
+# 4. The tests that need more than one logical block per physical block
+# (READ CAPACITY(16) LBPPBE > 0) skip against a plain file; a daemon that
+# reports 4 KiB physical blocks for files must pass them.
+export BOLLARD_TARGET_FILE_PHYS_BLOCK=4096
+bt_start -q
+unset BOLLARD_TARGET_FILE_PHYS_BLOCK
+PB=iqn.2026-01.io.bollard.test:conformance-4k
+bt_target "$PB" "$BT_TMP/lun4k.img" 64M
+for t in CompareAndWrite.InvalidDataOutSize WriteSame10.UnmapUnaligned \
+	 WriteSame10.InvalidDataOutSize WriteSame16.UnmapUnaligned \
+	 WriteSame16.InvalidDataOutSize; do
+	cu "4k-${t}" "ALL.$t" 1 --must-pass "$t" -- "$BT_URL/$PB/0"
+done
 bt_stop
 [ "$rc" = 0 ] || die "conformance: failures or skips not in tests/conformance/allowed_skips (above)"
 echo "iscsi_test_cu: ok"
