@@ -107,4 +107,52 @@ int drbd_parse_show(const char *text, struct drbd_res **out, size_t *n,
 		    char *err, size_t errlen);
 void drbd_res_array_free(struct drbd_res *v, size_t n);
 
+/*
+ * Live replication state of one resource, for the Volume status bollardd
+ * writes (not for planning: plan() uses struct drbd_status inside drbd.c).
+ * Strings are DRBD's own words; "" when DRBD did not say.
+ *   role       "Primary" | "Secondary" | "Unknown"
+ *   disk       local disk state: "UpToDate", "Inconsistent", "Diskless"...
+ *   conn       connection to the (first not Connected, else first) peer:
+ *              DRBD 9 "connection-state" ("Connected", "Connecting",
+ *              "StandAlone"...), DRBD 8.4 "cs:" (which is also where 8.4
+ *              says "SyncSource"/"SyncTarget")
+ *   repl       DRBD 9 "replication-state" of that peer ("Established",
+ *              "SyncSource"...); 8.4: "" (it is in conn)
+ *   peer_disk  that peer's disk state
+ *   sync_pct   while a resync runs (DRBD 9: a peer device whose
+ *              replication state is Sync* or PausedSync*, its
+ *              "percent-in-sync"; 8.4: the "sync'ed: 12.3%" line under the
+ *              minor), the percentage in sync rounded DOWN to a whole
+ *              percent (so a status writer changes at most 100 times per
+ *              resync); -1 when no resync runs.
+ */
+struct drbd_live {
+	char *name;          /* resource name, "bollard-<volume>"           */
+	char role[16], disk[24], conn[24], repl[24], peer_disk[24];
+	int sync_pct;
+};
+
+/* Parse `drbdsetup status --json` (DRBD 9). Returns 0 (*out: new array,
+ * possibly empty), BL_E_PARSE (not a JSON array), -ENOMEM. */
+int drbd_live_parse_json(const char *text, size_t len,
+			 struct drbd_live **out, size_t *n);
+/* Parse DRBD 8.4's /proc/drbd. Minors are named through live (the
+ * parsed `drbdsetup show`); a minor no live resource has, or one without
+ * "ro:" (Unconfigured), is left out. Returns 0 or -ENOMEM. */
+int drbd_live_parse_proc(const char *proc, const struct drbd_res *live,
+			 size_t nlive, struct drbd_live **out, size_t *n);
+void drbd_live_free(struct drbd_live *v, size_t n);
+
+struct bl_rec_ctx;
+/*
+ * Observe the live state of every DRBD resource through ctx->io: read
+ * /proc/drbd for the dialect, then `drbdsetup status --json` (9) or
+ * `drbdsetup show` + /proc/drbd (8.4). Returns 0 with *out (new array),
+ * or a negative code with the message in ctx->err. No /proc/drbd and no
+ * drbdsetup (DRBD not installed): -ENOENT.
+ */
+int drbd_live_observe(struct bl_rec_ctx *ctx, struct drbd_live **out,
+		      size_t *n);
+
 #endif

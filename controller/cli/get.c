@@ -356,12 +356,88 @@ static char *progress_text(struct get_opts *o, const struct bl_obj *ob)
 	return out;
 }
 
+/*
+ * DRBD for replicated Volumes: each node's live role/disk state from the
+ * status bollardd writes under /bollard/v1/status/Volume/<name>/<node>
+ * ("nodea:Primary/UpToDate nodeb:Secondary/Inconsistent 42%"): a node
+ * whose peer is not connected shows the connection state in brackets, and
+ * while a resync runs the lowest syncPercent any node reports comes last.
+ * "-": no node reported. One read of all Volume status per table.
+ */
+static void drbd_load(struct get_opts *o, struct bl_kvs *kvs, bool *loaded)
+{
+	char *prefix = NULL;
+
+	if (!o->e || asprintf(&prefix, "%sVolume/", CLI_KEY_STATUS) < 0)
+		return;
+	*loaded = bl_etcd_get(o->e, prefix, true, 0, 0, false, kvs) == 0;
+	free(prefix);
+}
+
+static char *drbd_text(const struct bl_kvs *kvs, bool loaded,
+		       const struct bl_obj *ob)
+{
+	char prefix[512], *out = NULL;
+	size_t plen, len = 0;
+	FILE *f;
+	long long pct = -1;
+	bool any = false;
+
+	if (!loaded)
+		return strdup("?");
+	if (!(f = open_memstream(&out, &len)))
+		return NULL;
+	plen = (size_t)snprintf(prefix, sizeof(prefix), "%sVolume/%s/", CLI_KEY_STATUS, ob->name);
+	for (size_t i = 0; i < kvs->n; i++) {
+		const struct bl_kv *kv = &kvs->kvs[i];
+		json_t *st, *d, *sp;
+		const char *conn, *repl;
+
+		if (strncmp(kv->key, prefix, plen) || strchr(kv->key + plen, '/'))
+			continue;
+		st = json_loadb(kv->value, kv->value_len, 0, NULL);
+		d = json_object_get(st, "drbd");
+		if (!json_is_object(d)) {
+			json_decref(st);
+			continue;
+		}
+		fprintf(f, "%s%s:%s/%s", any ? " " : "", kv->key + plen,
+			json_string_value(json_object_get(d, "role")) ?: "?",
+			json_string_value(json_object_get(d, "diskState")) ?: "?");
+		conn = json_string_value(json_object_get(d, "connectionState"));
+		repl = json_string_value(json_object_get(d, "replicationState"));
+		sp = json_object_get(d, "syncPercent");
+		if (conn && strcmp(conn, "Connected") && strncmp(conn, "Sync", 4) &&
+		    strncmp(conn, "PausedSync", 10))
+			fprintf(f, "(%s)", conn);
+		else if (!sp && repl && strcmp(repl, "Established"))
+			fprintf(f, "(%s)", repl);
+		if (json_is_integer(sp) && (pct < 0 || json_integer_value(sp) < pct))
+			pct = json_integer_value(sp);
+		any = true;
+		json_decref(st);
+	}
+	if (pct >= 0)
+		fprintf(f, " %lld%%", pct);
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	if (!any) {
+		free(out);
+		return strdup("-");
+	}
+	return out;
+}
+
 static int print_table(struct get_opts *o, const char *kind,
 		       struct bl_obj **objs, size_t n, bool kind_prefix)
 {
 	struct ready_ctx rd = { 0 };
 	bool with_ready = !strcmp(kind, "Target");
 	bool with_progress = !strcmp(kind, "Rollout");
+	bool with_drbd = !strcmp(kind, "Volume"), drbd_loaded = false;
+	struct bl_kvs drbd_st = { 0 };
 	const struct column *cols = columns_of(kind);
 	const char *hdr[16];
 	char *cells[16];
@@ -380,14 +456,21 @@ static int print_table(struct get_opts *o, const char *kind,
 	for (const struct column *c = cols; c->header; c++)
 		if (!c->wide || o->fmt == FMT_WIDE)
 			hdr[nc++] = c->header;
+	if (with_drbd) {
+		hdr[nc++] = "DRBD";
+		drbd_load(o, &drbd_st, &drbd_loaded);
+	}
 	hdr[nc++] = "AGE";
 	if (o->fmt == FMT_WIDE)
 		hdr[nc++] = "GENERATION";
 	if (o->show_labels)
 		hdr[nc++] = "LABELS";
 	rc = table_init(&t, nc, hdr);
-	if (rc < 0)
+	if (rc < 0) {
+		ready_free(&rd);
+		bl_kvs_free(&drbd_st);
 		return rc;
+	}
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		const struct bl_obj *ob = objs[i];
 		size_t k = 0;
@@ -409,6 +492,8 @@ static int print_table(struct get_opts *o, const char *kind,
 		for (const struct column *c = cols; c->header; c++)
 			if (!c->wide || o->fmt == FMT_WIDE)
 				cells[k++] = cell_text(ob, c);
+		if (with_drbd)
+			cells[k++] = drbd_text(&drbd_st, drbd_loaded, ob);
 		format_age(ob->creation_timestamp, now, age, sizeof(age));
 		cells[k++] = strdup(age);
 		if (o->fmt == FMT_WIDE && asprintf(&cells[k++], "%lld",
@@ -424,6 +509,7 @@ static int print_table(struct get_opts *o, const char *kind,
 		table_print(&t, o->c->out);
 	table_free(&t);
 	ready_free(&rd);
+	bl_kvs_free(&drbd_st);
 	return rc;
 }
 

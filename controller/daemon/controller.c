@@ -37,6 +37,7 @@
 #include "daemon/leader.h"
 #include "daemon/spawn.h"
 #include "daemon/target_exec.h"
+#include "drbd_int.h"
 #include "daemon/workqueue.h"
 #include "reconciler.h"
 #include "rollout/rollout.h"
@@ -654,6 +655,8 @@ static int handle_all(struct bl_ctl *c, const char *key, const char *recname,
 	return rc;
 }
 
+static void volume_status(struct bl_ctl *c);
+
 static bool is_leader_of(struct bl_ctl *c, const char *cluster)
 {
 	size_t i;
@@ -679,8 +682,10 @@ static enum bl_wq_result handle(struct bl_ctl *c, const char *key)
 		if (!c->o.only || !strcmp(c->o.only, "target"))
 			rc = handle_all(c, key, "target", NULL);
 	} else if (!strcmp(key, "drbd")) {
-		if (!c->o.only || !strcmp(c->o.only, "drbd"))
+		if (!c->o.only || !strcmp(c->o.only, "drbd")) {
 			rc = handle_all(c, key, "drbd", NULL);
+			volume_status(c);
+		}
 	} else if (!strncmp(key, "pacemaker/", 10)) {
 		const char *cl = key + 10;
 		const struct bl_obj *o = bl_informer_get(c->inf, "Cluster", cl);
@@ -711,6 +716,177 @@ static bool node_in(const struct bl_obj *cl, const char *node)
 			return true;
 	}
 	return false;
+}
+
+/* ---- Volume status: DRBD replication state per node ---------------------*/
+
+/*
+ * After each DRBD round, every replicated Volume whose Cluster has this
+ * node gets /bollard/v1/status/Volume/<name>/<node>: the Target status
+ * conventions (node, observedGeneration, Ready/Progressing/Degraded) plus
+ * a "drbd" object with the live role, disk state, connection and, while a
+ * resync runs, syncPercent (whole percent: drbd_int.h). Written only when
+ * it changed, like write_status. While any resync runs the drbd item comes
+ * back every VOLUME_SYNC_POLL_MS so the percentage moves in etcd without
+ * waiting for the periodic resync; otherwise nothing is polled.
+ */
+#define VOLUME_SYNC_POLL_MS 5000
+
+static json_t *volume_drbd_status(const struct bl_ctl *c, const struct bl_obj *vol,
+				  const struct drbd_live *l)
+{
+	bool syncing = l && l->sync_pct >= 0;
+	bool conn_ok = l && (!l->conn[0] || !strcmp(l->conn, "Connected"));
+	bool ready = l && !syncing && conn_ok && !strcmp(l->disk, "UpToDate") &&
+		     (!l->peer_disk[0] || !strcmp(l->peer_disk, "UpToDate"));
+	const char *reason = ready ? "Converged" : !l ? "NotConfigured" :
+			     syncing ? "Resyncing" : !conn_ok ? "Disconnected" :
+			     strcmp(l->disk, "UpToDate") ? "DiskNotUpToDate" :
+			     "PeerDiskNotUpToDate";
+	char msg[256];
+	json_t *conds, *d;
+
+	if (!l)
+		snprintf(msg, sizeof(msg), "no live DRBD resource " DRBD_RES_PREFIX "%s",
+			 vol->name);
+	else if (syncing)
+		snprintf(msg, sizeof(msg), "resync %s: %d%% in sync",
+			 l->repl[0] ? l->repl : l->conn, l->sync_pct);
+	else
+		snprintf(msg, sizeof(msg), "%s, disk %s, peer disk %s",
+			 l->conn[0] ? l->conn : "no peer", l->disk,
+			 l->peer_disk[0] ? l->peer_disk : "-");
+	conds = json_array();
+	json_array_append_new(conds, cond("Ready", ready, reason, msg));
+	json_array_append_new(conds, cond("Progressing", syncing,
+					  syncing ? "Resyncing" : "Idle",
+					  syncing ? msg : ""));
+	json_array_append_new(conds, cond("Degraded", !ready && !syncing,
+					  ready || syncing ? "AsExpected" : reason,
+					  ready || syncing ? "" : msg));
+	d = json_object();
+	if (l) {
+		json_object_set_new(d, "role", json_string(l->role));
+		json_object_set_new(d, "diskState", json_string(l->disk));
+		if (l->conn[0])
+			json_object_set_new(d, "connectionState", json_string(l->conn));
+		if (l->repl[0])
+			json_object_set_new(d, "replicationState", json_string(l->repl));
+		if (l->peer_disk[0])
+			json_object_set_new(d, "peerDiskState", json_string(l->peer_disk));
+		if (syncing)
+			json_object_set_new(d, "syncPercent", json_integer(l->sync_pct));
+	} else {
+		json_object_set_new(d, "diskState", json_string("Unconfigured"));
+	}
+	return json_pack("{s:s, s:I, s:I, s:o, s:o}", "node", c->o.node,
+			 "observedGeneration", (json_int_t)vol->generation,
+			 "observedResourceVersion", (json_int_t)vol->resource_version,
+			 "conditions", conds, "drbd", d);
+}
+
+/* Put st (consumed) unless it equals the item's last status. */
+static void volume_status_put(struct bl_ctl *c, const char *name, json_t *st)
+{
+	char ikey[300], key[512], ts[32], *cmp, *body;
+	struct item *it;
+
+	snprintf(ikey, sizeof(ikey), "Volume/%s", name);
+	if (!st || !(it = item_get(c, ikey))) {
+		json_decref(st);
+		return;
+	}
+	cmp = json_dumps(st, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!cmp || (it->last_status && !strcmp(cmp, it->last_status))) {
+		free(cmp);
+		json_decref(st);
+		return;
+	}
+	utc_now(ts, sizeof(ts));
+	json_object_set_new(st, "updated", json_string(ts));
+	body = json_dumps(st, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(st);
+	snprintf(key, sizeof(key), "/bollard/v1/status/Volume/%s/%s", name, c->o.node);
+	if (body && bl_etcd_put(c->etcd, key, body, strlen(body), 0, NULL) == 0) {
+		c->st.status_writes++;
+		free(it->last_status);
+		it->last_status = cmp;    /* remembered only once written */
+		cmp = NULL;
+	}
+	free(cmp);
+	free(body);
+}
+
+static void volume_status(struct bl_ctl *c)
+{
+	struct blist b = { 0 };
+	struct drbd_live *live = NULL;
+	struct bl_rec_ctx ctx;
+	size_t nlive = 0, nmine = 0;
+	bool syncing = false;
+	int rc;
+
+	if (c->o.dry_run)
+		return;
+	bl_informer_foreach(c->inf, "Volume", blist_add, &b);
+	/* Volumes no longer here (or no longer replicated on this node):
+	 * their status from this node goes. */
+	for (size_t i = 0; i < c->nitems; i++) {
+		struct item *it = &c->items[i];
+		const struct bl_obj *v;
+		const struct bl_obj *cl;
+		char key[512];
+
+		if (strncmp(it->key, "Volume/", 7) || !it->last_status)
+			continue;
+		v = bl_informer_get(c->inf, "Volume", it->key + 7);
+		cl = v ? bl_informer_get(c->inf, "Cluster",
+				json_string_value(json_object_get(v->spec, "cluster")) ?: "") : NULL;
+		if (v && json_is_object(json_object_get(v->spec, "replication")) &&
+		    cl && node_in(cl, c->o.node))
+			continue;
+		snprintf(key, sizeof(key), "/bollard/v1/status/Volume/%s/%s",
+			 it->key + 7, c->o.node);
+		if (bl_etcd_delete(c->etcd, key, false, NULL, NULL) == 0) {
+			free(it->last_status);
+			it->last_status = NULL;
+		}
+	}
+	for (size_t i = 0; i < b.l.n; i++) {
+		const struct bl_obj *v = b.l.v[i];
+		const struct bl_obj *cl = bl_informer_get(c->inf, "Cluster",
+				json_string_value(json_object_get(v->spec, "cluster")) ?: "");
+
+		if (json_is_object(json_object_get(v->spec, "replication")) &&
+		    cl && node_in(cl, c->o.node))
+			b.l.v[nmine++] = b.l.v[i];
+	}
+	if (nmine == 0)
+		goto out_list;
+	rec_ctx(c, &ctx);
+	rc = drbd_live_observe(&ctx, &live, &nlive);
+	if (rc < 0) {
+		logf_(c, "volume status: %s%s%s", bl_strerror(rc),
+		      ctx.err[0] ? ": " : "", ctx.err);
+		goto out_list;
+	}
+	for (size_t i = 0; i < nmine; i++) {
+		const struct bl_obj *v = b.l.v[i];
+		const struct drbd_live *l = NULL;
+		char rname[300];
+
+		snprintf(rname, sizeof(rname), DRBD_RES_PREFIX "%s", v->name);
+		for (size_t j = 0; j < nlive && !l; j++)
+			if (!strcmp(live[j].name, rname))
+				l = &live[j];
+		syncing |= l && l->sync_pct >= 0;
+		volume_status_put(c, v->name, volume_drbd_status(c, v, l));
+	}
+	if (syncing)
+		bl_wq_add(c->wq, "drbd", now_ms(), VOLUME_SYNC_POLL_MS);
+	drbd_live_free(live, nlive);
+out_list:
+	free(b.l.v);
 }
 
 struct clscan {

@@ -360,6 +360,99 @@ static void test_reconciler_other_node(void **state)
 	bl_plan_free(&p);
 }
 
+/* ---- live state (Volume status): sync percent from both dialects ------*/
+
+static void test_live_json(void **state)
+{
+	/* Two resources: one resyncing to two peers (the lower percent and
+	 * the not Connected peer win), one in sync (percent-in-sync 100 is
+	 * not a resync). */
+	static const char j[] =
+		"[{\"name\":\"bollard-db\",\"role\":\"Primary\","
+		"\"devices\":[{\"volume\":0,\"disk-state\":\"UpToDate\"}],"
+		"\"connections\":["
+		"{\"name\":\"nodeb\",\"connection-state\":\"Connected\","
+		" \"peer_devices\":[{\"replication-state\":\"SyncSource\","
+		"  \"peer-disk-state\":\"Inconsistent\",\"percent-in-sync\":42.97}]},"
+		"{\"name\":\"nodec\",\"connection-state\":\"Connecting\","
+		" \"peer_devices\":[{\"replication-state\":\"PausedSyncS\","
+		"  \"peer-disk-state\":\"DUnknown\",\"percent-in-sync\":17.5}]}]},"
+		"{\"name\":\"bollard-logs\",\"role\":\"Secondary\","
+		"\"devices\":[{\"volume\":0,\"disk-state\":\"Inconsistent\"}],"
+		"\"connections\":[{\"name\":\"nodea\",\"connection-state\":\"Connected\","
+		" \"peer_devices\":[{\"replication-state\":\"SyncTarget\","
+		"  \"peer-disk-state\":\"UpToDate\",\"percent-in-sync\":99.99}]}]},"
+		"{\"name\":\"bollard-ok\",\"role\":\"Secondary\","
+		"\"devices\":[{\"volume\":0,\"disk-state\":\"UpToDate\"}],"
+		"\"connections\":[{\"name\":\"nodea\",\"connection-state\":\"Connected\","
+		" \"peer_devices\":[{\"replication-state\":\"Established\","
+		"  \"peer-disk-state\":\"UpToDate\",\"percent-in-sync\":100.00}]}]}]";
+	struct drbd_live *v = NULL;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(drbd_live_parse_json(j, strlen(j), &v, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0].name, "bollard-db");
+	assert_string_equal(v[0].role, "Primary");
+	assert_string_equal(v[0].disk, "UpToDate");
+	assert_string_equal(v[0].conn, "Connecting");
+	assert_string_equal(v[0].repl, "PausedSyncS");
+	assert_string_equal(v[0].peer_disk, "DUnknown");
+	assert_int_equal(v[0].sync_pct, 17);
+	assert_string_equal(v[1].disk, "Inconsistent");
+	assert_string_equal(v[1].repl, "SyncTarget");
+	assert_int_equal(v[1].sync_pct, 99);   /* rounded down, never 100 early */
+	assert_string_equal(v[2].conn, "Connected");
+	assert_int_equal(v[2].sync_pct, -1);
+	drbd_live_free(v, n);
+	assert_int_equal(drbd_live_parse_json("{}", 2, &v, &n), BL_E_PARSE);
+	assert_int_equal(drbd_live_parse_json("nope", 4, &v, &n), BL_E_PARSE);
+}
+
+static void test_live_proc(void **state)
+{
+	static const char proc[] =
+		"version: 8.4.11 (api:1/proto:86-101)\n"
+		"srcversion: F73C670A7EC572DB9CF3E5B \n"
+		"\n"
+		" 2: cs:SyncSource ro:Primary/Secondary ds:UpToDate/Inconsistent C r-----\n"
+		"    ns:212992 nr:0 dw:0 dr:215104 al:8 bm:0 lo:0 pe:3 ua:0 ap:0 ep:1 wo:f oos:835584\n"
+		"\t[===>................] sync'ed: 20.8% (835584/1048576)K\n"
+		"\tfinish: 0:00:29 speed: 28,352 (28,352) K/sec\n"
+		" 3: cs:Connected ro:Secondary/Primary ds:UpToDate/UpToDate C r-----\n"
+		"    ns:0 nr:0 dw:0 dr:0 al:8 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:f oos:0\n"
+		" 4: cs:WFConnection ro:Secondary/Unknown ds:Inconsistent/DUnknown C r----s\n"
+		" 5: cs:Unconfigured\n"
+		" 7: cs:Connected ro:Secondary/Secondary ds:UpToDate/UpToDate C r-----\n";
+	struct drbd_res live[4];
+	struct drbd_live *v = NULL;
+	size_t n = 0;
+
+	(void)state;
+	memset(live, 0, sizeof(live));
+	live[0].name = "bollard-db";   live[0].minor = 2;
+	live[1].name = "bollard-logs"; live[1].minor = 3;
+	live[2].name = "bollard-new";  live[2].minor = 4;
+	live[3].name = "bollard-unc";  live[3].minor = 5;
+	assert_int_equal(drbd_live_parse_proc(proc, live, 4, &v, &n), 0);
+	assert_int_equal(n, 3);          /* 5: no ro:, 7: not a live resource */
+	assert_string_equal(v[0].name, "bollard-db");
+	assert_string_equal(v[0].role, "Primary");
+	assert_string_equal(v[0].disk, "UpToDate");
+	assert_string_equal(v[0].conn, "SyncSource");
+	assert_string_equal(v[0].peer_disk, "Inconsistent");
+	assert_int_equal(v[0].sync_pct, 20);
+	/* the sync'ed line belongs to minor 2 only */
+	assert_string_equal(v[1].name, "bollard-logs");
+	assert_string_equal(v[1].conn, "Connected");
+	assert_int_equal(v[1].sync_pct, -1);
+	assert_string_equal(v[2].disk, "Inconsistent");
+	assert_string_equal(v[2].conn, "WFConnection");
+	assert_int_equal(v[2].sync_pct, -1);
+	drbd_live_free(v, n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -369,6 +462,8 @@ int main(void)
 		cmocka_unit_test(test_dialect_84),
 		cmocka_unit_test(test_reconciler_converges),
 		cmocka_unit_test(test_reconciler_other_node),
+		cmocka_unit_test(test_live_json),
+		cmocka_unit_test(test_live_proc),
 	};
 
 	return cmocka_run_group_tests_name("plan_drbd", tests, NULL, NULL);
