@@ -391,7 +391,7 @@ static char *drbd_text(const struct bl_kvs *kvs, bool loaded,
 	for (size_t i = 0; i < kvs->n; i++) {
 		const struct bl_kv *kv = &kvs->kvs[i];
 		json_t *st, *d, *sp;
-		const char *conn, *repl;
+		const char *conn, *repl, *role;
 
 		if (strncmp(kv->key, prefix, plen) || strchr(kv->key + plen, '/'))
 			continue;
@@ -401,8 +401,9 @@ static char *drbd_text(const struct bl_kvs *kvs, bool loaded,
 			json_decref(st);
 			continue;
 		}
-		fprintf(f, "%s%s:%s/%s", any ? " " : "", kv->key + plen,
-			json_string_value(json_object_get(d, "role")) ?: "?",
+		role = json_string_value(json_object_get(d, "role"));
+		fprintf(f, "%s%s:%s%s%s", any ? " " : "", kv->key + plen,
+			role ? role : "", role ? "/" : "",
 			json_string_value(json_object_get(d, "diskState")) ?: "?");
 		conn = json_string_value(json_object_get(d, "connectionState"));
 		repl = json_string_value(json_object_get(d, "replicationState"));

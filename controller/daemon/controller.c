@@ -86,6 +86,8 @@ struct bl_ctl {
 	                             * this cluster right before applying    */
 	struct bl_fleet *fleet;     /* the fleet rollout role (candidate)     */
 	struct bl_ro_admit_watch *admit_watch; /* rollout admissions         */
+	bool drbd_syncing;          /* a resync ran at the last Volume status */
+	uint64_t next_sync_poll_ms; /* then: next DRBD look (tick)           */
 };
 
 static uint64_t now_ms(void)
@@ -726,9 +728,10 @@ static bool node_in(const struct bl_obj *cl, const char *node)
  * conventions (node, observedGeneration, Ready/Progressing/Degraded) plus
  * a "drbd" object with the live role, disk state, connection and, while a
  * resync runs, syncPercent (whole percent: drbd_int.h). Written only when
- * it changed, like write_status. While any resync runs the drbd item comes
- * back every VOLUME_SYNC_POLL_MS so the percentage moves in etcd without
- * waiting for the periodic resync; otherwise nothing is polled.
+ * it changed, like write_status. While any resync runs, tick() enqueues
+ * the drbd item every VOLUME_SYNC_POLL_MS so the percentage moves in etcd
+ * without waiting for the periodic resync; otherwise nothing is polled.
+ * (From tick, not the work queue: --once must not wait for a resync.)
  */
 #define VOLUME_SYNC_POLL_MS 5000
 
@@ -861,6 +864,7 @@ static void volume_status(struct bl_ctl *c)
 		    cl && node_in(cl, c->o.node))
 			b.l.v[nmine++] = b.l.v[i];
 	}
+	c->drbd_syncing = false;
 	if (nmine == 0)
 		goto out_list;
 	rec_ctx(c, &ctx);
@@ -882,8 +886,8 @@ static void volume_status(struct bl_ctl *c)
 		syncing |= l && l->sync_pct >= 0;
 		volume_status_put(c, v->name, volume_drbd_status(c, v, l));
 	}
-	if (syncing)
-		bl_wq_add(c->wq, "drbd", now_ms(), VOLUME_SYNC_POLL_MS);
+	c->drbd_syncing = syncing;    /* next look: tick(), 5 s from now */
+	c->next_sync_poll_ms = now_ms() + VOLUME_SYNC_POLL_MS;
 	drbd_live_free(live, nlive);
 out_list:
 	free(b.l.v);
@@ -1000,6 +1004,10 @@ static void tick(struct bl_ctl *c, uint64_t now)
 	bl_informer_foreach(c->inf, "Cluster", heartbeat_and_elect, &s);
 	if (c->fleet)
 		bl_fleet_tick(c->fleet, now);   /* controller/rollout/ */
+	if (c->drbd_syncing && now >= c->next_sync_poll_ms) {
+		enqueue(c, "drbd");             /* Volume status: resync progress */
+		c->next_sync_poll_ms = now + VOLUME_SYNC_POLL_MS;
+	}
 	if (now >= c->next_resync_ms) {
 		/* Periodic resync: every item again (drift, missed events). */
 		bl_informer_foreach(c->inf, "Target", enqueue_target, c);
