@@ -371,14 +371,23 @@ if [ "${HA_RESYNC:-1}" = 1 ]; then
 	drbd_line() { ha_exec $PASSIVE 'cat /proc/drbd' 10 | sed -n 's/^ *[0-9]*: \(cs:[^ ]* ro:[^ ]* ds:[^ ]*\).*/\1/p; s/^.*\(sync.ed: *[0-9.]*%\).*/\1/p' | tr '\n' ' '; }
 	resynced() { ha_exec $PASSIVE 'cat /proc/drbd' 10 | grep -q 'cs:Connected.*ds:UpToDate/UpToDate'; }
 	TS=$SECONDS
+	# What an operator sees: the DRBD column of `bollard get volume`
+	# (each node's bollardd writes its role/disk state and sync percent).
+	vol_row() { B get volume "$VOL" | tail -n +2; }
 	while ! resynced; do
 		[ $((SECONDS - TS)) -lt 600 ] || fail "$DEAD never resynced: $(drbd_line)"
-		log "resync on $PASSIVE: $(drbd_line)"
+		log "resync on $PASSIVE: $(drbd_line); bollard get volume: $(vol_row)"
 		sleep 10
 	done
 	log "resync done $((SECONDS - TS)) s after $DEAD was ready: $(drbd_line)"
 	ha_exec $DEAD "grep -E 'drbd:' /vm/bollardd.log | head -3" 20 | sed "s/^/  $DEAD: /"
-	echo "  bollard get volume (no DRBD state column yet):"
+	# Both nodes report UpToDate, no percent, no peer in brackets.
+	vol_synced() {
+		local r; r=$(vol_row)
+		[ "$(grep -o '/UpToDate' <<<"$r" | wc -l)" -ge 2 ] && ! grep -q '%\|(' <<<"$r"
+	}
+	wait_for 120 vol_synced || fail "bollard get volume never showed both nodes UpToDate: $(vol_row)"
+	echo "  bollard get volume:"
 	B get volume "$VOL" | sed 's/^/  /'
 fi
 log "PASS: failover in $DOWN s, $ACKED blocks intact, identity unchanged, PR $PRNOTE"
