@@ -41,22 +41,44 @@ static void sleep_ms(long ms)
 /* A port the kernel just handed out for 127.0.0.1; etcd binds it shortly
  * after. A collision with another process is possible but rare, and
  * etcd_proc_start retries with new ports if etcd fails to come up. */
-static int free_port(void)
+/*
+ * A port that is free now, below the kernel's ephemeral range (32768+ by
+ * default). Ports handed out by bind(0) come from that range, which is also
+ * where the outgoing connections of members already started take their
+ * local ports from: a member that is started later could then find "its"
+ * port taken (seen in CI as a 3-member cluster whose third member exited).
+ * taken[0..ntaken) are ports already picked for this cluster.
+ */
+static int free_port_avoiding(const int *taken, int ntaken)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd, port = -1;
+	static const int lo = 20000, span = 12000;
+	/* the picks already taken vary the seed: calls in the same millisecond
+	 * must not draw the same sequence */
+	unsigned seed = (unsigned)getpid() * 2654435761u ^ (unsigned)now_ms() ^
+			(unsigned)ntaken * 40503u ^ (ntaken ? (unsigned)taken[ntaken - 1] : 0);
+	int tries, i;
 
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	close(fd);
-	return port > 0 ? port : -EADDRNOTAVAIL;
+	for (tries = 0; tries < 200; tries++) {
+		struct sockaddr_in a = { .sin_family = AF_INET };
+		int port = lo + (int)(rand_r(&seed) % span), fd, ok;
+
+		for (i = 0; i < ntaken && taken[i] != port; i++)
+			;
+		if (i < ntaken)
+			continue;
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		a.sin_port = htons((uint16_t)port);
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+		close(fd);
+		if (ok)
+			return port;
+	}
+	return -EADDRNOTAVAIL;
 }
+
 
 static int spawn(const char *const argv[], const char *log, pid_t *pid)
 {
@@ -274,6 +296,7 @@ int etcd_proc_start_cluster(struct etcd_proc *p, int n,
 {
 	char cluster[sizeof(p->cluster)] = "";
 	const char *base = o && o->base_dir ? o->base_dir : NULL;
+	int taken[3 * 7], ntaken = 0;
 	int i, rc;
 
 	if (n < 1 || n > 7)
@@ -289,9 +312,12 @@ int etcd_proc_start_cluster(struct etcd_proc *p, int n,
 			p[i].dir[0] = '\0';
 			goto out_fail;
 		}
-		p[i].client_port = free_port();
-		p[i].peer_port = free_port();
-		p[i].metrics_port = free_port();
+		p[i].client_port = free_port_avoiding(taken, ntaken);
+		taken[ntaken++] = p[i].client_port;
+		p[i].peer_port = free_port_avoiding(taken, ntaken);
+		taken[ntaken++] = p[i].peer_port;
+		p[i].metrics_port = free_port_avoiding(taken, ntaken);
+		taken[ntaken++] = p[i].metrics_port;
 		if (p[i].client_port < 0 || p[i].peer_port < 0 ||
 		    p[i].metrics_port < 0) {
 			rc = -EADDRNOTAVAIL;
@@ -363,9 +389,11 @@ int etcd_proc_start(struct etcd_proc *p, const struct etcd_proc_opts *o)
 		return rc;
 	}
 	for (attempt = 0; attempt < 3; attempt++) {
-		p->client_port = free_port();
-		p->peer_port = free_port();
-		p->metrics_port = free_port();
+		int taken[2];
+
+		p->client_port = taken[0] = free_port_avoiding(NULL, 0);
+		p->peer_port = taken[1] = free_port_avoiding(taken, 1);
+		p->metrics_port = free_port_avoiding(taken, 2);
 		if (p->client_port < 0 || p->peer_port < 0 || p->metrics_port < 0)
 			return -EADDRNOTAVAIL;
 		if (p->client_port == p->peer_port || p->peer_port == p->metrics_port ||

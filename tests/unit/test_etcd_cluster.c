@@ -45,6 +45,8 @@ static int teardown(void **state)
 	struct fx *f = *state;
 	int i;
 
+	if (!f)                       /* setup failed */
+		return 0;
 	for (i = 0; i < N; i++)
 		etcd_proc_cleanup(&f->m[i]);
 	free(f);
