@@ -68,6 +68,8 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
+	if (!f)                       /* setup failed */
+		return 0;
 	etcd_proc_cleanup(&f->ep);
 	free(f);
 	return 0;

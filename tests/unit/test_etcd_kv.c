@@ -57,6 +57,8 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
+	if (!f)                       /* setup failed */
+		return 0;
 	bl_etcd_close(f->e);
 	etcd_proc_cleanup(&f->ep);
 	free(f);

@@ -45,6 +45,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
+	if (!f)                       /* setup failed */
+		return 0;
 	bl_etcd_close(f->a);
 	bl_etcd_close(f->b);
 	etcd_proc_cleanup(&f->ep);
