@@ -18,6 +18,7 @@
  *   6. the op's exec function.
  */
 #include "scsi_int.h"
+#include "scsi_alua.h"
 
 /* ---- unit attentions ---------------------------------------------------- */
 
@@ -368,6 +369,15 @@ static int dispatch(struct scsi_task *t)
 	}
 	if ((op->flags & OPF_WRITE) && (lu->readonly || lu->swp))
 		return scsi_sense(t, SK_DATA_PROTECT, ASC_WRITE_PROTECTED);
+	/* The ALUA access state (scsi_alua.c) is checked here, once, for
+	 * every opcode: the check itself knows what each state still answers
+	 * (INQUIRY, REPORT LUNS, REQUEST SENSE, REPORT TARGET PORT GROUPS and
+	 * REPORT SUPPORTED OPERATION CODES in every state; mode and diagnostic
+	 * commands in standby and unavailable; PR in standby), so a new op in
+	 * the table is refused on an inaccessible port without having to
+	 * remember anything. */
+	if ((rc = scsi_alua_check(t)) >= 0)
+		return rc;
 	return op->exec(t);
 }
 
