@@ -188,3 +188,60 @@ bool th_is_sense(const struct bt_cmd *c, u8 key, u8 asc, u8 ascq)
 		return false;
 	return s.key == key && s.asc == asc && s.ascq == ascq;
 }
+
+struct th *th_new_lun0(u64 size, const char *uid)
+{
+	struct th *th = calloc(1, sizeof(*th));
+	struct th_lun c = { .size = size, .uid = uid };
+
+	if (!th)
+		return NULL;
+	if (th_init(th, false) < 0 || th_add_lun(th, 0, &c) < 0) {
+		th_free(th);
+		return NULL;
+	}
+	th_clear_ua(th, 0);
+	return th;
+}
+
+void th_free(struct th *th)
+{
+	if (!th)
+		return;
+	th_fini(th);
+	free(th);
+}
+
+int th_add_nexus_b(struct th *th, struct bt_nexus *a, struct bt_nexus *b)
+{
+	*a = th->nexus;
+	*b = th->nexus;
+	b->initiator = TH_INIT2;
+	b->id = 20;
+	b->scsi_priv = NULL;
+	return bt_scsi_nexus_add(b);
+}
+
+struct bt_cmd *th_run_as(struct th *th, struct bt_nexus *n, u64 lun,
+			 const u8 *cdb, unsigned cdb_len, enum bt_dir dir,
+			 u32 exp_len, const void *out, u32 out_len)
+{
+	struct bt_nexus saved = th->nexus;
+	struct bt_cmd *c;
+
+	th->nexus = *n;
+	c = th_run(th, lun, cdb, cdb_len, dir, exp_len, out, out_len);
+	*n = th->nexus;
+	th->nexus = saved;
+	return c;
+}
+
+void th_clear_ua_as(struct th *th, struct bt_nexus *n, u64 lun)
+{
+	struct bt_nexus saved = th->nexus;
+
+	th->nexus = *n;
+	th_clear_ua(th, lun);
+	*n = th->nexus;
+	th->nexus = saved;
+}

@@ -50,6 +50,23 @@ struct bt_cmd *th_run(struct th *th, u64 lun, const u8 *cdb, unsigned cdb_len,
 /* Eat the power-on unit attention of (nexus, lun). */
 void th_clear_ua(struct th *th, u64 lun);
 
+/* A heap harness with LUN 0 (size bytes, uid) and its unit attention
+ * eaten: the fixture of the single-initiator suites. NULL on failure. */
+struct th *th_new_lun0(u64 size, const char *uid);
+void th_free(struct th *th);             /* th_fini + free; NULL ignored */
+
+/* Two initiators (PR, ALUA): *a becomes th->nexus, *b a second nexus of
+ * TH_INIT2 on the same target, registered with the SCSI layer. Delete b
+ * with bt_scsi_nexus_del before th_fini (if b->scsi_priv is set). */
+#define TH_INIT2 "iqn.2026-11.io.bollard.test:init2"
+int th_add_nexus_b(struct th *th, struct bt_nexus *a, struct bt_nexus *b);
+/* th_run as nexus n: n's state is updated, th->nexus is left as it was. */
+struct bt_cmd *th_run_as(struct th *th, struct bt_nexus *n, u64 lun,
+			 const u8 *cdb, unsigned cdb_len, enum bt_dir dir,
+			 u32 exp_len, const void *out, u32 out_len);
+/* th_clear_ua as nexus n. */
+void th_clear_ua_as(struct th *th, struct bt_nexus *n, u64 lun);
+
 struct th_sense {
 	u8 key, asc, ascq;
 	bool desc;                    /* descriptor format                    */

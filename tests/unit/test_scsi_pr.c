@@ -22,27 +22,23 @@ struct pr_fixture {
 	struct bt_nexus a, b;             /* two initiators                 */
 };
 
-static int setup(void **state)
+static int setup_mode(void **state, bool deferred)
 {
 	struct pr_fixture *f = calloc(1, sizeof(*f));
 
-	if (!f || th_init(&f->th, false) < 0 || th_add_lun(&f->th, 0, NULL) < 0)
+	if (!f || th_init(&f->th, deferred) < 0 || th_add_lun(&f->th, 0, NULL) < 0)
 		return -1;
+	if (th_add_nexus_b(&f->th, &f->a, &f->b) < 0)
+		return -1;
+	th_clear_ua(&f->th, 0);
+	th_clear_ua_as(&f->th, &f->b, 0);
 	f->a = f->th.nexus;
-	f->b = f->th.nexus;
-	f->b.initiator = "iqn.2026-11.io.bollard.test:init2";
-	f->b.id = 20;
-	f->b.scsi_priv = NULL;
-	if (bt_scsi_nexus_add(&f->b) < 0)
-		return -1;
-	th_clear_ua(&f->th, 0);
-	f->th.nexus = f->b;
-	th_clear_ua(&f->th, 0);
-	f->b = f->th.nexus;
-	f->th.nexus = f->a;
 	*state = f;
 	return 0;
 }
+
+static int setup(void **state) { return setup_mode(state, false); }
+static int setup_deferred(void **state) { return setup_mode(state, true); }
 
 static int teardown(void **state)
 {
@@ -60,14 +56,7 @@ static struct bt_cmd *as(struct pr_fixture *f, struct bt_nexus *n, const u8 *cdb
 			 unsigned len, enum bt_dir dir, u32 exp, const void *out,
 			 u32 olen)
 {
-	struct bt_nexus saved = f->th.nexus;
-	struct bt_cmd *c;
-
-	f->th.nexus = *n;
-	c = th_run(&f->th, 0, cdb, len, dir, exp, out, olen);
-	*n = f->th.nexus;
-	f->th.nexus = saved;
-	return c;
+	return th_run_as(&f->th, n, 0, cdb, len, dir, exp, out, olen);
 }
 
 static struct bt_cmd *prout(struct pr_fixture *f, struct bt_nexus *n, u8 sa,
@@ -569,28 +558,6 @@ static void test_preempt_and_abort(void **state)
 static void test_preempt_no_abort(void **state)
 {
 	preempt_with_io_in_flight(*state, false);
-}
-
-static int setup_deferred(void **state)
-{
-	struct pr_fixture *f = calloc(1, sizeof(*f));
-
-	if (!f || th_init(&f->th, true) < 0 || th_add_lun(&f->th, 0, NULL) < 0)
-		return -1;
-	f->a = f->th.nexus;
-	f->b = f->th.nexus;
-	f->b.initiator = "iqn.2026-11.io.bollard.test:init2";
-	f->b.id = 20;
-	f->b.scsi_priv = NULL;
-	if (bt_scsi_nexus_add(&f->b) < 0)
-		return -1;
-	th_clear_ua(&f->th, 0);
-	f->th.nexus = f->b;
-	th_clear_ua(&f->th, 0);
-	f->b = f->th.nexus;
-	f->th.nexus = f->a;
-	*state = f;
-	return 0;
 }
 
 int main(void)

@@ -31,16 +31,6 @@ struct fx {
 static const struct th_lun store_lun = { .size = DEV_BYTES, .features = FEAT,
 					 .keep = true };
 
-static int add_nexus_b(struct fx *f)
-{
-	f->a = f->th.nexus;
-	f->b = f->th.nexus;
-	f->b.initiator = "iqn.2026-11.io.bollard.test:init2";
-	f->b.id = 20;
-	f->b.scsi_priv = NULL;
-	return bt_scsi_nexus_add(&f->b);
-}
-
 static int setup_mode(void **state, bool deferred, bool add_lun)
 {
 	struct fx *f = calloc(1, sizeof(*f));
@@ -49,7 +39,7 @@ static int setup_mode(void **state, bool deferred, bool add_lun)
 		return -1;
 	if (add_lun && th_add_lun(&f->th, 0, &store_lun) < 0)
 		return -1;
-	if (add_nexus_b(f) < 0)
+	if (th_add_nexus_b(&f->th, &f->a, &f->b) < 0)
 		return -1;
 	*state = f;
 	return 0;
@@ -74,25 +64,13 @@ static struct bt_cmd *as(struct fx *f, struct bt_nexus *n, const u8 *cdb,
 			 unsigned len, enum bt_dir dir, u32 exp, const void *out,
 			 u32 olen)
 {
-	struct bt_nexus saved = f->th.nexus;
-	struct bt_cmd *c;
-
-	f->th.nexus = *n;
-	c = th_run(&f->th, 0, cdb, len, dir, exp, out, olen);
-	*n = f->th.nexus;
-	f->th.nexus = saved;
-	return c;
+	return th_run_as(&f->th, n, 0, cdb, len, dir, exp, out, olen);
 }
 
 static void clear_ua(struct fx *f)
 {
-	struct bt_nexus saved = f->th.nexus;
-
 	th_clear_ua(&f->th, 0);
-	f->th.nexus = f->b;
-	th_clear_ua(&f->th, 0);
-	f->b = f->th.nexus;
-	f->th.nexus = saved;
+	th_clear_ua_as(&f->th, &f->b, 0);
 }
 
 static struct bt_cmd *prout(struct fx *f, struct bt_nexus *n, u8 sa, u8 type,

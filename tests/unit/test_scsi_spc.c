@@ -18,22 +18,13 @@
 
 static int setup(void **state)
 {
-	struct th *th = calloc(1, sizeof(*th));
-	struct th_lun c = { .size = 8 << 20, .uid = "vol-0001" };
-
-	if (!th || th_init(th, false) < 0 || th_add_lun(th, 0, &c) < 0)
-		return -1;
-	th_clear_ua(th, 0);
-	*state = th;
-	return 0;
+	*state = th_new_lun0(8 << 20, "vol-0001");
+	return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	struct th *th = *state;
-
-	th_fini(th);
-	free(th);
+	th_free(*state);
 	return 0;
 }
 
