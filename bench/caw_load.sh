@@ -21,6 +21,7 @@
 set -u
 cd "$(dirname "$0")/.."
 . tests/lib/common.sh
+. bench/lib/peers.sh
 SECS=${BENCH_SECONDS:-20}
 BT=$BUILD/bollard-target
 PROBE=$BUILD/bollard-bench-caw
@@ -39,38 +40,14 @@ IQN_T=iqn.2026-01.io.bollard.bench:caw-tgt
 IQN_B=iqn.2026-01.io.bollard.bench:caw-bt
 ARGS=(-n "${CAW_LOADERS:-4}" -q "${CAW_DEPTH:-16}" -k "${CAW_KIB:-1024}" -t "$SECS")
 
-# --- tgt -------------------------------------------------------------------
-TPORT=$(free_port)
-CPORT=$((TPORT % 1000 + 4000))
-tgtd -f -C "$CPORT" --iscsi "portal=127.0.0.1:$TPORT" >"$T/tgtd.log" 2>&1 &
-TPID=$!
-# tgtd ignores SIGTERM while targets exist: delete the target, then KILL.
-cleanup_add "tgtadm -C $CPORT --lld iscsi --op delete --force --mode target --tid 1 >/dev/null 2>&1; kill -KILL $TPID 2>/dev/null"
-for _ in $(seq 1 100); do
-	tgtadm -C "$CPORT" --lld iscsi --op show --mode target >/dev/null 2>&1 && break
-	sleep 0.05
-done
-tgtadm -C "$CPORT" --lld iscsi --op new --mode target --tid 1 -T "$IQN_T" || exit 1
-tgtadm -C "$CPORT" --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 -b "$D/tgt.img" || exit 1
-tgtadm -C "$CPORT" --lld iscsi --op bind --mode target --tid 1 -I ALL || exit 1
-
-# --- bollard-target --------------------------------------------------------
-BPORT=$(free_port)
-"$BT" -q --listen "127.0.0.1:$BPORT" --target "$IQN_B" --lun "0:$D/bt.img" \
-	--nop-interval 0 >"$T/bt.log" 2>&1 &
-BPID=$!
-cleanup_add "kill -TERM $BPID 2>/dev/null; wait $BPID 2>/dev/null"
-wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$BPORT" || { echo "bollard-target did not start"; exit 1; }
+# --- tgt and bollard-target (bench/lib/peers.sh) ----------------------------
+tgt_start "$IQN_T" "$D/tgt.img" 4000
+bt_start BPORT "$IQN_B" "$D/bt.img" "$T/bt.log"
 # The same daemon with its priority lane and bulk limit off (kernel/user/
 # bdev.c), for the before/after figure; CAW_AB=0 skips it.
 if [ "${CAW_AB:-1}" != 0 ]; then
 	cp --sparse=always "$D/bt.img" "$D/bt0.img"
-	NPORT=$(free_port)
-	BOLLARD_TARGET_NO_PRIO=1 "$BT" -q --listen "127.0.0.1:$NPORT" --target "$IQN_B" \
-		--lun "0:$D/bt0.img" --nop-interval 0 >"$T/bt0.log" 2>&1 &
-	NPID=$!
-	cleanup_add "kill -TERM $NPID 2>/dev/null; wait $NPID 2>/dev/null"
-	wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$NPORT" || { echo "bollard-target (no lane) did not start"; exit 1; }
+	bt_start NPORT "$IQN_B" "$D/bt0.img" "$T/bt0.log" BOLLARD_TARGET_NO_PRIO=1
 fi
 
 run() { # NAME URL -> prints the probe's lines prefixed, keeps them in $T/NAME

@@ -8,6 +8,7 @@
 set -u
 cd "$(dirname "$0")/.."
 . tests/lib/common.sh
+. bench/lib/peers.sh
 SECS=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-1}
 BT=$BUILD/bollard-target
@@ -27,28 +28,9 @@ cp "$D/tgt.img" "$D/bt.img"
 IQN_T=iqn.2026-01.io.bollard.bench:tgt
 IQN_B=iqn.2026-01.io.bollard.bench:bt
 
-# --- tgt -------------------------------------------------------------------
-TPORT=$(free_port)
-CPORT=$((TPORT % 1000 + 3000))
-tgtd -f -C "$CPORT" --iscsi "portal=127.0.0.1:$TPORT" >"$T/tgtd.log" 2>&1 &
-TPID=$!
-# tgtd ignores SIGTERM while targets exist: delete the target, then KILL.
-cleanup_add "tgtadm -C $CPORT --lld iscsi --op delete --mode target --tid 1 >/dev/null 2>&1; kill -KILL $TPID 2>/dev/null"
-for _ in $(seq 1 100); do
-	tgtadm -C "$CPORT" --lld iscsi --op show --mode target >/dev/null 2>&1 && break
-	sleep 0.05
-done
-tgtadm -C "$CPORT" --lld iscsi --op new --mode target --tid 1 -T "$IQN_T" || exit 1
-tgtadm -C "$CPORT" --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 -b "$D/tgt.img" || exit 1
-tgtadm -C "$CPORT" --lld iscsi --op bind --mode target --tid 1 -I ALL || exit 1
-
-# --- bollard-target --------------------------------------------------------
-BPORT=$(free_port)
-"$BT" -q --listen "127.0.0.1:$BPORT" --target "$IQN_B" --lun "0:$D/bt.img" \
-	--nop-interval 0 >"$T/bt.log" 2>&1 &
-BPID=$!
-cleanup_add "kill -TERM $BPID 2>/dev/null; wait $BPID 2>/dev/null"
-wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$BPORT" || { echo "bollard-target did not start"; exit 1; }
+# --- tgt and bollard-target (bench/lib/peers.sh) ----------------------------
+tgt_start "$IQN_T" "$D/tgt.img" 3000
+bt_start BPORT "$IQN_B" "$D/bt.img" "$T/bt.log"
 
 perf() { # URL -> IOPS
 	local out
