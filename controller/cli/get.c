@@ -362,72 +362,181 @@ static char *progress_text(struct get_opts *o, const struct bl_obj *ob)
  * ("nodea:Primary/UpToDate nodeb:Secondary/Inconsistent 42%"): a node
  * whose peer is not connected shows the connection state in brackets, and
  * while a resync runs the lowest syncPercent any node reports comes last.
- * "-": no node reported. One read of all Volume status per table.
+ * "-": not replicated (or its Cluster is unknown) and no node reported.
+ *
+ * A node of the Volume's Cluster without a status is "offline" when its
+ * heartbeat (/bollard/v1/nodes/<cluster>/<node>) is gone too, "Unknown"
+ * when it is alive but has not reported. bollardd binds both keys to one
+ * lease (controller/daemon/volume_status.h), so a dead node's last state
+ * is never shown as if it were current: one lease TTL after it died, it is
+ * offline. Nodes print in name order, reported or not.
+ *
+ * One read of all Volume status, one of the heartbeats and one of the
+ * Clusters per table.
  */
-static void drbd_load(struct get_opts *o, struct bl_kvs *kvs, bool *loaded)
+struct drbd_ctx {
+	struct bl_kvs status, hb;
+	struct store_snap clusters;
+	bool loaded;
+};
+
+static void drbd_load(struct get_opts *o, struct drbd_ctx *d)
 {
 	char *prefix = NULL;
 
 	if (!o->e || asprintf(&prefix, "%sVolume/", CLI_KEY_STATUS) < 0)
 		return;
-	*loaded = bl_etcd_get(o->e, prefix, true, 0, 0, false, kvs) == 0;
+	d->loaded = bl_etcd_get(o->e, prefix, true, 0, 0, false, &d->status) == 0 &&
+		    bl_etcd_get(o->e, "/bollard/v1/nodes/", true, 0, 0, false, &d->hb) == 0;
+	if (d->loaded && store_load(o->c, o->e, "Cluster", &d->clusters, NULL) < 0) {
+		d->loaded = false;
+		memset(&d->clusters, 0, sizeof(d->clusters));
+	}
 	free(prefix);
 }
 
-static char *drbd_text(const struct bl_kvs *kvs, bool loaded,
-		       const struct bl_obj *ob)
+static void drbd_free(struct drbd_ctx *d)
 {
+	bl_kvs_free(&d->status);
+	bl_kvs_free(&d->hb);
+	if (d->loaded)
+		store_snap_free(&d->clusters);
+}
+
+static bool drbd_alive(const struct drbd_ctx *d, const char *cluster,
+		       const char *node)
+{
+	char key[512];
+
+	snprintf(key, sizeof(key), "/bollard/v1/nodes/%s/%s", cluster, node);
+	for (size_t i = 0; i < d->hb.n; i++)
+		if (!strcmp(d->hb.kvs[i].key, key))
+			return true;
+	return false;
+}
+
+/* One reported node: "name:Role/Disk(Conn)"; its syncPercent into *pct. */
+static void drbd_node_text(FILE *f, const char *node, const struct bl_kv *kv,
+			   long long *pct)
+{
+	json_t *st = json_loadb(kv->value, kv->value_len, 0, NULL);
+	json_t *d = json_object_get(st, "drbd"), *sp;
+	const char *conn, *repl, *role;
+
+	role = json_string_value(json_object_get(d, "role"));
+	fprintf(f, "%s:%s%s%s", node, role ? role : "", role ? "/" : "",
+		json_string_value(json_object_get(d, "diskState")) ?: "?");
+	conn = json_string_value(json_object_get(d, "connectionState"));
+	repl = json_string_value(json_object_get(d, "replicationState"));
+	sp = json_object_get(d, "syncPercent");
+	if (conn && strcmp(conn, "Connected") && strncmp(conn, "Sync", 4) &&
+	    strncmp(conn, "PausedSync", 10))
+		fprintf(f, "(%s)", conn);
+	else if (!sp && repl && strcmp(repl, "Established"))
+		fprintf(f, "(%s)", repl);
+	if (json_is_integer(sp) && (*pct < 0 || json_integer_value(sp) < *pct))
+		*pct = json_integer_value(sp);
+	json_decref(st);
+}
+
+static int cmp_cstrp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static char *drbd_text(const struct drbd_ctx *d, const struct bl_obj *ob)
+{
+	const char *cl = json_string_value(json_object_get(ob->spec, "cluster"));
+	const json_t *nodes = NULL, *n;
+	const char **names = NULL;
+	const struct bl_kv **kv = NULL;
 	char prefix[512], *out = NULL;
-	size_t plen, len = 0;
+	size_t plen, len = 0, nn = 0, cap, i;
 	FILE *f;
 	long long pct = -1;
 	bool any = false;
 
-	if (!loaded)
+	if (!d->loaded)
 		return strdup("?");
-	if (!(f = open_memstream(&out, &len)))
-		return NULL;
+	for (i = 0; cl && i < d->clusters.n; i++)
+		if (!strcmp(d->clusters.v[i]->name, cl))
+			nodes = json_object_get(d->clusters.v[i]->spec, "nodes");
 	plen = (size_t)snprintf(prefix, sizeof(prefix), "%sVolume/%s/", CLI_KEY_STATUS, ob->name);
-	for (size_t i = 0; i < kvs->n; i++) {
-		const struct bl_kv *kv = &kvs->kvs[i];
-		json_t *st, *d, *sp;
-		const char *conn, *repl, *role;
+	cap = json_array_size(nodes) + d->status.n + 1;
+	names = calloc(cap, sizeof(*names));
+	kv = calloc(cap, sizeof(*kv));
+	if (!names || !kv)
+		goto out_free;
+	/* Reported nodes (status with a "drbd" object), then the Cluster's
+	 * nodes that did not report. */
+	for (i = 0; i < d->status.n; i++) {
+		const struct bl_kv *s = &d->status.kvs[i];
+		json_t *st;
+		bool has;
 
-		if (strncmp(kv->key, prefix, plen) || strchr(kv->key + plen, '/'))
+		if (strncmp(s->key, prefix, plen) || strchr(s->key + plen, '/'))
 			continue;
-		st = json_loadb(kv->value, kv->value_len, 0, NULL);
-		d = json_object_get(st, "drbd");
-		if (!json_is_object(d)) {
-			json_decref(st);
-			continue;
-		}
-		role = json_string_value(json_object_get(d, "role"));
-		fprintf(f, "%s%s:%s%s%s", any ? " " : "", kv->key + plen,
-			role ? role : "", role ? "/" : "",
-			json_string_value(json_object_get(d, "diskState")) ?: "?");
-		conn = json_string_value(json_object_get(d, "connectionState"));
-		repl = json_string_value(json_object_get(d, "replicationState"));
-		sp = json_object_get(d, "syncPercent");
-		if (conn && strcmp(conn, "Connected") && strncmp(conn, "Sync", 4) &&
-		    strncmp(conn, "PausedSync", 10))
-			fprintf(f, "(%s)", conn);
-		else if (!sp && repl && strcmp(repl, "Established"))
-			fprintf(f, "(%s)", repl);
-		if (json_is_integer(sp) && (pct < 0 || json_integer_value(sp) < pct))
-			pct = json_integer_value(sp);
-		any = true;
+		st = json_loadb(s->value, s->value_len, 0, NULL);
+		has = json_is_object(json_object_get(st, "drbd"));
 		json_decref(st);
+		if (!has)
+			continue;
+		names[nn] = s->key + plen;
+		kv[nn++] = s;
+		any = true;
+	}
+	if (!any && (!json_array_size(nodes) ||
+		     !json_is_object(json_object_get(ob->spec, "replication")))) {
+		free(names);
+		free(kv);
+		return strdup("-");
+	}
+	json_array_foreach(nodes, i, n) {
+		const char *nm = json_string_value(json_object_get(n, "name"));
+		bool seen = false;
+
+		for (size_t j = 0; nm && j < nn && !seen; j++)
+			seen = kv[j] && !strcmp(names[j], nm);
+		if (nm && !seen)
+			names[nn++] = nm;    /* kv NULL: not reported */
+	}
+	{
+		/* name order, kv following its name */
+		const char **sorted = calloc(nn + 1, sizeof(*sorted));
+
+		if (!sorted)
+			goto out_free;
+		memcpy(sorted, names, nn * sizeof(*names));
+		qsort(sorted, nn, sizeof(*sorted), cmp_cstrp);
+		if (!(f = open_memstream(&out, &len))) {
+			free(sorted);
+			goto out_free;
+		}
+		for (size_t k = 0; k < nn; k++) {
+			const struct bl_kv *s = NULL;
+
+			for (size_t j = 0; j < nn && !s; j++)
+				if (names[j] == sorted[k])
+					s = kv[j];
+			if (k)
+				fputc(' ', f);
+			if (s)
+				drbd_node_text(f, sorted[k], s, &pct);
+			else
+				fprintf(f, "%s:%s", sorted[k],
+					drbd_alive(d, cl, sorted[k]) ? "Unknown" : "offline");
+		}
+		free(sorted);
 	}
 	if (pct >= 0)
 		fprintf(f, " %lld%%", pct);
 	if (fclose(f) != 0) {
 		free(out);
-		return NULL;
+		out = NULL;
 	}
-	if (!any) {
-		free(out);
-		return strdup("-");
-	}
+out_free:
+	free(names);
+	free(kv);
 	return out;
 }
 
@@ -437,8 +546,8 @@ static int print_table(struct get_opts *o, const char *kind,
 	struct ready_ctx rd = { 0 };
 	bool with_ready = !strcmp(kind, "Target");
 	bool with_progress = !strcmp(kind, "Rollout");
-	bool with_drbd = !strcmp(kind, "Volume"), drbd_loaded = false;
-	struct bl_kvs drbd_st = { 0 };
+	bool with_drbd = !strcmp(kind, "Volume");
+	struct drbd_ctx drbd = { 0 };
 	const struct column *cols = columns_of(kind);
 	const char *hdr[16];
 	char *cells[16];
@@ -459,7 +568,7 @@ static int print_table(struct get_opts *o, const char *kind,
 			hdr[nc++] = c->header;
 	if (with_drbd) {
 		hdr[nc++] = "DRBD";
-		drbd_load(o, &drbd_st, &drbd_loaded);
+		drbd_load(o, &drbd);
 	}
 	hdr[nc++] = "AGE";
 	if (o->fmt == FMT_WIDE)
@@ -469,7 +578,7 @@ static int print_table(struct get_opts *o, const char *kind,
 	rc = table_init(&t, nc, hdr);
 	if (rc < 0) {
 		ready_free(&rd);
-		bl_kvs_free(&drbd_st);
+		drbd_free(&drbd);
 		return rc;
 	}
 	for (size_t i = 0; i < n && rc == 0; i++) {
@@ -494,7 +603,7 @@ static int print_table(struct get_opts *o, const char *kind,
 			if (!c->wide || o->fmt == FMT_WIDE)
 				cells[k++] = cell_text(ob, c);
 		if (with_drbd)
-			cells[k++] = drbd_text(&drbd_st, drbd_loaded, ob);
+			cells[k++] = drbd_text(&drbd, ob);
 		format_age(ob->creation_timestamp, now, age, sizeof(age));
 		cells[k++] = strdup(age);
 		if (o->fmt == FMT_WIDE && asprintf(&cells[k++], "%lld",
@@ -510,7 +619,7 @@ static int print_table(struct get_opts *o, const char *kind,
 		table_print(&t, o->c->out);
 	table_free(&t);
 	ready_free(&rd);
-	bl_kvs_free(&drbd_st);
+	drbd_free(&drbd);
 	return rc;
 }
 
@@ -901,7 +1010,46 @@ static int in_ref(void *arg, const char *kind, const char *name,
 	return 0;
 }
 
+/*
+ * A Volume's Cluster nodes that reported no status: "offline" when their
+ * heartbeat is gone too (the status went with it: volume_status.h), else
+ * "not reported".
+ */
+static void describe_unreported(FILE *f, struct bl_etcd *e,
+				const struct store_snap *snap,
+				const struct bl_obj *ob, const struct bl_kvs *kvs,
+				size_t plen)
+{
+	const char *cl = json_string_value(json_object_get(ob->spec, "cluster"));
+	const struct bl_obj *c = cl ? store_find(snap, "Cluster", cl) : NULL;
+	const json_t *n;
+	size_t i;
+
+	if (!c || !json_is_object(json_object_get(ob->spec, "replication")))
+		return;
+	json_array_foreach(json_object_get(c->spec, "nodes"), i, n) {
+		const char *nm = json_string_value(json_object_get(n, "name"));
+		struct bl_kvs hb = { 0 };
+		char key[512];
+		bool seen = false;
+
+		for (size_t j = 0; nm && j < kvs->n && !seen; j++)
+			seen = !strcmp(kvs->kvs[j].key + plen, nm);
+		if (!nm || seen)
+			continue;
+		snprintf(key, sizeof(key), "/bollard/v1/nodes/%s/%s", cl, nm);
+		if (bl_etcd_get(e, key, false, 1, 0, false, &hb) < 0)
+			fprintf(f, "  Node %s: <heartbeat unreadable>\n", nm);
+		else if (hb.n == 0)
+			fprintf(f, "  Node %s: offline (no heartbeat)\n", nm);
+		else
+			fprintf(f, "  Node %s: not reported\n", nm);
+		bl_kvs_free(&hb);
+	}
+}
+
 static void describe_status(struct cli *c, struct bl_etcd *e,
+			    const struct store_snap *snap,
 			    const struct bl_obj *ob)
 {
 	struct bl_kvs kvs = { 0 };
@@ -916,7 +1064,7 @@ static void describe_status(struct cli *c, struct bl_etcd *e,
 	fprintf(f, "Status:\n");
 	if (rc < 0)
 		fprintf(f, "  <unreadable: %s>\n", bl_strerror(rc));
-	else if (kvs.n == 0)
+	else if (kvs.n == 0 && strcmp(ob->kind, "Volume"))
 		fprintf(f, "  <none reported>\n");
 	for (size_t i = 0; rc == 0 && i < kvs.n; i++) {
 		const char *node = kvs.kvs[i].key + strlen(prefix);
@@ -931,6 +1079,11 @@ static void describe_status(struct cli *c, struct bl_etcd *e,
 			fprintf(f, "    %.*s\n", (int)kvs.kvs[i].value_len,
 				kvs.kvs[i].value);
 		}
+	}
+	if (rc == 0 && !strcmp(ob->kind, "Volume")) {
+		describe_unreported(f, e, snap, ob, &kvs, strlen(prefix));
+		if (kvs.n == 0 && !json_is_object(json_object_get(ob->spec, "replication")))
+			fprintf(f, "  <none reported>\n");
 	}
 	bl_kvs_free(&kvs);
 	free(prefix);
@@ -977,7 +1130,7 @@ static void describe_one(struct cli *c, struct bl_etcd *e,
 	}
 	if (!r.count)
 		fprintf(f, "  <none>\n");
-	describe_status(c, e, ob);
+	describe_status(c, e, snap, ob);
 }
 
 static const char describe_usage[] =

@@ -37,6 +37,7 @@
 #include "daemon/leader.h"
 #include "daemon/spawn.h"
 #include "daemon/target_exec.h"
+#include "daemon/volume_status.h"
 #include "drbd_int.h"
 #include "daemon/workqueue.h"
 #include "reconciler.h"
@@ -86,8 +87,8 @@ struct bl_ctl {
 	                             * this cluster right before applying    */
 	struct bl_fleet *fleet;     /* the fleet rollout role (candidate)     */
 	struct bl_ro_admit_watch *admit_watch; /* rollout admissions         */
-	bool drbd_syncing;          /* a resync ran at the last Volume status */
-	uint64_t next_sync_poll_ms; /* then: next DRBD look (tick)           */
+	struct bl_vstatus *vs;      /* Volume status (volume_status.h)        */
+	uint64_t next_sync_poll_ms; /* while a resync runs: next DRBD look    */
 };
 
 static uint64_t now_ms(void)
@@ -723,174 +724,20 @@ static bool node_in(const struct bl_obj *cl, const char *node)
 /* ---- Volume status: DRBD replication state per node ---------------------*/
 
 /*
- * After each DRBD round, every replicated Volume whose Cluster has this
- * node gets /bollard/v1/status/Volume/<name>/<node>: the Target status
- * conventions (node, observedGeneration, Ready/Progressing/Degraded) plus
- * a "drbd" object with the live role, disk state, connection and, while a
- * resync runs, syncPercent (whole percent: drbd_int.h). Written only when
- * it changed, like write_status. While any resync runs, tick() enqueues
- * the drbd item every VOLUME_SYNC_POLL_MS so the percentage moves in etcd
- * without waiting for the periodic resync; otherwise nothing is polled.
- * (From tick, not the work queue: --once must not wait for a resync.)
+ * volume_status.h writes it. While any resync runs, tick() looks at DRBD
+ * every VOLUME_SYNC_POLL_MS so the percentage moves in etcd without
+ * waiting for the periodic resync; otherwise nothing is polled. (From
+ * tick, not the work queue: --once must not wait for a resync.)
  */
 #define VOLUME_SYNC_POLL_MS 5000
 
-static json_t *volume_drbd_status(const struct bl_ctl *c, const struct bl_obj *vol,
-				  const struct drbd_live *l)
-{
-	bool syncing = l && l->sync_pct >= 0;
-	bool conn_ok = l && (!l->conn[0] || !strcmp(l->conn, "Connected"));
-	bool ready = l && !syncing && conn_ok && !strcmp(l->disk, "UpToDate") &&
-		     (!l->peer_disk[0] || !strcmp(l->peer_disk, "UpToDate"));
-	const char *reason = ready ? "Converged" : !l ? "NotConfigured" :
-			     syncing ? "Resyncing" : !conn_ok ? "Disconnected" :
-			     strcmp(l->disk, "UpToDate") ? "DiskNotUpToDate" :
-			     "PeerDiskNotUpToDate";
-	char msg[256];
-	json_t *conds, *d;
-
-	if (!l)
-		snprintf(msg, sizeof(msg), "no live DRBD resource " DRBD_RES_PREFIX "%s",
-			 vol->name);
-	else if (syncing)
-		snprintf(msg, sizeof(msg), "resync %s: %d%% in sync",
-			 l->repl[0] ? l->repl : l->conn, l->sync_pct);
-	else
-		snprintf(msg, sizeof(msg), "%s, disk %s, peer disk %s",
-			 l->conn[0] ? l->conn : "no peer", l->disk,
-			 l->peer_disk[0] ? l->peer_disk : "-");
-	conds = json_array();
-	json_array_append_new(conds, cond("Ready", ready, reason, msg));
-	json_array_append_new(conds, cond("Progressing", syncing,
-					  syncing ? "Resyncing" : "Idle",
-					  syncing ? msg : ""));
-	json_array_append_new(conds, cond("Degraded", !ready && !syncing,
-					  ready || syncing ? "AsExpected" : reason,
-					  ready || syncing ? "" : msg));
-	d = json_object();
-	if (l) {
-		json_object_set_new(d, "role", json_string(l->role));
-		json_object_set_new(d, "diskState", json_string(l->disk));
-		if (l->conn[0])
-			json_object_set_new(d, "connectionState", json_string(l->conn));
-		if (l->repl[0])
-			json_object_set_new(d, "replicationState", json_string(l->repl));
-		if (l->peer_disk[0])
-			json_object_set_new(d, "peerDiskState", json_string(l->peer_disk));
-		if (syncing)
-			json_object_set_new(d, "syncPercent", json_integer(l->sync_pct));
-	} else {
-		json_object_set_new(d, "diskState", json_string("Unconfigured"));
-	}
-	return json_pack("{s:s, s:I, s:I, s:o, s:o}", "node", c->o.node,
-			 "observedGeneration", (json_int_t)vol->generation,
-			 "observedResourceVersion", (json_int_t)vol->resource_version,
-			 "conditions", conds, "drbd", d);
-}
-
-/* Put st (consumed) unless it equals the item's last status. */
-static void volume_status_put(struct bl_ctl *c, const char *name, json_t *st)
-{
-	char ikey[300], key[512], ts[32], *cmp, *body;
-	struct item *it;
-
-	snprintf(ikey, sizeof(ikey), "Volume/%s", name);
-	if (!st || !(it = item_get(c, ikey))) {
-		json_decref(st);
-		return;
-	}
-	cmp = json_dumps(st, JSON_COMPACT | JSON_SORT_KEYS);
-	if (!cmp || (it->last_status && !strcmp(cmp, it->last_status))) {
-		free(cmp);
-		json_decref(st);
-		return;
-	}
-	utc_now(ts, sizeof(ts));
-	json_object_set_new(st, "updated", json_string(ts));
-	body = json_dumps(st, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(st);
-	snprintf(key, sizeof(key), "/bollard/v1/status/Volume/%s/%s", name, c->o.node);
-	if (body && bl_etcd_put(c->etcd, key, body, strlen(body), 0, NULL) == 0) {
-		c->st.status_writes++;
-		free(it->last_status);
-		it->last_status = cmp;    /* remembered only once written */
-		cmp = NULL;
-	}
-	free(cmp);
-	free(body);
-}
-
 static void volume_status(struct bl_ctl *c)
 {
-	struct blist b = { 0 };
-	struct drbd_live *live = NULL;
 	struct bl_rec_ctx ctx;
-	size_t nlive = 0, nmine = 0;
-	bool syncing = false;
-	int rc;
 
-	if (c->o.dry_run)
-		return;
-	bl_informer_foreach(c->inf, "Volume", blist_add, &b);
-	/* Volumes no longer here (or no longer replicated on this node):
-	 * their status from this node goes. */
-	for (size_t i = 0; i < c->nitems; i++) {
-		struct item *it = &c->items[i];
-		const struct bl_obj *v;
-		const struct bl_obj *cl;
-		char key[512];
-
-		if (strncmp(it->key, "Volume/", 7) || !it->last_status)
-			continue;
-		v = bl_informer_get(c->inf, "Volume", it->key + 7);
-		cl = v ? bl_informer_get(c->inf, "Cluster",
-				json_string_value(json_object_get(v->spec, "cluster")) ?: "") : NULL;
-		if (v && json_is_object(json_object_get(v->spec, "replication")) &&
-		    cl && node_in(cl, c->o.node))
-			continue;
-		snprintf(key, sizeof(key), "/bollard/v1/status/Volume/%s/%s",
-			 it->key + 7, c->o.node);
-		if (bl_etcd_delete(c->etcd, key, false, NULL, NULL) == 0) {
-			free(it->last_status);
-			it->last_status = NULL;
-		}
-	}
-	for (size_t i = 0; i < b.l.n; i++) {
-		const struct bl_obj *v = b.l.v[i];
-		const struct bl_obj *cl = bl_informer_get(c->inf, "Cluster",
-				json_string_value(json_object_get(v->spec, "cluster")) ?: "");
-
-		if (json_is_object(json_object_get(v->spec, "replication")) &&
-		    cl && node_in(cl, c->o.node))
-			b.l.v[nmine++] = b.l.v[i];
-	}
-	c->drbd_syncing = false;
-	if (nmine == 0)
-		goto out_list;
 	rec_ctx(c, &ctx);
-	rc = drbd_live_observe(&ctx, &live, &nlive);
-	if (rc < 0) {
-		logf_(c, "volume status: %s%s%s", bl_strerror(rc),
-		      ctx.err[0] ? ": " : "", ctx.err);
-		goto out_list;
-	}
-	for (size_t i = 0; i < nmine; i++) {
-		const struct bl_obj *v = b.l.v[i];
-		const struct drbd_live *l = NULL;
-		char rname[300];
-
-		snprintf(rname, sizeof(rname), DRBD_RES_PREFIX "%s", v->name);
-		for (size_t j = 0; j < nlive && !l; j++)
-			if (!strcmp(live[j].name, rname))
-				l = &live[j];
-		syncing |= l && l->sync_pct >= 0;
-		volume_status_put(c, v->name, volume_drbd_status(c, v, l));
-	}
-	c->drbd_syncing = syncing;    /* next look: tick(), 5 s from now */
+	bl_vstatus_refresh(c->vs, &ctx);
 	c->next_sync_poll_ms = now_ms() + VOLUME_SYNC_POLL_MS;
-	drbd_live_free(live, nlive);
-out_list:
-	free(b.l.v);
 }
 
 struct clscan {
@@ -999,12 +846,14 @@ static void tick(struct bl_ctl *c, uint64_t now)
 			c->hb_lease = 0;
 		if (!c->hb_lease)
 			bl_etcd_lease_grant(c->etcd, c->o.lease_ttl_s, &c->hb_lease);
+		/* Volume status lives with the heartbeat (volume_status.h). */
+		bl_vstatus_set_lease(c->vs, c->hb_lease, true);
 		c->next_hb_ms = now + c->o.lease_ttl_s * 1000 / 3;
 	}
 	bl_informer_foreach(c->inf, "Cluster", heartbeat_and_elect, &s);
 	if (c->fleet)
 		bl_fleet_tick(c->fleet, now);   /* controller/rollout/ */
-	if (c->drbd_syncing && now >= c->next_sync_poll_ms) {
+	if (bl_vstatus_syncing(c->vs) && now >= c->next_sync_poll_ms) {
 		enqueue(c, "drbd");             /* Volume status: resync progress */
 		c->next_sync_poll_ms = now + VOLUME_SYNC_POLL_MS;
 	}
@@ -1088,6 +937,13 @@ int bl_ctl_new(const struct bl_ctl_opts *o, struct bl_ctl **out)
 		      bl_etcd_errmsg(c->etcd));
 		goto fail;
 	}
+	{
+		struct bl_vstatus_opts vo = { .etcd = c->etcd, .inf = c->inf,
+			.node = c->o.node, .log = c->log, .dry_run = o->dry_run };
+		rc = bl_vstatus_new(&vo, &c->vs);
+		if (rc < 0)
+			goto fail;
+	}
 	/* Every bollardd is a candidate for the fleet rollout role. */
 	if (!o->dry_run && !o->only) {
 		struct bl_fleet_opts fo = { .etcd = c->etcd, .inf = c->inf,
@@ -1127,6 +983,7 @@ void bl_ctl_free(struct bl_ctl *c)
 	free(c->leader_cluster);
 	bl_fleet_free(c->fleet);
 	bl_ro_admit_watch_free(c->admit_watch);
+	bl_vstatus_free(c->vs);
 	if (c->hb_lease && c->etcd)
 		bl_etcd_lease_revoke(c->etcd, c->hb_lease);
 	bl_informer_free(c->inf);
@@ -1149,6 +1006,10 @@ void bl_ctl_free(struct bl_ctl *c)
 
 int bl_ctl_run(struct bl_ctl *c, volatile int *stop, bool once)
 {
+	/* One shot: no heartbeat, so Volume status is written without a
+	 * lease; a daemon writes it once tick() has the heartbeat's lease. */
+	if (once)
+		bl_vstatus_set_lease(c->vs, 0, false);
 	while (!*stop) {
 		uint64_t now = now_ms(), wait = UINT64_MAX;
 		const char *key;
@@ -1186,6 +1047,10 @@ int bl_ctl_run(struct bl_ctl *c, volatile int *stop, bool once)
 
 void bl_ctl_stats(const struct bl_ctl *c, struct bl_ctl_stats *s)
 {
+	struct bl_vstatus_stats vs;
+
 	*s = c->st;
 	s->engine_ops = c->runner.ops;
+	bl_vstatus_stats(c->vs, &vs);
+	s->status_writes += vs.writes;
 }

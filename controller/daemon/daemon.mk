@@ -3,7 +3,8 @@
 # and `bollard plan` can use them; main.c makes build/bollardd.
 DAEMON_LIB_SRCS := controller/daemon/workqueue.c controller/daemon/informer.c \
                    controller/daemon/leader.c controller/daemon/spawn.c \
-                   controller/daemon/target_exec.c controller/daemon/controller.c
+                   controller/daemon/target_exec.c controller/daemon/controller.c \
+                   controller/daemon/volume_status.c
 DAEMON_LIB_OBJS := $(DAEMON_LIB_SRCS:%.c=$(OBJ)/%.o)
 DAEMON_LIB      := $(BUILD)/libbl_daemon.a
 

@@ -14,7 +14,8 @@ B apply -f "$EX/cluster.yaml" -f "$EX/volumes.yaml" >/dev/null || die apply
 row() { B get volume | awk -v n="$1" '$1 == n'; }
 hdr=$(B get volume | head -1)
 case $hdr in *DRBD*) ;; *) die "no DRBD column: $hdr" ;; esac
-row ds-gold-01 | grep -q ' - ' || die "no status yet, want '-': $(row ds-gold-01)"
+# No bollardd ever ran: no status, no heartbeat: every node offline.
+row ds-gold-01 | grep -q ' stor-a:offline stor-b:offline ' || die "no status yet, want offline nodes: $(row ds-gold-01)"
 
 st() {  # node role disk conn peerdisk [pct [repl]]
 	local extra=
@@ -32,7 +33,7 @@ r=$(row ds-gold-01); echo "$r"
 echo "$r" | grep -q 'stor-a:Primary/UpToDate stor-b:Secondary/Inconsistent 42%' ||
 	die "resync not shown: $r"
 # other volumes have no status
-row ds-gold-02 | grep -q 'stor-a:' && die "status leaked to another volume"
+row ds-gold-02 | grep -q 'Primary\|Secondary\|%' && die "status leaked to another volume: $(row ds-gold-02)"
 # In sync (DRBD 9 words): no percent.
 st stor-a Primary UpToDate Connected UpToDate "" Established
 st stor-b Secondary UpToDate Connected UpToDate "" Established
@@ -81,7 +82,8 @@ D=("$BUILD/bollardd" --etcd "$ETCD_URL" --node stor-a --state-dir "$T/state"
    --drbd-dir "$T/etc" --only drbd)
 PATH="$T/bin:$PATH" "${D[@]}" --once >"$T/once.log" 2>&1   # fails: no lvcreate
 r=$(row ds-gold-01); echo "$r"
-echo "$r" | grep -q 'stor-a:Secondary/Inconsistent 42%' || { cat "$T/once.log"; die "bollardd wrote no resync status: $r"; }
+# stor-b runs no bollardd here: no status, no heartbeat, shown offline.
+echo "$r" | grep -q 'stor-a:Secondary/Inconsistent stor-b:offline 42%' || { cat "$T/once.log"; die "bollardd wrote no resync status: $r"; }
 row ds-gold-02 | grep -q 'stor-a:Primary/UpToDate ' || die "in-sync volume: $(row ds-gold-02)"
 row ds-templates | grep -q 'stor-a:Unconfigured' || die "volume without a live resource: $(row ds-templates)"
 etcdctl_t get /bollard/v1/status/Volume/ds-gold-01/stor-a | grep -q '"reason":"Resyncing"' ||
@@ -91,13 +93,13 @@ etcdctl_t get /bollard/v1/status/Volume/ds-gold-01/stor-a | grep -q '"reason":"R
 # fakes refuse lvcreate), so its retry backoff also re-runs it: this checks
 # that each round rewrites a changed percentage, not the 5 s resync poll
 # in tick() alone (that needs a reconcile that converges).
-PATH="$T/bin:$PATH" "${D[@]}" --resync 3600 >"$T/d.log" 2>&1 &
+PATH="$T/bin:$PATH" "${D[@]}" --resync 3600 --lease-ttl 3 >"$T/d.log" 2>&1 &
 DPID=$!
 cleanup_add "kill $DPID 2>/dev/null; wait $DPID 2>/dev/null"
-wait_for 20 sh -c "\"$BUILD/bollard\" --etcd $ETCD_URL get volume ds-gold-01 | grep -q 'Inconsistent 42%'" ||
+wait_for 20 sh -c "\"$BUILD/bollard\" --etcd $ETCD_URL get volume ds-gold-01 | grep -q 'Inconsistent stor-b:offline 42%'" ||
 	die "bollardd (running) did not report 42%"
 status_json 80.2
-wait_for 30 sh -c "\"$BUILD/bollard\" --etcd $ETCD_URL get volume ds-gold-01 | grep -q 'Inconsistent 80%'" ||
+wait_for 30 sh -c "\"$BUILD/bollard\" --etcd $ETCD_URL get volume ds-gold-01 | grep -q 'Inconsistent stor-b:offline 80%'" ||
 	{ cat "$T/d.log"; die "resync progress not polled: $(row ds-gold-01)"; }
 # Rounds that see the same state write nothing (two more failed rounds,
 # each logged, leave the key's mod_revision alone).
@@ -111,3 +113,28 @@ B delete volume ds-gold-02 >/dev/null || die "delete volume"
 wait_for 30 sh -c "! etcdctl --endpoints $ETCD_URL get --prefix /bollard/v1/status/Volume/ds-gold-02/ | grep -q ."  ||
 	die "status of a deleted Volume kept"
 echo "ok: bollardd writes Volume status with the DRBD state and polls resync progress"
+
+# ---- A dead node's status goes with its heartbeat: both keys are bound to
+# one lease, so once bollardd is killed (no clean exit, no revoke) and the
+# lease TTL (3 s) has passed, get volume shows the node offline instead of
+# its last role; restarted, it reports again.
+lease_of() { etcdctl_t get -w json "$1" |
+	python3 -c 'import json,sys; k=json.load(sys.stdin).get("kvs",[]); print(k[0].get("lease",0) if k else "none")'; }
+sl=$(lease_of /bollard/v1/status/Volume/ds-gold-01/stor-a)
+hl=$(lease_of /bollard/v1/nodes/vmware-ha/stor-a)
+[ "$sl" != none ] && [ "$sl" != 0 ] && [ "$sl" = "$hl" ] ||
+	die "Volume status not bound to the heartbeat lease (status $sl, heartbeat $hl)"
+row ds-gold-01 | grep -q 'stor-a:Secondary/Inconsistent' || die "before the kill: $(row ds-gold-01)"
+kill -9 $DPID; wait $DPID 2>/dev/null
+wait_for 30 sh -c "\"$BUILD/bollard\" --etcd $ETCD_URL get volume ds-gold-01 | grep -q 'stor-a:offline'" ||
+	die "dead node not shown offline: $(row ds-gold-01)"
+r=$(row ds-gold-01); echo "$r"
+echo "$r" | grep -q 'Secondary\|Inconsistent\|%' && die "a dead node's last state still shown: $r"
+B describe volume ds-gold-01 >"$T/desc2.txt" || die describe
+grep -q 'Node stor-a: offline' "$T/desc2.txt" || { cat "$T/desc2.txt"; die "describe: dead node not offline"; }
+PATH="$T/bin:$PATH" "${D[@]}" --resync 3600 --lease-ttl 3 >"$T/d2.log" 2>&1 &
+DPID=$!
+cleanup_add "kill $DPID 2>/dev/null; wait $DPID 2>/dev/null"
+wait_for 30 sh -c "\"$BUILD/bollard\" --etcd $ETCD_URL get volume ds-gold-01 | grep -q 'stor-a:Secondary/Inconsistent stor-b:offline 80%'" ||
+	{ cat "$T/d2.log"; die "restarted node's status not back: $(row ds-gold-01)"; }
+echo "ok: a killed node's Volume status expires with its heartbeat lease (shown offline), back after restart"
