@@ -44,10 +44,6 @@ struct drbd_lv {
 	unsigned long long size;
 };
 
-struct drbd_status {
-	char *name, *role, *disk;
-};
-
 /* One struct for both sides; each side fills its part. */
 struct drbd_model {
 	/* desired: wanted resources; observed: our .res files */
@@ -71,7 +67,8 @@ struct drbd_model {
 	enum drbd_dialect dialect;
 	struct drbd_res *live;
 	size_t nlive;
-	struct drbd_status *st;
+	struct drbd_live *st;    /* DRBD's live state per resource (also
+	                          * handed to ctx->report: reconciler.h)  */
 	size_t nst;
 	struct drbd_lv *lvs;
 	size_t nlvs;
@@ -108,12 +105,7 @@ static void drbd_free_model(void *m_)
 	}
 	free(m->conds);
 	drbd_res_array_free(m->live, m->nlive);
-	for (size_t i = 0; i < m->nst; i++) {
-		free(m->st[i].name);
-		free(m->st[i].role);
-		free(m->st[i].disk);
-	}
-	free(m->st);
+	drbd_live_free(m->st, m->nst);
 	for (size_t i = 0; i < m->nlvs; i++) {
 		free(m->lvs[i].vg);
 		free(m->lvs[i].lv);
@@ -491,111 +483,6 @@ static int observe_files(struct bl_rec_ctx *ctx, struct drbd_model *m,
 	return rc;
 }
 
-static int observe_status(struct bl_rec_ctx *ctx, struct drbd_model *m)
-{
-	static const char *const argv[] = { "drbdsetup", "status", "--json", NULL };
-	struct bl_run_out o = {0};
-	json_error_t jerr;
-	json_t *root, *r;
-	size_t i;
-	int rc;
-
-	if ((rc = run_cmd(ctx, argv, &o)))
-		return rc;
-	if (o.status) {
-		snprintf(ctx->err, sizeof(ctx->err),
-			 "drbdsetup status exited %d: %.200s", o.status, o.err);
-		bl_run_out_free(&o);
-		return -EIO;
-	}
-	root = json_loadb(o.out, o.out_len, 0, &jerr);
-	bl_run_out_free(&o);
-	if (!json_is_array(root)) {
-		snprintf(ctx->err, sizeof(ctx->err),
-			 "drbdsetup status --json: %s", jerr.text);
-		json_decref(root);
-		return BL_E_PARSE;
-	}
-	json_array_foreach(root, i, r) {
-		const json_t *dev = json_array_get(json_object_get(r, "devices"), 0);
-		struct drbd_status *s = realloc(m->st, (m->nst + 1) * sizeof(*s));
-
-		if (!s) {
-			rc = -ENOMEM;
-			break;
-		}
-		m->st = s;
-		s = &s[m->nst++];
-		s->name = strdup(bl_rec_str(r, "name") ? bl_rec_str(r, "name") : "");
-		s->role = strdup(bl_rec_str(r, "role") ? bl_rec_str(r, "role") : "");
-		s->disk = strdup(bl_rec_str(dev, "disk-state")
-				 ? bl_rec_str(dev, "disk-state") : "Diskless");
-		if (!s->name || !s->role || !s->disk) {
-			rc = -ENOMEM;
-			break;
-		}
-	}
-	json_decref(root);
-	return rc;
-}
-
-static int push_status(struct drbd_model *m, const char *name,
-		       const char *role, const char *disk)
-{
-	struct drbd_status *s = realloc(m->st, (m->nst + 1) * sizeof(*s));
-
-	if (!s)
-		return -ENOMEM;
-	m->st = s;
-	s = &s[m->nst];
-	s->name = strdup(name);
-	s->role = strdup(role);
-	s->disk = strdup(disk);
-	if (!s->name || !s->role || !s->disk) {
-		free(s->name);
-		free(s->role);
-		free(s->disk);
-		return -ENOMEM;
-	}
-	m->nst++;
-	return 0;
-}
-
-/*
- * DRBD 8.4 status from /proc/drbd, one line per configured minor:
- *   " 2: cs:Connected ro:Primary/Secondary ds:UpToDate/Inconsistent C r-----"
- * The resource is the live one (drbdsetup show) with that minor; the local
- * role and disk state come before the '/'. A minor without "ro:" (cs:
- * Unconfigured) has no status.
- */
-static int observe_proc_status(struct drbd_model *m, const char *proc)
-{
-	for (const char *line = proc; line && *line;
-	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-		char role[32] = "", disk[32] = "";
-		const char *ro, *ds, *eol = strchr(line, '\n');
-		int minor, rc;
-
-		if (sscanf(line, " %d:", &minor) != 1)
-			continue;
-		ro = strstr(line, " ro:");
-		ds = strstr(line, " ds:");
-		if (!ro || !ds || (eol && (ro > eol || ds > eol)))
-			continue;
-		if (sscanf(ro, " ro:%31[^/ \n]", role) != 1 ||
-		    sscanf(ds, " ds:%31[^/ \n]", disk) != 1)
-			continue;
-		for (size_t i = 0; i < m->nlive; i++) {
-			if (m->live[i].minor != minor)
-				continue;
-			if ((rc = push_status(m, m->live[i].name, role, disk)))
-				return rc;
-			break;
-		}
-	}
-	return 0;
-}
-
 static int observe_lvs(struct bl_rec_ctx *ctx, struct drbd_model *m)
 {
 	static const char *const argv[] = {
@@ -655,7 +542,7 @@ static const struct drbd_lv *find_lv(const struct drbd_model *m,
 	return NULL;
 }
 
-static const struct drbd_status *find_status(const struct drbd_model *m,
+static const struct drbd_live *find_status(const struct drbd_model *m,
 					     const char *name)
 {
 	for (size_t i = 0; i < m->nst; i++)
@@ -664,9 +551,11 @@ static const struct drbd_status *find_status(const struct drbd_model *m,
 	return NULL;
 }
 
-static bool attached(const struct drbd_status *s)
+/* A device without a disk state (DRBD did not say) counts as Diskless. */
+static bool attached(const struct drbd_live *s)
 {
-	return s && strcmp(s->disk, "Diskless") && strcmp(s->disk, "Detaching");
+	return s && s->disk[0] && strcmp(s->disk, "Diskless") &&
+	       strcmp(s->disk, "Detaching");
 }
 
 /*
@@ -754,10 +643,15 @@ static int drbd_observe(struct bl_rec_ctx *ctx, const void *want_,
 	if (rc)
 		goto out_free_out;
 	bl_run_out_free(&o);
-	rc = m->dialect == DRBD_V84 ? observe_proc_status(m, proc)
-				    : observe_status(ctx, m);
+	rc = drbd_live_status(ctx, m->dialect, proc, m->live, m->nlive,
+			      &m->st, &m->nst);
 	if (rc)
 		goto out_free;
+	/* The Volume status wants this too: one look at DRBD, not two. Handed
+	 * over before the LV and metadata probes, which may fail on their own
+	 * without making this state any less true. */
+	if (ctx->report)
+		ctx->report(ctx->report_arg, "drbd-live", m->st, m->nst);
 	for (size_t i = 0; i < want->nres; i++)
 		need_lvs |= want->res[i].own.vg != NULL;
 	for (size_t i = 0; i < m->nres; i++)
@@ -789,239 +683,6 @@ out_free_out:
 out_free:
 	free(proc);
 	drbd_free_model(m);
-	return rc;
-}
-
-/* ---- live state for the Volume status (drbd_int.h) -----------------------*/
-
-void drbd_live_free(struct drbd_live *v, size_t n)
-{
-	for (size_t i = 0; v && i < n; i++)
-		free(v[i].name);
-	free(v);
-}
-
-static struct drbd_live *live_push(struct drbd_live **v, size_t *n,
-				   const char *name)
-{
-	struct drbd_live *nv = realloc(*v, (*n + 1) * sizeof(*nv));
-
-	if (!nv)
-		return NULL;
-	*v = nv;
-	nv = &nv[*n];
-	memset(nv, 0, sizeof(*nv));
-	nv->sync_pct = -1;
-	if (!(nv->name = strdup(name)))
-		return NULL;
-	(*n)++;
-	return nv;
-}
-
-static void copy_word(char *dst, size_t len, const char *src)
-{
-	snprintf(dst, len, "%s", src ? src : "");
-}
-
-static bool resyncing(const char *repl)
-{
-	return repl && (!strncmp(repl, "Sync", 4) ||
-			!strncmp(repl, "PausedSync", 10));
-}
-
-/* Whole percent, rounded down, clamped to 0..100. */
-static int whole_pct(double p)
-{
-	if (!(p > 0))
-		return 0;
-	return p >= 100 ? 100 : (int)p;
-}
-
-/*
- * DRBD 9's status document, per resource:
- *   {"name":..., "role":..., "devices":[{"disk-state":...}],
- *    "connections":[{"name":..., "connection-state":...,
- *      "peer_devices":[{"replication-state":..., "peer-disk-state":...,
- *                       "percent-in-sync":42.17}]}]}
- * The reported peer is the first one not Connected (what an operator
- * must see), else the first; the sync percent is the lowest over peer
- * devices that are resyncing.
- */
-int drbd_live_parse_json(const char *text, size_t len,
-			 struct drbd_live **out, size_t *n)
-{
-	json_t *root = json_loadb(text, len, 0, NULL), *r;
-	struct drbd_live *v = NULL;
-	size_t nv = 0, i;
-
-	if (!json_is_array(root)) {
-		json_decref(root);
-		return BL_E_PARSE;
-	}
-	json_array_foreach(root, i, r) {
-		const json_t *dev = json_array_get(json_object_get(r, "devices"), 0);
-		const json_t *conns = json_object_get(r, "connections"), *cn;
-		const json_t *pick = NULL;
-		struct drbd_live *l;
-		size_t j;
-
-		if (!bl_rec_str(r, "name"))
-			continue;
-		if (!(l = live_push(&v, &nv, bl_rec_str(r, "name")))) {
-			json_decref(root);
-			drbd_live_free(v, nv);
-			return -ENOMEM;
-		}
-		copy_word(l->role, sizeof(l->role), bl_rec_str(r, "role"));
-		copy_word(l->disk, sizeof(l->disk), bl_rec_str(dev, "disk-state"));
-		json_array_foreach(conns, j, cn) {
-			const json_t *pd;
-			size_t k;
-
-			if (!pick || (!strcmp(bl_rec_str(pick, "connection-state") ?: "",
-					      "Connected") &&
-				      strcmp(bl_rec_str(cn, "connection-state") ?: "",
-					     "Connected")))
-				pick = cn;
-			json_array_foreach(json_object_get(cn, "peer_devices"), k, pd) {
-				const json_t *pct = json_object_get(pd, "percent-in-sync");
-				int p;
-
-				if (!resyncing(bl_rec_str(pd, "replication-state")) ||
-				    !json_is_number(pct))
-					continue;
-				p = whole_pct(json_number_value(pct));
-				if (l->sync_pct < 0 || p < l->sync_pct)
-					l->sync_pct = p;
-			}
-		}
-		if (pick) {
-			const json_t *pd = json_array_get(json_object_get(pick, "peer_devices"), 0);
-
-			copy_word(l->conn, sizeof(l->conn),
-				  bl_rec_str(pick, "connection-state"));
-			copy_word(l->repl, sizeof(l->repl),
-				  bl_rec_str(pd, "replication-state"));
-			copy_word(l->peer_disk, sizeof(l->peer_disk),
-				  bl_rec_str(pd, "peer-disk-state"));
-		}
-	}
-	json_decref(root);
-	*out = v;
-	*n = nv;
-	return 0;
-}
-
-/*
- * DRBD 8.4's /proc/drbd: a line per minor, then its detail lines,
- * indented, up to the next minor's line:
- *    2: cs:SyncSource ro:Primary/Secondary ds:UpToDate/Inconsistent C r-----
- *       ns:... oos:...
- *  	[===>................] sync'ed: 21.4% (824/1020)M
- *  	finish: 0:00:07 speed: 28,000 (28,000) K/sec
- */
-int drbd_live_parse_proc(const char *proc, const struct drbd_res *live,
-			 size_t nlive, struct drbd_live **out, size_t *n)
-{
-	struct drbd_live *v = NULL, *cur = NULL;
-	size_t nv = 0;
-
-	for (const char *line = proc; line && *line;
-	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-		const char *eol = strchr(line, '\n'), *p;
-		size_t ll = eol ? (size_t)(eol - line) : strlen(line);
-		char buf[512], cs[24] = "", role[16] = "", disk[24] = "",
-		     pdisk[24] = "";
-		const char *rname = NULL;
-		double pct;
-		int minor;
-
-		snprintf(buf, sizeof(buf), "%.*s", (int)ll, line);
-		if (sscanf(buf, " %d:", &minor) != 1) {
-			if (cur && (p = strstr(buf, "sync'ed:")) &&
-			    sscanf(p, "sync'ed: %lf%%", &pct) == 1)
-				cur->sync_pct = whole_pct(pct);
-			continue;
-		}
-		cur = NULL;
-		if (!(p = strstr(buf, " ro:")) ||
-		    sscanf(p, " ro:%15[^/ ]", role) != 1)
-			continue;
-		if ((p = strstr(buf, " cs:")))
-			sscanf(p, " cs:%23s", cs);
-		if ((p = strstr(buf, " ds:")))
-			sscanf(p, " ds:%23[^/ ]/%23s", disk, pdisk);
-		for (size_t i = 0; i < nlive && !rname; i++)
-			if (live[i].minor == minor)
-				rname = live[i].name;
-		if (!rname)
-			continue;
-		if (!(cur = live_push(&v, &nv, rname))) {
-			drbd_live_free(v, nv);
-			return -ENOMEM;
-		}
-		copy_word(cur->role, sizeof(cur->role), role);
-		copy_word(cur->disk, sizeof(cur->disk), disk);
-		copy_word(cur->conn, sizeof(cur->conn), cs);
-		copy_word(cur->peer_disk, sizeof(cur->peer_disk), pdisk);
-	}
-	*out = v;
-	*n = nv;
-	return 0;
-}
-
-int drbd_live_observe(struct bl_rec_ctx *ctx, struct drbd_live **out,
-		      size_t *n)
-{
-	static const char *const show[] = { "drbdsetup", "show", NULL };
-	static const char *const status[] = { "drbdsetup", "status", "--json", NULL };
-	struct bl_run_out o = {0};
-	struct drbd_res *live = NULL;
-	size_t nlive = 0, plen = 0;
-	char *proc = NULL;
-	int rc;
-
-	rc = ctx->io.read_file(ctx->io.arg, "/proc/drbd", &proc, &plen);
-	if (rc && rc != -ENOENT) {
-		snprintf(ctx->err, sizeof(ctx->err), "/proc/drbd: %s",
-			 bl_strerror(rc));
-		return rc;
-	}
-	if (drbd_dialect_of(proc) == DRBD_V9) {
-		free(proc);
-		if ((rc = run_cmd(ctx, status, &o)))
-			return rc;
-		if (o.status) {
-			snprintf(ctx->err, sizeof(ctx->err),
-				 "drbdsetup status exited %d: %.200s",
-				 o.status, o.err);
-			bl_run_out_free(&o);
-			return -EIO;
-		}
-		rc = drbd_live_parse_json(o.out, o.out_len, out, n);
-		if (rc == BL_E_PARSE)
-			snprintf(ctx->err, sizeof(ctx->err),
-				 "drbdsetup status --json: not a JSON array");
-		bl_run_out_free(&o);
-		return rc;
-	}
-	if ((rc = run_cmd(ctx, show, &o)))
-		goto out_proc;
-	if (o.status) {
-		snprintf(ctx->err, sizeof(ctx->err),
-			 "drbdsetup show exited %d: %.200s", o.status, o.err);
-		rc = -EIO;
-		goto out_run;
-	}
-	rc = drbd_parse_show(o.out, &live, &nlive, ctx->err, sizeof(ctx->err));
-	if (rc == 0) {
-		rc = drbd_live_parse_proc(proc, live, nlive, out, n);
-		drbd_res_array_free(live, nlive);
-	}
-out_run:
-	bl_run_out_free(&o);
-out_proc:
-	free(proc);
 	return rc;
 }
 
@@ -1164,7 +825,7 @@ static int plan_remove(const struct bl_rec_ctx *ctx,
 	const char *dir = ctx->drbd_dir ? ctx->drbd_dir : DRBD_DEFAULT_DIR;
 	const struct drbd_res *cf = find_res(have->res, have->nres, name, NULL);
 	const struct drbd_res *live = find_res(have->live, have->nlive, name, NULL);
-	const struct drbd_status *st = find_status(have, name);
+	const struct drbd_live *st = find_status(have, name);
 	const char *vol = cf ? cf->own.volume : name + strlen(DRBD_RES_PREFIX);
 	const char *policy = cf && cf->own.policy ? cf->own.policy : "Retain";
 	bool exists = strv_has(want->volumes, want->nvolumes, vol);

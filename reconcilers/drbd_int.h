@@ -108,8 +108,9 @@ int drbd_parse_show(const char *text, struct drbd_res **out, size_t *n,
 void drbd_res_array_free(struct drbd_res *v, size_t n);
 
 /*
- * Live replication state of one resource, for the Volume status bollardd
- * writes (not for planning: plan() uses struct drbd_status inside drbd.c).
+ * Live replication state of one resource: observe() reads it for its plan
+ * (role, attached disk) and hands it to the Volume status bollardd writes
+ * (reconciler.h: ctx->report, "drbd-live"). drbd_live.c.
  * Strings are DRBD's own words; "" when DRBD did not say.
  *   role       "Primary" | "Secondary" | "Unknown"
  *   disk       local disk state: "UpToDate", "Inconsistent", "Diskless"...
@@ -145,6 +146,15 @@ int drbd_live_parse_proc(const char *proc, const struct drbd_res *live,
 void drbd_live_free(struct drbd_live *v, size_t n);
 
 struct bl_rec_ctx;
+/*
+ * The live state in dialect d: DRBD 9 runs `drbdsetup status --json`
+ * through ctx->io; 8.4 parses proc (/proc/drbd's text) with live (the
+ * parsed `drbdsetup show`) naming the minors. Returns 0 with *out (new
+ * array), or a negative code with the message in ctx->err.
+ */
+int drbd_live_status(struct bl_rec_ctx *ctx, enum drbd_dialect d,
+		     const char *proc, const struct drbd_res *live,
+		     size_t nlive, struct drbd_live **out, size_t *n);
 /*
  * Observe the live state of every DRBD resource through ctx->io: read
  * /proc/drbd for the dialect, then `drbdsetup status --json` (9) or

@@ -61,6 +61,15 @@ struct bl_rec_ctx {
 	const char *state_dir;  /* relative file backings resolve here; NULL:
 	                         * paths are used as given                   */
 	struct bl_rec_io io;
+	/*
+	 * Optional: observe() hands live state it read to the caller as well,
+	 * so a caller that needs it (bollardd's Volume status) does not ask
+	 * the system a second time. what names the data: "drbd-live", an
+	 * array of n struct drbd_live (drbd_int.h). Borrowed for the call
+	 * only. NULL: nothing is reported.
+	 */
+	void (*report)(void *arg, const char *what, const void *data, size_t n);
+	void *report_arg;
 	char err[512];          /* message of the last failure                */
 };
 

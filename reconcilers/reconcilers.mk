@@ -4,7 +4,7 @@
 #
 # Users link:  $(REC_LIB) $(SCHEMA_LIB) $(REC_LDLIBS)
 REC_SRCS := reconcilers/plan.c reconcilers/exec.c reconcilers/reconcilers.c \
-            reconcilers/drbd.c reconcilers/drbd_conf.c \
+            reconcilers/drbd.c reconcilers/drbd_conf.c reconcilers/drbd_live.c \
             reconcilers/pacemaker.c reconcilers/pacemaker_plan.c \
             reconcilers/pcmk_xml.c reconcilers/target.c
 REC_OBJS := $(REC_SRCS:%.c=$(OBJ)/%.o)

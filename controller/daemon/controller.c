@@ -89,6 +89,9 @@ struct bl_ctl {
 	struct bl_ro_admit_watch *admit_watch; /* rollout admissions         */
 	struct bl_vstatus *vs;      /* Volume status (volume_status.h)        */
 	uint64_t next_sync_poll_ms; /* while a resync runs: next DRBD look    */
+	struct drbd_live *drbd_live;/* what the DRBD reconciler's observe saw */
+	size_t ndrbd_live;          /* in this round (ctx->report)            */
+	bool drbd_reported;
 };
 
 static uint64_t now_ms(void)
@@ -445,6 +448,8 @@ static void write_status_hold(struct bl_ctl *c, struct item *it, const char *kin
 
 /* ---- reconciling ------------------------------------------------------------*/
 
+static void on_report(void *arg, const char *what, const void *data, size_t n);
+
 static void rec_ctx(struct bl_ctl *c, struct bl_rec_ctx *ctx)
 {
 	memset(ctx, 0, sizeof(*ctx));
@@ -454,6 +459,8 @@ static void rec_ctx(struct bl_ctl *c, struct bl_rec_ctx *ctx)
 	bl_rec_io_real(&ctx->io);
 	ctx->io.run = bl_target_run;
 	ctx->io.arg = &c->runner;
+	ctx->report = on_report;
+	ctx->report_arg = c;
 }
 
 /*
@@ -659,6 +666,8 @@ static int handle_all(struct bl_ctl *c, const char *key, const char *recname,
 }
 
 static void volume_status(struct bl_ctl *c);
+static void volume_status_poll(struct bl_ctl *c);
+static void drbd_live_forget(struct bl_ctl *c);
 
 static bool is_leader_of(struct bl_ctl *c, const char *cluster)
 {
@@ -686,9 +695,13 @@ static enum bl_wq_result handle(struct bl_ctl *c, const char *key)
 			rc = handle_all(c, key, "target", NULL);
 	} else if (!strcmp(key, "drbd")) {
 		if (!c->o.only || !strcmp(c->o.only, "drbd")) {
+			drbd_live_forget(c);
 			rc = handle_all(c, key, "drbd", NULL);
 			volume_status(c);
 		}
+	} else if (!strcmp(key, "drbd-status")) {
+		if (!c->o.only || !strcmp(c->o.only, "drbd"))
+			volume_status_poll(c);
 	} else if (!strncmp(key, "pacemaker/", 10)) {
 		const char *cl = key + 10;
 		const struct bl_obj *o = bl_informer_get(c->inf, "Cluster", cl);
@@ -724,14 +737,63 @@ static bool node_in(const struct bl_obj *cl, const char *node)
 /* ---- Volume status: DRBD replication state per node ---------------------*/
 
 /*
- * volume_status.h writes it. While any resync runs, tick() looks at DRBD
- * every VOLUME_SYNC_POLL_MS so the percentage moves in etcd without
- * waiting for the periodic resync; otherwise nothing is polled. (From
- * tick, not the work queue: --once must not wait for a resync.)
+ * volume_status.h writes it, from what the DRBD reconciler's observe saw
+ * (handed over through ctx->report: one look at DRBD per round, not one
+ * for the plan and another for the status). While a resync runs, tick()
+ * enqueues "drbd-status" every VOLUME_SYNC_POLL_MS: a cheap look at DRBD's
+ * state alone (drbd_live_observe: `drbdsetup status --json`, or /proc/drbd
+ * and `drbdsetup show` under 8.4), no plan, no LV or metadata probes, so
+ * the percentage moves in etcd without waiting for the periodic resync;
+ * once in sync, nothing is polled. (From tick, not a self-enqueue: --once
+ * must not wait for a resync.)
  */
 #define VOLUME_SYNC_POLL_MS 5000
 
+static void drbd_live_forget(struct bl_ctl *c)
+{
+	drbd_live_free(c->drbd_live, c->ndrbd_live);
+	c->drbd_live = NULL;
+	c->ndrbd_live = 0;
+	c->drbd_reported = false;
+}
+
+static void on_report(void *arg, const char *what, const void *data, size_t n)
+{
+	struct bl_ctl *c = arg;
+	const struct drbd_live *l = data;
+
+	if (strcmp(what, "drbd-live"))
+		return;
+	drbd_live_forget(c);
+	c->drbd_live = calloc(n + 1, sizeof(*c->drbd_live));
+	if (!c->drbd_live)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		c->drbd_live[i] = l[i];
+		if (!(c->drbd_live[i].name = strdup(l[i].name))) {
+			drbd_live_forget(c);
+			return;
+		}
+		c->ndrbd_live = i + 1;
+	}
+	c->drbd_reported = true;
+}
+
+/* After a DRBD round: the status from its observation. Without one (the
+ * round was held, or observe failed before it asked DRBD) only the status
+ * of Volumes no longer replicated here goes. */
 static void volume_status(struct bl_ctl *c)
+{
+	if (c->drbd_reported)
+		bl_vstatus_write(c->vs, c->drbd_live, c->ndrbd_live);
+	else
+		bl_vstatus_prune(c->vs);
+	drbd_live_forget(c);
+	c->next_sync_poll_ms = now_ms() + VOLUME_SYNC_POLL_MS;
+}
+
+/* The resync poll: DRBD's state only. */
+static void volume_status_poll(struct bl_ctl *c)
 {
 	struct bl_rec_ctx ctx;
 
@@ -854,7 +916,7 @@ static void tick(struct bl_ctl *c, uint64_t now)
 	if (c->fleet)
 		bl_fleet_tick(c->fleet, now);   /* controller/rollout/ */
 	if (bl_vstatus_syncing(c->vs) && now >= c->next_sync_poll_ms) {
-		enqueue(c, "drbd");             /* Volume status: resync progress */
+		enqueue(c, "drbd-status");      /* resync progress, no plan */
 		c->next_sync_poll_ms = now + VOLUME_SYNC_POLL_MS;
 	}
 	if (now >= c->next_resync_ms) {
@@ -984,6 +1046,7 @@ void bl_ctl_free(struct bl_ctl *c)
 	bl_fleet_free(c->fleet);
 	bl_ro_admit_watch_free(c->admit_watch);
 	bl_vstatus_free(c->vs);
+	drbd_live_forget(c);
 	if (c->hb_lease && c->etcd)
 		bl_etcd_lease_revoke(c->etcd, c->hb_lease);
 	bl_informer_free(c->inf);

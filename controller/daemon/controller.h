@@ -10,7 +10,10 @@
  * Work items are strings:
  *   "Target/<name>"      the target reconciler scoped to that Target's IQN
  *                        (one target's objects and one target's dump);
- *   "drbd"               the DRBD reconciler over every Volume;
+ *   "drbd"               the DRBD reconciler over every Volume (then the
+ *                        Volume status from its observation);
+ *   "drbd-status"        while a resync runs: Volume status from a look at
+ *                        DRBD alone, no plan (volume_status.h);
  *   "pacemaker/<cluster>" the CIB of one cluster, only on its lease holder;
  *   "sweep"              the target reconciler over every target: removes
  *                        owned targets whose objects vanished while we were

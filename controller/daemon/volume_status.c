@@ -353,6 +353,12 @@ void bl_vstatus_write(struct bl_vstatus *v, const struct drbd_live *live,
 	free(l.v);
 }
 
+void bl_vstatus_prune(struct bl_vstatus *v)
+{
+	if (!v->o.dry_run)
+		remove_gone(v);
+}
+
 int bl_vstatus_refresh(struct bl_vstatus *v, struct bl_rec_ctx *ctx)
 {
 	struct drbd_live *live = NULL;

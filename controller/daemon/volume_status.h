@@ -64,6 +64,9 @@ void bl_vstatus_set_lease(struct bl_vstatus *v, int64_t lease, bool required);
 void bl_vstatus_write(struct bl_vstatus *v, const struct drbd_live *live,
 		      size_t n);
 
+/* Only remove this node's status of Volumes no longer replicated here. */
+void bl_vstatus_prune(struct bl_vstatus *v);
+
 /*
  * Look at DRBD (drbd_live_observe through ctx: cheap, no plan) and write
  * what changed. Returns 0 or the observe's error (message logged).
