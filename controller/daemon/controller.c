@@ -512,6 +512,7 @@ static int handle_target(struct bl_ctl *c, const char *key, const char *name)
 	const struct bl_reconciler_ops *ops = bl_reconciler_find("target");
 	const struct bl_obj *t = bl_informer_get(c->inf, "Target", name);
 	struct bl_obj *admitted = NULL;
+	const struct bl_obj *absent = NULL;
 	struct item *it = item_get(c, key);
 	struct blist b = { 0 };
 	struct bl_rec_ctx ctx;
@@ -540,17 +541,30 @@ static int handle_target(struct bl_ctl *c, const char *key, const char *name)
 				  "the rollout to admit it to its cluster");
 		return 0;
 	}
-	if (!t && it->iqn) {
-		rc = bl_rollout_deletion_pending(c->etcd, c->inf, c->o.node, "Target", name);
+	/* Its admitted creation rolled back on this cluster: the export goes
+	 * (as for a deleted Target: LUN data and Volumes are kept). */
+	if (rc == BL_RO_ABSENT) {
+		const char *tiqn = json_string_value(json_object_get(t->spec, "iqn"));
+		logf_(c, "%s: creation rolled back by its rollout; not served", key);
+		if (tiqn && (!it->iqn || strcmp(it->iqn, tiqn))) {
+			free(it->iqn);
+			it->iqn = strdup(tiqn);
+		}
+		absent = t;
+		t = NULL;
+	} else if (!t) {
+		/* Deleted, and a record of its cluster still names it: the
+		 * deletion is not admitted yet (still served), or a rollback
+		 * gave it back (served again): from its kept copy. */
+		rc = bl_rollout_recorded(c->etcd, c->inf, c->o.node, "Target", name, &admitted);
 		if (rc < 0) {
 			logf_(c, "%s: admission records: %s", key, bl_strerror(rc));
 			return rc;
 		}
-		if (rc > 0) {
-			logf_(c, "%s: deleted, deletion not admitted by its rollout yet; "
-			      "still served", key);
-			return 0;
-		}
+		if (rc > 0)
+			logf_(c, "%s: deleted, deletion not admitted by its rollout "
+			      "(or rolled back); served at generation %lld", key,
+			      (long long)admitted->generation);
 	}
 	if (admitted)
 		t = admitted;
@@ -592,6 +606,10 @@ static int handle_target(struct bl_ctl *c, const char *key, const char *name)
 	}
 	if (t)
 		write_status(c, it, "Target", name, t, &plan, &res, rc, err);
+	else if (absent && rc == 0)
+		write_status_hold(c, it, "Target", name, absent, NULL, NULL, 0, NULL,
+				  "its creation was rolled back by its rollout on this "
+				  "cluster: waits for the rollout to admit it again");
 	else if (!c->o.dry_run) {
 		char skey[512];
 		snprintf(skey, sizeof(skey), "/bollard/v1/status/Target/%s/%s", name, c->o.node);
@@ -623,14 +641,12 @@ static int handle_all(struct bl_ctl *c, const char *key, const char *recname,
 	if (!ops || !it)
 		return -ENOENT;
 	bl_informer_foreach(c->inf, NULL, blist_add, &b);
-	/* Rollouts: the sweep sees governed Targets at their admitted
-	 * generation too (see handle_target). */
-	rc = bl_rollout_effective_list(c->etcd, c->inf, &b.l, &admitted);
-	/* A node-wide reconcile would create a governed Target that is not
-	 * admitted yet, or remove one whose deletion is not: held until the
+	/* Rollouts: governed objects at their admitted generation, rolled
+	 * back creations left out, deletions not admitted (or rolled back)
+	 * kept from their history copies. A node-wide reconcile would create
+	 * a governed Target that is not admitted yet: held until the
 	 * admission (which enqueues this item again: on_admission). */
-	if (rc == 0)
-		rc = bl_rollout_deletion_pending(c->etcd, c->inf, c->o.node, NULL, NULL);
+	rc = bl_rollout_effective_list(c->etcd, c->inf, c->o.node, &b.l, &admitted);
 	if (rc < 0) {
 		logf_(c, "%s: admitted generations: %s", key, bl_strerror(rc));
 		bl_objlist_free(&admitted);
@@ -638,7 +654,7 @@ static int handle_all(struct bl_ctl *c, const char *key, const char *recname,
 		return rc;
 	}
 	if (rc > 0) {
-		logf_(c, "%s: held: a governed Target's creation or deletion waits "
+		logf_(c, "%s: held: a governed Target's creation waits "
 		      "for its admission", key);
 		bl_objlist_free(&admitted);
 		free(b.l.v);

@@ -32,9 +32,10 @@ static const char rollout_usage[] =
 "         (exit 0), halts, fails or rolls back (1), or --timeout passes (2);\n"
 "         --no-wait prints once (exit 3 while in progress).\n"
 "pause    stop admitting clusters (spec.paused: true); resume undoes it.\n"
-"undo     give every governed Target the spec of its previous generation\n"
-"         (or of generation N) as a new generation, rolled out like any\n"
-"         change.\n"
+"undo     undo every governed Target's last change as a new change, rolled\n"
+"         out like any: the spec of its previous generation (or of\n"
+"         generation N) as a new generation; without --to-revision also a\n"
+"         creation (the Target is deleted) or a deletion (created again).\n"
 "history  the generations kept for each governed Target, and where each\n"
 "         is admitted.\n";
 
@@ -418,6 +419,150 @@ static int governed(struct cli *c, struct bl_etcd *e, const char *name,
 	return 0;
 }
 
+/*
+ * Existence, for undo (without --to-revision): each governed Target's last
+ * change is undone, creation and deletion included, as the admission
+ * records tell them. A cluster's record names in "previous" what the
+ * cluster ran before its last admission, and in "objects" what it runs:
+ *   - a Target that no longer exists but a record names (in "objects":
+ *     deletion not admitted yet; in "previous": admitted by the cluster's
+ *     last admission) is created again from its kept copy, at the
+ *     generation after the newest kept one;
+ *   - a governed Target that its cluster's record does not name in
+ *     "previous" was created by that cluster's last admission, or is not
+ *     admitted yet: it is deleted (the deletion rolls out in waves, and
+ *     deleting a Target never deletes its Volumes or their data).
+ * Both are compare-and-swap writes, like apply's. *skip (one per tg[])
+ * is set for the deleted ones, which the generation undo then leaves.
+ */
+static int undo_existence(struct cli *c, struct bl_etcd *e, const char *name,
+			  const struct store_snap *snap, struct bl_obj **tg,
+			  size_t n, bool *skip, size_t *changed)
+{
+	struct bl_kvs recs = { 0 };
+	json_t *done = json_object();
+	char prefix[400];
+	int rc;
+
+	snprintf(prefix, sizeof(prefix), "%s%s/admitted/", BL_RO_KEY_ROLLOUTS, name);
+	rc = done ? bl_etcd_get(e, prefix, true, 0, 0, false, &recs) : -ENOMEM;
+	if (rc < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const char *cn = json_string_value(json_object_get(tg[i]->spec, "cluster"));
+		char rkey[600], okey[300], *key;
+		json_t *rec = NULL;
+		struct bl_cmp cmp;
+		struct bl_op op;
+		bool ok = false;
+
+		snprintf(rkey, sizeof(rkey), "%s%s", prefix, cn ? cn : "");
+		for (size_t r = 0; r < recs.n && !rec; r++)
+			if (!strcmp(recs.kvs[r].key, rkey))
+				rec = json_loadb(recs.kvs[r].value, recs.kvs[r].value_len, 0, NULL);
+		snprintf(okey, sizeof(okey), "Target/%s", tg[i]->name);
+		if (!rec || json_object_get(json_object_get(rec, "previous"), okey)) {
+			json_decref(rec);
+			continue;
+		}
+		json_decref(rec);
+		key = store_key("Target", tg[i]->name);
+		if (!key) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		cmp = (struct bl_cmp){ .key = key, .target = BL_CMP_MOD,
+				       .result = BL_CMP_EQ, .rev = tg[i]->resource_version };
+		op = (struct bl_op){ .type = BL_OP_DELETE, .key = key };
+		rc = bl_etcd_txn(e, &cmp, 1, &op, 1, NULL, 0, &ok, NULL, NULL);
+		free(key);
+		if (rc == 0 && !ok)
+			rc = BL_E_CONFLICT;
+		if (rc < 0) {
+			cli_etcd_error(c, e, rc, "deleting the target");
+			goto out;
+		}
+		skip[i] = true;
+		(*changed)++;
+		fprintf(c->out, "target/%s: deleted (its creation is undone)\n", tg[i]->name);
+	}
+	for (size_t r = 0; r < recs.n; r++) {
+		json_t *rec = json_loadb(recs.kvs[r].value, recs.kvs[r].value_len, 0, NULL);
+		const char *sets[2] = { "objects", "previous" }, *k;
+		json_t *v;
+
+		for (int s = 0; s < 2; s++) {
+			json_object_foreach(json_object_get(rec, sets[s]), k, v) {
+				const char *tn = !strncmp(k, "Target/", 7) ? k + 7 : NULL;
+				int64_t *gens = NULL, gen = json_integer_value(v);
+				size_t ng = 0;
+				struct bl_obj *ho = NULL;
+				char hkey[600], *key = NULL, *body = NULL, *dump = NULL;
+				json_t *h;
+				struct bl_cmp cmp;
+				struct bl_op op;
+				bool ok = false;
+
+				if (!tn || store_find(snap, "Target", tn) || json_object_get(done, k))
+					continue;
+				json_object_set_new(done, k, json_true());
+				snprintf(hkey, sizeof(hkey), "%sTarget/%s/%lld", BL_RO_KEY_HISTORY,
+					 tn, (long long)gen);
+				h = get_json(e, hkey);
+				dump = h ? json_dumps(h, JSON_COMPACT) : NULL;
+				json_decref(h);
+				if (!dump || bl_obj_from_json(dump, strlen(dump), &ho, NULL) < 0 ||
+				    history_gens(e, "Target", tn, &gens, &ng) < 0) {
+					fprintf(c->err, "target/%s: generation %lld is not in the "
+						"history; not created again\n", tn, (long long)gen);
+					free(dump);
+					bl_obj_free(ho);
+					continue;
+				}
+				free(dump);
+				/* Generations only grow, across a deletion too. */
+				ho->generation = (ng ? gens[ng - 1] : gen) + 1;
+				ho->resource_version = 0;
+				free(gens);
+				key = store_key("Target", tn);
+				body = bl_obj_to_json(ho);
+				if (key && body) {
+					cmp = (struct bl_cmp){ .key = key, .target = BL_CMP_CREATE,
+							       .result = BL_CMP_EQ, .rev = 0 };
+					op = (struct bl_op){ .type = BL_OP_PUT, .key = key,
+							     .value = body, .value_len = strlen(body) };
+					rc = bl_etcd_txn(e, &cmp, 1, &op, 1, NULL, 0, &ok, NULL, NULL);
+				} else {
+					rc = -ENOMEM;
+				}
+				if (rc == 0 && ok) {
+					fprintf(c->out, "target/%s: created again as generation %lld "
+						"with the spec of generation %lld (its deletion is "
+						"undone)\n", tn, (long long)ho->generation,
+						(long long)gen);
+					(*changed)++;
+				} else if (rc == 0) {
+					fprintf(c->out, "target/%s: exists again already\n", tn);
+				}
+				free(key);
+				free(body);
+				bl_obj_free(ho);
+				if (rc < 0) {
+					cli_etcd_error(c, e, rc, "creating the target");
+					json_decref(rec);
+					goto out;
+				}
+			}
+		}
+		json_decref(rec);
+	}
+	rc = 0;
+out:
+	json_decref(done);
+	bl_kvs_free(&recs);
+	return rc;
+}
+
 static int rollout_undo(struct cli *c, struct bl_etcd *e, const char *name,
 			const struct ro_opts *o)
 {
@@ -425,12 +570,18 @@ static int rollout_undo(struct cli *c, struct bl_etcd *e, const char *name,
 	struct kinds k = { 0 };
 	struct bl_obj *ro, **tg = NULL;
 	size_t n = 0, changed = 0;
+	bool *skip = NULL;
 	int rc, ret = 1;
 
 	rc = governed(c, e, name, &snap, &k, &ro, &tg, &n);
 	if (rc < 0)
 		goto out;
-	if (!n) {
+	skip = calloc(n + 1, sizeof(*skip));
+	if (!skip)
+		goto out;
+	if (!o->to_rev && undo_existence(c, e, name, &snap, tg, n, skip, &changed) < 0)
+		goto out;
+	if (!n && !changed) {
 		cli_error(c, "rollout %s governs no Target", name);
 		goto out;
 	}
@@ -443,6 +594,8 @@ static int rollout_undo(struct cli *c, struct bl_etcd *e, const char *name,
 		struct undo u;
 		char *dump;
 
+		if (skip[i])
+			continue;
 		rc = history_gens(e, "Target", tg[i]->name, &gens, &ng);
 		if (rc < 0)
 			goto out;
@@ -484,10 +637,11 @@ static int rollout_undo(struct cli *c, struct bl_etcd *e, const char *name,
 				tg[i]->name, (long long)to);
 		}
 	}
-	fprintf(c->out, "rollout %s: %zu target(s) rolled back; the change rolls out in waves\n",
+	fprintf(c->out, "rollout %s: %zu target(s) changed back; the change rolls out in waves\n",
 		name, changed);
 	ret = 0;
 out:
+	free(skip);
 	free(tg);
 	kinds_free(&k);
 	store_snap_free(&snap);

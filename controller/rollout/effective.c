@@ -58,6 +58,11 @@ int bl_rollout_effective(struct bl_etcd *e, const struct bl_informer *inf,
 	bl_kvs_free(&kvs);
 	snprintf(okey, sizeof(okey), "%s/%s", obj->kind, obj->name);
 	g = json_object_get(json_object_get(rec, "objects"), okey);
+	if (!g && json_object_get(json_object_get(rec, "absent"), okey)) {
+		/* Its admitted creation was rolled back on this cluster. */
+		json_decref(rec);
+		return BL_RO_ABSENT;
+	}
 	if (!g && json_is_object(json_object_get(rec, "objects"))) {
 		/* Governed, the cluster has a record, and the record does not
 		 * name it: created (or relabelled into scope) since the last
@@ -88,31 +93,11 @@ int bl_rollout_effective(struct bl_etcd *e, const struct bl_informer *inf,
 	return 0;
 }
 
-int bl_rollout_effective_list(struct bl_etcd *e, const struct bl_informer *inf,
-			      struct bl_objlist *list, struct bl_objlist *owned)
-{
-	int held = 0;
+/* ---- records of this node's clusters ---------------------------------------*/
 
-	for (size_t i = 0; i < list->n; i++) {
-		struct bl_obj *adm = NULL;
-		int rc = bl_rollout_effective(e, inf, list->v[i], &adm);
-		if (rc < 0)
-			return rc;
-		if (rc == BL_RO_NOT_ADMITTED)
-			held = BL_RO_NOT_ADMITTED;
-		if (!adm)
-			continue;
-		rc = bl_objlist_push(owned, adm);
-		if (rc < 0) {
-			bl_obj_free(adm);
-			return rc;
-		}
-		list->v[i] = adm;
-	}
-	return held;
-}
-
-/* ---- pending deletions ---------------------------------------------------*/
+struct pend;
+typedef void (*rec_fn)(struct pend *p, const struct bl_obj *ro,
+		       const struct bl_obj *cl, json_t *rec);
 
 struct pend {
 	const struct bl_informer *inf;
@@ -120,6 +105,9 @@ struct pend {
 	const char *node, *kind, *name;  /* name NULL: any object gone      */
 	int rc;                          /* 1 found, <0 error               */
 	const struct bl_obj *ro;
+	rec_fn fn;                       /* per record                      */
+	struct bl_objlist *list, *owned; /* recorded_list's                 */
+	struct bl_obj *found;            /* recorded's                      */
 };
 
 static bool has_node(const struct bl_obj *cl, const char *node)
@@ -135,13 +123,12 @@ static bool has_node(const struct bl_obj *cl, const char *node)
 	return false;
 }
 
-/* One (rollout, cluster of this node): does its record name a match? */
+/* One (rollout, cluster of this node): its record to p->fn. */
 static void pend_cluster(void *arg, const struct bl_obj *cl)
 {
 	struct pend *p = arg;
 	struct bl_kvs kvs = { 0 };
-	json_t *rec, *v;
-	const char *k;
+	json_t *rec;
 	char key[600];
 	int rc;
 
@@ -156,20 +143,8 @@ static void pend_cluster(void *arg, const struct bl_obj *cl)
 	}
 	rec = kvs.n ? json_loadb(kvs.kvs[0].value, kvs.kvs[0].value_len, 0, NULL) : NULL;
 	bl_kvs_free(&kvs);
-	json_object_foreach(json_object_get(rec, "objects"), k, v) {
-		const char *slash = strchr(k, '/');
-		char kind[64];
-
-		if (!slash || (size_t)(slash - k) >= sizeof(kind))
-			continue;
-		memcpy(kind, k, (size_t)(slash - k));
-		kind[slash - k] = '\0';
-		if (p->name ? (!strcmp(kind, p->kind) && !strcmp(slash + 1, p->name))
-			    : !bl_informer_get(p->inf, kind, slash + 1)) {
-			p->rc = 1;
-			break;
-		}
-	}
+	if (rec)
+		p->fn(p, p->ro, cl, rec);
 	json_decref(rec);
 }
 
@@ -183,11 +158,162 @@ static void pend_rollout(void *arg, const struct bl_obj *ro)
 	bl_informer_foreach(p->inf, "Cluster", pend_cluster, p);
 }
 
+static int foreach_record(struct pend *p)
+{
+	bl_informer_foreach(p->inf, "Rollout", pend_rollout, p);
+	return p->rc;
+}
+
+/* "Kind/name" into kind (len) and a pointer to name; false if malformed. */
+static bool split_key(const char *k, char *kind, size_t len, const char **name)
+{
+	const char *slash = strchr(k, '/');
+
+	if (!slash || (size_t)(slash - k) >= len)
+		return false;
+	memcpy(kind, k, (size_t)(slash - k));
+	kind[slash - k] = '\0';
+	*name = slash + 1;
+	return true;
+}
+
+static void pend_match(struct pend *p, const struct bl_obj *ro,
+		       const struct bl_obj *cl, json_t *rec)
+{
+	json_t *v;
+	const char *k, *nm;
+	char kind[64];
+
+	(void)ro; (void)cl;
+	json_object_foreach(json_object_get(rec, "objects"), k, v) {
+		if (!split_key(k, kind, sizeof(kind), &nm))
+			continue;
+		if (p->name ? (!strcmp(kind, p->kind) && !strcmp(nm, p->name))
+			    : !bl_informer_get(p->inf, kind, nm)) {
+			p->rc = 1;
+			break;
+		}
+	}
+}
+
 int bl_rollout_deletion_pending(struct bl_etcd *e, const struct bl_informer *inf,
 				const char *node, const char *kind, const char *name)
 {
-	struct pend p = { inf, e, node, kind, name, 0, NULL };
+	struct pend p = { .inf = inf, .e = e, .node = node, .kind = kind,
+			  .name = name, .fn = pend_match };
 
-	bl_informer_foreach(inf, "Rollout", pend_rollout, &p);
-	return p.rc;
+	return foreach_record(&p);
+}
+
+/* The kept copy of kind/name at gen (history key), resource_version 0. */
+static int history_load(struct bl_etcd *e, const char *kind, const char *name,
+			int64_t gen, struct bl_obj **out)
+{
+	struct bl_kvs kvs = { 0 };
+	char key[600];
+	int rc;
+
+	*out = NULL;
+	snprintf(key, sizeof(key), "%s%s/%s/%lld", BL_RO_KEY_HISTORY, kind, name,
+		 (long long)gen);
+	rc = bl_etcd_get(e, key, false, 1, 0, false, &kvs);
+	if (rc < 0)
+		return rc;
+	if (!kvs.n) {
+		bl_kvs_free(&kvs);
+		return -ENOENT;
+	}
+	rc = bl_obj_from_json(kvs.kvs[0].value, kvs.kvs[0].value_len, out, NULL);
+	bl_kvs_free(&kvs);
+	return rc < 0 ? rc : 0;
+}
+
+/* Records naming objects gone from the store: their kept copies, once. */
+static void recorded_one(struct pend *p, const struct bl_obj *ro,
+			 const struct bl_obj *cl, json_t *rec)
+{
+	json_t *v;
+	const char *k, *nm;
+	char kind[64];
+
+	(void)ro; (void)cl;
+	json_object_foreach(json_object_get(rec, "objects"), k, v) {
+		struct bl_obj *o = NULL;
+		int rc;
+
+		if (p->rc < 0 || !split_key(k, kind, sizeof(kind), &nm) ||
+		    bl_informer_get(p->inf, kind, nm) || !json_is_integer(v))
+			continue;
+		if (p->name && (strcmp(kind, p->kind) || strcmp(nm, p->name)))
+			continue;
+		if (p->list && bl_objlist_find(p->list, kind, nm))
+			continue;       /* named by two records: once */
+		rc = history_load(p->e, kind, nm, json_integer_value(v), &o);
+		if (rc < 0) {
+			p->rc = rc;
+			return;
+		}
+		if (!p->list) {         /* bl_rollout_recorded: the first */
+			p->found = o;
+			p->rc = 1;
+			return;
+		}
+		if (bl_objlist_push(p->owned, o) < 0) {
+			bl_obj_free(o);
+			p->rc = -ENOMEM;
+			return;
+		}
+		if (bl_objlist_push(p->list, o) < 0) {
+			p->rc = -ENOMEM;
+			return;
+		}
+	}
+}
+
+int bl_rollout_recorded(struct bl_etcd *e, const struct bl_informer *inf,
+			const char *node, const char *kind, const char *name,
+			struct bl_obj **out)
+{
+	struct pend p = { .inf = inf, .e = e, .node = node, .kind = kind,
+			  .name = name, .fn = recorded_one };
+	int rc = foreach_record(&p);
+
+	*out = rc > 0 ? p.found : NULL;
+	if (rc <= 0)
+		bl_obj_free(p.found);
+	return rc;
+}
+
+int bl_rollout_effective_list(struct bl_etcd *e, const struct bl_informer *inf,
+			      const char *node, struct bl_objlist *list,
+			      struct bl_objlist *owned)
+{
+	struct pend p = { .inf = inf, .e = e, .node = node, .fn = recorded_one,
+			  .list = list, .owned = owned };
+	int held = 0;
+	size_t keep = 0;
+
+	for (size_t i = 0; i < list->n; i++) {
+		struct bl_obj *adm = NULL;
+		int rc = bl_rollout_effective(e, inf, list->v[i], &adm);
+		if (rc < 0)
+			return rc;
+		if (rc == BL_RO_NOT_ADMITTED)
+			held = BL_RO_NOT_ADMITTED;
+		if (rc == BL_RO_ABSENT)
+			continue;       /* its creation was rolled back here */
+		if (adm) {
+			rc = bl_objlist_push(owned, adm);
+			if (rc < 0) {
+				bl_obj_free(adm);
+				return rc;
+			}
+		}
+		list->v[keep++] = adm ? adm : list->v[i];
+	}
+	list->n = keep;
+	/* Deleted, and the deletion not admitted here (or rolled back). */
+	if (node && foreach_record(&p) < 0)
+		return p.rc;
+	return held;
 }

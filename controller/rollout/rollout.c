@@ -401,6 +401,37 @@ static void sync_membership(struct cl *c)
 		json_object_set_new(c->rec, "previous", json_deep_copy(objs));
 }
 
+/*
+ * The record a rollback writes: what the cluster ran before this
+ * revision's admission ("previous"), so changed objects go back to their
+ * generation there, and an object whose deletion was admitted is named
+ * again (bollardd serves it from its kept copy, bl_rollout_recorded).
+ * Objects the admission created (named now, not before) are listed in
+ * "absent": bollardd removes their export from the cluster again
+ * (BL_RO_ABSENT). Only Targets are governed, and removing a Target keeps
+ * its Volumes and LUN data: a rollback never deletes data. The next
+ * admission of the cluster writes a record without "absent".
+ */
+static json_t *rollback_record(json_t *rec, int64_t now)
+{
+	json_t *objs = json_object_get(rec, "objects");
+	json_t *prev = json_object_get(rec, "previous");
+	json_t *nrec = make_record(prev, prev, now, "rollback");
+	json_t *absent = json_object(), *v;
+	const char *k;
+
+	if (!nrec || !absent) {
+		json_decref(nrec);
+		json_decref(absent);
+		return NULL;
+	}
+	json_object_foreach(objs, k, v)
+		if (!json_object_get(prev, k))
+			json_object_set(absent, k, v);
+	json_object_set_new(nrec, "absent", absent);
+	return nrec;
+}
+
 static int put_json(struct bl_etcd *e, const char *key, json_t *v)
 {
 	char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
@@ -586,9 +617,7 @@ static void round_rollout(void *arg, const struct bl_obj *ro)
 				nrec = make_record(c->desired, json_object_get(c->rec, "objects"),
 						   r->now, rev);
 			else if (rc[i].action == BL_RO_ROLLBACK)
-				nrec = make_record(json_object_get(c->rec, "previous"),
-						   json_object_get(c->rec, "previous"),
-						   r->now, "rollback");
+				nrec = rollback_record(c->rec, r->now);
 			else
 				continue;
 			snprintf(key, sizeof(key), "%s%s/admitted/%s", BL_RO_KEY_ROLLOUTS,

@@ -81,6 +81,10 @@ void bl_ro_format_time(int64_t ms, char *buf, size_t len);
 
 /* bl_rollout_effective: governed, but not admitted to its cluster yet. */
 #define BL_RO_NOT_ADMITTED 1
+/* bl_rollout_effective: its creation was admitted to its cluster, then
+ * rolled back there: the cluster must not serve it (the record's
+ * "absent"). Removing a Target export keeps its Volumes and their data. */
+#define BL_RO_ABSENT       2
 
 /*
  * What a cluster's controller reconciles for obj: the generation a rollout
@@ -91,6 +95,9 @@ void bl_ro_format_time(int64_t ms, char *buf, size_t len);
  *     rollout's scope, since the cluster's last admission): *out = NULL,
  *     return BL_RO_NOT_ADMITTED: the caller must leave it as it is live
  *     (not create it, not change it, not remove it);
+ *   - the record's "absent" names obj (a rollback undid its admitted
+ *     creation there): *out = NULL, return BL_RO_ABSENT: the caller
+ *     removes it from the cluster's nodes (the export only);
  *   - admitted generation == obj's: *out = NULL, return 0;
  *   - else *out = a new object parsed from the history key (caller frees
  *     with bl_obj_free), resource_version copied from obj, return 0;
@@ -102,17 +109,34 @@ int bl_rollout_effective(struct bl_etcd *e, const struct bl_informer *inf,
 			 const struct bl_obj *obj, struct bl_obj **out);
 
 /*
- * The same over a borrowed list (bollardd's node-wide reconciles): every
- * governed entry of list is replaced by its admitted copy, which is pushed
- * to owned (the caller frees owned with bl_objlist_free, list's array as
- * before). Returns 0, BL_RO_NOT_ADMITTED when some entry is not admitted
- * yet (the caller must not reconcile the list: a node-wide reconcile would
- * create it, or remove it if live), or the first error of
- * bl_rollout_effective (list then partly replaced; the caller must not
- * reconcile it).
+ * The same over a borrowed list (bollardd's node-wide reconciles on node):
+ * every governed entry of list is replaced by its admitted copy, an
+ * BL_RO_ABSENT entry is dropped, and the kept copy of every object deleted
+ * from the store that an admission record of node's clusters still names
+ * (deletion not admitted yet, or rolled back) is appended, so the
+ * reconcile keeps or brings it back. Copies are pushed to owned too (the
+ * caller frees owned with bl_objlist_free, list's array as before). node
+ * NULL: no appending. Returns 0, BL_RO_NOT_ADMITTED when some entry is not
+ * admitted yet (the caller must not reconcile the list: a node-wide
+ * reconcile would create it, or remove it if live), or the first error
+ * (list then partly replaced; the caller must not reconcile it; -ENOENT: a
+ * kept copy is missing from the history).
  */
 int bl_rollout_effective_list(struct bl_etcd *e, const struct bl_informer *inf,
-			      struct bl_objlist *list, struct bl_objlist *owned);
+			      const char *node, struct bl_objlist *list,
+			      struct bl_objlist *owned);
+
+/*
+ * A deleted object that an admission record of a cluster of node still
+ * names (its deletion not admitted there yet, or a rollback gave it back):
+ * returns 1 with *out its kept copy at the recorded generation (caller
+ * frees), 0 when no record names it (*out NULL), -ENOENT when the history
+ * lacks that generation, or an etcd error. Like
+ * bl_rollout_deletion_pending, one get per (Rollout, Cluster of node).
+ */
+int bl_rollout_recorded(struct bl_etcd *e, const struct bl_informer *inf,
+			const char *node, const char *kind, const char *name,
+			struct bl_obj **out);
 
 /*
  * Deletion gating. A governed object deleted from etcd stays named in its
