@@ -9,7 +9,8 @@
  *     --ready-after seconds after it was first seen, except in --fail
  *     clusters, which stay not Ready.
  * One round every 200 ms: two range reads, and a status write only for a
- * Target whose reported state changed.
+ * Target whose reported state changed. Its own etcd requests are counted
+ * and printed on SIGUSR1 and at exit (bench/rollout_fleet.sh).
  */
 #include <errno.h>
 #include <signal.h>
@@ -65,12 +66,30 @@ static int sim_set(void *arg, const char *flag, const char *val)
 	return 0;
 }
 
-static volatile sig_atomic_t sim_stop;
+/* The simulator's own etcd requests, printed on SIGUSR1 and at exit, so
+ * a benchmark can tell them from the fleet controller's (etcd only counts
+ * them all together). */
+struct sim_ops {
+	unsigned long range, put, txn, lease_grant, keepalive, revoke;
+};
+
+static volatile sig_atomic_t sim_stop, sim_report;
 
 static void on_sig(int s)
 {
-	(void)s;
-	sim_stop = 1;
+	if (s == SIGUSR1)
+		sim_report = 1;
+	else
+		sim_stop = 1;
+}
+
+static void print_ops(FILE *f, const struct sim_ops *n)
+{
+	fprintf(f, "fleet-sim: etcd requests: %lu total: %lu range, %lu put, %lu txn, "
+		"%lu lease grant, %lu keepalive, %lu revoke\n",
+		n->range + n->put + n->txn + n->lease_grant + n->keepalive + n->revoke,
+		n->range, n->put, n->txn, n->lease_grant, n->keepalive, n->revoke);
+	fflush(f);
 }
 
 static bool in_list(const char *list, const char *name)
@@ -88,7 +107,8 @@ static bool in_list(const char *list, const char *name)
 
 /* Create the Cluster objects that do not exist yet (canonical stored form,
  * generation 1), one txn each guarded by "absent". */
-static int register_clusters(struct cli *c, struct bl_etcd *e, const struct sim_opts *o)
+static int register_clusters(struct cli *c, struct bl_etcd *e, const struct sim_opts *o,
+			     struct sim_ops *n)
 {
 	for (long i = 1; i <= o->n; i++) {
 		char yaml[1024], name[32], *key = NULL, *body = NULL;
@@ -137,6 +157,7 @@ static int register_clusters(struct cli *c, struct bl_etcd *e, const struct sim_
 		op = (struct bl_op){ .type = BL_OP_PUT, .key = key, .value = body,
 				     .value_len = strlen(body) };
 		rc = bl_etcd_txn(e, &cmp, 1, &op, 1, NULL, 0, &ok, NULL, NULL);
+		n->txn++;
 		if (rc < 0)
 			cli_etcd_error(c, e, rc, "registering clusters");
 next:
@@ -173,13 +194,14 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int heartbeats(struct bl_etcd *e, long n, int64_t lease)
+static int heartbeats(struct bl_etcd *e, long n, int64_t lease, struct sim_ops *ops)
 {
 	for (long i = 1; i <= n; i++) {
 		char key[128], val[64];
 		snprintf(key, sizeof(key), "%ssim-%04ld/sim-%04ld-a", BL_RO_KEY_NODES, i, i);
 		snprintf(val, sizeof(val), "{\"node\":\"sim-%04ld-a\",\"sim\":true}", i);
 		int rc = bl_etcd_put(e, key, val, strlen(val), lease, NULL);
+		ops->put++;
 		if (rc < 0)
 			return rc;
 	}
@@ -187,15 +209,18 @@ static int heartbeats(struct bl_etcd *e, long n, int64_t lease)
 }
 
 static int sim_round(struct bl_etcd *e, const struct sim_opts *o,
-		     struct seen **seen, size_t *nseen)
+		     struct seen **seen, size_t *nseen, struct sim_ops *n)
 {
 	struct bl_kvs objs = { 0 }, recs = { 0 };
 	double now = now_s();
 	int rc;
 
 	rc = bl_etcd_get(e, CLI_KEY_OBJECTS "Target/", true, 0, 0, false, &objs);
-	if (rc == 0)
+	n->range++;
+	if (rc == 0) {
 		rc = bl_etcd_get(e, BL_RO_KEY_ROLLOUTS, true, 0, 0, false, &recs);
+		n->range++;
+	}
 	for (size_t i = 0; rc == 0 && i < objs.n; i++) {
 		struct bl_obj *t = NULL;
 		const char *cl;
@@ -255,6 +280,7 @@ static int sim_round(struct bl_etcd *e, const struct sim_opts *o,
 				     want == 2 ? "Converged" : "Applying") > 0) {
 				snprintf(skey, sizeof(skey), "%sTarget/%s/%s-a", BL_RO_KEY_STATUS,
 					 t->name, cl);
+				n->put++;
 				if (bl_etcd_put(e, skey, body, strlen(body), 0, NULL) == 0)
 					s->reported = want;
 				free(body);
@@ -278,6 +304,7 @@ int cmd_fleet_sim(struct cli *c, int argc, char **argv)
 	};
 	struct sim_opts o = { .ready_after = 1.0 };
 	struct sigaction sa = { .sa_handler = on_sig };
+	struct sim_ops ops = { 0 };
 	struct bl_etcd *e = NULL;
 	struct seen *seen = NULL;
 	size_t nseen = 0;
@@ -294,30 +321,39 @@ int cmd_fleet_sim(struct cli *c, int argc, char **argv)
 	}
 	if (cli_connect(c, &e) < 0)
 		return 1;
-	if (register_clusters(c, e, &o) < 0)
+	if (register_clusters(c, e, &o, &ops) < 0)
 		goto out;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	fprintf(c->out, "fleet-sim: %ld clusters (sim-0001..sim-%04ld), ready after %.1fs%s%s\n",
 		o.n, o.n, o.ready_after, o.fail ? ", failing: " : "", o.fail ? o.fail : "");
 	fflush(c->out);
 	while (!sim_stop) {
 		if (now_s() >= next_ka) {
-			if (lease && (bl_etcd_lease_keepalive(e, lease, &ttl) < 0 || ttl <= 0))
+			if (lease && (ops.keepalive++, bl_etcd_lease_keepalive(e, lease, &ttl) < 0 ||
+				      ttl <= 0))
 				lease = 0;
-			if (!lease && (rc = bl_etcd_lease_grant(e, 3, &lease)) == 0)
-				rc = heartbeats(e, o.n, lease);
+			if (!lease && (ops.lease_grant++, rc = bl_etcd_lease_grant(e, 3, &lease)) == 0)
+				rc = heartbeats(e, o.n, lease, &ops);
 			next_ka = now_s() + 1.0;
 		}
-		rc = sim_round(e, &o, &seen, &nseen);
+		rc = sim_round(e, &o, &seen, &nseen, &ops);
+		if (sim_report) {
+			sim_report = 0;
+			print_ops(c->out, &ops);
+		}
 		if (rc < 0 && rc != -ENOMEM)
 			fprintf(c->err, "fleet-sim: %s (retrying)\n", bl_strerror(rc));
 		usleep(200 * 1000);
 	}
 	ret = 0;
 out:
-	if (lease)
+	if (lease) {
 		bl_etcd_lease_revoke(e, lease);
+		ops.revoke++;
+	}
+	print_ops(c->out, &ops);
 	for (size_t i = 0; i < nseen; i++)
 		free(seen[i].name);
 	free(seen);
