@@ -953,6 +953,37 @@ out_free:
 	return rc;
 }
 
+/*
+ * Configured here: the plan neither writes the resource's config, nor
+ * creates its LV or metadata, and no condition keeps it from being
+ * configured (a foreign file, 8.4 with more than two nodes, metadata that
+ * could not be probed, a port or minor not allocated yet). FileBacking and
+ * ResizeNotDone only inform. Pure: the plan is all it reads.
+ */
+bool drbd_plan_configured(const struct bl_plan *p, const char *volume)
+{
+	char res[300], obj[300];
+
+	snprintf(res, sizeof(res), DRBD_RES_PREFIX "%s", volume);
+	snprintf(obj, sizeof(obj), "Volume/%s", volume);
+	for (size_t i = 0; i < p->n; i++) {
+		const struct bl_action *a = &p->v[i];
+
+		if (!a->remove && !strcmp(a->object, res) &&
+		    (!strcmp(a->kind, "drbd-config") || !strcmp(a->kind, "drbd-md") ||
+		     !strcmp(a->kind, "lv")))
+			return false;
+	}
+	for (size_t i = 0; i < p->nconds; i++) {
+		const struct bl_cond *c = &p->conds[i];
+
+		if ((!strcmp(c->object, obj) || !strcmp(c->object, res)) &&
+		    strcmp(c->reason, "FileBacking") && strcmp(c->reason, "ResizeNotDone"))
+			return false;
+	}
+	return true;
+}
+
 static int drbd_apply(struct bl_rec_ctx *ctx, struct bl_plan *plan,
 		      struct bl_executor *ex, struct bl_apply_result *res)
 {

@@ -165,4 +165,16 @@ int drbd_live_status(struct bl_rec_ctx *ctx, enum drbd_dialect d,
 int drbd_live_observe(struct bl_rec_ctx *ctx, struct drbd_live **out,
 		      size_t *n);
 
+/*
+ * Whether a DRBD plan (of a round that planned: observe succeeded) leaves
+ * Volume volume's resource configured on this node: its .res installed as
+ * rendered, its LV and metadata present, nothing blocking it. What this
+ * node's Volume status reports as drbd.configured, and what the Pacemaker
+ * reconciler waits for on every node before it adds the resource's clone
+ * (the ocf:linbit:drbd agent fails "not installed" where the config is
+ * missing).
+ */
+struct bl_plan;
+bool drbd_plan_configured(const struct bl_plan *p, const char *volume);
+
 #endif

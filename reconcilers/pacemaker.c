@@ -17,15 +17,28 @@
  *            - colocation of the group with each clone's Promoted role and
  *              order promote -> start;
  *          plus cluster properties from the Cluster (no-quorum-policy).
+ *          A DRBD clone's element carries its Volume, a group the clones it
+ *          runs on, for the gate below.
  * observe  `cibadmin -Q` (parsed with libxml2) and each agent's meta-data
  *          (`crm_resource --show-metadata ocf:P:A`, or our own agent's
  *          `meta-data` action) because crm_verify does not catch unknown
  *          parameters.
+ *          And, when the caller can read status (ctx->peer_status), every
+ *          node's Volume status of each wanted clone's Volume: has it
+ *          rendered its DRBD config (drbd.configured)?
  * plan     compare OWNED elements only (see pcmk_int.h for the rule):
  *          unchanged -> nothing; missing -> create; different -> replace;
  *          owned but no longer wanted -> delete. Changes depend on one
  *          validation step, `crm_verify --xml-pipe`, fed the would-be CIB
  *          (the observed CIB with the plan applied, computed here, purely).
+ *
+ * The gate on peers' DRBD readiness (pacemaker_plan.c, gate_clones): a
+ * clone that is not in the CIB yet is added only when every node reports
+ * its DRBD config rendered, since ocf:linbit:drbd fails "not installed" on
+ * a node without it and stays failed until a cleanup. The plan says what
+ * it waits for (WaitingForPeers); the controller looks again every few
+ * seconds while it waits. Additions only: what is in the CIB is never
+ * removed or held because a status is missing.
  *
  * Targeted cibadmin --create/--replace/--delete per element instead of one
  * crm_diff patch: each action stands alone in the plan (readable, and a
@@ -48,9 +61,23 @@ static void pcmk_free_model(void *m_)
 
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->n; i++)
+	for (size_t i = 0; i < m->n; i++) {
 		free(m->v[i].id);
+		free(m->v[i].volume);
+		for (size_t j = 0; j < m->v[i].nneeds; j++)
+			free(m->v[i].needs[j]);
+		free(m->v[i].needs);
+	}
 	free(m->v);
+	for (size_t i = 0; i < m->nnodes; i++)
+		free(m->nodes[i]);
+	free(m->nodes);
+	for (size_t i = 0; i < m->nready; i++) {
+		free(m->ready[i].volume);
+		free(m->ready[i].node);
+		free(m->ready[i].why);
+	}
+	free(m->ready);
 	for (size_t i = 0; i < m->nagents; i++)
 		pcmk_agent_free(&m->agents[i]);
 	free(m->agents);
@@ -238,7 +265,40 @@ static int add_elem(struct builder *b, xmlNodePtr n, const char *section,
 	v->section = section;
 	v->stage = stage;
 	v->node = n;
+	v->volume = NULL;
+	v->generation = 0;
+	v->needs = NULL;
+	v->nneeds = 0;
 	m->n++;
+	return 0;
+}
+
+static struct pcmk_elem *elem_by_id(struct pcmk_model *m, const char *id)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (!strcmp(m->v[i].id, id))
+			return &m->v[i];
+	return NULL;
+}
+
+/* The group gid cannot run without clone cid (see pcmk_int.h: needs). */
+static int elem_needs(struct pcmk_model *m, const char *gid, const char *cid)
+{
+	struct pcmk_elem *g = elem_by_id(m, gid);
+	char **v;
+
+	if (!g)
+		return -ENOENT;
+	for (size_t i = 0; i < g->nneeds; i++)
+		if (!strcmp(g->needs[i], cid))
+			return 0;
+	v = realloc(g->needs, (g->nneeds + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	g->needs = v;
+	if (!(v[g->nneeds] = strdup(cid)))
+		return -ENOMEM;
+	g->nneeds++;
 	return 0;
 }
 
@@ -254,8 +314,10 @@ static const json_t *find_node(const json_t *cspec, const char *node)
 }
 
 static int build_drbd_clone(struct builder *b, const char *vol,
-			    size_t nnodes)
+			    long long generation, size_t nnodes)
 {
+	struct pcmk_elem *e;
+	int rc;
 	char id[200], cid[220], res[200], src[200], num[24];
 	char i1[24], i2[24], t[24], t2[24];
 	xmlNodePtr c, meta, p, params;
@@ -290,8 +352,16 @@ static int build_drbd_clone(struct builder *b, const char *vol,
 	op(b, p, "promote", "0s", NULL, op_t(b, t2, sizeof(t2), 90));
 	op(b, p, "demote", "0s", NULL, op_t(b, t2, sizeof(t2), 90));
 	op(b, p, "stop", "0s", NULL, op_t(b, t2, sizeof(t2), 100));
-	return add_elem(b, c, "resources", BL_STAGE_CONFIG) ?:
-	       want_agent(b->m, "ocf:linbit:drbd");
+	if ((rc = add_elem(b, c, "resources", BL_STAGE_CONFIG)))
+		return rc;
+	/* The Volume, for the gate on every node's DRBD config (plan). */
+	e = elem_by_id(b->m, cid);
+	if (e && !e->volume) {
+		if (!(e->volume = strdup(vol)))
+			return -ENOMEM;
+		e->generation = generation;
+	}
+	return want_agent(b->m, "ocf:linbit:drbd");
 }
 
 static void portblock(struct builder *b, xmlNodePtr g, const char *tname,
@@ -389,9 +459,11 @@ static int build_target(struct builder *b, const struct bl_obj *t,
 
 		if (!vol || !json_is_object(json_object_get(vol->spec, "replication")))
 			continue;
-		if ((rc = build_drbd_clone(b, vname, nnodes)))
+		if ((rc = build_drbd_clone(b, vname, vol->generation, nnodes)))
 			return rc;
 		snprintf(cid, sizeof(cid), PCMK_PREFIX "drbd-%s-clone", vname);
+		if ((rc = elem_needs(b->m, gid, cid)))
+			return rc;
 		snprintf(cstr, sizeof(cstr), "%s-with-%s", gid, vname);
 		c = el(b, b->holder, "rsc_colocation", cstr);
 		at(b, c, "rsc", gid);
@@ -439,7 +511,8 @@ static int pcmk_desired(struct bl_rec_ctx *ctx, const struct bl_objlist *objs,
 		}
 	if (cl && !strcmp(bl_rec_str(cl->spec, "ha") ?: "", "pacemaker")) {
 		size_t nnodes = json_array_size(json_object_get(cl->spec, "nodes"));
-		const json_t *pm = json_object_get(cl->spec, "pacemaker");
+		const json_t *pm = json_object_get(cl->spec, "pacemaker"), *n;
+		size_t k;
 		xmlNodePtr props = el(&b, b.holder, "cluster_property_set",
 				      PCMK_PREFIX "options");
 
@@ -454,6 +527,22 @@ static int pcmk_desired(struct bl_rec_ctx *ctx, const struct bl_objlist *objs,
 		   !strcmp(bl_rec_str(cl->spec, "quorum") ?: "", "none")
 		   ? "ignore" : "stop");
 		rc = add_elem(&b, props, "crm_config", BL_STAGE_CONFIG);
+		json_array_foreach(json_object_get(cl->spec, "nodes"), k, n) {
+			const char *nm = bl_rec_str(n, "name");
+			char **nv;
+
+			if (rc || !nm)
+				continue;
+			nv = realloc(m->nodes, (m->nnodes + 1) * sizeof(*nv));
+			if (!nv || !(nv[m->nnodes] = strdup(nm))) {
+				if (nv)
+					m->nodes = nv;
+				rc = -ENOMEM;
+				continue;
+			}
+			m->nodes = nv;
+			m->nnodes++;
+		}
 		for (size_t i = 0; i < objs->n && !rc; i++) {
 			const struct bl_obj *t = objs->v[i];
 
@@ -474,6 +563,76 @@ static int pcmk_desired(struct bl_rec_ctx *ctx, const struct bl_objlist *objs,
 }
 
 /* ---- observe -------------------------------------------------------------*/
+
+/*
+ * Has node rendered volume's DRBD config? From its Volume status: the
+ * "drbd" object's "configured" (volume_status.h), at the Volume's
+ * generation or later. Anything else (no status: never reported, or its
+ * heartbeat lease lapsed; unparseable; configured false) is "not yet",
+ * with why.
+ */
+static int ready_one(struct bl_rec_ctx *ctx, const struct pcmk_elem *e,
+		     const char *node, struct pcmk_ready *r)
+{
+	char *text = NULL;
+	json_t *st = NULL;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (!(r->volume = strdup(e->volume)) || !(r->node = strdup(node)))
+		return -ENOMEM;
+	rc = ctx->peer_status(ctx->peer_status_arg, "Volume", e->volume, node, &text);
+	if (rc == 0)
+		st = json_loads(text, 0, NULL);
+	free(text);
+	if (rc == -ENOENT)
+		rc = asprintf(&r->why, "%s has reported no status for Volume %s",
+			      node, e->volume);
+	else if (rc < 0)
+		rc = asprintf(&r->why, "%s's status of Volume %s is unreadable: %s",
+			      node, e->volume, bl_strerror(rc));
+	else if (!json_is_true(json_object_get(json_object_get(st, "drbd"), "configured")))
+		rc = asprintf(&r->why, "%s has not rendered the DRBD config of "
+			      PCMK_PREFIX "%s yet", node, e->volume);
+	else if (json_integer_value(json_object_get(st, "observedGeneration")) < e->generation)
+		rc = asprintf(&r->why, "%s has configured generation %lld of Volume %s, "
+			      "not %lld yet", node,
+			      (long long)json_integer_value(json_object_get(st, "observedGeneration")),
+			      e->volume, e->generation);
+	else
+		r->ok = true;
+	json_decref(st);
+	if (rc < 0) {
+		r->why = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int observe_ready(struct bl_rec_ctx *ctx, const struct pcmk_model *want,
+			 struct pcmk_model *m)
+{
+	if (!ctx->peer_status)
+		return 0;
+	m->gated = true;
+	for (size_t i = 0; i < want->n; i++) {
+		if (!want->v[i].volume)
+			continue;
+		for (size_t j = 0; j < want->nnodes; j++) {
+			struct pcmk_ready *r = realloc(m->ready, (m->nready + 1) * sizeof(*r));
+			int rc;
+
+			if (!r)
+				return -ENOMEM;
+			m->ready = r;
+			rc = ready_one(ctx, &want->v[i], want->nodes[j], &r[m->nready]);
+			m->nready++;
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
 
 static int fetch_metadata(struct bl_rec_ctx *ctx, struct pcmk_agent *a)
 {
@@ -571,6 +730,10 @@ static int pcmk_observe(struct bl_rec_ctx *ctx, const void *want_, void **out)
 			pcmk_free_model(m);
 			return rc;
 		}
+	}
+	if ((rc = observe_ready(ctx, want, m))) {
+		pcmk_free_model(m);
+		return rc;
 	}
 	*out = m;
 	return 0;

@@ -111,6 +111,7 @@ struct ctx {
 	int *changes;               /* handles of create/update actions      */
 	size_t nchanges;
 	struct idset noted_agents;
+	struct idset waiting;       /* DRBD clones held back: WaitingForPeers */
 };
 
 static const char *const sections[3] = { "crm_config", "resources", "constraints" };
@@ -431,14 +432,69 @@ static int cmp_elem(const void *x, const void *y)
 	return strcmp(a->id, b->id);
 }
 
+/*
+ * The gate on peers' DRBD readiness. A DRBD clone that is not in the CIB
+ * yet is only added once every node of the Cluster reports its Volume's
+ * DRBD config rendered (pcmk_int.h: struct pcmk_ready): Pacemaker starts
+ * the clone's instances at once, and ocf:linbit:drbd fails "not installed"
+ * on a node without the config, which then stays failed until someone runs
+ * a cleanup. Only additions wait: a clone already in the CIB is planned as
+ * always, whatever the status says (a status missing because a node died
+ * is no reason to touch what runs). What depends on a waiting clone waits
+ * with it: the constraints naming it (Blocked, below) and a Target group
+ * that is not in the CIB yet (it cannot run without its DRBD clone).
+ */
+static const char *not_ready(const struct ctx *c, const char *volume)
+{
+	for (size_t i = 0; i < c->have->nready; i++)
+		if (!strcmp(c->have->ready[i].volume, volume) && !c->have->ready[i].ok)
+			return c->have->ready[i].why ? c->have->ready[i].why : "?";
+	return NULL;
+}
+
+static int gate_clones(struct ctx *c)
+{
+	int rc = 0;
+
+	if (!c->have->gated)
+		return 0;
+	for (size_t i = 0; i < c->want->n && !rc; i++) {
+		const struct pcmk_elem *e = &c->want->v[i];
+		const char *why;
+
+		if (!e->volume || pcmk_find_id(c->cfg, e->id) ||
+		    !(why = not_ready(c, e->volume)))
+			continue;
+		rc = bl_plan_cond(c->p, e->id, "WaitingForPeers",
+				  "not added yet: waiting for every node's DRBD "
+				  "config of Volume %s (%s)", e->volume, why);
+		if (!rc)
+			rc = ids_add(&c->waiting, e->id);
+		if (!rc)
+			rc = ids_add_tree(&c->blocked, e->node);
+	}
+	return rc;
+}
+
 static int plan_elem(struct ctx *c, const struct pcmk_elem *e)
 {
 	struct idset ids = {0}, refs = {0};
 	xmlNodePtr obs = NULL;
 	int sec = sec_index(e->section), rc, osec = -1;
 
+	if (ids_has(&c->waiting, e->id))
+		return 0;               /* gate_clones said why */
 	if ((rc = ids_add_tree(&ids, e->node)))
 		goto out;
+	/* A new group whose DRBD clone waits, waits with it. */
+	for (size_t i = 0; i < e->nneeds; i++)
+		if (ids_has(&c->waiting, e->needs[i]) && !pcmk_find_id(c->cfg, e->id)) {
+			rc = bl_plan_cond(c->p, e->id, "WaitingForPeers",
+					  "not added yet: it runs on %s, which "
+					  "waits for every node's DRBD config",
+					  e->needs[i]);
+			goto out_block;
+		}
 	/* A constraint naming something we will not touch waits with it. */
 	if (sec == 2) {
 		if ((rc = constraint_refs(e->node, &refs)))
@@ -551,6 +607,8 @@ int pcmk_plan(const struct bl_rec_ctx *rctx, const void *want_,
 		order[i] = &c.want->v[i];
 	if (!rc)
 		qsort(order, c.want->n, sizeof(*order), cmp_elem);
+	if (!rc)
+		rc = gate_clones(&c);
 	for (size_t i = 0; i < c.want->n && !rc; i++)
 		rc = plan_elem(&c, order[i]);
 
@@ -617,6 +675,7 @@ out_free:
 	ids_free(&c.owned_rsc);
 	ids_free(&c.blocked);
 	ids_free(&c.noted_agents);
+	ids_free(&c.waiting);
 	xmlFreeDoc(c.wb);
 	return rc;
 }

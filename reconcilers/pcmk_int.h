@@ -34,6 +34,23 @@ struct pcmk_elem {
 	const char *section;     /* "crm_config" "resources" "constraints" */
 	enum bl_stage stage;
 	xmlNodePtr node;         /* owned by the model's doc               */
+	char *volume;            /* a DRBD clone: its Volume; else NULL    */
+	long long generation;    /* ... and that Volume's generation       */
+	char **needs;            /* a Target's group: the DRBD clones it is
+	                          * colocated with (it cannot run without) */
+	size_t nneeds;
+};
+
+/*
+ * Observed: whether a node reported a Volume's DRBD config rendered
+ * (drbd.configured in its Volume status, at the Volume's generation or
+ * later). why: when not, a phrase for the plan ("nodeb has reported no
+ * status for Volume db").
+ */
+struct pcmk_ready {
+	char *volume, *node;
+	bool ok;
+	char *why;
 };
 
 /* An agent's parameters from its meta-data. */
@@ -58,6 +75,13 @@ struct pcmk_model {
 	size_t nagents;
 	struct pcmk_cond *conds;
 	size_t nconds;
+	char **nodes;            /* desired: the Cluster's nodes            */
+	size_t nnodes;
+	struct pcmk_ready *ready;/* observed: per (clone Volume, node); NULL
+	                          * with gated false: status not readable,
+	                          * nothing is gated                       */
+	size_t nready;
+	bool gated;
 };
 
 struct bl_rec_ctx;

@@ -70,6 +70,16 @@ struct bl_rec_ctx {
 	 */
 	void (*report)(void *arg, const char *what, const void *data, size_t n);
 	void *report_arg;
+	/*
+	 * Optional: the status a node reported for kind/name (the JSON under
+	 * /bollard/v1/status/<kind>/<name>/<node>) as a new string, -ENOENT
+	 * when it reported none. The Pacemaker reconciler reads every node's
+	 * Volume status before it adds a DRBD clone (pacemaker.c). NULL: the
+	 * caller cannot read status (the offline tools); nothing is gated.
+	 */
+	int (*peer_status)(void *arg, const char *kind, const char *name,
+			   const char *node, char **json);
+	void *peer_status_arg;
 	char err[512];          /* message of the last failure                */
 };
 

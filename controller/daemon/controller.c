@@ -92,6 +92,7 @@ struct bl_ctl {
 	struct drbd_live *drbd_live;/* what the DRBD reconciler's observe saw */
 	size_t ndrbd_live;          /* in this round (ctx->report)            */
 	bool drbd_reported;
+	bool drbd_status_done;      /* this round's Volume status written     */
 };
 
 static uint64_t now_ms(void)
@@ -449,6 +450,8 @@ static void write_status_hold(struct bl_ctl *c, struct item *it, const char *kin
 /* ---- reconciling ------------------------------------------------------------*/
 
 static void on_report(void *arg, const char *what, const void *data, size_t n);
+static int peer_status(void *arg, const char *kind, const char *name,
+		       const char *node, char **json);
 
 static void rec_ctx(struct bl_ctl *c, struct bl_rec_ctx *ctx)
 {
@@ -461,6 +464,8 @@ static void rec_ctx(struct bl_ctl *c, struct bl_rec_ctx *ctx)
 	ctx->io.arg = &c->runner;
 	ctx->report = on_report;
 	ctx->report_arg = c;
+	ctx->peer_status = peer_status;
+	ctx->peer_status_arg = c;
 }
 
 /*
@@ -624,6 +629,9 @@ static int handle_target(struct bl_ctl *c, const char *key, const char *name)
 	return rc;
 }
 
+static void after_round(struct bl_ctl *c, const char *key, const char *recname,
+			const struct bl_plan *plan, int rc);
+
 /* Every object: drbd and the target sweep run over the whole node. */
 static int handle_all(struct bl_ctl *c, const char *key, const char *recname,
 		      const char *cluster)
@@ -673,6 +681,7 @@ static int handle_all(struct bl_ctl *c, const char *key, const char *recname,
 		if (cl)
 			write_status(c, it, "Cluster", cluster, cl, &plan, &res, rc, err);
 	}
+	after_round(c, key, recname, &plan, rc);
 	bl_plan_free(&plan);
 	free(b.l.v);
 	bl_objlist_free(&admitted);
@@ -681,7 +690,6 @@ static int handle_all(struct bl_ctl *c, const char *key, const char *recname,
 	return rc;
 }
 
-static void volume_status(struct bl_ctl *c);
 static void volume_status_poll(struct bl_ctl *c);
 static void drbd_live_forget(struct bl_ctl *c);
 
@@ -712,8 +720,12 @@ static enum bl_wq_result handle(struct bl_ctl *c, const char *key)
 	} else if (!strcmp(key, "drbd")) {
 		if (!c->o.only || !strcmp(c->o.only, "drbd")) {
 			drbd_live_forget(c);
+			c->drbd_status_done = false;
 			rc = handle_all(c, key, "drbd", NULL);
-			volume_status(c);
+			/* held by a rollout: no round, only removals */
+			if (!c->drbd_status_done)
+				bl_vstatus_prune(c->vs);
+			drbd_live_forget(c);
 		}
 	} else if (!strcmp(key, "drbd-status")) {
 		if (!c->o.only || !strcmp(c->o.only, "drbd"))
@@ -795,17 +807,60 @@ static void on_report(void *arg, const char *what, const void *data, size_t n)
 	c->drbd_reported = true;
 }
 
-/* After a DRBD round: the status from its observation. Without one (the
- * round was held, or observe failed before it asked DRBD) only the status
- * of Volumes no longer replicated here goes. */
-static void volume_status(struct bl_ctl *c)
+/*
+ * After a DRBD round: the status from its observation, and "configured"
+ * from its plan when it planned (observe succeeded: a plan failed at
+ * apply still lists what it did not finish). Without an observation
+ * (observe failed before it asked DRBD) only the status of Volumes no
+ * longer replicated here goes.
+ */
+static void volume_status(struct bl_ctl *c, const struct bl_plan *plan, int rc)
 {
+	bool planned = rc == 0 || plan->n > 0 || plan->nconds > 0;
+
 	if (c->drbd_reported)
-		bl_vstatus_write(c->vs, c->drbd_live, c->ndrbd_live);
+		bl_vstatus_write(c->vs, c->drbd_live, c->ndrbd_live,
+				 planned ? plan : NULL);
 	else
 		bl_vstatus_prune(c->vs);
-	drbd_live_forget(c);
+	c->drbd_status_done = true;
 	c->next_sync_poll_ms = now_ms() + VOLUME_SYNC_POLL_MS;
+}
+
+/*
+ * The Pacemaker reconciler holds a DRBD clone back until every node
+ * reports its DRBD config rendered (WaitingForPeers, pacemaker_plan.c).
+ * Peers' status is not watched here, so a waiting round looks again after
+ * PEER_WAIT_POLL_MS, for as long as it waits.
+ */
+#define PEER_WAIT_POLL_MS 3000
+
+static bool plan_waits_for_peers(const struct bl_plan *plan)
+{
+	for (size_t i = 0; i < plan->nconds; i++)
+		if (!strcmp(plan->conds[i].reason, "WaitingForPeers"))
+			return true;
+	return false;
+}
+
+/* A node-wide round (handle_all) ended: what its plan means beyond it. */
+static void after_round(struct bl_ctl *c, const char *key, const char *recname,
+			const struct bl_plan *plan, int rc)
+{
+	if (!strcmp(recname, "drbd"))
+		volume_status(c, plan, rc);
+	else if (!strcmp(recname, "pacemaker") && !c->o.dry_run &&
+		 plan_waits_for_peers(plan))
+		bl_wq_add(c->wq, key, now_ms(), PEER_WAIT_POLL_MS);
+}
+
+/* A node's status, for the Pacemaker reconciler's gate (ctx->peer_status). */
+static int peer_status(void *arg, const char *kind, const char *name,
+		       const char *node, char **json)
+{
+	struct bl_ctl *c = arg;
+
+	return bl_status_read(c->etcd, kind, name, node, json);
 }
 
 /* The resync poll: DRBD's state only. */

@@ -20,6 +20,7 @@
 #include "cli/cli.h"
 #include "daemon/informer.h"
 #include "daemon/target_exec.h"
+#include "daemon/volume_status.h"
 #include "reconciler.h"
 
 struct plan_opts {
@@ -135,6 +136,10 @@ int cmd_live_plan(struct cli *c, int argc, char **argv)
 		bl_rec_io_real(&ctx.io);
 		ctx.io.run = bl_target_run;
 		ctx.io.arg = &runner;
+		/* what the controller reads too: the Pacemaker gate on
+		 * every node's DRBD readiness */
+		ctx.peer_status = bl_status_read;
+		ctx.peer_status_arg = e;
 		rc = bl_reconcile_plan(ops, &ctx, &objs, &plan);
 		if (rc < 0) {
 			cli_error(c, "%s: %s%s%s", ops->name, bl_strerror(rc),

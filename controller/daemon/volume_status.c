@@ -24,6 +24,8 @@ struct vs_entry {
 	char *cur;                  /* last status wanted (no time), or NULL  */
 	bool written;               /* cur is in etcd ...                     */
 	int64_t lease;              /* ... under this lease                   */
+	int configured;             /* drbd_plan_configured of the last DRBD
+	                             * round that planned; -1: none yet      */
 };
 
 struct bl_vstatus {
@@ -99,6 +101,7 @@ static struct vs_entry *entry_get(struct bl_vstatus *v, const char *name)
 	}
 	e = &v->v[v->n];
 	memset(e, 0, sizeof(*e));
+	e->configured = -1;
 	if (!(e->name = strdup(name)))
 		return NULL;
 	v->n++;
@@ -193,7 +196,7 @@ static json_t *cond(const char *type, bool status, const char *reason,
 
 static json_t *volume_drbd_status(const struct bl_vstatus *v,
 				  const struct bl_obj *vol,
-				  const struct drbd_live *l)
+				  const struct drbd_live *l, int configured)
 {
 	bool syncing = l && l->sync_pct >= 0;
 	bool conn_ok = l && (!l->conn[0] || !strcmp(l->conn, "Connected"));
@@ -239,6 +242,10 @@ static json_t *volume_drbd_status(const struct bl_vstatus *v,
 	} else {
 		json_object_set_new(d, "diskState", json_string("Unconfigured"));
 	}
+	/* What the Pacemaker reconciler waits for on every node before it
+	 * adds this Volume's DRBD clone (pacemaker.c). */
+	if (configured >= 0)
+		json_object_set_new(d, "configured", json_boolean(configured));
 	return json_pack("{s:s, s:I, s:I, s:o, s:o}", "node", v->o.node,
 			 "observedGeneration", (json_int_t)vol->generation,
 			 "observedResourceVersion", (json_int_t)vol->resource_version,
@@ -328,7 +335,7 @@ static void mine(struct bl_vstatus *v, struct vlist *l)
 }
 
 void bl_vstatus_write(struct bl_vstatus *v, const struct drbd_live *live,
-		      size_t nlive)
+		      size_t nlive, const struct bl_plan *plan)
 {
 	struct vlist l = { 0 };
 	bool syncing = false;
@@ -346,8 +353,14 @@ void bl_vstatus_write(struct bl_vstatus *v, const struct drbd_live *live,
 		for (size_t j = 0; j < nlive && !d; j++)
 			if (!strcmp(live[j].name, rname))
 				d = &live[j];
+		struct vs_entry *e = entry_get(v, vol->name);
+
+		if (!e)
+			continue;
+		if (plan)
+			e->configured = drbd_plan_configured(plan, vol->name);
 		syncing |= d && d->sync_pct >= 0;
-		volume_put(v, vol->name, volume_drbd_status(v, vol, d));
+		volume_put(v, vol->name, volume_drbd_status(v, vol, d, e->configured));
 	}
 	v->syncing = syncing;
 	free(l.v);
@@ -383,9 +396,26 @@ int bl_vstatus_refresh(struct bl_vstatus *v, struct bl_rec_ctx *ctx)
 		v->syncing = false;
 		return rc;
 	}
-	bl_vstatus_write(v, live, nlive);
+	bl_vstatus_write(v, live, nlive, NULL);
 	drbd_live_free(live, nlive);
 	return 0;
+}
+
+int bl_status_read(void *etcd, const char *kind, const char *name,
+		   const char *node, char **json)
+{
+	struct bl_kvs kvs = { 0 };
+	char key[600];
+	int rc;
+
+	snprintf(key, sizeof(key), "/bollard/v1/status/%s/%s/%s", kind, name, node);
+	rc = bl_etcd_get(etcd, key, false, 1, 0, false, &kvs);
+	if (rc == 0 && kvs.n == 0)
+		rc = -ENOENT;
+	if (rc == 0 && !(*json = strndup(kvs.kvs[0].value, kvs.kvs[0].value_len)))
+		rc = -ENOMEM;
+	bl_kvs_free(&kvs);
+	return rc;
 }
 
 bool bl_vstatus_syncing(const struct bl_vstatus *v)

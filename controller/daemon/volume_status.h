@@ -7,8 +7,11 @@
  * observedGeneration, observedResourceVersion, conditions Ready /
  * Progressing / Degraded) plus a "drbd" object with the live role, disk
  * state, connection, replication and peer disk state and, while a resync
- * runs, syncPercent (a whole percent: drbd_int.h). A Volume without a
- * live resource here shows diskState "Unconfigured". Written only when it
+ * runs, syncPercent (a whole percent: drbd_int.h), and "configured": this
+ * node's DRBD config of the Volume is rendered and its metadata exists
+ * (drbd_plan_configured; the Pacemaker reconciler waits for it on every
+ * node before adding the Volume's clone). A Volume without a live
+ * resource here shows diskState "Unconfigured". Written only when it
  * changed.
  *
  * Why the keys are bound to the node's heartbeat lease: a node that dies
@@ -59,10 +62,12 @@ void bl_vstatus_set_lease(struct bl_vstatus *v, int64_t lease, bool required);
 /*
  * Write the status of every replicated Volume of this node from live (the
  * DRBD live state, n entries; live NULL with n 0: nothing is up), and
- * remove this node's status of Volumes no longer replicated here.
+ * remove this node's status of Volumes no longer replicated here. plan:
+ * the DRBD round's plan, for drbd.configured (drbd_plan_configured); NULL
+ * (a poll, or a round whose observe failed): as last known.
  */
 void bl_vstatus_write(struct bl_vstatus *v, const struct drbd_live *live,
-		      size_t n);
+		      size_t n, const struct bl_plan *plan);
 
 /* Only remove this node's status of Volumes no longer replicated here. */
 void bl_vstatus_prune(struct bl_vstatus *v);
@@ -75,6 +80,14 @@ int bl_vstatus_refresh(struct bl_vstatus *v, struct bl_rec_ctx *ctx);
 
 /* A resync ran at the last write: the caller polls (bl_vstatus_refresh). */
 bool bl_vstatus_syncing(const struct bl_vstatus *v);
+
+/*
+ * The status node reported for kind/name, as a new string; -ENOENT when
+ * there is none. etcd is a struct bl_etcd: the shape of ctx->peer_status
+ * (reconciler.h), which bollardd and `bollard plan` point here.
+ */
+int bl_status_read(void *etcd, const char *kind, const char *name,
+		   const char *node, char **json);
 
 struct bl_vstatus_stats {
 	uint64_t writes;            /* puts and deletes that succeeded        */

@@ -20,6 +20,9 @@
  *   >>> drbdsetup show              a command's stdout follows; a line
  *   >>> lvs ... => 5                "=> N" sets its exit status (default 0)
  *   >>> file /etc/drbd.d/x.res      a file's content follows
+ *   >>> status Volume/db/nodeb      the status node nodeb reported for
+ *                                   Volume db (ctx->peer_status; absent:
+ *                                   it reported none)
  *   @include ../_shared/x.rec       more sections from another file
  * A command that is not recorded fails the run (exit status 127 with "not
  * recorded" on stderr), so a recording is always complete. Directories
@@ -218,6 +221,20 @@ static int rec_read_file(void *arg, const char *path, char **buf, size_t *len)
 	return *buf ? 0 : -ENOMEM;
 }
 
+static int rec_peer_status(void *arg, const char *kind, const char *name,
+			   const char *node, char **json)
+{
+	char key[600];
+	const struct section *s;
+
+	snprintf(key, sizeof(key), "status %s/%s/%s", kind, name, node);
+	s = rec_find(arg, key);
+	if (!s)
+		return -ENOENT;
+	*json = strdup(s->body);
+	return *json ? 0 : -ENOMEM;
+}
+
 static int rec_list_dir(void *arg, const char *dir, char ***names, size_t *n)
 {
 	const struct rec *r = arg;
@@ -331,6 +348,8 @@ int main(int argc, char **argv)
 			return 1;
 		ctx.io = (struct bl_rec_io){ rec_run, rec_read_file,
 					     rec_list_dir, &rec };
+		ctx.peer_status = rec_peer_status;
+		ctx.peer_status_arg = &rec;
 	}
 	bl_objlist_init(&objs);
 	if (load_desired(dir, &objs))

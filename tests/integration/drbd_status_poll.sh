@@ -70,6 +70,10 @@ rounds=$(count lvs)
 [ "$rounds" -ge 1 ] || die "no DRBD round ran (no lvs call)"
 grep -qE '^(drbdadm|lvcreate|drbdmeta)' "$T/calls" &&
 	{ cat "$T/calls"; die "the recorded state did not converge: something was applied or probed"; }
+# A converged round: this node's DRBD config is rendered, and says so
+# (what the Pacemaker leader waits for before it adds the DRBD clone).
+etcdctl_t get --print-value-only /bollard/v1/status/Volume/db/nodea | grep -q '"configured":true' ||
+	die "status lacks drbd.configured: $(etcdctl_t get --print-value-only /bollard/v1/status/Volume/db/nodea)"
 
 # The percentage moves through polls alone: more status calls, no round.
 polls=$(count "drbdsetup status")

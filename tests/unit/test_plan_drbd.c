@@ -289,18 +289,49 @@ static const char yaml[] =
 	"spec:\n  cluster: lab\n  size: 64Mi\n  backing: {type: lvm, vg: vg0}\n"
 	"  replication: {protocol: A, port: 7789, minor: 100}\n";
 
-static void plan_with(struct fake *f, const char *node, struct bl_plan *p)
+/* What observe handed over (ctx->report). */
+struct reported {
+	int calls;
+	char role[16], disk[24];
+	size_t n;
+};
+
+static void on_report(void *arg, const char *what, const void *data, size_t n)
+{
+	struct reported *r = arg;
+	const struct drbd_live *l = data;
+
+	assert_string_equal(what, "drbd-live");
+	r->calls++;
+	r->n = n;
+	if (n) {
+		snprintf(r->role, sizeof(r->role), "%s", l[0].role);
+		snprintf(r->disk, sizeof(r->disk), "%s", l[0].disk);
+	}
+}
+
+static void plan_with_report(struct fake *f, const char *node, struct bl_plan *p,
+			     struct reported *r)
 {
 	struct bl_objlist objs;
 	struct bl_diag d = {0};
 	struct bl_rec_ctx ctx = { .node = node };
 
 	ctx.io = (struct bl_rec_io){ fake_run, fake_read, fake_list, f };
+	if (r) {
+		ctx.report = on_report;
+		ctx.report_arg = r;
+	}
 	bl_objlist_init(&objs);
 	assert_int_equal(bl_parse_buf("t.yaml", yaml, strlen(yaml), &objs, &d), 0);
 	assert_int_equal(bl_reconcile_plan(&bl_drbd_reconciler, &ctx, &objs, p), 0);
 	bl_objlist_free(&objs);
 	bl_diag_free(&d);
+}
+
+static void plan_with(struct fake *f, const char *node, struct bl_plan *p)
+{
+	plan_with_report(f, node, p, NULL);
 }
 
 static bool has_action(const struct bl_plan *p, const char *kind,
@@ -331,6 +362,8 @@ static void test_reconciler_converges(void **state)
 		if (p.v[i].op == BL_OP_WRITE)
 			text = strdup(p.v[i].payload);
 	assert_non_null(text);
+	/* config to write, metadata to create: not configured here yet */
+	assert_false(drbd_plan_configured(&p, "db"));
 	bl_plan_free(&p);
 
 	/* now the file is in place and DRBD runs it */
@@ -340,10 +373,17 @@ static void test_reconciler_converges(void **state)
 	f.status = "[{\"name\":\"bollard-db\",\"role\":\"Secondary\","
 		   "\"devices\":[{\"volume\":0,\"disk-state\":\"UpToDate\"}]}]";
 	f.calls_md = 0;
-	plan_with(&f, "nodea", &p);
+	struct reported r = { 0 };
+	plan_with_report(&f, "nodea", &p, &r);
 	assert_int_equal(p.n, 0);
 	assert_int_equal(p.nconds, 0);
 	assert_int_equal(f.calls_md, 0); /* attached: metadata not probed */
+	assert_true(drbd_plan_configured(&p, "db"));
+	/* observe handed its live state over, once */
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(r.role, "Secondary");
+	assert_string_equal(r.disk, "UpToDate");
 	bl_plan_free(&p);
 	free(text);
 }
