@@ -293,12 +293,25 @@ PRKEY=b011a4d0000000a1
 timeout 30 "$C" pr-register "$(url $ACTIVE)" $PRKEY || fail "PR register + reserve on $ACTIVE"
 PR1=$(timeout 30 "$C" pr-show "$(url $ACTIVE)") || fail "pr-show"
 log "PR before: $PR1"
+# The CAW heartbeat (ha_client.c, caw.h): before each numbered write, a
+# COMPARE AND WRITE of the LUN's last block comparing the generation last
+# written and writing the next, like an ESXi ATS heartbeat, in the same
+# session (the nexus that holds the reservation). Every outcome is logged
+# in $CAWLOG; the state ($CAWST) carries the heartbeat across the kill and
+# each reconnect. Exit 4 from the client: an outcome that is neither
+# success nor retryable (or an unexplained MISCOMPARE): the test fails.
+CAWST=$HA_DIR/caw.state CAWLOG=$HA_DIR/caw.log
+timeout 30 "$C" caw-init "$(url $ACTIVE)" "$CAWST" || fail "caw-init on $ACTIVE"
 ACK=$HA_DIR/acked
 echo 0 >"$ACK"
 HA_BLOCKS=${HA_BLOCKS:-200}
-timeout 600 "$C" write "$(url $ACTIVE)" 0 100000 "$ACK" 2>"$HA_DIR/writer.err" &
+timeout 600 "$C" write "$(url $ACTIVE)" 0 100000 "$ACK" "$CAWST" "$CAWLOG" 2>"$HA_DIR/writer.err" &
 WPID=$!
-enough() { [ "$(cat "$ACK")" -ge "$HA_BLOCKS" ]; }
+enough() {
+	[ "$(cat "$ACK")" -ge "$HA_BLOCKS" ] && return 0
+	kill -0 $WPID 2>/dev/null || fail "the writer ended at $(cat "$ACK") blocks: $(cat "$HA_DIR/writer.err")"
+	return 1
+}
 wait_for 300 enough || fail "the writer did not reach $HA_BLOCKS blocks (at $(cat "$ACK")): $(cat "$HA_DIR/writer.err")"
 TK=$EPOCHREALTIME
 ha_kill "$ACTIVE"
@@ -308,13 +321,15 @@ kill "$WPID" 2>/dev/null   # timeout(1) passes SIGTERM on to the client
 wait "$WPID" 2>/dev/null
 ACKED=$(cat "$ACK")
 log "killed $ACTIVE's qemu (SIGKILL, no shutdown) with $ACKED blocks acknowledged"
-# The client retries its write every 0.2 s; the first acknowledged one
-# ends the outage.
-resumed() { timeout 20 "$C" write "$(url $PASSIVE)" "$ACKED" 1 "$ACK" 2>>"$HA_DIR/retry.err"; }
+# The client retries (a heartbeat, then its write) every 0.2 s; the first
+# acknowledged write ends the outage.
+resumed() { timeout 20 "$C" write "$(url $PASSIVE)" "$ACKED" 1 "$ACK" "$CAWST" "$CAWLOG" 2>>"$HA_DIR/retry.err"; }
 T_POLL=0.2
 ok=
 for _ in $(seq 3000); do
-	resumed && { ok=1; break; }
+	resumed; rc=$?
+	[ $rc = 0 ] && { ok=1; break; }
+	[ $rc = 4 ] && fail "CAW heartbeat on $PASSIVE: $(tail -1 "$CAWLOG")"
 	ha_alive $PASSIVE || break
 	sleep $T_POLL
 done
@@ -322,7 +337,25 @@ done
 TR=$EPOCHREALTIME
 DOWN=$(awk -v a="$TK" -v b="$TR" 'BEGIN { printf "%.1f", b - a }')
 log "FAILOVER: first write acknowledged by $PASSIVE $DOWN s after the kill"
-# What the outage was made of: the survivor's Pacemaker operations.
+# What the outage was made of: the survivor's corosync and Pacemaker log
+# lines that mark each step, as seconds after the kill (the guest clock's
+# offset from the host's measured through one ha_exec round trip).
+timeline() { # NODE KILL-EPOCH
+	local h0 h1 g off
+	h0=$EPOCHREALTIME; g=$(ha_exec $1 'date +%s.%N' 10); h1=$EPOCHREALTIME
+	off=$(awk -v a="$h0" -v b="$h1" -v g="$g" 'BEGIN { printf "%.2f", g - (a + b) / 2 }')
+	ha_exec $1 'cat /vm/corosync.out' 30 >"$HA_DIR/survivor-corosync.log"
+	ha_exec $1 'cat /var/log/pacemaker/pacemaker.log' 60 >"$HA_DIR/survivor-pacemaker.log"
+	echo "  timeline on $1 (s after the kill; guest clock offset $off s):"
+	grep -hE 'A processor failed|Members\[1\]|Requesting fencing|Operation .(reboot|off). targeting|Initiating (start|promote|notify|stop|monitor)|Result of (start|promote|notify|stop) operation|Peer .* lost|State transition S_IDLE|node_update|calculated .* transition|Transition [0-9]+ .*Complete' \
+		"$HA_DIR/survivor-corosync.log" "$HA_DIR/survivor-pacemaker.log" |
+	while IFS= read -r l; do
+		ts=$(grep -oE '^[A-Z][a-z]{2} +[0-9]+ [0-9:]{8}(\.[0-9]+)?' <<<"$l") || continue
+		e=$(date -d "$ts" +%s.%N 2>/dev/null) || continue
+		awk -v e="$e" -v o="$off" -v k="$2" -v l="$l" 'BEGIN { printf "  %+7.1f  %s\n", e - o - k, substr(l, 1, 150) }'
+	done | sort -n -k1 | awk '$1 > -5' | tee "$HA_DIR/timeline.txt"
+}
+timeline $PASSIVE "$TK"
 # (crm_mon -o -t: each operation's last-rc-change and exec-time.)
 ha_exec $PASSIVE "grep -hE 'A processor failed|Members\\[1\\]' /vm/corosync.out | tail -2
 	grep -hE 'fence|Fenc' /var/log/pacemaker/pacemaker.log | grep -E 'notice|Operation' | tail -3
@@ -330,7 +363,7 @@ ha_exec $PASSIVE "grep -hE 'A processor failed|Members\\[1\\]' /vm/corosync.out 
 	sed 's/^/  survivor: /' | tee "$HA_DIR/survivor-ops.txt"
 [ -s "$HA_DIR/fence.log" ] && sed 's/^/  fence: /' "$HA_DIR/fence.log"
 ACKED=$(cat "$ACK")
-timeout 300 "$C" write "$(url $PASSIVE)" "$ACKED" 50 "$ACK" || fail "writes after failover"
+timeout 300 "$C" write "$(url $PASSIVE)" "$ACKED" 50 "$ACK" "$CAWST" "$CAWLOG" || fail "writes after failover"
 ACKED=$(cat "$ACK")
 ID2=$(timeout 30 "$C" id "$(url $PASSIVE)") || fail "identity after failover"
 log "LUN on $PASSIVE: $ID2"
@@ -338,6 +371,11 @@ bad=
 [ "$ID1" = "$ID2" ] || bad+=" identity changed ($ID1 -> $ID2);"
 timeout 600 "$C" verify "$(url $PASSIVE)" "$ACKED" || bad+=" acknowledged blocks lost or damaged;"
 log "verified $ACKED acknowledged blocks"
+# Every CAW succeeded or failed retryably, a MISCOMPARE only after a CAW
+# with no answer and with its new value in the block, and the block holds
+# the last generation written.
+CAWSUM=$(timeout 60 "$C" caw-check "$(url $PASSIVE)" "$CAWST" "$CAWLOG" 2>&1) || bad+=" CAW heartbeat: $CAWSUM;"
+grep -vE ' ok gen=' "$CAWLOG" | sed 's/^/  caw: /'
 PR2=$(timeout 30 "$C" pr-show "$(url $PASSIVE)") || bad+=" PR IN failed after failover;"
 log "PR after: $PR2"
 PRNOTE="kept"
@@ -353,6 +391,16 @@ echo "FIGURE: kill -> first acknowledged write on the survivor: $DOWN s"
 echo "FIGURE: acknowledged blocks: $ACKED, lost or damaged: $([ -z "${bad##*blocks lost*}" ] && [ -n "$bad" ] && echo some || echo 0)"
 echo "FIGURE: identity before: $ID1; after: $ID2"
 echo "FIGURE: PR: $PRNOTE"
+echo "FIGURE: CAW heartbeat: $CAWSUM"
+# Leadership (bollardd's election lease, default TTL): every change in the
+# guests' bollardd logs so far. More than one "leader of" per node, or a
+# "lost leadership" before the kill, is flapping.
+# (The fleet role, for rollouts, is a second election with the same TTL.)
+for n in nodea nodeb; do
+	f=${HA_SHARE[$n]}/bollardd.log
+	echo "FIGURE: bollardd leadership on $n: cluster $(grep -cE 'leader of cluster' "$f") won, $(grep -cE 'lost leadership' "$f") lost; fleet role $(grep -cE 'leading the fleet role' "$f") won, $(grep -cE 'lost the fleet role' "$f") lost"
+	grep -hE 'leader of cluster|lost leadership|the fleet role' "$f" | sed "s/^/  $n: /"
+done
 [ -z "$bad" ] || fail "after failover:$bad"
 
 # --- the dead node boots again: bollardd brings DRBD back, DRBD resyncs ------------------
