@@ -876,6 +876,7 @@ static void volume_status_poll(struct bl_ctl *c)
 struct clscan {
 	struct bl_ctl *c;
 	uint64_t now;
+	bool hb_due;                /* put the heartbeat keys this tick       */
 };
 
 static void heartbeat_and_elect(void *arg, const struct bl_obj *cl)
@@ -888,7 +889,10 @@ static void heartbeat_and_elect(void *arg, const struct bl_obj *cl)
 
 	if (!node_in(cl, c->o.node))
 		return;
-	if (c->hb_lease) {
+	/* The key lives as long as its lease: putting it again each tick
+	 * (every 250 ms) only cost etcd writes. Put once per lease period
+	 * third, which also restores it under a new lease. */
+	if (c->hb_lease && s->hb_due) {
 		char val[256];
 		snprintf(key, sizeof(key), "/bollard/v1/nodes/%s/%s", cl->name, c->o.node);
 		snprintf(val, sizeof(val), "{\"node\":\"%s\",\"version\":\"%s\"}",
@@ -970,10 +974,10 @@ static void on_admission(void *arg, const char *cluster)
 
 static void tick(struct bl_ctl *c, uint64_t now)
 {
-	struct clscan s = { c, now };
+	struct clscan s = { c, now, now >= c->next_hb_ms };
 	int64_t ttl;
 
-	if (now >= c->next_hb_ms) {
+	if (s.hb_due) {
 		if (c->hb_lease && (bl_etcd_lease_keepalive(c->etcd, c->hb_lease, &ttl) < 0 ||
 				    ttl <= 0))
 			c->hb_lease = 0;

@@ -125,6 +125,12 @@ hl=$(lease_of /bollard/v1/nodes/vmware-ha/stor-a)
 [ "$sl" != none ] && [ "$sl" != 0 ] && [ "$sl" = "$hl" ] ||
 	die "Volume status not bound to the heartbeat lease (status $sl, heartbeat $hl)"
 row ds-gold-01 | grep -q 'stor-a:Secondary/Inconsistent' || die "before the kill: $(row ds-gold-01)"
+# The heartbeat key lives with its lease: it is put once per third of the
+# TTL (1 s here), not on every 250 ms tick of the loop (was 4 puts a second).
+hbver() { etcdctl_t get -w json /bollard/v1/nodes/vmware-ha/stor-a |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["kvs"][0]["version"])'; }
+v0=$(hbver); sleep 4; v1=$(hbver)
+[ $((v1 - v0)) -le 8 ] || die "heartbeat put $((v1 - v0)) times in 4 s"
 kill -9 $DPID; wait $DPID 2>/dev/null
 wait_for 30 sh -c "\"$BUILD/bollard\" --etcd $ETCD_URL get volume ds-gold-01 | grep -q 'stor-a:offline'" ||
 	die "dead node not shown offline: $(row ds-gold-01)"
