@@ -87,6 +87,9 @@ struct bl_ctl {
 	                             * this cluster right before applying    */
 	struct bl_fleet *fleet;     /* the fleet rollout role (candidate)     */
 	struct bl_ro_admit_watch *admit_watch; /* rollout admissions         */
+	json_t *obs_refs;           /* handle_target -> its status: the Secret
+	                             * generations a rollout admitted and this
+	                             * reconcile used ({"Secret/x": gen})    */
 	struct bl_vstatus *vs;      /* Volume status (volume_status.h)        */
 	uint64_t next_sync_poll_ms; /* while a resync runs: next DRBD look    */
 	struct drbd_live *drbd_live;/* what the DRBD reconciler's observe saw */
@@ -420,6 +423,8 @@ static void write_status_hold(struct bl_ctl *c, struct item *it, const char *kin
 		       "counters", "engineOps", (json_int_t)c->runner.ops);
 	if (!st)
 		return;
+	if (c->obs_refs && !hold)
+		json_object_set(st, "observedRefs", c->obs_refs);
 	/* Compare without events and times: write only real changes. */
 	cmp = json_dumps(st, JSON_COMPACT | JSON_SORT_KEYS);
 	if (cmp && it->last_status && !strcmp(cmp, it->last_status)) {
@@ -518,6 +523,7 @@ static int handle_target(struct bl_ctl *c, const char *key, const char *name)
 	const struct bl_obj *t = bl_informer_get(c->inf, "Target", name);
 	struct bl_obj *admitted = NULL;
 	const struct bl_obj *absent = NULL;
+	struct bl_objlist sec_owned = { 0 };
 	struct item *it = item_get(c, key);
 	struct blist b = { 0 };
 	struct bl_rec_ctx ctx;
@@ -580,6 +586,17 @@ static int handle_target(struct bl_ctl *c, const char *key, const char *name)
 		blist_add(&b, t);
 		blist_add_named(c, &b, "Cluster", cl);
 		bl_obj_foreach_ref(t, add_ref, a);
+		/* Rollouts: Secrets at the generation admitted to this node's
+		 * cluster, reported as observedRefs (the health signal). */
+		rc = bl_rollout_effective_secrets(c->etcd, c->inf, c->o.node, &b.l,
+						  &sec_owned, &c->obs_refs);
+		if (rc < 0) {
+			logf_(c, "%s: admitted Secrets: %s", key, bl_strerror(rc));
+			free(b.l.v);
+			bl_obj_free(admitted);
+			bl_objlist_free(&sec_owned);
+			return rc;
+		}
 		/* The IQN may have changed: the old one must go too. */
 		if (it->iqn && iqn && strcmp(it->iqn, iqn)) {
 			rec_ctx(c, &ctx);
@@ -597,6 +614,9 @@ static int handle_target(struct bl_ctl *c, const char *key, const char *name)
 	if (!iqn) {
 		free(b.l.v);
 		bl_obj_free(admitted);
+		json_decref(c->obs_refs);
+		c->obs_refs = NULL;
+		bl_objlist_free(&sec_owned);
 		return 0;   /* never seen, nothing to remove */
 	}
 	rec_ctx(c, &ctx);
@@ -623,6 +643,9 @@ static int handle_target(struct bl_ctl *c, const char *key, const char *name)
 	bl_plan_free(&plan);
 	free(b.l.v);
 	bl_obj_free(admitted);
+	json_decref(c->obs_refs);
+	c->obs_refs = NULL;
+	bl_objlist_free(&sec_owned);
 	/* Something changed: look again, so "converged" is observed, not assumed. */
 	if (rc == 0 && res.done)
 		bl_wq_add(c->wq, key, now_ms(), 0);

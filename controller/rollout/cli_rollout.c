@@ -79,6 +79,9 @@ static uint64_t mono_ms(void)
 struct kinds {
 	struct bl_obj **cl, **tg;
 	size_t ncl, ntg;
+	struct bl_obj **rev;            /* Targets, then Secrets: what
+	                                 * bl_ro_revision hashes           */
+	size_t nrev;
 };
 
 static int split(const struct store_snap *s, struct kinds *k)
@@ -86,7 +89,8 @@ static int split(const struct store_snap *s, struct kinds *k)
 	memset(k, 0, sizeof(*k));
 	k->cl = calloc(s->n + 1, sizeof(*k->cl));
 	k->tg = calloc(s->n + 1, sizeof(*k->tg));
-	if (!k->cl || !k->tg)
+	k->rev = calloc(s->n + 1, sizeof(*k->rev));
+	if (!k->cl || !k->tg || !k->rev)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->n; i++) {
 		if (!strcmp(s->v[i]->kind, "Cluster"))
@@ -94,6 +98,11 @@ static int split(const struct store_snap *s, struct kinds *k)
 		else if (!strcmp(s->v[i]->kind, "Target"))
 			k->tg[k->ntg++] = s->v[i];
 	}
+	memcpy(k->rev, k->tg, k->ntg * sizeof(*k->rev));
+	k->nrev = k->ntg;
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->v[i]->kind, "Secret"))
+			k->rev[k->nrev++] = s->v[i];
 	return 0;
 }
 
@@ -101,6 +110,7 @@ static void kinds_free(struct kinds *k)
 {
 	free(k->cl);
 	free(k->tg);
+	free(k->rev);
 }
 
 static json_t *get_json(struct bl_etcd *e, const char *key)
@@ -157,7 +167,7 @@ static int poll_status(struct cli *c, struct bl_etcd *e, const char *name,
 		ret = -1;
 		goto out;
 	}
-	bl_ro_revision(ro, k.cl, k.ncl, k.tg, k.ntg, rev);
+	bl_ro_revision(ro, k.cl, k.ncl, k.rev, k.nrev, rev);
 	snprintf(key, sizeof(key), "%s%s/status", BL_RO_KEY_ROLLOUTS, name);
 	st = get_json(e, key);
 	phase = json_string_value(json_object_get(st, "phase"));
@@ -563,6 +573,96 @@ out:
 	return rc;
 }
 
+static int edit_data(void *arg, struct bl_obj *o)
+{
+	struct undo *u = arg;
+	if (json_equal(o->data, u->spec))
+		return 0;
+	json_decref(o->data);
+	o->data = json_deep_copy(u->spec);
+	return o->data ? 1 : -ENOMEM;
+}
+
+static int collect_secret(void *arg, const char *kind, const char *name,
+			  const char *path)
+{
+	(void)path;
+	if (!strcmp(kind, "Secret"))
+		json_object_set_new(arg, name, json_true());
+	return 0;
+}
+
+/*
+ * The Secrets the governed Targets use are governed with them: undo gives
+ * each the data of its newest kept generation before the current one, as
+ * a new generation (values are never printed).
+ */
+static int undo_secrets(struct cli *c, struct bl_etcd *e, struct bl_obj **tg,
+			size_t n, size_t *changed)
+{
+	json_t *names = json_object(), *v;
+	const char *sn;
+	int rc = 0;
+
+	if (!names)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		bl_obj_foreach_ref(tg[i], collect_secret, names);
+	json_object_foreach(names, sn, v) {
+		struct bl_obj *cur = NULL, *ho = NULL;
+		int64_t *gens = NULL, to = 0;
+		size_t ng = 0;
+		char key[400], *dump;
+		json_t *h;
+		struct undo u;
+
+		if (store_get_one(e, "Secret", sn, &cur) < 0)
+			continue;
+		rc = history_gens(e, "Secret", sn, &gens, &ng);
+		if (rc < 0) {
+			bl_obj_free(cur);
+			break;
+		}
+		for (size_t j = 0; j < ng; j++)
+			if (gens[j] < cur->generation)
+				to = gens[j];
+		free(gens);
+		if (!to) {
+			bl_obj_free(cur);
+			continue;       /* never changed under the rollout */
+		}
+		snprintf(key, sizeof(key), "%sSecret/%s/%lld", BL_RO_KEY_HISTORY, sn,
+			 (long long)to);
+		h = get_json(e, key);
+		dump = h ? json_dumps(h, JSON_COMPACT) : NULL;
+		json_decref(h);
+		if (!dump || bl_obj_from_json(dump, strlen(dump), &ho, NULL) < 0) {
+			fprintf(c->err, "secret/%s: generation %lld is not in the history\n",
+				sn, (long long)to);
+			free(dump);
+			bl_obj_free(cur);
+			continue;
+		}
+		free(dump);
+		u.spec = ho->data;
+		rc = cas_update(e, "Secret", sn, edit_data, &u);
+		if (rc < 0) {
+			cli_etcd_error(c, e, rc, "updating the secret");
+		} else if (rc > 0) {
+			fprintf(c->out, "secret/%s: generation %lld restores the data of generation %lld\n",
+				sn, (long long)cur->generation + 1, (long long)to);
+			(*changed)++;
+		}
+		bl_obj_free(ho);
+		bl_obj_free(cur);
+		if (rc < 0)
+			break;
+		rc = 0;
+	}
+	json_decref(names);
+	return rc;
+}
+
 static int rollout_undo(struct cli *c, struct bl_etcd *e, const char *name,
 			const struct ro_opts *o)
 {
@@ -637,7 +737,9 @@ static int rollout_undo(struct cli *c, struct bl_etcd *e, const char *name,
 				tg[i]->name, (long long)to);
 		}
 	}
-	fprintf(c->out, "rollout %s: %zu target(s) changed back; the change rolls out in waves\n",
+	if (!o->to_rev && undo_secrets(c, e, tg, n, &changed) < 0)
+		goto out;
+	fprintf(c->out, "rollout %s: %zu object(s) changed back; the change rolls out in waves\n",
 		name, changed);
 	ret = 0;
 out:

@@ -125,12 +125,38 @@ static uint64_t fnv(uint64_t h, const char *s)
 	return h;
 }
 
+struct revref {
+	struct bl_obj *const *objs;
+	size_t n;
+	uint64_t *h;
+};
+
+static int rev_secret(void *arg, const char *kind, const char *name, const char *path)
+{
+	struct revref *r = arg;
+	char buf[300];
+
+	(void)path;
+	if (strcmp(kind, "Secret"))
+		return 0;
+	for (size_t i = 0; i < r->n; i++) {
+		if (strcmp(r->objs[i]->kind, "Secret") || strcmp(r->objs[i]->name, name))
+			continue;
+		snprintf(buf, sizeof(buf), "Secret/%s=%lld;", name,
+			 (long long)r->objs[i]->generation);
+		*r->h = fnv(*r->h, buf);
+		break;
+	}
+	return 0;
+}
+
 void bl_ro_revision(const struct bl_obj *ro, struct bl_obj *const *clusters,
 		    size_t ncl, struct bl_obj *const *targets, size_t nt,
 		    char out[17])
 {
 	uint64_t h = 1469598103934665603ull;
 	char buf[300];
+	struct revref r = { targets, nt, &h };
 
 	for (size_t i = 0; i < ncl; i++) {
 		if (!bl_ro_selector_match(json_object_get(ro->spec, "clusterSelector"),
@@ -142,6 +168,8 @@ void bl_ro_revision(const struct bl_obj *ro, struct bl_obj *const *clusters,
 			snprintf(buf, sizeof(buf), "%s/%s=%lld;", targets[j]->kind,
 				 targets[j]->name, (long long)targets[j]->generation);
 			h = fnv(h, buf);
+			/* the Secrets it uses: governed with it (rollout.h) */
+			bl_obj_foreach_ref(targets[j], rev_secret, &r);
 		}
 	}
 	snprintf(out, 17, "%016llx", (unsigned long long)h);

@@ -103,11 +103,12 @@ struct pend {
 	const struct bl_informer *inf;
 	struct bl_etcd *e;
 	const char *node, *kind, *name;  /* name NULL: any object gone      */
-	int rc;                          /* 1 found, <0 error               */
+	int rc;                          /* 1 found (stops), <0 error       */
 	const struct bl_obj *ro;
 	rec_fn fn;                       /* per record                      */
-	struct bl_objlist *list, *owned; /* recorded_list's                 */
-	struct bl_obj *found;            /* recorded's                      */
+	struct bl_objlist *list, *owned; /* effective_list's                */
+	struct bl_obj *found;            /* bl_rollout_recorded's           */
+	json_t *map;                     /* secret_gens': "Secret/x" -> gen */
 };
 
 static bool has_node(const struct bl_obj *cl, const char *node)
@@ -175,34 +176,6 @@ static bool split_key(const char *k, char *kind, size_t len, const char **name)
 	kind[slash - k] = '\0';
 	*name = slash + 1;
 	return true;
-}
-
-static void pend_match(struct pend *p, const struct bl_obj *ro,
-		       const struct bl_obj *cl, json_t *rec)
-{
-	json_t *v;
-	const char *k, *nm;
-	char kind[64];
-
-	(void)ro; (void)cl;
-	json_object_foreach(json_object_get(rec, "objects"), k, v) {
-		if (!split_key(k, kind, sizeof(kind), &nm))
-			continue;
-		if (p->name ? (!strcmp(kind, p->kind) && !strcmp(nm, p->name))
-			    : !bl_informer_get(p->inf, kind, nm)) {
-			p->rc = 1;
-			break;
-		}
-	}
-}
-
-int bl_rollout_deletion_pending(struct bl_etcd *e, const struct bl_informer *inf,
-				const char *node, const char *kind, const char *name)
-{
-	struct pend p = { .inf = inf, .e = e, .node = node, .kind = kind,
-			  .name = name, .fn = pend_match };
-
-	return foreach_record(&p);
 }
 
 /* The kept copy of kind/name at gen (history key), resource_version 0. */
@@ -290,12 +263,12 @@ int bl_rollout_effective_list(struct bl_etcd *e, const struct bl_informer *inf,
 {
 	struct pend p = { .inf = inf, .e = e, .node = node, .fn = recorded_one,
 			  .list = list, .owned = owned };
-	int held = 0;
+	int held = 0, rc;
 	size_t keep = 0;
 
 	for (size_t i = 0; i < list->n; i++) {
 		struct bl_obj *adm = NULL;
-		int rc = bl_rollout_effective(e, inf, list->v[i], &adm);
+		rc = bl_rollout_effective(e, inf, list->v[i], &adm);
 		if (rc < 0)
 			return rc;
 		if (rc == BL_RO_NOT_ADMITTED)
@@ -315,5 +288,83 @@ int bl_rollout_effective_list(struct bl_etcd *e, const struct bl_informer *inf,
 	/* Deleted, and the deletion not admitted here (or rolled back). */
 	if (node && foreach_record(&p) < 0)
 		return p.rc;
-	return held;
+	/* Secrets at the generation this node's clusters admit. */
+	rc = bl_rollout_effective_secrets(e, inf, node, list, owned, NULL);
+	return rc < 0 ? rc : held;
+}
+
+/* ---- Secrets -------------------------------------------------------------*/
+
+static void secret_gens(struct pend *p, const struct bl_obj *ro,
+			const struct bl_obj *cl, json_t *rec)
+{
+	json_t *map = p->map, *v;
+	const char *k;
+
+	(void)ro; (void)cl;
+	json_object_foreach(json_object_get(rec, "objects"), k, v)
+		if (!strncmp(k, "Secret/", 7) && json_is_integer(v) && !json_object_get(map, k))
+			json_object_set(map, k, v);
+}
+
+int bl_rollout_effective_secrets(struct bl_etcd *e, const struct bl_informer *inf,
+				 const char *node, struct bl_objlist *list,
+				 struct bl_objlist *owned, json_t **refs)
+{
+	struct pend p = { .inf = inf, .e = e, .node = node, .fn = secret_gens };
+	json_t *map = NULL;
+	bool any = false;
+	int rc = 0;
+
+	if (refs)
+		*refs = NULL;
+	for (size_t i = 0; i < list->n && !any; i++)
+		any = !strcmp(list->v[i]->kind, "Secret");
+	if (!any || !node)
+		return 0;
+	map = json_object();
+	if (!map)
+		return -ENOMEM;
+	p.map = map;
+	rc = foreach_record(&p);
+	if (rc < 0)
+		goto out;
+	rc = 0;
+	for (size_t i = 0; i < list->n; i++) {
+		struct bl_obj *o = list->v[i], *adm = NULL;
+		char k[300];
+		json_t *g;
+
+		if (strcmp(o->kind, "Secret"))
+			continue;
+		snprintf(k, sizeof(k), "Secret/%s", o->name);
+		if (!(g = json_object_get(map, k)))
+			continue;       /* governed on none of node's clusters */
+		if (refs) {
+			if (!*refs && !(*refs = json_object())) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			json_object_set(*refs, k, g);
+		}
+		if (json_integer_value(g) == o->generation)
+			continue;
+		rc = history_load(e, "Secret", o->name, json_integer_value(g), &adm);
+		if (rc < 0)
+			goto out;
+		rc = bl_objlist_push(owned, adm);
+		if (rc < 0) {
+			bl_obj_free(adm);
+			goto out;
+		}
+		adm->resource_version = o->resource_version;
+		list->v[i] = adm;
+	}
+out:
+	if (rc < 0 && refs) {
+		json_decref(*refs);
+		*refs = NULL;
+	}
+	json_decref(map);
+	return rc;
 }

@@ -5,7 +5,8 @@
  *   - a node heartbeat bound to one lease (gone when the simulator stops);
  *   - for every Target of a simulated cluster, the generation its cluster
  *     is admitted to (any rollout's record naming it, else the newest), as
- *     bollardd reconciles it, reported Ready at that generation
+ *     bollardd reconciles it, reported Ready at that generation (with the
+ *     record's Secret generations as observedRefs, as bollardd reports)
  *     --ready-after seconds after it was first seen, except in --fail
  *     clusters, which stay not Ready.
  * One round every 200 ms: two range reads, and a status write only for a
@@ -183,6 +184,7 @@ static bool sim_cluster(const char *name, long n)
 struct seen {                       /* per simulated Target             */
 	char *name;
 	int64_t gen;
+	char *refs;                 /* observedRefs reported (JSON)       */
 	double since;
 	int reported;               /* 0 none, 1 not ready, 2 ready       */
 };
@@ -227,6 +229,8 @@ static int sim_round(struct bl_etcd *e, const struct sim_opts *o,
 		char okey[200], rkey_tail[100], skey[400];
 		int64_t gen;
 		struct seen *s = NULL;
+		json_t *refs = json_object();
+		char *refs_s = NULL;
 
 		if (bl_obj_from_json(objs.kvs[i].value, objs.kvs[i].value_len, &t, NULL) < 0)
 			continue;
@@ -247,7 +251,20 @@ static int sim_round(struct bl_etcd *e, const struct sim_opts *o,
 			g = json_object_get(json_object_get(rec, "objects"), okey);
 			if (json_is_integer(g))
 				gen = json_integer_value(g);
+			/* the admitted Secrets, reported as bollardd does */
+			const char *rk;
+			json_t *rv;
+			json_object_foreach(json_object_get(rec, "objects"), rk, rv)
+				if (!strncmp(rk, "Secret/", 7))
+					json_object_set(refs, rk, rv);
 			json_decref(rec);
+		}
+		refs_s = json_dumps(refs, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(refs);
+		if (!refs_s) {
+			bl_obj_free(t);
+			rc = -ENOMEM;
+			break;
 		}
 		for (size_t k = 0; k < *nseen; k++)
 			if (!strcmp((*seen)[k].name, t->name))
@@ -258,25 +275,32 @@ static int sim_round(struct bl_etcd *e, const struct sim_opts *o,
 				if (v)
 					*seen = v;
 				bl_obj_free(t);
+				free(refs_s);
 				rc = -ENOMEM;
 				break;
 			}
 			*seen = v;
 			s = &v[(*nseen)++];
 			s->gen = -1;
+			s->refs = NULL;
 		}
-		if (s->gen != gen) {
+		if (s->gen != gen || !s->refs || strcmp(s->refs, refs_s)) {
 			s->gen = gen;
+			free(s->refs);
+			s->refs = refs_s;
+			refs_s = NULL;
 			s->since = now;
 			s->reported = 0;
 		}
+		free(refs_s);
 		int want = !in_list(o->fail, cl) && now - s->since >= o->ready_after ? 2 : 1;
 		if (want != s->reported) {
 			char *body = NULL;
 			if (asprintf(&body, "{\"node\":\"%s-a\",\"observedGeneration\":%lld,"
+				     "\"observedRefs\":%s,"
 				     "\"conditions\":[{\"type\":\"Ready\",\"status\":\"%s\","
 				     "\"reason\":\"%s\",\"message\":\"fleet-sim\"}]}", cl,
-				     (long long)gen, want == 2 ? "True" : "False",
+				     (long long)gen, s->refs, want == 2 ? "True" : "False",
 				     want == 2 ? "Converged" : "Applying") > 0) {
 				snprintf(skey, sizeof(skey), "%sTarget/%s/%s-a", BL_RO_KEY_STATUS,
 					 t->name, cl);
@@ -354,8 +378,10 @@ out:
 		ops.revoke++;
 	}
 	print_ops(c->out, &ops);
-	for (size_t i = 0; i < nseen; i++)
+	for (size_t i = 0; i < nseen; i++) {
 		free(seen[i].name);
+		free(seen[i].refs);
+	}
 	free(seen);
 	bl_etcd_close(e);
 	return ret;

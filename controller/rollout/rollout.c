@@ -180,25 +180,15 @@ static void gov_one(void *arg, const struct bl_obj *ro)
 	g->governed = g->governed || bl_ro_governs(ro, g->cl, g->obj);
 }
 
-/* History is kept for governed objects only: nothing is written for a
- * fleet without rollouts. The baseline generation is written in the first
- * round that sees the Rollout, before any newer one can be admitted. */
-static void history_one(void *arg, const struct bl_obj *o)
+/* Write o's generation to the history once, and prune what is older than
+ * the last BL_RO_HISTORY_KEEP generations. */
+static void history_put(struct bl_fleet *f, const struct bl_obj *o)
 {
-	struct bl_fleet *f = arg;
 	char key[300], hkey[600];
 	struct hist *h;
 	char *body;
 	struct bl_kvs kvs = { 0 };
-	const char *cn = json_string_value(json_object_get(o->spec, "cluster"));
-	struct govscan g = { f->o.inf, NULL, o, false };
 
-	g.cl = cn ? bl_informer_get(f->o.inf, "Cluster", cn) : NULL;
-	if (!g.cl)
-		return;
-	bl_informer_foreach(f->o.inf, "Rollout", gov_one, &g);
-	if (!g.governed)
-		return;
 	snprintf(key, sizeof(key), "%s/%s", o->kind, o->name);
 	h = hist_get(f, key);
 	if (!h || h->gen == o->generation || o->generation <= 0)
@@ -223,11 +213,45 @@ static void history_one(void *arg, const struct bl_obj *o)
 	bl_kvs_free(&kvs);
 }
 
+static int history_secret(void *arg, const char *kind, const char *name,
+			  const char *path)
+{
+	struct bl_fleet *f = arg;
+	const struct bl_obj *sec;
+
+	(void)path;
+	if (!strcmp(kind, "Secret") && (sec = bl_informer_get(f->o.inf, "Secret", name)))
+		history_put(f, sec);
+	return 0;
+}
+
+/* History is kept for governed objects only (and the Secrets they use):
+ * nothing is written for a fleet without rollouts. The baseline generation
+ * is written in the first round that sees the Rollout, before any newer
+ * one can be admitted. */
+static void history_one(void *arg, const struct bl_obj *o)
+{
+	struct bl_fleet *f = arg;
+	const char *cn = json_string_value(json_object_get(o->spec, "cluster"));
+	struct govscan g = { f->o.inf, NULL, o, false };
+
+	g.cl = cn ? bl_informer_get(f->o.inf, "Cluster", cn) : NULL;
+	if (!g.cl)
+		return;
+	bl_informer_foreach(f->o.inf, "Rollout", gov_one, &g);
+	if (!g.governed)
+		return;
+	history_put(f, o);
+	bl_obj_foreach_ref(o, history_secret, f);
+}
+
 /* ---- one rollout -----------------------------------------------------------*/
 
 struct cl {
 	const struct bl_obj *obj;
 	json_t *desired;                /* {"Target/x": gen} governed now  */
+	json_t *users;                  /* {"Secret/s": ["t1",..]}: the
+	                                 * governed Targets using it here  */
 	json_t *rec;                    /* admission record (owned)        */
 	json_t *rec_raw_objects;        /* borrowed from rec               */
 };
@@ -265,12 +289,37 @@ static void gather_cluster(void *arg, const struct bl_obj *o)
 	memset(&g->cl[g->n], 0, sizeof(g->cl[0]));
 	g->cl[g->n].obj = o;
 	g->cl[g->n].desired = json_object();
+	g->cl[g->n].users = json_object();
 	g->n++;
 }
 
 static int cmp_cl(const void *key, const void *elem)
 {
 	return strcmp(key, ((const struct cl *)elem)->obj->name);
+}
+
+/* A Secret a governed Target uses is governed with it on its cluster. */
+static int gather_secret(void *arg, const char *kind, const char *name,
+			 const char *path)
+{
+	struct gather *g = arg;
+	const struct bl_obj *sec;
+	struct cl *c = (struct cl *)g->c;
+	json_t *u;
+	char k[300];
+
+	(void)path;
+	if (strcmp(kind, "Secret") || !(sec = bl_informer_get(g->inf, "Secret", name)))
+		return 0;
+	snprintf(k, sizeof(k), "Secret/%s", name);
+	json_object_set_new(c->desired, k, json_integer(sec->generation));
+	u = json_object_get(c->users, k);
+	if (!u) {
+		u = json_array();
+		json_object_set_new(c->users, k, u);
+	}
+	json_array_append_new(u, json_string(g->t->name));
+	return 0;
 }
 
 static void gather_target(void *arg, const struct bl_obj *t)
@@ -294,6 +343,9 @@ static void gather_target(void *arg, const struct bl_obj *t)
 		return;
 	snprintf(k, sizeof(k), "%s/%s", t->kind, t->name);
 	json_object_set_new(c->desired, k, json_integer(t->generation));
+	g->t = t;
+	g->c = c;
+	bl_obj_foreach_ref(t, gather_secret, g);
 }
 
 struct ptrs {
@@ -332,6 +384,35 @@ static bool cluster_online(const struct round *r, const struct bl_obj *cl)
 	return true;
 }
 
+/*
+ * A Secret's health on a cluster: every governed Target of the cluster
+ * that uses it reports, on every node, that it was reconciled with the
+ * admitted generation (status observedRefs, written by bollardd) and the
+ * Target loop below requires those Targets Ready.
+ */
+static bool secret_ready(const struct round *r, const struct cl *c,
+			 const char *okey, int64_t want)
+{
+	json_t *nodes = json_object_get(c->obj->spec, "nodes"), *n, *u;
+	size_t i, j;
+
+	json_array_foreach(json_object_get(c->users, okey), j, u) {
+		json_array_foreach(nodes, i, n) {
+			char k[400];
+			json_t *st;
+			snprintf(k, sizeof(k), "%s/%s", json_string_value(u),
+				 json_string_value(json_object_get(n, "name")));
+			ssize_t at = strv_find(&r->status, k);
+			if (at < 0 || !(st = r->status.v[at]))
+				return false;
+			if (json_integer_value(json_object_get(json_object_get(st,
+					"observedRefs"), okey)) != want)
+				return false;
+		}
+	}
+	return true;
+}
+
 /* Every governed object Ready at its admitted generation on every node. */
 static bool cluster_ready(const struct round *r, const struct cl *c)
 {
@@ -348,6 +429,11 @@ static bool cluster_ready(const struct round *r, const struct cl *c)
 		 * exist there yet (bollardd leaves it alone until admitted). */
 		if (!ag && json_is_object(adm))
 			continue;
+		if (!strncmp(okey, "Secret/", 7)) {
+			if (!secret_ready(r, c, okey, want))
+				return false;
+			continue;
+		}
 		json_array_foreach(nodes, i, n) {
 			char k[400];
 			json_t *st, *cond;
@@ -388,7 +474,7 @@ static json_t *make_record(json_t *objects, json_t *previous, int64_t now,
  * so the difference makes the cluster "need" an admission, and it gets one
  * in its wave. Meanwhile bollardd leaves a new object alone (the record
  * does not name it: BL_RO_NOT_ADMITTED) and keeps serving a deleted one
- * (the record still names it: bl_rollout_deletion_pending). An object
+ * (the record still names it: bl_rollout_recorded). An object
  * relabelled out of scope is no longer governed: bollardd reconciles its
  * newest generation at once; its name leaves the record at the next
  * admission. Only an old record without "previous" is completed here.
@@ -425,8 +511,10 @@ static json_t *rollback_record(json_t *rec, int64_t now)
 		json_decref(absent);
 		return NULL;
 	}
+	/* Targets only: a Secret first used by an admitted Target goes with
+	 * that Target's export, and the node keeps no other use for it. */
 	json_object_foreach(objs, k, v)
-		if (!json_object_get(prev, k))
+		if (!strncmp(k, "Target/", 7) && !json_object_get(prev, k))
 			json_object_set(absent, k, v);
 	json_object_set_new(nrec, "absent", absent);
 	return nrec;
@@ -548,6 +636,7 @@ static void round_rollout(void *arg, const struct bl_obj *ro)
 	bl_informer_foreach(f->o.inf, "Target", gather_target, &g);
 	bl_informer_foreach(f->o.inf, "Cluster", ptrs_add, &pc);
 	bl_informer_foreach(f->o.inf, "Target", ptrs_add, &pt);
+	bl_informer_foreach(f->o.inf, "Secret", ptrs_add, &pt);
 	bl_ro_revision(ro, pc.v, pc.n, pt.v, pt.n, rev);
 	free(pc.v);
 	free(pt.v);
@@ -653,6 +742,7 @@ out_free:
 	strv_free(&recs);
 	for (i = 0; i < g.n; i++) {
 		json_decref(g.cl[i].desired);
+		json_decref(g.cl[i].users);
 		json_decref(g.cl[i].rec);
 	}
 	free(g.cl);

@@ -17,8 +17,11 @@
  *
  * Governed objects: Targets whose labels match spec.objectSelector and
  * whose spec.cluster is a Cluster matching spec.clusterSelector. Their
- * changes, creation and deletion are admitted cluster by cluster. (Volumes
- * and Secrets are not gated yet: see docs/rollouts.md.)
+ * changes, creation and deletion are admitted cluster by cluster. The
+ * Secrets a governed Target refers to are governed with it, per cluster:
+ * a cluster's record names their generations too ("Secret/x"), and every
+ * node of the cluster uses that generation for all its Targets. (Volumes
+ * are not gated yet: see docs/rollouts.md.)
  */
 #ifndef BL_ROLLOUT_H
 #define BL_ROLLOUT_H
@@ -66,9 +69,11 @@ int bl_ro_params_from_spec(const json_t *spec, struct bl_ro_params *p);
 /*
  * The rollout's revision: a hash (16 hex digits into out) of the newest
  * generation of every object it governs, over clusters (sorted by name)
- * matching its clusterSelector and targets (sorted by name). The fleet
- * controller stores it in the status; `bollard rollout status` compares it
- * to know the status speaks of the newest change.
+ * matching its clusterSelector and targets (sorted by name; may hold the
+ * Secrets too: the generation of every Secret a governed Target refers to
+ * is part of the revision). The fleet controller stores it in the status;
+ * `bollard rollout status` compares it to know the status speaks of the
+ * newest change.
  */
 void bl_ro_revision(const struct bl_obj *ro, struct bl_obj *const *clusters,
 		    size_t ncl, struct bl_obj *const *targets, size_t nt,
@@ -127,28 +132,33 @@ int bl_rollout_effective_list(struct bl_etcd *e, const struct bl_informer *inf,
 			      struct bl_objlist *owned);
 
 /*
+ * Secrets: every Secret entry of list that an admission record of one of
+ * node's clusters names ("Secret/x": the Secrets of governed Targets) is
+ * replaced by its kept copy at that generation (pushed to owned), for
+ * every Target of node alike: a node does not use two generations of one
+ * Secret. *refs (may be NULL) gets {"Secret/x": gen} for those entries,
+ * NULL when none: bollardd writes it as the Target status's observedRefs,
+ * the health signal of a Secret change (the fleet controller waits for the
+ * admitted generation there). Returns 0, -ENOENT when a generation is
+ * missing from the history (the caller must not reconcile), or an etcd
+ * error. No etcd read when list holds no Secret.
+ */
+int bl_rollout_effective_secrets(struct bl_etcd *e, const struct bl_informer *inf,
+				 const char *node, struct bl_objlist *list,
+				 struct bl_objlist *owned, json_t **refs);
+
+/*
  * A deleted object that an admission record of a cluster of node still
  * names (its deletion not admitted there yet, or a rollback gave it back):
  * returns 1 with *out its kept copy at the recorded generation (caller
  * frees), 0 when no record names it (*out NULL), -ENOENT when the history
- * lacks that generation, or an etcd error. Like
- * bl_rollout_deletion_pending, one get per (Rollout, Cluster of node).
+ * lacks that generation, or an etcd error. One get per (Rollout, Cluster
+ * of node): nothing at all without Rollouts.
  */
 int bl_rollout_recorded(struct bl_etcd *e, const struct bl_informer *inf,
 			const char *node, const char *kind, const char *name,
 			struct bl_obj **out);
 
-/*
- * Deletion gating. A governed object deleted from etcd stays named in its
- * cluster's admission record until the fleet controller admits the
- * deletion to that cluster. Returns 1 when an admission record of a
- * Rollout in inf, for a Cluster that has node and matches the rollout's
- * clusterSelector, names kind/name (name NULL: names any object absent
- * from inf), 0 when none does, or an etcd error. One get per (Rollout,
- * Cluster of node): nothing at all without Rollouts.
- */
-int bl_rollout_deletion_pending(struct bl_etcd *e, const struct bl_informer *inf,
-				const char *node, const char *kind, const char *name);
 
 /*
  * Watch admission records (admit_watch.c) so bollardd reconciles a

@@ -154,6 +154,65 @@ static void revision(void **st)
 	f->tg[2]->generation = 1;
 }
 
+/* The Secrets governed Targets use are part of the revision; the ones only
+ * ungoverned Targets use are not. */
+static void revision_secrets(void **st)
+{
+	static const char y[] =
+	"apiVersion: bollard.io/v1alpha1\n"
+	"kind: Cluster\n"
+	"metadata: {name: a, labels: {env: prod}}\n"
+	"spec: {ha: none, nodes: [{name: a1, address: 192.0.2.1}]}\n"
+	"---\n"
+	"apiVersion: bollard.io/v1alpha1\n"
+	"kind: Secret\n"
+	"metadata: {name: used}\n"
+	"data: {username: u, password: first-pass-0001}\n"
+	"---\n"
+	"apiVersion: bollard.io/v1alpha1\n"
+	"kind: Secret\n"
+	"metadata: {name: other}\n"
+	"data: {username: u, password: first-pass-0001}\n"
+	"---\n"
+	"apiVersion: bollard.io/v1alpha1\n"
+	"kind: Target\n"
+	"metadata: {name: ta, labels: {app: ds}}\n"
+	"spec: {cluster: a, iqn: 'iqn.2026-11.io.bollard:ta',\n"
+	"       acls: [{initiator: 'iqn.1998-01.com.vmware:e1', chapSecretRef: used}]}\n"
+	"---\n"
+	"apiVersion: bollard.io/v1alpha1\n"
+	"kind: Target\n"
+	"metadata: {name: tc}\n"
+	"spec: {cluster: a, iqn: 'iqn.2026-11.io.bollard:tc', auth: {chapSecretRef: other}}\n";
+	struct fx *f = *st;
+	struct bl_objlist l;
+	struct bl_diag d = { 0 };
+	struct bl_obj *objs[4], *cl, *used, *other;
+	char r1[17], r2[17];
+
+	bl_objlist_init(&l);
+	assert_int_equal(bl_parse_buf("secrets.yaml", y, sizeof(y) - 1, &l, &d), 0);
+	bl_diag_free(&d);
+	cl = bl_objlist_find(&l, "Cluster", "a");
+	objs[0] = bl_objlist_find(&l, "Target", "ta");
+	objs[1] = bl_objlist_find(&l, "Target", "tc");
+	objs[2] = used = bl_objlist_find(&l, "Secret", "used");
+	objs[3] = other = bl_objlist_find(&l, "Secret", "other");
+	assert_non_null(cl);
+	for (int i = 0; i < 4; i++) {
+		assert_non_null(objs[i]);
+		objs[i]->generation = 1;
+	}
+	bl_ro_revision(f->ro[0], &cl, 1, objs, 4, r1);
+	other->generation = 2;                       /* ungoverned Target's */
+	bl_ro_revision(f->ro[0], &cl, 1, objs, 4, r2);
+	assert_string_equal(r1, r2);
+	used->generation = 2;                        /* governed Target's */
+	bl_ro_revision(f->ro[0], &cl, 1, objs, 4, r2);
+	assert_string_not_equal(r1, r2);
+	bl_objlist_free(&l);
+}
+
 static void overlap(void **st)
 {
 	struct fx *f = *st;
@@ -190,6 +249,7 @@ int main(void)
 		cmocka_unit_test(governs),
 		cmocka_unit_test(params),
 		cmocka_unit_test(revision),
+		cmocka_unit_test(revision_secrets),
 		cmocka_unit_test(overlap),
 		cmocka_unit_test(selector),
 	};
