@@ -745,9 +745,10 @@ static enum bl_wq_result handle(struct bl_ctl *c, const char *key)
 			drbd_live_forget(c);
 			c->drbd_status_done = false;
 			rc = handle_all(c, key, "drbd", NULL);
-			/* held by a rollout: no round, only removals */
+			/* No round (held by a rollout, or it failed before
+			 * it planned): the status from a look of its own */
 			if (!c->drbd_status_done)
-				bl_vstatus_prune(c->vs);
+				volume_status_poll(c);
 			drbd_live_forget(c);
 		}
 	} else if (!strcmp(key, "drbd-status")) {
@@ -833,9 +834,10 @@ static void on_report(void *arg, const char *what, const void *data, size_t n)
 /*
  * After a DRBD round: the status from its observation, and "configured"
  * from its plan when it planned (observe succeeded: a plan failed at
- * apply still lists what it did not finish). Without an observation
- * (observe failed before it asked DRBD) only the status of Volumes no
- * longer replicated here goes.
+ * apply still lists what it did not finish). A round that planned without
+ * asking DRBD (nothing replicated is wanted here) only removes status; one
+ * that failed before it asked leaves the status to handle() (a look of its
+ * own).
  */
 static void volume_status(struct bl_ctl *c, const struct bl_plan *plan, int rc)
 {
@@ -844,9 +846,10 @@ static void volume_status(struct bl_ctl *c, const struct bl_plan *plan, int rc)
 	if (c->drbd_reported)
 		bl_vstatus_write(c->vs, c->drbd_live, c->ndrbd_live,
 				 planned ? plan : NULL);
-	else
-		bl_vstatus_prune(c->vs);
-	c->drbd_status_done = true;
+	else if (planned)
+		bl_vstatus_prune(c->vs);  /* observe did not ask DRBD: nothing
+					   * replicated is wanted here */
+	c->drbd_status_done = c->drbd_reported || planned;
 	c->next_sync_poll_ms = now_ms() + VOLUME_SYNC_POLL_MS;
 }
 
