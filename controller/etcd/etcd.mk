@@ -1,10 +1,17 @@
-# controller/etcd: the etcd v3 client on the gRPC C core and protobuf-c.
+# controller/etcd: the etcd v3 client behind bl_etcd.h, in two transports.
 #
 # Produces:
-#   $(BUILD)/libbl_etcd.a     link it with $(ETCD_LDLIBS)
+#   $(BUILD)/libbl_etcd.a     gRPC C core + protobuf-c (bollardd, tools);
+#                             link it with $(ETCD_LDLIBS)
+#   $(BUILD)/libbl_etcd_http.a  etcd's v3 JSON gateway over HTTP/1.1 (the
+#                             `bollard` CLI: no gRPC start-up cost); link
+#                             it with $(ETCD_HTTP_LDLIBS). Same API: a
+#                             program links exactly one of the two.
 #   $(ETCD_PROC_OBJ)          tests/lib/etcd_proc.o: start/stop a throwaway
 #                             etcd from C tests (see tests/lib/etcd_proc.h)
-#   $(BUILD)/tests/unit/test_etcd*   cmocka tests against a real etcd
+#   $(BUILD)/tests/unit/test_etcd*   cmocka tests against a real etcd, each
+#                             source built twice: test_etcd_X (gRPC) and
+#                             test_etcd_X_http (gateway)
 #   $(BUILD)/etcd-bench       puts/s, 10k range time, watch latency
 #   $(BUILD)/etcd-kv          put/get/del/watch from the shell (tests, debug)
 #
@@ -38,6 +45,21 @@ $(ETCD_LIB): $(ETCD_OBJS) $(ETCD_GEN_OBJS)
 
 LIBS += $(ETCD_LIB)
 
+# ---- the HTTP/1.1 JSON gateway transport -------------------------------------
+ETCD_HTTP_SRCS := $(sort $(wildcard controller/etcd/http/*.c))
+ETCD_HTTP_OBJS := $(ETCD_HTTP_SRCS:%.c=$(OBJ)/%.o) $(OBJ)/controller/etcd/etcd_common.o
+ETCD_HTTP_LIB  := $(BUILD)/libbl_etcd_http.a
+ETCD_HTTP_LDLIBS := $(call pc,--libs jansson libssl libcrypto)
+
+$(ETCD_HTTP_SRCS:%.c=$(OBJ)/%.o): EXTRA_CFLAGS += -Icontroller/etcd \
+	$(call pc,--cflags jansson libssl)
+
+$(ETCD_HTTP_LIB): $(ETCD_HTTP_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@; $(AR) rcs $@ $^
+
+LIBS += $(ETCD_HTTP_LIB)
+
 # ---- test helper and tests -------------------------------------------------
 ETCD_PROC_OBJ := $(OBJ)/tests/lib/etcd_proc.o
 
@@ -52,6 +74,15 @@ $(ETCD_TESTS): $(BUILD)/tests/unit/%: $(OBJ)/tests/unit/%.o $(ETCD_PROC_OBJ) \
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(ETCD_LDLIBS) $(call pc,--libs cmocka)
 
 UNIT_TESTS += $(ETCD_TESTS)
+
+# The same tests against the gateway transport (parametrized by the link).
+ETCD_HTTP_TESTS := $(ETCD_TESTS:%=%_http)
+$(ETCD_HTTP_TESTS): $(BUILD)/tests/unit/%_http: $(OBJ)/tests/unit/%.o $(ETCD_PROC_OBJ) \
+		$(ETCD_HTTP_LIB) $(OBJ)/schema/bl_err.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(ETCD_HTTP_LDLIBS) $(call pc,--libs cmocka)
+
+UNIT_TESTS += $(ETCD_HTTP_TESTS)
 
 # ---- benchmark ---------------------------------------------------------------
 ETCD_BENCH_OBJ := $(OBJ)/controller/etcd/bench/etcd_bench.o

@@ -43,14 +43,6 @@
 #include "bl_err.h"
 #include "etcd_internal.h"
 
-int64_t bl__now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 gpr_timespec bl__deadline(int64_t at_ms)
 {
 	int64_t left = at_ms - bl__now_ms();
@@ -75,45 +67,9 @@ const char *bl_etcd_errmsg(const struct bl_etcd *e)
 	return e ? e->errmsg : "";
 }
 
-/*
- * etcd 3.4 status codes (etcdserver/api/v3rpc/rpctypes): compaction is
- * OutOfRange, a bad user/password is InvalidArgument "authentication
- * failed", an expired token is Unauthenticated "invalid auth token",
- * missing rights are PermissionDenied, "no leader" is Unavailable.
- */
 int bl__status_rc(grpc_status_code st, const char *msg)
 {
-	switch (st) {
-	case GRPC_STATUS_OK:
-		return 0;
-	case GRPC_STATUS_DEADLINE_EXCEEDED:
-		return -ETIMEDOUT;
-	case GRPC_STATUS_UNAVAILABLE:
-		return BL_E_UNAVAILABLE;
-	case GRPC_STATUS_CANCELLED:
-		return BL_E_CANCELED;
-	case GRPC_STATUS_UNAUTHENTICATED:
-	case GRPC_STATUS_PERMISSION_DENIED:
-		return BL_E_AUTH;
-	case GRPC_STATUS_RESOURCE_EXHAUSTED:
-		return BL_E_ETCD;
-	case GRPC_STATUS_NOT_FOUND:
-		return -ENOENT;
-	case GRPC_STATUS_OUT_OF_RANGE:
-		if (msg && strstr(msg, "compacted"))
-			return BL_E_COMPACTED;
-		return BL_E_ETCD;
-	case GRPC_STATUS_INVALID_ARGUMENT:
-	case GRPC_STATUS_FAILED_PRECONDITION:
-		if (msg && (strstr(msg, "authentication failed") ||
-			    strstr(msg, "user name") ||
-			    strstr(msg, "authentication is not enabled") ||
-			    strstr(msg, "permission denied")))
-			return BL_E_AUTH;
-		return BL_E_ETCD;
-	default:
-		return BL_E_ETCD;
-	}
+	return bl__code_rc((int)st, msg);
 }
 
 /* ---- endpoints and channels ---------------------------------------------*/
@@ -632,23 +588,6 @@ static int call_once(struct bl_etcd *e, size_t ep, const char *method,
 	return 0;
 }
 
-static void backoff_sleep(int *backoff_ms, int64_t deadline_ms)
-{
-	int64_t left = deadline_ms - bl__now_ms();
-	int64_t ms = *backoff_ms < left ? *backoff_ms : left;
-	struct timespec ts;
-
-	if (ms > 0) {
-		ts.tv_sec = ms / 1000;
-		ts.tv_nsec = (ms % 1000) * 1000000;
-		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-			;
-	}
-	*backoff_ms *= 2;
-	if (*backoff_ms > BL_ETCD_BACKOFF_MAX_MS)
-		*backoff_ms = BL_ETCD_BACKOFF_MAX_MS;
-}
-
 /*
  * The retry loop shared by every unary RPC. with_token is false only for
  * Authenticate itself. A status of UNAVAILABLE moves to the next endpoint;
@@ -712,7 +651,7 @@ static int unary_loop(struct bl_etcd *e, const char *method,
 			failed_in_round = 0;
 			if (bl__now_ms() >= deadline_ms)
 				return BL_E_UNAVAILABLE;
-			backoff_sleep(&backoff, deadline_ms);
+			bl__backoff_sleep(&backoff, deadline_ms);
 		}
 		if (bl__now_ms() >= deadline_ms)
 			return BL_E_UNAVAILABLE;

@@ -26,11 +26,9 @@
 
 #include "etcd/etcdserver/etcdserverpb/rpc.pb-c.h"
 #include "bl_etcd.h"
+#include "etcd_common.h"
 
-/* Reconnect backoff of the unary retry loop, the watch restarts and the
- * channels' own reconnect (channel args). */
-#define BL_ETCD_BACKOFF_MIN_MS 100
-#define BL_ETCD_BACKOFF_MAX_MS 2000
+/* The channels' own reconnect uses BL_ETCD_BACKOFF_* (etcd_common.h) too. */
 /* Ping an otherwise silent connection; etcd refuses pings closer than 5 s
  * (--grpc-keepalive-min-time) and drops the client. */
 #define BL_ETCD_KEEPALIVE_MS   10000
@@ -124,7 +122,6 @@ struct bl_etcd {
 };
 
 /* ---- etcd_conn.c -------------------------------------------------------*/
-int64_t bl__now_ms(void);
 gpr_timespec bl__deadline(int64_t at_ms);
 void bl__seterr(struct bl_etcd *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -154,10 +151,6 @@ grpc_slice bl__bb_slice(grpc_byte_buffer *bb);
 grpc_byte_buffer *bl__pack(const ProtobufCMessage *m);
 
 /* ---- etcd_kv.c ---------------------------------------------------------*/
-/* [key, end) for a prefix: end is key with the last non-0xff byte + 1, or
- * "\0" (every key >= key) when there is none. *end is malloc'ed. */
-int bl__prefix_end(const uint8_t *key, size_t len, uint8_t **end,
-		   size_t *end_len);
 int bl__kv_copy(struct bl_kv *dst, const Mvccpb__KeyValue *src, bool value);
 
 /* ---- etcd_watch.c ------------------------------------------------------*/

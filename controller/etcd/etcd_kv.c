@@ -20,34 +20,6 @@
 #define LEASE_KA    "/etcdserverpb.Lease/LeaseKeepAlive"
 #define LEASE_REVOKE "/etcdserverpb.Lease/LeaseRevoke"
 
-int bl__prefix_end(const uint8_t *key, size_t len, uint8_t **end,
-		   size_t *end_len)
-{
-	size_t n = len;
-	uint8_t *p;
-
-	while (n && key[n - 1] == 0xff)
-		n--;
-	if (!n) {
-		/* No byte can be incremented: the range is open-ended. */
-		p = malloc(1);
-		if (!p)
-			return -ENOMEM;
-		p[0] = 0;
-		*end = p;
-		*end_len = 1;
-		return 0;
-	}
-	p = malloc(n);
-	if (!p)
-		return -ENOMEM;
-	memcpy(p, key, n);
-	p[n - 1]++;
-	*end = p;
-	*end_len = n;
-	return 0;
-}
-
 static char *dup_bytes(const uint8_t *p, size_t n)
 {
 	char *s = malloc(n + 1);
@@ -79,20 +51,6 @@ int bl__kv_copy(struct bl_kv *dst, const Mvccpb__KeyValue *src, bool value)
 		return -ENOMEM;
 	}
 	return 0;
-}
-
-void bl_kvs_free(struct bl_kvs *kvs)
-{
-	size_t i;
-
-	if (!kvs)
-		return;
-	for (i = 0; i < kvs->n; i++) {
-		free(kvs->kvs[i].key);
-		free(kvs->kvs[i].value);
-	}
-	free(kvs->kvs);
-	memset(kvs, 0, sizeof(*kvs));
 }
 
 /* Append the kvs of one RangeResponse to out (which may hold some). */
