@@ -1,6 +1,9 @@
 # controller/cli: the `bollard` command line tool (build/bollard).
 #
-# Links the schema library and the etcd client. Other fragments can add
+# Links the schema library and the etcd client over etcd's JSON gateway
+# (libbl_etcd_http.a), never the gRPC one: gRPC's ~90 shared libraries cost
+# every invocation ~40 ms of dynamic loading (docs/etcd.md). Check with
+# `ldd build/bollard | grep -c grpc` (0). Other fragments can add
 # objects to the binary (e.g. controller/targetctl's cmd_target) through
 # BOLLARD_EXTRA_OBJS / BOLLARD_EXTRA_LDLIBS without touching this file.
 CLI_SRCS := $(sort $(wildcard controller/cli/*.c))
@@ -13,14 +16,15 @@ $(CLI_OBJS): EXTRA_CFLAGS += -Icontroller/etcd -Icontroller/cli $(call pc,--cfla
 $(OBJ)/controller/cli/up_node.o: EXTRA_CFLAGS += -Icontroller/targetctl $(call pc,--cflags libmnl)
 
 CLI_SCHEMA_LIB = $(if $(SCHEMA_LIB),$(SCHEMA_LIB),$(BUILD)/libbl_schema.a)
-CLI_ETCD_LIB   = $(if $(ETCD_LIB),$(ETCD_LIB),$(BUILD)/libbl_etcd.a)
-CLI_LDLIBS     = $(call pc,--libs libcurl jansson yaml-0.1)
+CLI_ETCD_LIB   = $(if $(ETCD_HTTP_LIB),$(ETCD_HTTP_LIB),$(BUILD)/libbl_etcd_http.a)
+# libcurl is dlopen()ed by input.c when a URL is fetched (not linked).
+CLI_LDLIBS     = $(call pc,--libs jansson yaml-0.1)
 
 $(BUILD)/bollard: $(CLI_OBJS) $$(BOLLARD_EXTRA_OBJS) $$(CLI_SCHEMA_LIB) $$(CLI_ETCD_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(BOLLARD_EXTRA_OBJS) \
 		$(BOLLARD_EXTRA_LDLIBS) $(CLI_ETCD_LIB) $(CLI_SCHEMA_LIB) \
-		$(ETCD_LDLIBS) $(SCHEMA_LDLIBS) $(CLI_LDLIBS) -lpthread
+		$(ETCD_HTTP_LDLIBS) $(SCHEMA_LDLIBS) $(CLI_LDLIBS) -lpthread
 
 PROGS += $(BUILD)/bollard
 

@@ -4,7 +4,13 @@
  * Files, directories and stdin go straight to bl_parse_path; a URL is
  * fetched whole with libcurl (capped at BL_MAX_FILE_SIZE) and parsed with
  * bl_parse_buf under the URL's name, so messages read "URL:line:col: ...".
+ *
+ * libcurl is loaded with dlopen() when a URL is actually fetched, not
+ * linked: its ~30 shared libraries (gnutls, krb5, ldap, ssh2, ...) would
+ * cost every `bollard` invocation ~20 ms of dynamic loading, for a feature
+ * few invocations use (docs/etcd.md, "start-up cost").
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,53 +65,96 @@ static size_t fetch_write(char *data, size_t sz, size_t nm, void *arg)
 	return n;
 }
 
+/* The libcurl entry points we use, resolved at run time. */
+struct curl_api {
+	void *lib;
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	const char *(*easy_strerror)(CURLcode);
+	void (*easy_cleanup)(CURL *);
+};
+
+static int curl_load(struct curl_api *a, char *errbuf, size_t errlen)
+{
+	memset(a, 0, sizeof(*a));
+	a->lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+	if (!a->lib) {
+		snprintf(errbuf, errlen, "fetching a URL needs libcurl (libcurl4): %s",
+			 dlerror());
+		return BL_E_UNAVAILABLE;
+	}
+	*(void **)&a->easy_init = dlsym(a->lib, "curl_easy_init");
+	*(void **)&a->easy_setopt = dlsym(a->lib, "curl_easy_setopt");
+	*(void **)&a->easy_perform = dlsym(a->lib, "curl_easy_perform");
+	*(void **)&a->easy_getinfo = dlsym(a->lib, "curl_easy_getinfo");
+	*(void **)&a->easy_strerror = dlsym(a->lib, "curl_easy_strerror");
+	*(void **)&a->easy_cleanup = dlsym(a->lib, "curl_easy_cleanup");
+	if (!a->easy_init || !a->easy_setopt || !a->easy_perform ||
+	    !a->easy_getinfo || !a->easy_strerror || !a->easy_cleanup) {
+		snprintf(errbuf, errlen, "libcurl.so.4 lacks curl_easy_* symbols");
+		dlclose(a->lib);
+		return BL_E_UNAVAILABLE;
+	}
+	return 0;
+}
+
 int input_fetch_url(const char *url, const char *cacert, const char *cert,
 		    const char *key, long timeout_ms, char **buf, size_t *len,
 		    char *errbuf, size_t errlen)
 {
 	struct fetch_buf b = { 0 };
 	char cerr[CURL_ERROR_SIZE] = "";
-	CURL *h = curl_easy_init();
+	struct curl_api a;
+	CURL *h;
 	CURLcode cc;
 	long status = 0;
 	int rc = 0;
 
 	*buf = NULL;
 	*len = 0;
-	if (!h)
+	rc = curl_load(&a, errbuf, errlen);
+	if (rc < 0)
+		return rc;
+	h = a.easy_init();
+	if (!h) {
+		dlclose(a.lib);
 		return -ENOMEM;
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, fetch_write);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	}
+	a.easy_setopt(h, CURLOPT_URL, url);
+	a.easy_setopt(h, CURLOPT_WRITEFUNCTION, fetch_write);
+	a.easy_setopt(h, CURLOPT_WRITEDATA, &b);
+	a.easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
+	a.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+	a.easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
+	a.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	a.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	a.easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	if (timeout_ms > 0)
-		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+		a.easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
 	if (cacert)
-		curl_easy_setopt(h, CURLOPT_CAINFO, cacert);
+		a.easy_setopt(h, CURLOPT_CAINFO, cacert);
 	if (cert)
-		curl_easy_setopt(h, CURLOPT_SSLCERT, cert);
+		a.easy_setopt(h, CURLOPT_SSLCERT, cert);
 	if (key)
-		curl_easy_setopt(h, CURLOPT_SSLKEY, key);
-	cc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+		a.easy_setopt(h, CURLOPT_SSLKEY, key);
+	cc = a.easy_perform(h);
+	a.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	if (b.too_big) {
 		snprintf(errbuf, errlen, "larger than %u bytes",
 			 BL_MAX_FILE_SIZE);
 		rc = BL_E_PARSE;
 	} else if (cc != CURLE_OK) {
 		snprintf(errbuf, errlen, "%s", cerr[0] ? cerr :
-			 curl_easy_strerror(cc));
+			 a.easy_strerror(cc));
 		rc = cc == CURLE_OUT_OF_MEMORY ? -ENOMEM : BL_E_UNAVAILABLE;
 	} else if (status < 200 || status > 299) {
 		snprintf(errbuf, errlen, "HTTP status %ld", status);
 		rc = BL_E_UNAVAILABLE;
 	}
-	curl_easy_cleanup(h);
+	a.easy_cleanup(h);
+	dlclose(a.lib);
 	if (rc < 0) {
 		free(b.p);
 		return rc;
