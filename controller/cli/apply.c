@@ -31,6 +31,7 @@
 #include "rollout/rollout.h"
 
 #define APPLY_ATTEMPTS 20
+#define APPLY_WAIT_DEFAULT_MS 60000
 
 enum out_fmt { OUT_DEFAULT, OUT_NAME, OUT_YAML, OUT_JSON, OUT_WIDE };
 
@@ -43,6 +44,9 @@ struct apply_opts {
 	const char *selector;
 	enum out_fmt out;
 	bool is_diff;
+	bool wait;                  /* --wait                                 */
+	uint64_t wait_ms;           /* 0: default                             */
+	const char *timeout;        /* --timeout (the wait's, with --wait)    */
 };
 
 static int apply_set(void *arg, const char *flag, const char *val)
@@ -65,6 +69,10 @@ static int apply_set(void *arg, const char *flag, const char *val)
 		o->prune = true;
 	} else if (!strcmp(flag, "selector")) {
 		o->selector = val;
+	} else if (!strcmp(flag, "wait")) {
+		o->wait = true;
+	} else if (!strcmp(flag, "timeout")) {
+		o->timeout = val;
 	} else if (!strcmp(flag, "output")) {
 		if (!strcmp(val, "name"))
 			o->out = OUT_NAME;
@@ -94,7 +102,13 @@ static const char apply_usage[] =
 "      --prune          delete stored objects matching -l that the files\n"
 "                       no longer contain (requires -l)\n"
 "  -l, --selector SEL   only apply objects with these labels (k=v,k2!=v2)\n"
-"  -o, --output FMT     name | yaml | json (the objects as stored)\n";
+"  -o, --output FMT     name | yaml | json (the objects as stored)\n"
+"      --wait           after writing, wait until every applied Target (and\n"
+"                       replicated Volume) reports Ready at the applied\n"
+"                       generation on every node that reports it; prints\n"
+"                       progress; exit 1 on Degraded or timeout\n"
+"      --timeout D      with --wait: how long to wait (default 60s);\n"
+"                       without: the global per-etcd-request timeout\n";
 
 static const char diff_usage[] =
 "Usage: bollard diff -f FILE|DIR|URL|- [-f ...]\n"
@@ -114,6 +128,8 @@ static const struct cli_flag apply_flags[] = {
 	{ "prune", 0, CLI_NOARG, apply_set },
 	{ "selector", 'l', CLI_ARG, apply_set },
 	{ "output", 'o', CLI_ARG, apply_set },
+	{ "wait", 0, CLI_NOARG, apply_set },
+	{ "timeout", 0, CLI_ARG, apply_set },
 	{ 0 },
 };
 
@@ -557,6 +573,29 @@ static int prepare(struct apply_opts *o, int argc, char **argv,
 		cli_error(o->c, "unexpected argument \"%s\" (use -f)", argv[1]);
 		return -1;
 	}
+	if (o->timeout) {
+		uint64_t ms;
+		char *end;
+		unsigned long sec = strtoul(o->timeout, &end, 10);
+
+		if (*o->timeout && !*end)
+			ms = (uint64_t)sec * 1000;
+		else if (bl_parse_duration(o->timeout, &ms) < 0) {
+			cli_error(o->c, "invalid --timeout %s (e.g. 60s, 2m)", o->timeout);
+			return -1;
+		}
+		if (ms == 0 || ms > 24u * 3600 * 1000) {
+			cli_error(o->c, "--timeout must be between 1ms and 24h");
+			return -1;
+		}
+		if (o->wait)
+			o->wait_ms = ms;
+		else if (ms > 3600u * 1000) {
+			cli_error(o->c, "--timeout must be between 1ms and 1h");
+			return -1;
+		} else
+			o->c->timeout_ms = (int)ms;
+	}
 	if (!o->nfiles) {
 		cli_error(o->c, "must specify -f FILE|DIR|URL|-\n"
 			  "See 'bollard %s --help'.", argv[0]);
@@ -730,9 +769,15 @@ int cmd_apply(struct cli *c, int argc, char **argv)
 				ntxn, CLI_MAX_TXN_OPS);
 		if (rc == 0)
 			print_results(&o, &p, &dl);
+		ret = rc == 0 ? 0 : 1;
+		if (rc == 0 && o.wait && !o.dry_run) {
+			fflush(c->out);
+			ret = apply_wait(c, pr.e, &p, o.wait_ms ? o.wait_ms :
+					 APPLY_WAIT_DEFAULT_MS,
+					 o.out == OUT_DEFAULT ? c->out : c->err);
+		}
 		plan_free(&p);
 		store_snap_free(&snap);
-		ret = rc == 0 ? 0 : 1;
 		break;
 	}
 out:

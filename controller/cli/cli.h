@@ -277,6 +277,14 @@ void plan_free(struct plan *p);
 int  snap_lookup(void *arg, const char *kind, const char *name,
 		 struct bl_obj **out);
 
+/*
+ * apply --wait (wait.c): wait until every applied object with per-node
+ * status reports Ready at its applied generation on every reporting node.
+ * Progress lines go to out. Returns the exit status: 0, or 1 (printed).
+ */
+int apply_wait(struct cli *c, struct bl_etcd *e, const struct plan *p,
+	       uint64_t timeout_ms, FILE *out);
+
 /* Print "kind/name" and a verb. */
 void print_kind_name(FILE *f, const struct bl_obj *o);
 
