@@ -63,7 +63,7 @@ LIBS += $(ETCD_HTTP_LIB)
 # ---- test helper and tests -------------------------------------------------
 ETCD_PROC_OBJ := $(OBJ)/tests/lib/etcd_proc.o
 
-ETCD_TEST_SRCS := $(sort $(wildcard tests/unit/test_etcd*.c))
+ETCD_TEST_SRCS := $(filter-out tests/unit/test_etcd_http.c,$(sort $(wildcard tests/unit/test_etcd*.c)))
 ETCD_TEST_OBJS := $(ETCD_TEST_SRCS:%.c=$(OBJ)/%.o)
 ETCD_TESTS     := $(ETCD_TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
@@ -83,6 +83,15 @@ $(ETCD_HTTP_TESTS): $(BUILD)/tests/unit/%_http: $(OBJ)/tests/unit/%.o $(ETCD_PRO
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(ETCD_HTTP_LDLIBS) $(call pc,--libs cmocka)
 
 UNIT_TESTS += $(ETCD_HTTP_TESTS)
+
+# What only the gateway transport has (keep-alive, framing, relay failover).
+$(OBJ)/tests/unit/test_etcd_http.o: EXTRA_CFLAGS += -Itests/lib -Icontroller/etcd $(call pc,--cflags cmocka)
+$(BUILD)/tests/unit/test_etcd_http: $(OBJ)/tests/unit/test_etcd_http.o $(ETCD_PROC_OBJ) \
+		$(ETCD_HTTP_LIB) $(OBJ)/schema/bl_err.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(ETCD_HTTP_LDLIBS) $(call pc,--libs cmocka) -lpthread
+
+UNIT_TESTS += $(BUILD)/tests/unit/test_etcd_http
 
 # ---- benchmark ---------------------------------------------------------------
 ETCD_BENCH_OBJ := $(OBJ)/controller/etcd/bench/etcd_bench.o
