@@ -28,6 +28,19 @@ $(BUILD)/bollard: $(CLI_OBJS) $$(BOLLARD_EXTRA_OBJS) $$(CLI_SCHEMA_LIB) $$(CLI_E
 
 PROGS += $(BUILD)/bollard
 
+# build/bollard-plan: the same CLI plus `bollard plan` (BOLLARD_PLAN_OBJS,
+# from controller/daemon/daemon.mk: the reconcilers, libxml2). bollard
+# execs it for `plan` only (main.c, exec_sibling), so no other command
+# loads libxml2/ICU/libstdc++ at start-up.
+$(BUILD)/bollard-plan: $(CLI_OBJS) $$(BOLLARD_EXTRA_OBJS) $$(BOLLARD_PLAN_OBJS) \
+		$$(CLI_SCHEMA_LIB) $$(CLI_ETCD_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(BOLLARD_EXTRA_OBJS) $(BOLLARD_PLAN_OBJS) \
+		$(BOLLARD_EXTRA_LDLIBS) $(BOLLARD_PLAN_LDLIBS) $(CLI_ETCD_LIB) $(CLI_SCHEMA_LIB) \
+		$(ETCD_HTTP_LDLIBS) $(SCHEMA_LDLIBS) $(CLI_LDLIBS) -lpthread
+
+PROGS += $(BUILD)/bollard-plan
+
 # Unit tests of the pure pieces (cmocka).
 $(OBJ)/tests/unit/test_cli.o: EXTRA_CFLAGS += $(call pc,--cflags jansson cmocka) -Icontroller/cli
 $(BUILD)/tests/unit/test_cli: $(OBJ)/tests/unit/test_cli.o $(CLI_PURE_OBJS)

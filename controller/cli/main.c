@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bl_schema.h"
 #include "cli.h"
@@ -397,6 +398,42 @@ static const struct command commands[] = {
 	{ NULL, NULL },
 };
 
+/*
+ * `bollard plan` links the reconcilers and with them libxml2 (and ICU,
+ * libstdc++): ~8 ms of dynamic loading that every other command would pay.
+ * So build/bollard is built without it and runs `plan` by exec'ing
+ * bollard-plan (the same CLI with plan linked in), looked up next to this
+ * binary first, then in PATH, with the same arguments: global flags and
+ * all behave exactly as before.
+ */
+static int exec_sibling(const char *name, char **argv)
+{
+	char self[4096], *path = NULL, *slash;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *const orig0 = argv[0];
+
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			if (asprintf(&path, "%s/%s", self, name) < 0)
+				path = NULL;
+		}
+	}
+	if (path) {
+		argv[0] = path;
+		execv(path, argv);
+		free(path);
+	}
+	argv[0] = (char *)name;
+	execvp(name, argv);
+	argv[0] = orig0;
+	fprintf(stderr, "Error: %s %s needs %s, installed next to %s or in PATH: %s\n",
+		orig0, "plan", name, orig0, strerror(errno));
+	return 2;
+}
+
 /* controller/rollout/ (cli_rollout.c, fleet_sim.c), when linked in. */
 int cmd_rollout(struct cli *c, int argc, char **argv) __attribute__((weak));
 int cmd_fleet_sim(struct cli *c, int argc, char **argv) __attribute__((weak));
@@ -456,10 +493,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[i], "plan")) {
-		if (!cmd_live_plan) {
-			fputs("bollard: plan: not built in\n", stderr);
-			return 2;
-		}
+		if (!cmd_live_plan)
+			return exec_sibling("bollard-plan", argv);
 		return cmd_live_plan(&c, argc - i, argv + i);
 	}
 	if (!strcmp(argv[i], "rollout") && cmd_rollout)

@@ -2,10 +2,11 @@
  * up.c - `bollard up`: a local etcd plus the quickstart objects, in the
  * foreground, until Ctrl-C or SIGTERM.
  *
- * Order matters: the children are spawned before anything in this process
- * calls grpc_init (apply does, through bl_etcd_open), and later children
- * use posix_spawn too, never fork. SIGINT, SIGTERM and SIGCHLD are blocked
- * from the start and taken synchronously with sigtimedwait, so a signal
+ * Children are started with posix_spawn, never fork (the CLI's etcd
+ * client has no threads since it uses the JSON gateway, but the rule
+ * costs nothing and keeps `up` safe if that changes). SIGINT, SIGTERM
+ * and SIGCHLD are blocked from the start and taken synchronously with
+ * sigtimedwait, so a signal
  * during startup is handled at the next wait, children never inherit the
  * block (supervisor.c resets it), and there is no async handler to get
  * wrong.

@@ -27,12 +27,13 @@ $(BUILD)/bollardd: $(OBJ)/controller/daemon/main.o $$(DAEMON_LINK)
 PROGS += $(BUILD)/bollardd
 
 # `bollard plan` lives here (it needs the reconcilers) and is linked into
-# build/bollard through the CLI's extra-objects hook.
+# build/bollard-plan, which build/bollard execs for `plan` (controller/cli/
+# cli.mk: the reconcilers' libxml2 would slow every other command's start).
 $(OBJ)/controller/daemon/live_plan.o: EXTRA_CFLAGS += -Icontroller/etcd \
 	-Icontroller/targetctl $(call pc,--cflags jansson libxml-2.0)
 $(OBJ)/controller/daemon/live_plan.o: $(ETCD_GEN_H)
-BOLLARD_EXTRA_OBJS   += $(OBJ)/controller/daemon/live_plan.o $(DAEMON_LIB) $(REC_LIB)
-BOLLARD_EXTRA_LDLIBS += $(call pc,--libs libxml-2.0)
+BOLLARD_PLAN_OBJS   += $(OBJ)/controller/daemon/live_plan.o $(DAEMON_LIB) $(REC_LIB)
+BOLLARD_PLAN_LDLIBS += $(call pc,--libs libxml-2.0)
 
 $(OBJ)/tests/unit/test_workqueue.o $(OBJ)/tests/unit/test_informer.o: \
 	EXTRA_CFLAGS += -Icontroller/etcd $(call pc,--cflags jansson cmocka)

@@ -49,7 +49,8 @@ LIBS += $(ETCD_LIB)
 ETCD_HTTP_SRCS := $(sort $(wildcard controller/etcd/http/*.c))
 ETCD_HTTP_OBJS := $(ETCD_HTTP_SRCS:%.c=$(OBJ)/%.o) $(OBJ)/controller/etcd/etcd_common.o
 ETCD_HTTP_LIB  := $(BUILD)/libbl_etcd_http.a
-ETCD_HTTP_LDLIBS := $(call pc,--libs jansson libssl libcrypto)
+# OpenSSL is dlopen()ed for https:// only (http/http_tls.h): headers, no link.
+ETCD_HTTP_LDLIBS := $(call pc,--libs jansson)
 
 $(ETCD_HTTP_SRCS:%.c=$(OBJ)/%.o): EXTRA_CFLAGS += -Icontroller/etcd \
 	$(call pc,--cflags jansson libssl)

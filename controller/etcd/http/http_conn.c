@@ -45,9 +45,6 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
-#include <openssl/x509v3.h>
-
 #include "bl_err.h"
 #include "http_internal.h"
 
@@ -165,21 +162,21 @@ static int parse_endpoints(struct bl_etcd *e, const char *list)
 		bl__seterr(e, "no etcd endpoints given");
 		return -EINVAL;
 	}
-	e->tls = scheme == 1;
+	e->tls_on = scheme == 1;
 	return 0;
 }
 
 /* ---- TLS ------------------------------------------------------------------*/
 
-static void ssl_errstr(char *buf, size_t len)
+static void ssl_errstr(const struct bl_tls *t, char *buf, size_t len)
 {
-	unsigned long err = ERR_get_error();
+	unsigned long err = t->ERR_get_error();
 
 	if (err)
-		ERR_error_string_n(err, buf, len);
+		t->ERR_error_string_n(err, buf, len);
 	else
 		snprintf(buf, len, "unknown TLS error");
-	ERR_clear_error();
+	t->ERR_clear_error();
 }
 
 static int check_readable(struct bl_etcd *e, const char *path)
@@ -195,6 +192,7 @@ static int check_readable(struct bl_etcd *e, const char *path)
 static int make_ssl_ctx(struct bl_etcd *e, const struct bl_etcd_opts *o)
 {
 	static const unsigned char alpn[] = "\x08http/1.1";
+	const struct bl_tls *t;
 	char msg[256];
 	int rc;
 
@@ -206,27 +204,32 @@ static int make_ssl_ctx(struct bl_etcd *e, const struct bl_etcd_opts *o)
 		bl__seterr(e, "a client certificate needs both cert_file and key_file");
 		return -EINVAL;
 	}
-	if (!e->tls)
+	if (!e->tls_on)
 		return 0;
-	e->ssl_ctx = SSL_CTX_new(TLS_client_method());
+	t = e->tls = bl__tls_load(msg, sizeof(msg));
+	if (!t) {
+		bl__seterr(e, "%s", msg);
+		return -ENOPROTOOPT;
+	}
+	e->ssl_ctx = t->SSL_CTX_new(t->TLS_client_method());
 	if (!e->ssl_ctx)
 		return -ENOMEM;
-	SSL_CTX_set_min_proto_version(e->ssl_ctx, TLS1_2_VERSION);
-	SSL_CTX_set_verify(e->ssl_ctx, SSL_VERIFY_PEER, NULL);
+	t->SSL_CTX_ctrl(e->ssl_ctx, SSL_CTRL_SET_MIN_PROTO_VERSION, TLS1_2_VERSION, NULL);
+	t->SSL_CTX_set_verify(e->ssl_ctx, SSL_VERIFY_PEER, NULL);
 	/* etcd's TLS port also speaks HTTP/2 (gRPC); the gateway wants 1.1. */
-	SSL_CTX_set_alpn_protos(e->ssl_ctx, alpn, sizeof(alpn) - 1);
-	if (o->ca_file ? SSL_CTX_load_verify_locations(e->ssl_ctx, o->ca_file, NULL) != 1
-		       : SSL_CTX_set_default_verify_paths(e->ssl_ctx) != 1) {
-		ssl_errstr(msg, sizeof(msg));
+	t->SSL_CTX_set_alpn_protos(e->ssl_ctx, alpn, sizeof(alpn) - 1);
+	if (o->ca_file ? t->SSL_CTX_load_verify_locations(e->ssl_ctx, o->ca_file, NULL) != 1
+		       : t->SSL_CTX_set_default_verify_paths(e->ssl_ctx) != 1) {
+		ssl_errstr(t, msg, sizeof(msg));
 		bl__seterr(e, "%s: %s", o->ca_file ? o->ca_file : "system CA roots", msg);
 		return -EINVAL;
 	}
 	if (o->cert_file) {
-		if (SSL_CTX_use_certificate_chain_file(e->ssl_ctx, o->cert_file) != 1 ||
-		    SSL_CTX_use_PrivateKey_file(e->ssl_ctx, o->key_file,
-						SSL_FILETYPE_PEM) != 1 ||
-		    SSL_CTX_check_private_key(e->ssl_ctx) != 1) {
-			ssl_errstr(msg, sizeof(msg));
+		if (t->SSL_CTX_use_certificate_chain_file(e->ssl_ctx, o->cert_file) != 1 ||
+		    t->SSL_CTX_use_PrivateKey_file(e->ssl_ctx, o->key_file,
+						   SSL_FILETYPE_PEM) != 1 ||
+		    t->SSL_CTX_check_private_key(e->ssl_ctx) != 1) {
+			ssl_errstr(t, msg, sizeof(msg));
 			bl__seterr(e, "client certificate %s / %s: %s",
 				   o->cert_file, o->key_file, msg);
 			return -EINVAL;
@@ -247,8 +250,8 @@ void bl__hconn_close(struct bl_hconn *c)
 {
 	if (c->ssl) {
 		/* No close_notify round trip: the socket goes away anyway. */
-		SSL_set_quiet_shutdown(c->ssl, 1);
-		SSL_free(c->ssl);
+		c->tls->SSL_set_quiet_shutdown(c->ssl, 1);
+		c->tls->SSL_free(c->ssl);
 		c->ssl = NULL;
 	}
 	if (c->fd >= 0)
@@ -327,24 +330,27 @@ out_ok:
 static int tls_handshake(struct bl_etcd *e, struct bl_hconn *c,
 			 const struct bl_hep *ep, int64_t deadline_ms)
 {
+	const struct bl_tls *t = e->tls;
 	char msg[256];
 	int rc;
 
-	c->ssl = SSL_new(e->ssl_ctx);
+	c->tls = t;
+	c->ssl = t->SSL_new(e->ssl_ctx);
 	if (!c->ssl)
 		return -ENOMEM;
-	SSL_set_fd(c->ssl, c->fd);
+	t->SSL_set_fd(c->ssl, c->fd);
 	/* An IP literal is matched against the certificate's IP SANs, a
 	 * name against its DNS names (and sent as SNI). */
-	if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), ep->host) != 1) {
-		SSL_set_tlsext_host_name(c->ssl, ep->host);
-		SSL_set1_host(c->ssl, ep->host);
+	if (t->X509_VERIFY_PARAM_set1_ip_asc(t->SSL_get0_param(c->ssl), ep->host) != 1) {
+		t->SSL_ctrl(c->ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME,
+			    TLSEXT_NAMETYPE_host_name, ep->host);
+		t->SSL_set1_host(c->ssl, ep->host);
 	}
 	for (;;) {
-		int r = SSL_connect(c->ssl);
+		int r = t->SSL_connect(c->ssl);
 		if (r == 1)
 			return 0;
-		switch (SSL_get_error(c->ssl, r)) {
+		switch (t->SSL_get_error(c->ssl, r)) {
 		case SSL_ERROR_WANT_READ:
 			rc = wait_fd(c->fd, POLLIN, deadline_ms);
 			break;
@@ -352,12 +358,12 @@ static int tls_handshake(struct bl_etcd *e, struct bl_hconn *c,
 			rc = wait_fd(c->fd, POLLOUT, deadline_ms);
 			break;
 		default: {
-			long v = SSL_get_verify_result(c->ssl);
+			long v = t->SSL_get_verify_result(c->ssl);
 			if (v != X509_V_OK)
 				snprintf(msg, sizeof(msg), "certificate verify failed: %s",
-					 X509_verify_cert_error_string(v));
+					 t->X509_verify_cert_error_string(v));
 			else
-				ssl_errstr(msg, sizeof(msg));
+				ssl_errstr(t, msg, sizeof(msg));
 			bl__seterr(e, "TLS handshake with %s: %s", ep->hostport, msg);
 			return BL_E_UNAVAILABLE;
 		}
@@ -402,11 +408,11 @@ static int conn_write(struct bl_etcd *e, struct bl_hconn *c, const char *p,
 		int rc = 0;
 
 		if (c->ssl) {
-			int r = SSL_write(c->ssl, p, (int)n);
+			int r = c->tls->SSL_write(c->ssl, p, (int)n);
 			if (r > 0) {
 				w = r;
 			} else {
-				int err = SSL_get_error(c->ssl, r);
+				int err = c->tls->SSL_get_error(c->ssl, r);
 				if (err == SSL_ERROR_WANT_READ)
 					rc = wait_fd(c->fd, POLLIN, deadline_ms);
 				else if (err == SSL_ERROR_WANT_WRITE)
@@ -485,11 +491,12 @@ int bl__hconn_fill(struct bl_etcd *e, struct bl_hconn *c, int64_t deadline_ms)
 		int rc = 0;
 
 		if (c->ssl) {
-			int n = SSL_read(c->ssl, c->buf + c->len, (int)(c->cap - c->len));
+			const struct bl_tls *t = c->tls;
+			int n = t->SSL_read(c->ssl, c->buf + c->len, (int)(c->cap - c->len));
 			if (n > 0) {
 				r = n;
 			} else {
-				int err = SSL_get_error(c->ssl, n);
+				int err = t->SSL_get_error(c->ssl, n);
 				if (err == SSL_ERROR_ZERO_RETURN)
 					return 0;
 				if (err == SSL_ERROR_WANT_READ) {
@@ -502,9 +509,9 @@ int bl__hconn_fill(struct bl_etcd *e, struct bl_hconn *c, int64_t deadline_ms)
 					rc = wait_fd(c->fd, POLLOUT, deadline_ms);
 				} else {
 					/* An EOF without close_notify is an EOF. */
-					if (err == SSL_ERROR_SYSCALL && !ERR_peek_error())
+					if (err == SSL_ERROR_SYSCALL && !t->ERR_peek_error())
 						return 0;
-					ERR_clear_error();
+					t->ERR_clear_error();
 					return -EIO;
 				}
 				if (rc < 0)
@@ -888,7 +895,8 @@ static void free_handle(struct bl_etcd *e)
 	}
 	free(e->eps);
 	if (e->ssl_ctx)
-		SSL_CTX_free(e->ssl_ctx);
+		e->tls->SSL_CTX_free(e->ssl_ctx);
+	bl__tls_unload(e->tls);
 	if (e->epfd >= 0)
 		close(e->epfd);
 	if (e->tfd >= 0)

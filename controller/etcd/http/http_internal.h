@@ -9,6 +9,7 @@
  *   http_json.c    base64, int64-as-string, kv decoding, error bodies
  *   http_kv.c      range, put, deleterange, txn, compaction, leases
  *   http_watch.c   watches: one streaming POST /v3/watch per watch
+ *   http_tls.c     OpenSSL loaded at run time (https:// only)
  *
  * No threads: a watch is a non-blocking socket in the handle's epoll set
  * (bl_etcd_fd()), read by the owner in bl_etcd_dispatch().
@@ -21,7 +22,8 @@
 #include <stdint.h>
 
 #include <jansson.h>
-#include <openssl/ssl.h>
+
+#include "http_tls.h"
 
 #include "bl_etcd.h"
 #include "etcd_common.h"
@@ -44,6 +46,7 @@ struct bl_hep {
 struct bl_hconn {
 	int fd;                        /* -1: not connected                   */
 	SSL *ssl;
+	const struct bl_tls *tls;      /* the handle's OpenSSL, for ssl       */
 	size_t ep;
 	char *buf;                     /* unread bytes are buf[off, len)      */
 	size_t off, len, cap;
@@ -89,7 +92,8 @@ struct bl_etcd {
 	struct bl_hep *eps;
 	size_t neps;
 	size_t cur;                    /* endpoint tried first                */
-	bool tls;
+	bool tls_on;                   /* https:// endpoints                  */
+	struct bl_tls *tls;            /* OpenSSL, dlopen()ed for https://    */
 	SSL_CTX *ssl_ctx;              /* NULL for http://                    */
 	char *user;
 	char *password;
