@@ -13,6 +13,7 @@
 #                             source built twice: test_etcd_X (gRPC) and
 #                             test_etcd_X_http (gateway)
 #   $(BUILD)/etcd-bench       puts/s, 10k range time, watch latency
+#   $(BUILD)/etcd-bench-http  the same over the gateway client
 #   $(BUILD)/etcd-kv          put/get/del/watch from the shell (tests, debug)
 #
 # The protobuf-c sources are generated at build time by mk/etcd-protos.sh
@@ -102,6 +103,13 @@ $(BUILD)/etcd-bench: $(ETCD_BENCH_OBJ) $(ETCD_PROC_OBJ) $(ETCD_LIB) \
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(ETCD_LDLIBS)
 
 PROGS += $(BUILD)/etcd-bench
+
+# The same benchmark over the JSON gateway client.
+$(BUILD)/etcd-bench-http: $(ETCD_BENCH_OBJ) $(ETCD_PROC_OBJ) $(ETCD_HTTP_LIB) \
+		$(OBJ)/schema/bl_err.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(ETCD_HTTP_LDLIBS)
+
+PROGS += $(BUILD)/etcd-bench-http
 
 # ---- etcd-kv: the client from the shell ----------------------------------------
 ETCD_KV_OBJ := $(OBJ)/controller/etcd/tools/etcd_kv.o
