@@ -14,7 +14,11 @@ REC_LDLIBS := $(call pc,--libs jansson libxml-2.0 yaml-0.1)
 
 $(REC_OBJS): EXTRA_CFLAGS += $(REC_CFLAGS)
 
-$(REC_LIB): $(REC_OBJS)
+# kernel/core/sha256.c: the engine's portable SHA-256, shared so that the
+# target reconciler computes CHAP digests exactly as the engine does.
+REC_CORE_OBJS := $(OBJ)/kernel/core/sha256.o
+
+$(REC_LIB): $(REC_OBJS) $(REC_CORE_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@; $(AR) rcs $@ $^
 

@@ -68,6 +68,7 @@
 
 #include "bt_engine.h"
 #include "reconciler.h"
+#include "sha256.h"
 
 /* ---- model ----------------------------------------------------------------*/
 
@@ -179,116 +180,19 @@ static char *xstrdup(const char *s)
 }
 
 /* ---- credential digests (see the top comment) ------------------------------
- * SHA-256 (FIPS 180-4), written here so the reconciler library needs no
- * crypto library. Used only to notice that credentials changed; the value
- * stays inside bollardd's memory.
+ * SHA-256 from kernel/core/sha256.c. Used only to notice that credentials
+ * changed; the value stays inside bollardd's memory.
  */
-struct sha256 {
-	uint32_t h[8];
-	uint8_t buf[64];
-	size_t nbuf;
-	uint64_t bytes;
-};
-
-static const uint32_t sha256_k[64] = {
-	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
-	0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
-	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
-	0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
-	0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
-	0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-	0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
-	0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
-	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-};
-
-static uint32_t ror32(uint32_t x, unsigned n)
-{
-	return (x >> n) | (x << (32 - n));
-}
-
-static void sha256_block(struct sha256 *c, const uint8_t *p)
-{
-	uint32_t w[64], v[8], t1, t2;
-	unsigned i;
-
-	for (i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-	for (; i < 64; i++)
-		w[i] = w[i - 16] + (ror32(w[i - 15], 7) ^ ror32(w[i - 15], 18) ^ (w[i - 15] >> 3)) +
-		       w[i - 7] + (ror32(w[i - 2], 17) ^ ror32(w[i - 2], 19) ^ (w[i - 2] >> 10));
-	memcpy(v, c->h, sizeof(v));
-	for (i = 0; i < 64; i++) {
-		t1 = v[7] + (ror32(v[4], 6) ^ ror32(v[4], 11) ^ ror32(v[4], 25)) +
-		     ((v[4] & v[5]) ^ (~v[4] & v[6])) + sha256_k[i] + w[i];
-		t2 = (ror32(v[0], 2) ^ ror32(v[0], 13) ^ ror32(v[0], 22)) +
-		     ((v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]));
-		memmove(&v[1], &v[0], 7 * sizeof(v[0]));
-		v[4] += t1;
-		v[0] = t1 + t2;
-	}
-	for (i = 0; i < 8; i++)
-		c->h[i] += v[i];
-	explicit_bzero(w, sizeof(w));
-	explicit_bzero(v, sizeof(v));
-}
-
-static void sha256_init(struct sha256 *c)
-{
-	static const uint32_t h0[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-					0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
-	memset(c, 0, sizeof(*c));
-	memcpy(c->h, h0, sizeof(h0));
-}
-
-static void sha256_update(struct sha256 *c, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-
-	c->bytes += len;
-	while (len) {
-		size_t n = 64 - c->nbuf < len ? 64 - c->nbuf : len;
-		memcpy(c->buf + c->nbuf, p, n);
-		c->nbuf += n;
-		p += n;
-		len -= n;
-		if (c->nbuf == 64) {
-			sha256_block(c, c->buf);
-			c->nbuf = 0;
-		}
-	}
-}
-
-static void sha256_final(struct sha256 *c, uint8_t out[32])
-{
-	uint64_t bits = c->bytes * 8;
-	uint8_t pad = 0x80, len[8];
-	unsigned i;
-
-	sha256_update(c, &pad, 1);
-	pad = 0;
-	while (c->nbuf != 56)
-		sha256_update(c, &pad, 1);
-	for (i = 0; i < 8; i++)
-		len[i] = (uint8_t)(bits >> (56 - 8 * i));
-	sha256_update(c, len, 8);
-	for (i = 0; i < 32; i++)
-		out[i] = (uint8_t)(c->h[i / 4] >> (24 - 8 * (i % 4)));
-	explicit_bzero(c, sizeof(*c));
-}
 
 /* One field: 4-byte big-endian length (0xffffffff for NULL), then bytes. */
-static void digest_field(struct sha256 *c, const char *s)
+static void digest_field(struct bt_sha256 *c, const char *s)
 {
 	uint32_t n = s ? (uint32_t)strlen(s) : 0xffffffffu;
 	uint8_t l[4] = { (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n };
 
-	sha256_update(c, l, 4);
+	bt_sha256_update(c, l, 4);
 	if (s)
-		sha256_update(c, s, strlen(s));
+		bt_sha256_update(c, s, strlen(s));
 }
 
 /*
@@ -297,18 +201,18 @@ static void digest_field(struct sha256 *c, const char *s)
  */
 static char *cred_digest(const char *const *fields, size_t n)
 {
-	struct sha256 c;
-	uint8_t h[32];
+	struct bt_sha256 c;
+	uint8_t h[BT_SHA256_LEN];
 	char *out = malloc(33);
 	size_t i;
 
 	if (!out)
 		return NULL;
-	sha256_init(&c);
+	bt_sha256_init(&c);
 	digest_field(&c, "bollard-chap-v1");
 	for (i = 0; i < n; i++)
 		digest_field(&c, fields[i]);
-	sha256_final(&c, h);
+	bt_sha256_final(&c, h);
 	for (i = 0; i < 16; i++)
 		snprintf(out + 2 * i, 3, "%02x", h[i]);
 	explicit_bzero(h, sizeof(h));
