@@ -80,6 +80,16 @@ struct bl_rec_ctx {
 	int (*peer_status)(void *arg, const char *kind, const char *name,
 			   const char *node, char **json);
 	void *peer_status_arg;
+	/*
+	 * Optional: objects the caller left out of objs, fetched one at a
+	 * time. bollardd leaves Volumes out of a target reconcile: they come
+	 * by the thousand and a parsed one is a few kB of jansson tree, so
+	 * 10,000 parsed at once cost ~25 MB where one at a time costs
+	 * nothing. Returns a new object (free it with bl_obj_free) or NULL
+	 * when there is none (or on ENOMEM). NULL load: objs is everything.
+	 */
+	struct bl_obj *(*load)(void *arg, const char *kind, const char *name);
+	void *load_arg;
 	char err[512];          /* message of the last failure                */
 };
 

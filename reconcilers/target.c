@@ -102,7 +102,9 @@ struct t_target {
 	char **portals;
 	size_t nportals;
 	struct t_lun *luns;         /* sorted by lun                          */
-	size_t nluns;
+	size_t nluns, capluns;      /* capluns: observed only (pages append)  */
+	bool more_luns;             /* observed: the dump page stopped short, */
+	unsigned long long next_lun; /* the rest starts at this LUN          */
 	struct t_acl *acls;         /* sorted by initiator                    */
 	size_t nacls;
 	struct t_acl chap, mutual;  /* initiator = NULL; the digest of both
@@ -467,13 +469,50 @@ static int cmp_obj_name(const void *a, const void *b)
 		      (*(const struct bl_obj *const *)b)->name);
 }
 
-static const struct bl_obj *find_volume(const struct dctx *d, const char *name)
+/*
+ * Volume by name: from objs, else through ctx->load (then *loaded is the
+ * caller's to free, as soon as the LUN is built: see reconciler.h).
+ */
+static const struct bl_obj *find_volume(const struct dctx *d, const char *name,
+					struct bl_obj **loaded)
 {
 	struct bl_obj key = { .name = (char *)name };
 	const struct bl_obj *kp = &key, **hit;
 
 	hit = bsearch(&kp, d->vols, d->nvols, sizeof(*d->vols), cmp_obj_name);
-	return hit ? *hit : NULL;
+	if (hit)
+		return *hit;
+	if (d->ctx->load)
+		*loaded = d->ctx->load(d->ctx->load_arg, "Volume", name);
+	return *loaded;
+}
+
+/*
+ * The next LUN of t from spec.luns[] entry x and its Volume vol (what the
+ * LUN keeps of the Volume is copied: vol may be freed right after).
+ * Returns 0, 1 when vol is missing (the caller reports it), -ENOMEM.
+ */
+static int lun_of(struct dctx *d, struct t_target *t, const json_t *x,
+		  const struct bl_obj *vol, unsigned feats)
+{
+	struct t_lun *l = &t->luns[t->nluns];
+	unsigned long long size = 0;
+
+	if (!vol || !vol->spec)
+		return 1;
+	l->lun = (unsigned long long)bl_rec_int(x, "lun", 0);
+	l->path = volume_path(d->m, d->ctx, vol, &l->create_file);
+	if (!l->path)
+		return 0;   /* condition recorded (or ENOMEM: a LUN less) */
+	t->nluns++;     /* from here free_target owns the strings */
+	l->uid = strdup(vol->uid ? vol->uid : vol->name);
+	l->volume = strdup(vol->name);
+	if (!l->uid || !l->volume)
+		return -ENOMEM;
+	bl_rec_size(json_object_get(vol->spec, "size"), &size);
+	l->size = size;
+	l->features = feats;
+	return 0;
 }
 
 static int build_target(struct dctx *d, const struct bl_obj *tobj,
@@ -527,29 +566,17 @@ static int build_target(struct dctx *d, const struct bl_obj *tobj,
 		goto enomem;
 	json_array_foreach(luns, i, x) {
 		const char *vname = bl_rec_str(x, "volume");
-		const struct bl_obj *vol = vname ? find_volume(d, vname) : NULL;
-		struct t_lun *l = &t->luns[t->nluns];
-		unsigned long long size = 0;
+		struct bl_obj *loaded = NULL;
+		int rc;
 
-		if (!vol || !vol->spec) {
-			if (add_cond(d->m, obj, "VolumeMissing",
-				     "spec.luns[%zu]: no Volume named '%s'", i,
-				     vname ? vname : "") < 0)
-				goto enomem;
-			continue;
-		}
-		l->lun = (unsigned long long)bl_rec_int(x, "lun", 0);
-		l->path = volume_path(d->m, d->ctx, vol, &l->create_file);
-		if (!l->path)
-			continue;   /* condition recorded, or ENOMEM below */
-		l->uid = strdup(vol->uid ? vol->uid : vol->name);
-		l->volume = strdup(vol->name);
-		if (!l->uid || !l->volume)
+		rc = vname ? lun_of(d, t, x, find_volume(d, vname, &loaded), feats) : 1;
+		bl_obj_free(loaded);
+		if (rc < 0)
 			goto enomem;
-		bl_rec_size(json_object_get(vol->spec, "size"), &size);
-		l->size = size;
-		l->features = feats;
-		t->nluns++;
+		if (rc > 0 && add_cond(d->m, obj, "VolumeMissing",
+				       "spec.luns[%zu]: no Volume named '%s'", i,
+				       vname ? vname : "") < 0)
+			goto enomem;
 	}
 
 	acls = json_object_get(spec, "acls");
@@ -675,26 +702,91 @@ static int target_desired(struct bl_rec_ctx *ctx, const struct bl_objlist *objs,
 /* ---- observe ---------------------------------------------------------------*/
 
 /*
- * Parse the engine dump (`bollard target show -o json`) into the model.
- * Exposed for tests through the reconciler's observe with a recorded dump.
+ * The engine dump is read a page of LUNs at a time: `show [IQN] -o json
+ * --max-luns DUMP_PAGE` for the targets with their first DUMP_PAGE LUNs,
+ * then `show IQN -o json --from-lun N --max-luns DUMP_PAGE` for the rest
+ * of each target that has more ("nextLun": N) and is desired (a target
+ * nobody wants is only deleted, whatever its LUNs). Why: a dump is parsed
+ * as a jansson tree, ~1.7 kB per LUN, so 10,000 LUNs at once cost ~17 MB
+ * on top of the dump's text (bollardd's peak, bench/controller.sh); a page
+ * costs a tenth of that, and only the compact model is kept. A recorded or
+ * older engine's dump without "nextLun" is complete as it is.
+ */
+#define DUMP_PAGE 1024
+#define DUMP_PAGE_STR "1024"
+
+/* Append the LUN entries of arr to x (x->capluns grows by doubling). */
+static int parse_luns(const json_t *arr, struct t_target *x)
+{
+	const json_t *e;
+	size_t j;
+
+	if (x->nluns + json_array_size(arr) > x->capluns) {
+		size_t cap = x->capluns ? x->capluns : 16;
+		void *v;
+
+		while (cap < x->nluns + json_array_size(arr))
+			cap *= 2;
+		v = realloc(x->luns, cap * sizeof(*x->luns));
+		if (!v)
+			return -ENOMEM;
+		x->luns = v;
+		x->capluns = cap;
+	}
+	json_array_foreach(arr, j, e) {
+		struct t_lun *l = &x->luns[x->nluns++];
+
+		memset(l, 0, sizeof(*l));
+		l->lun = (unsigned long long)bl_rec_int(e, "lun", 0);
+		l->path = xstrdup(bl_rec_str(e, "path"));
+		l->uid = xstrdup(bl_rec_str(e, "uid"));
+		l->features = (unsigned)bl_rec_int(e, "features", 0);
+		if ((bl_rec_str(e, "path") && !l->path) || (bl_rec_str(e, "uid") && !l->uid))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* "nextLun" of a dumped target: more LUNs from there (a page). */
+static void parse_next(const json_t *t, struct t_target *x)
+{
+	x->next_lun = (unsigned long long)bl_rec_int(t, "nextLun", -1);
+	x->more_luns = json_is_integer(json_object_get(t, "nextLun"));
+}
+
+static json_t *load_dump(const char *buf, size_t len, char *err, size_t errlen,
+			 json_t **targets)
+{
+	json_error_t je;
+	json_t *root = json_loadb(buf, len, 0, &je);
+
+	if (!root) {
+		snprintf(err, errlen, "engine dump: %s (line %d)", je.text, je.line);
+		return NULL;
+	}
+	*targets = json_object_get(root, "targets");
+	if (!json_is_array(*targets)) {
+		json_decref(root);
+		snprintf(err, errlen, "engine dump: no \"targets\" array");
+		return NULL;
+	}
+	return root;
+}
+
+/*
+ * Parse the engine dump (`bollard target show -o json`, first page) into
+ * the model. Exposed for tests through the reconciler's observe with a
+ * recorded dump.
  */
 static int parse_dump(const char *buf, size_t len, struct tmodel *m, char *err,
 		      size_t errlen)
 {
-	json_error_t je;
-	json_t *root = json_loadb(buf, len, 0, &je), *targets, *t, *applied;
+	json_t *targets, *t, *applied;
+	json_t *root = load_dump(buf, len, err, errlen, &targets);
 	size_t i;
 
-	if (!root) {
-		snprintf(err, errlen, "engine dump: %s (line %d)", je.text, je.line);
+	if (!root)
 		return BL_E_PROTO;
-	}
-	targets = json_object_get(root, "targets");
-	if (!json_is_array(targets)) {
-		json_decref(root);
-		snprintf(err, errlen, "engine dump: no \"targets\" array");
-		return BL_E_PROTO;
-	}
 	/* Digests of the credentials the runner applied (see the top
 	 * comment): absent, nothing is known; present, an ACL or auth with a
 	 * CHAP user and no entry has unknown credentials (""). */
@@ -731,17 +823,9 @@ static int parse_dump(const char *buf, size_t len, struct tmodel *m, char *err,
 			if (json_is_string(e) &&
 			    !(x->portals[x->nportals++] = strdup(json_string_value(e))))
 				goto enomem;
-		arr = json_object_get(t, "luns");
-		x->luns = calloc(json_array_size(arr) + 1, sizeof(*x->luns));
-		if (!x->luns)
+		if (parse_luns(json_object_get(t, "luns"), x) < 0)
 			goto enomem;
-		json_array_foreach(arr, j, e) {
-			struct t_lun *l = &x->luns[x->nluns++];
-			l->lun = (unsigned long long)bl_rec_int(e, "lun", 0);
-			l->path = xstrdup(bl_rec_str(e, "path"));
-			l->uid = xstrdup(bl_rec_str(e, "uid"));
-			l->features = (unsigned)bl_rec_int(e, "features", 0);
-		}
+		parse_next(t, x);
 		arr = json_object_get(t, "acls");
 		x->acls = calloc(json_array_size(arr) + 1, sizeof(*x->acls));
 		if (!x->acls)
@@ -769,7 +853,6 @@ static int parse_dump(const char *buf, size_t len, struct tmodel *m, char *err,
 			if (!(x->chap.digest = strdup(dg ? dg : "")))
 				goto enomem;
 		}
-		sort_target(x);
 	}
 	qsort(m->v, m->n, sizeof(*m->v), cmp_target);
 	json_decref(root);
@@ -777,6 +860,84 @@ static int parse_dump(const char *buf, size_t len, struct tmodel *m, char *err,
 enomem:
 	json_decref(root);
 	return -ENOMEM;
+}
+
+/* A later page of x's LUNs: only its "luns" and "nextLun" are read. */
+static int parse_page(const char *buf, size_t len, struct t_target *x, char *err,
+		      size_t errlen)
+{
+	json_t *targets, *t;
+	json_t *root = load_dump(buf, len, err, errlen, &targets);
+	unsigned long long from = x->next_lun;
+	size_t i;
+	int rc = 0;
+
+	if (!root)
+		return BL_E_PROTO;
+	x->more_luns = false;   /* a target gone meanwhile: nothing more */
+	json_array_foreach(targets, i, t)
+		if (bl_rec_str(t, "iqn") && !strcmp(bl_rec_str(t, "iqn"), x->iqn)) {
+			rc = parse_luns(json_object_get(t, "luns"), x);
+			parse_next(t, x);
+			break;
+		}
+	json_decref(root);
+	/* An engine must move on, or this would never end. */
+	if (rc == 0 && x->more_luns && x->next_lun <= from) {
+		snprintf(err, errlen, "engine dump: %s: page from LUN %llu does not move on",
+			 x->iqn, from);
+		rc = BL_E_PROTO;
+	}
+	return rc;
+}
+
+/* Run one dump command; its output in *o (free with bl_run_out_free). */
+static int run_dump(struct bl_rec_ctx *ctx, const char *const *argv,
+		    struct bl_run_out *o)
+{
+	int rc = ctx->io.run(ctx->io.arg, argv, NULL, 0, o);
+
+	if (rc < 0) {
+		snprintf(ctx->err, sizeof(ctx->err), "engine dump: %s", bl_strerror(rc));
+		return rc;
+	}
+	if (o->status != 0) {
+		snprintf(ctx->err, sizeof(ctx->err), "engine dump: %s",
+			 o->err && o->err[0] ? o->err : "failed");
+		return BL_E_EXEC_FAILED;
+	}
+	return 0;
+}
+
+/* The rest of the LUNs of every observed target that is desired. */
+static int observe_pages(struct bl_rec_ctx *ctx, const struct tmodel *d,
+			 struct tmodel *m)
+{
+	const char *argv[] = { "bollard", "target", "show", NULL, "-o", "json",
+			       "--from-lun", NULL, "--max-luns", DUMP_PAGE_STR, NULL };
+	char from[32];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < m->n; i++) {
+		struct t_target *x = &m->v[i];
+
+		while (x->more_luns && d && find_target(d, x->iqn)) {
+			struct bl_run_out o = { 0 };
+
+			snprintf(from, sizeof(from), "%llu", x->next_lun);
+			argv[3] = x->iqn;
+			argv[7] = from;
+			rc = run_dump(ctx, argv, &o);
+			if (rc == 0)
+				rc = parse_page(o.out, o.out_len, x, ctx->err, sizeof(ctx->err));
+			bl_run_out_free(&o);
+			if (rc < 0)
+				return rc;
+		}
+		sort_target(x);
+	}
+	return 0;
 }
 
 /*
@@ -821,7 +982,8 @@ static bool file_exists(struct bl_rec_ctx *ctx, struct dircache *dc, const char 
 
 static int target_observe(struct bl_rec_ctx *ctx, const void *desired, void **model)
 {
-	const char *argv[] = { "bollard", "target", "show", "-o", "json", NULL, NULL };
+	const char *argv[] = { "bollard", "target", "show", "-o", "json", "--max-luns",
+			       DUMP_PAGE_STR, NULL, NULL };
 	const struct tmodel *d = desired;
 	struct tmodel *m = calloc(1, sizeof(*m));
 	struct bl_run_out o = { 0 };
@@ -832,23 +994,17 @@ static int target_observe(struct bl_rec_ctx *ctx, const void *desired, void **mo
 	if (!m)
 		return -ENOMEM;
 	m->observed = true;
-	if (ctx->target_scope) {   /* show IQN -o json */
+	if (ctx->target_scope) {   /* show IQN -o json --max-luns N */
+		memmove(&argv[4], &argv[3], 4 * sizeof(*argv));
 		argv[3] = ctx->target_scope;
-		argv[4] = "-o";
-		argv[5] = "json";
 	}
-	rc = ctx->io.run(ctx->io.arg, argv, NULL, 0, &o);
-	if (rc < 0) {
-		snprintf(ctx->err, sizeof(ctx->err), "engine dump: %s", bl_strerror(rc));
+	rc = run_dump(ctx, argv, &o);
+	if (rc < 0)
 		goto fail;
-	}
-	if (o.status != 0) {
-		snprintf(ctx->err, sizeof(ctx->err), "engine dump: %s",
-			 o.err && o.err[0] ? o.err : "failed");
-		rc = BL_E_EXEC_FAILED;
-		goto fail;
-	}
 	rc = parse_dump(o.out, o.out_len, m, ctx->err, sizeof(ctx->err));
+	bl_run_out_free(&o);
+	if (rc == 0)
+		rc = observe_pages(ctx, d, m);
 	if (rc < 0)
 		goto fail;
 	/*
@@ -871,7 +1027,6 @@ static int target_observe(struct bl_rec_ctx *ctx, const void *desired, void **mo
 		}
 	bl_rec_free_names(dc.names, dc.n);
 	dc.names = NULL;
-	bl_run_out_free(&o);
 	*model = m;
 	return 0;
 fail:

@@ -281,6 +281,28 @@ const struct bl_obj *bl_informer_get(const struct bl_informer *inf,
 	return found ? entry_obj(&((struct bl_informer *)inf)->v[i]) : NULL;
 }
 
+struct bl_obj *bl_informer_load(const struct bl_informer *inf, const char *kind,
+			       const char *name)
+{
+	const struct entry *e;
+	struct bl_obj *o = NULL;
+	char key[512];
+	int found;
+	size_t i;
+
+	bl_object_key(key, sizeof(key), kind, name);
+	i = find(inf, key, &found);
+	if (!found)
+		return NULL;
+	e = &inf->v[i];
+	if (!e->text)
+		return e->obj ? bl_obj_dup(e->obj) : NULL;
+	if (bl_obj_from_json(e->text, e->len, &o, NULL) < 0)
+		return NULL;
+	o->resource_version = e->rev;
+	return o;
+}
+
 const char *bl_informer_cluster(const struct bl_informer *inf,
 				const char *kind, const char *name)
 {

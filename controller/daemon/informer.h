@@ -77,6 +77,15 @@ int bl_informer_set_compact(struct bl_informer *inf, const char *const *kinds);
 const struct bl_obj *bl_informer_get(const struct bl_informer *inf,
 				     const char *kind, const char *name);
 /*
+ * A new copy of one object, parsed from the stored text for a compact kind
+ * and NOT kept in the cache (so it costs nothing after the caller's
+ * bl_obj_free): for a caller that reads objects one at a time and would
+ * otherwise hold thousands of parses at once (the target reconciler's
+ * Volumes). NULL when absent or out of memory.
+ */
+struct bl_obj *bl_informer_load(const struct bl_informer *inf, const char *kind,
+			       const char *name);
+/*
  * spec.cluster of a cached object without parsing it (Targets, Volumes),
  * the name for a Cluster; NULL otherwise or when absent. Borrowed, same
  * validity as bl_informer_get.

@@ -260,16 +260,40 @@ static int splice_applied(char **buf, size_t *len, json_t *ann)
 	return 0;
 }
 
-static int do_show(struct bl_target_runner *r, const char *iqn, struct bl_run_out *o)
+/* Decimal number option; -EINVAL when present and not a number <= max. */
+static int opt_num(const char *const *argv, const char *name, uint64_t max,
+		   uint64_t *v, bool *given)
+{
+	const char *s = opt(argv, name);
+	char *end;
+
+	*given = s != NULL;
+	if (!s)
+		return 0;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return (!*s || *end || errno || *v > max) ? -EINVAL : 0;
+}
+
+static int do_show(struct bl_target_runner *r, const char *iqn,
+		   const char *const *a, struct bl_run_out *o)
 {
 	struct btc *c = r->conn;
 	struct btc_state st = { 0 };
+	uint64_t from = 0, max = UINT32_MAX;
+	bool page_from, page_max;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
 	int rc;
 
-	rc = btc_dump(c, iqn, &st);
+	if (opt_num(a, "--from-lun", UINT64_MAX, &from, &page_from) < 0 ||
+	    opt_num(a, "--max-luns", UINT32_MAX, &max, &page_max) < 0)
+		return -EINVAL;
+	if (page_from || page_max)
+		rc = btc_dump_page(c, iqn, from, (uint32_t)max, &st);
+	else
+		rc = btc_dump(c, iqn, &st);
 	if (rc == BT_E_NOT_FOUND && iqn)
 		rc = 0;     /* an absent target shows as an empty list */
 	if (rc < 0)
@@ -309,7 +333,7 @@ static int dispatch(struct bl_target_runner *r, const char *const *a,
 	*is_op = 1;
 	if (!strcmp(cmd, "show")) {
 		*is_op = 0;
-		return do_show(r, n >= 2 ? a[1] : NULL, o);
+		return do_show(r, n >= 2 ? a[1] : NULL, a, o);
 	}
 	if (!strcmp(cmd, "create") && n >= 2) {
 		unsigned attrs[8];

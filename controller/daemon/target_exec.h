@@ -13,7 +13,7 @@
  *   acl del IQN INITIATOR
  *   auth set IQN [--chap-user U --chap-secret-env VAR]
  *                [--mutual-user U --mutual-secret-env VAR]
- *   show [IQN] -o json
+ *   show [IQN] -o json [--from-lun N] [--max-luns M]
  * Secrets named by --*-secret-env come from the payload ("VAR=value" lines),
  * never from the process environment or argv.
  *

@@ -367,6 +367,7 @@ static const enum mnl_attr_data_type attr_types[BT_A_MAX + 1] = {
 	[BT_A_CMDS] = MNL_TYPE_U64,
 	[BT_A_EVENT_TYPE] = MNL_TYPE_U32,
 	[BT_A_ATTACHED] = MNL_TYPE_FLAG,
+	[BT_A_LUN_NEXT] = MNL_TYPE_U64,
 };
 
 /* Table callback: validated attributes into tb, unknown ones ignored. */
@@ -856,6 +857,10 @@ static int parse_target(struct btc_state *s, const struct nlattr *nest)
 		t->enabled = tb[BT_A_ENABLED] && mnl_attr_get_u8(tb[BT_A_ENABLED]);
 		if (tb[BT_A_NSESSIONS])
 			t->nsessions = mnl_attr_get_u32(tb[BT_A_NSESSIONS]);
+		if (tb[BT_A_LUN_NEXT]) {
+			t->more_luns = true;
+			t->next_lun = mnl_attr_get_u64(tb[BT_A_LUN_NEXT]);
+		}
 		if (tb[BT_A_ATTRS])
 			parse_attrs(tb[BT_A_ATTRS], &t->attrs);
 		if (tb[BT_A_PORTALS] && parse_list(tb[BT_A_PORTALS], t, BT_A_PORTAL) < 0)
@@ -889,17 +894,33 @@ static int dump_cb(void *arg, const struct nlmsghdr *nlh)
 	return 0;
 }
 
-int btc_dump(struct btc *c, const char *iqn, struct btc_state *out)
+static int dump(struct btc *c, const char *iqn, const uint64_t *lun_from,
+		const uint32_t *lun_max, struct btc_state *out)
 {
 	struct nlmsghdr *nlh = req_begin(c, BT_CMD_DUMP);
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	put_str(nlh, BT_A_IQN, iqn);
+	if (lun_from)
+		mnl_attr_put_u64(nlh, BT_A_LUN_FROM, *lun_from);
+	if (lun_max)
+		mnl_attr_put_u32(nlh, BT_A_LUN_MAX, *lun_max);
 	rc = transact(c, nlh, dump_cb, out);
 	if (rc < 0)
 		btc_state_free(out);
 	return rc;
+}
+
+int btc_dump(struct btc *c, const char *iqn, struct btc_state *out)
+{
+	return dump(c, iqn, NULL, NULL, out);
+}
+
+int btc_dump_page(struct btc *c, const char *iqn, uint64_t lun_from,
+		  uint32_t lun_max, struct btc_state *out)
+{
+	return dump(c, iqn, &lun_from, &lun_max, out);
 }
 
 void btc_state_free(struct btc_state *s)

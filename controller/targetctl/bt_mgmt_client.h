@@ -168,6 +168,8 @@ struct btc_target {
 	struct btc_acl *acls;
 	size_t nacls;
 	struct btc_auth auth;
+	bool more_luns;               /* a page (btc_dump_page) stopped short: */
+	uint64_t next_lun;            /* the rest starts at this LUN number   */
 };
 
 struct btc_state {
@@ -178,6 +180,14 @@ struct btc_state {
 /* Fill *out (zeroed first) with every target, or only iqn's. On error *out
  * is left empty. Free with btc_state_free. */
 int btc_dump(struct btc *c, const char *iqn, struct btc_state *out);
+/*
+ * The same with each target's LUNs limited to a page: those numbered >=
+ * lun_from, at most lun_max of them (0: none, the rest of the target
+ * only). A target with more sets more_luns and next_lun, where the next
+ * page starts. An engine without paging lists every LUN (more_luns false).
+ */
+int btc_dump_page(struct btc *c, const char *iqn, uint64_t lun_from,
+		  uint32_t lun_max, struct btc_state *out);
 void btc_state_free(struct btc_state *s);
 const struct btc_target *btc_state_target(const struct btc_state *s,
 					  const char *iqn);

@@ -48,6 +48,9 @@ static const char usage_main[] =
 "  acl del IQN INITIATOR\n"
 "  auth set IQN [--chap-user U --chap-secret S] [--mutual-user U --mutual-secret S]\n"
 "  show [IQN] [-o table|json|yaml]  configuration (never secrets)\n"
+"       [--from-lun N] [--max-luns M]  only a page of each target's LUNs:\n"
+"                                   numbered >= N, at most M; a target cut\n"
+"                                   short shows where to go on (nextLun)\n"
 "  sessions [IQN] [-o table|json|yaml]\n"
 "  events                           print engine events until interrupted\n"
 "                                   (\"...: subscribed\" on stderr once listening)\n"
@@ -69,6 +72,7 @@ struct topts {
 	const char *uid;
 	const char *block_size;
 	const char *features;
+	const char *from_lun, *max_luns;
 	const char *chap_user, *mutual_user;
 	char *chap_secret, *mutual_secret;   /* owned, wiped at the end */
 	bool force, readonly, help;
@@ -150,7 +154,7 @@ static const char *const valued[] = {
 	"--socket", "-o", "--output", "--uid", "--block-size", "--chap-user",
 	"--mutual-user", "--chap-secret", "--chap-secret-file",
 	"--chap-secret-env", "--mutual-secret", "--mutual-secret-file",
-	"--mutual-secret-env", "--features", NULL,
+	"--mutual-secret-env", "--features", "--from-lun", "--max-luns", NULL,
 };
 
 static int parse_opts(struct topts *o, int argc, char **argv)
@@ -207,6 +211,10 @@ static int parse_opts(struct topts *o, int argc, char **argv)
 			o->block_size = val;
 		else if (!strcmp(name, "--features"))
 			o->features = val;
+		else if (!strcmp(name, "--from-lun"))
+			o->from_lun = val;
+		else if (!strcmp(name, "--max-luns"))
+			o->max_luns = val;
 		else if (!strcmp(name, "--chap-user"))
 			o->chap_user = val;
 		else if (!strcmp(name, "--mutual-user"))
@@ -452,10 +460,19 @@ static int run(struct topts *o, struct btc *c, const char *cmd, const char *sub)
 				  o->mutual_user, o->mutual_secret);
 	} else if (!strcmp(cmd, "show")) {
 		struct btc_state st;
+		uint64_t from = 0, max = UINT32_MAX;
 
-		if (need(o, 0, 1, "show [IQN] [-o table|json|yaml]"))
+		if (need(o, 0, 1, "show [IQN] [-o table|json|yaml] [--from-lun N] "
+			 "[--max-luns M]"))
 			return 1;
-		rc = btc_dump(c, o->npos ? o->pos[0] : NULL, &st);
+		if ((o->from_lun && parse_u64(o->from_lun, &from) < 0) ||
+		    (o->max_luns && (parse_u64(o->max_luns, &max) < 0 || max > UINT32_MAX)))
+			return fail(o, "--from-lun / --max-luns: bad number");
+		if (o->from_lun || o->max_luns)
+			rc = btc_dump_page(c, o->npos ? o->pos[0] : NULL, from,
+					   (uint32_t)max, &st);
+		else
+			rc = btc_dump(c, o->npos ? o->pos[0] : NULL, &st);
 		if (rc < 0)
 			return engine_fail(o, c, rc);
 		rc = tp_print_state(stdout, &st, (enum tp_format)fmt);

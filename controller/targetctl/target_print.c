@@ -86,6 +86,8 @@ static json_t *target_json(const struct btc_target *t)
 		json_array_append_new(a, l);
 	}
 	json_object_set_new(o, "luns", a);
+	if (t->more_luns)   /* a page (btc_dump_page): the rest from here */
+		json_object_set_new(o, "nextLun", json_integer((json_int_t)t->next_lun));
 	a = json_array();
 	for (i = 0; i < t->nacls; i++) {
 		l = json_object();

@@ -107,8 +107,10 @@ enum bt_mgmt_cmd {
 	BT_CMD_ACL_DEL,       /* R IQN, R INITIATOR                            */
 	BT_CMD_AUTH_SET,      /* R IQN, O CHAP_USER+CHAP_SECRET, O MUTUAL_USER+
 	                       * MUTUAL_SECRET. An absent pair is cleared.     */
-	BT_CMD_DUMP,          /* O IQN (only that target). Reply: BT_A_TARGET
-	                       * nests, see below; may span many messages.     */
+	BT_CMD_DUMP,          /* O IQN (only that target), O LUN_FROM, O
+	                       * LUN_MAX (a page of each target's LUNs, see
+	                       * below). Reply: BT_A_TARGET nests, see below;
+	                       * may span many messages.                       */
 	BT_CMD_SESSIONS,      /* O IQN. Reply: BT_A_SESSION nests.             */
 	BT_CMD_SUBSCRIBE,     /* no attributes. The host then sends BT_CMD_EVENT
 	                       * messages (seq 0) on this connection.          */
@@ -129,6 +131,13 @@ enum bt_mgmt_cmd {
  *   A target with many LUNs spans messages: later fragments carry only IQN,
  *   CONT (flag) and LUNS with the following LUNs. Targets come in IQN order,
  *   LUNs in LUN order, so a client appends fragments as they arrive.
+ *   Paging: with LUN_FROM (u64) in the request only LUNs numbered >=
+ *   LUN_FROM are listed, with LUN_MAX (u32) at most that many per target;
+ *   a target whose list was cut short says where to go on with LUN_NEXT
+ *   (u64, in its first fragment). So a client that cannot hold 10,000
+ *   LUNs at once (bollardd) reads a big target page by page. An engine
+ *   that predates paging ignores both and lists everything, without
+ *   LUN_NEXT: still a complete answer.
  *
  * BT_A_SESSION (sessions reply), nested: IQN, INITIATOR, ISID (6 bytes),
  *   TSIH (u16), SESSION_ID (u64), NCONNS (u32), PEER, LOCAL, CMDS (u64).
@@ -177,6 +186,9 @@ enum bt_mgmt_attr {
 	BT_A_ATTACHED,        /* flag, in LUN_ENTRY: backing open (target
 	                       * enabled); absent: recorded only, BLOCKS 0,
 	                       * no NAA/SERIAL                                */
+	BT_A_LUN_FROM,        /* u64, dump request: first LUN number listed   */
+	BT_A_LUN_MAX,         /* u32, dump request: LUNs listed per target    */
+	BT_A_LUN_NEXT,        /* u64, in TARGET: more LUNs from this number   */
 	__BT_A_MAX,
 };
 #define BT_A_MAX (__BT_A_MAX - 1)

@@ -32,6 +32,8 @@ static const struct bt_nla_policy mgmt_policy[BT_A_MAX + 1] = {
 	[BT_A_MUTUAL_USER]   = { BT_NLA_STRING, false, BT_MGMT_STR_MAX },
 	[BT_A_MUTUAL_SECRET] = { BT_NLA_STRING, false, BT_MGMT_STR_MAX },
 	[BT_A_ATTACHED]      = { BT_NLA_FLAG, false, 0 },
+	[BT_A_LUN_FROM]      = { BT_NLA_U64, false, 0 },
+	[BT_A_LUN_MAX]       = { BT_NLA_U32, false, 0 },
 };
 
 #define MAX_PORTALS_DUMPED 64
@@ -371,8 +373,17 @@ static int put_str_opt(struct bt_nlb *b, u16 type, const char *s)
 	return s ? bt_nlb_put_str(b, type, s) : 0;
 }
 
+/* Which of a target's LUNs a dump lists: indexes [first, end), and the
+ * LUN number to go on from when the page stops short (more). */
+struct lun_page {
+	u32 first, end;
+	bool more;
+	u64 next;
+};
+
 /* The parts of a target that are not lists: all or nothing. */
-static int put_target_head(struct mreq *r, struct bt_target *t)
+static int put_target_head(struct mreq *r, struct bt_target *t,
+			   const struct lun_page *pg)
 {
 	struct bt_nlb *b = &r->b;
 	const char *cu, *mu, *p;
@@ -380,7 +391,8 @@ static int put_target_head(struct mreq *r, struct bt_target *t)
 	long n;
 	int a;
 
-	if (bt_nlb_put_u8(b, BT_A_ENABLED, bt_target_enabled(t)) < 0 ||
+	if ((pg->more && bt_nlb_put_u64(b, BT_A_LUN_NEXT, pg->next) < 0) ||
+	    bt_nlb_put_u8(b, BT_A_ENABLED, bt_target_enabled(t)) < 0 ||
 	    bt_nlb_put_u32(b, BT_A_NSESSIONS, bt_iscsi_target_nsessions(t)) < 0)
 		return -BT_EMSGSIZE;
 	n = bt_nlb_nest_start(b, BT_A_ATTRS);
@@ -505,8 +517,22 @@ static int put_list(struct mreq *r, struct bt_target *t, u16 type,
  */
 static int dump_target(struct mreq *r, struct bt_target *t)
 {
-	u32 acl = 0, lun = 0, nacls = bt_target_nacls(t), nluns = bt_target_nluns(t);
+	u32 acl = 0, nacls = bt_target_nacls(t), nluns = bt_target_nluns(t), lun;
+	struct lun_page pg = { 0, nluns, false, 0 };
 	bool first = true;
+
+	if (r->tb[BT_A_LUN_FROM])
+		pg.first = bt_target_lu_index(t, bt_nla_u64(r->tb[BT_A_LUN_FROM], 0));
+	if (r->tb[BT_A_LUN_MAX] &&
+	    nluns - pg.first > bt_nla_u32(r->tb[BT_A_LUN_MAX], 0)) {
+		struct bt_lun_view v;
+
+		pg.end = pg.first + bt_nla_u32(r->tb[BT_A_LUN_MAX], 0);
+		pg.more = bt_target_lun_view(t, pg.end, &v);
+		pg.next = v.lun;
+	}
+	lun = pg.first;
+	nluns = pg.end;
 
 	for (;;) {
 		bool fresh = msg_empty(r);
@@ -515,7 +541,7 @@ static int dump_target(struct mreq *r, struct bt_target *t)
 
 		if (tn < 0 || bt_nlb_put_str(&r->b, BT_A_IQN, bt_target_iqn(t)) < 0 ||
 		    (!first && bt_nlb_put_flag(&r->b, BT_A_CONT) < 0) ||
-		    (first && put_target_head(r, t) < 0))
+		    (first && put_target_head(r, t, &pg) < 0))
 			goto next_msg;
 		put_list(r, t, BT_A_ACLS, &acl, nacls);
 		if (acl == nacls)

@@ -172,6 +172,30 @@ static void test_compact(void **state)
 	assert_non_null(o);
 	assert_string_equal(o->name, "v2");
 
+	/* load: a fresh copy each time, never cached (nothing to trim) */
+	{
+		struct bl_obj *l1, *l2;
+
+		assert_int_equal(bl_informer_trim(inf), 1);
+		l1 = bl_informer_load(inf, "Volume", "v1");
+		l2 = bl_informer_load(inf, "Volume", "v1");
+		assert_non_null(l1);
+		assert_non_null(l2);
+		assert_ptr_not_equal(l1, l2);
+		assert_string_equal(l1->uid, "u-v1");
+		assert_int_equal(l1->resource_version, 3);
+		bl_informer_usage(inf, &text, &parsed);
+		assert_int_equal(parsed, 1);        /* only the Cluster */
+		bl_obj_free(l1);
+		bl_obj_free(l2);
+		l1 = bl_informer_load(inf, "Cluster", "c1");   /* not compact: a copy */
+		assert_non_null(l1);
+		assert_ptr_not_equal(l1, bl_informer_get(inf, "Cluster", "c1"));
+		bl_obj_free(l1);
+		assert_null(bl_informer_load(inf, "Volume", "nope"));
+		o = bl_informer_get(inf, "Volume", "v2");
+	}
+
 	/* an update replaces the text; a delete removes it */
 	put(inf, "Volume", "v2", VOLUME("v2", "c9"), 6);
 	assert_string_equal(bl_informer_cluster(inf, "Volume", "v2"), "c9");

@@ -313,6 +313,68 @@ static void test_dump_big(void **state)
 }
 
 /*
+ * Paged dump: LUNs from a number on, at most N per target, LUN_NEXT where a
+ * page stopped short; the pages put together are the whole list; max 0
+ * gives the target without LUNs (and where they start).
+ */
+static void test_dump_paged(void **state)
+{
+	struct fx *f = *state;
+	struct btc_lun_spec s = { .path = "/dev/vg/v" };
+	struct btc_state st;
+	uint64_t from = 0, seen = 0;
+	unsigned i, pages = 0;
+
+	assert_int_equal(btc_target_add(f->c, T1), 0);
+	assert_int_equal(btc_target_add(f->c, T2), 0);
+	assert_int_equal(btc_acl_add(f->c, T1, "*", NULL, NULL), 0);
+	for (i = 0; i < 2500; i++)   /* LUNs 0, 3, 6, ... */
+		assert_int_equal(btc_lun_add(f->c, T1, 3 * (uint64_t)i, &s), 0);
+	for (;;) {
+		const struct btc_target *t;
+
+		assert_int_equal(btc_dump_page(f->c, T1, from, 1000, &st), 0);
+		assert_int_equal(st.ntargets, 1);
+		t = &st.targets[0];
+		assert_int_equal(t->nacls, 1);      /* the head on every page */
+		assert_true(t->nluns <= 1000);
+		for (i = 0; i < t->nluns; i++, seen++)
+			assert_int_equal(t->luns[i].lun, 3 * seen);
+		pages++;
+		if (!t->more_luns) {
+			btc_state_free(&st);
+			break;
+		}
+		assert_int_equal(t->next_lun, 3 * seen);
+		from = t->next_lun;
+		btc_state_free(&st);
+	}
+	assert_int_equal(seen, 2500);
+	assert_int_equal(pages, 3);
+	/* from a number that is not a LUN: the next one up */
+	assert_int_equal(btc_dump_page(f->c, T1, 7, 2, &st), 0);
+	assert_int_equal(st.targets[0].nluns, 2);
+	assert_int_equal(st.targets[0].luns[0].lun, 9);
+	assert_int_equal(st.targets[0].luns[1].lun, 12);
+	assert_true(st.targets[0].more_luns);
+	assert_int_equal(st.targets[0].next_lun, 15);
+	btc_state_free(&st);
+	/* every target: heads only, each says where its LUNs start */
+	assert_int_equal(btc_dump_page(f->c, NULL, 0, 0, &st), 0);
+	assert_int_equal(st.ntargets, 2);
+	assert_int_equal(st.targets[0].nluns, 0);
+	assert_true(st.targets[0].more_luns);
+	assert_int_equal(st.targets[0].next_lun, 0);
+	assert_false(st.targets[1].more_luns);   /* T2 has none */
+	btc_state_free(&st);
+	/* the last page exactly full: no LUN_NEXT */
+	assert_int_equal(btc_dump_page(f->c, T1, 3 * 2400, 100, &st), 0);
+	assert_int_equal(st.targets[0].nluns, 100);
+	assert_false(st.targets[0].more_luns);
+	btc_state_free(&st);
+}
+
+/*
  * The HA staging flow through the management API: a LUN staged with a
  * backing that cannot be opened yet, enable refused naming the LUN and
  * path, enable once it can, disable detaches and keeps the map.
@@ -529,6 +591,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_misc_cmds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alua_attrs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dump_big, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dump_paged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enable_attach, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_msg, setup, teardown),

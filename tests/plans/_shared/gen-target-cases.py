@@ -37,7 +37,7 @@ def obs_target(owner=True, path=F, luns=None, enabled=True, acls=None, portals=N
       "luns":[{"lun":l,"path":p,"uid":u,"naa":"6"*32,"serial":"s","blocks":131072,"blockSize":512,"readonly":False,"features":features} for l,p,u in luns],
       "acls": acls if acls is not None else [{"initiator":"*","chapUser":None}],
       "auth":auth if auth is not None else {"chapUser":None,"mutualUser":None}}
-def mk(name, comment, tyaml, targets, files=(F,), node='local', desired=None, applied=None):
+def mk(name, comment, tyaml, targets, files=(F,), node='local', desired=None, applied=None, pages=()):
     d=f'{P}/{name}'; os.makedirs(d, exist_ok=True)
     with open(f'{d}/desired.yaml','w') as f:
         f.write(f'# {comment}\n')
@@ -45,10 +45,13 @@ def mk(name, comment, tyaml, targets, files=(F,), node='local', desired=None, ap
         if tyaml: f.write('---\n'+tyaml)
     open(f'{d}/node','w').write(node+'\n')
     with open(f'{d}/observed.rec','w') as f:
-        f.write(f'# {comment}\n>>> bollard target show -o json\n')
+        f.write(f'# {comment}\n>>> bollard target show -o json --max-luns 1024\n')
         root={"targets":targets}
         if applied is not None: root["appliedAuth"]=applied
         f.write(json.dumps(root, indent=1)+'\n')
+        for iqn, frm, page in pages:
+            f.write(f'>>> bollard target show {iqn} -o json --from-lun {frm} --max-luns 1024\n')
+            f.write(json.dumps({"targets":page}, indent=1)+'\n')
         for p in files: f.write(f'>>> file {p}\nbacking data\n')
 mk('target-new-quickstart','empty engine, no backing file yet: create everything, enable last', target(), [], files=())
 mk('target-new-file-exists','backing file already there: never recreated or truncated', target(), [])
@@ -87,3 +90,11 @@ mk('target-auth-secret-unchanged','target-wide credentials as applied: zero acti
 # volume's last MiB and moves the capacity: create-only.
 mk('target-prstore-off-live','live LUN was made without the PR store, the Target wants it: CreateOnlyDrift, not recreated', target(), [obs_target(features=0x0f)])
 mk('target-prstore-disabled','persistentReservations false: the LUN is added without prstore', target(extra='  features:\n    persistentReservations: false\n'), [], files=())
+# The dump is read a page of LUNs at a time ("nextLun": more from there):
+# a desired target's later pages are read (LUN 1 is live: nothing to add),
+# an owned target nobody wants is deleted without reading its other pages.
+def paged(t, nxt): t=dict(t); t["nextLun"]=nxt; return t
+OLD=dict(obs_target(luns=[(0,'/srv/old0.img','old0')]), iqn='iqn.2026-11.io.bollard:old')
+mk('target-dump-paged','dump read in pages: later pages of desired targets only', target(luns=[(0,'demo'),(1,'logs')]),
+   [paged(obs_target(),1), paged(OLD,1)], files=(F,'/srv/logs.img'),
+   pages=[(IQN,1,[dict(obs_target(luns=[(1,'/srv/logs.img','logs')]))])])
