@@ -16,6 +16,10 @@ hdr=$(B get volume | head -1)
 case $hdr in *DRBD*) ;; *) die "no DRBD column: $hdr" ;; esac
 # No bollardd ever ran: no status, no heartbeat: every node offline.
 row ds-gold-01 | grep -q ' stor-a:offline stor-b:offline ' || die "no status yet, want offline nodes: $(row ds-gold-01)"
+# A node that heartbeats but has not reported: Unknown, not offline.
+etcdctl_t put /bollard/v1/nodes/vmware-ha/stor-b '{"node":"stor-b"}' >/dev/null || die "etcdctl put"
+row ds-gold-01 | grep -q ' stor-a:offline stor-b:Unknown ' || die "alive, not reported: $(row ds-gold-01)"
+etcdctl_t del /bollard/v1/nodes/vmware-ha/stor-b >/dev/null
 
 st() {  # node role disk conn peerdisk [pct [repl]]
 	local extra=
