@@ -1,5 +1,9 @@
 /*
- * bl_etcd.h - etcd v3 client on the gRPC C core (grpc/grpc.h) and protobuf-c.
+ * bl_etcd.h - etcd v3 client, in two transports with this one contract:
+ * libbl_etcd.a on the gRPC C core (grpc/grpc.h) and protobuf-c, for
+ * bollardd; libbl_etcd_http.a on etcd's v3 JSON gateway over HTTP/1.1, for
+ * the `bollard` CLI, whose start-up gRPC's ~90 shared libraries made
+ * ~50 ms slower (docs/etcd.md). A program links one of them.
  *
  * Contract, for every call below:
  *   - returns 0 or a negative code (bl_err.h): -ETIMEDOUT when the deadline
@@ -9,9 +13,12 @@
  *   - unary calls are synchronous, bounded by opts.timeout_ms, and fail over
  *     to the next endpoint on UNAVAILABLE, reconnecting with capped backoff.
  *   - a struct bl_etcd is used from one thread at a time (the owner's);
- *     internally one thread drives the completion queue and wakes the owner
- *     through bl_etcd_fd() for watch delivery.
- *   - no process-wide state except grpc_init(), which is refcounted.
+ *     gRPC: internally one thread drives the completion queue and wakes the
+ *     owner through bl_etcd_fd() for watch delivery; gateway: no thread,
+ *     the watch sockets themselves are in bl_etcd_fd()'s epoll set.
+ *   - no process-wide state except grpc_init(), which is refcounted (the
+ *     gateway client has none; it dlopen()s OpenSSL for https://, and
+ *     fails at open with -ENOPROTOOPT and a message if libssl3 is absent).
  *   - also: BL_E_AUTH when the user/password is refused or a call lacks
  *     permission, -ENOENT for an unknown lease (revoke), -EINVAL for a bad
  *     argument (empty endpoint list, mixed http/https, bad txn op).
@@ -23,7 +30,8 @@
  * With user/password, the token is fetched on the first call and again
  * once whenever etcd calls it invalid (etcd restart, token TTL).
  *
- * Link: $(BUILD)/libbl_etcd.a and $(ETCD_LDLIBS) (controller/etcd/etcd.mk).
+ * Link: $(BUILD)/libbl_etcd.a and $(ETCD_LDLIBS), or
+ * $(BUILD)/libbl_etcd_http.a and $(ETCD_HTTP_LDLIBS) (controller/etcd/etcd.mk).
  * Design: docs/etcd.md.
  */
 #ifndef BL_ETCD_H

@@ -447,21 +447,21 @@ int bl__hconn_post(struct bl_etcd *e, struct bl_hconn *c, const char *path,
 		   const char *body, size_t len, const char *extra,
 		   int64_t deadline_ms)
 {
-	char *head = NULL;
+	char *req = NULL;
 	int n, rc;
 
-	n = asprintf(&head, "POST %s HTTP/1.1\r\nHost: %s\r\n"
+	/* Head and body in one write: one segment for a small request. */
+	n = asprintf(&req, "POST %s HTTP/1.1\r\nHost: %s\r\n"
 		     "Content-Type: application/json\r\nContent-Length: %zu\r\n"
-		     "%s%s%s%s\r\n",
+		     "%s%s%s%s\r\n%.*s",
 		     path, e->eps[c->ep].hostport, len,
 		     e->token ? "Authorization: " : "", e->token ? e->token : "",
-		     e->token ? "\r\n" : "", extra ? extra : "");
+		     e->token ? "\r\n" : "", extra ? extra : "", (int)len, body);
 	if (n < 0)
 		return -ENOMEM;
-	rc = conn_write(e, c, head, (size_t)n, deadline_ms);
-	free(head);
-	if (rc == 0)
-		rc = conn_write(e, c, body, len, deadline_ms);
+	rc = conn_write(e, c, req, (size_t)n, deadline_ms);
+	explicit_bzero(req, (size_t)n);    /* may hold a password or token */
+	free(req);
 	return rc;
 }
 
