@@ -96,3 +96,22 @@ sleep 12    # more than two poll periods (5 s)
 	{ tail "$T/calls"; die "still polling after the resync ended ($n -> $(count "drbdsetup status"))"; }
 [ "$(count lvs)" = "$rounds" ] || die "a DRBD round ran while idle"
 echo "ok: in sync, DRBD is no longer polled"
+
+# The lease is lost under the running bollardd (revoked here; in life: etcd
+# unreachable, or the loop stalled past the TTL): etcd drops the status
+# with it. Nothing changes in DRBD and no round or poll runs now, so only
+# the re-put on the new lease brings it back.
+lease_of() { etcdctl_t get -w json "$1" |
+	python3 -c 'import json,sys; k=json.load(sys.stdin).get("kvs",[]); print(k[0].get("lease",0) if k else "none")'; }
+K=/bollard/v1/status/Volume/db/nodea
+sl=$(lease_of $K)
+[ "$sl" != none ] && [ "$sl" != 0 ] || die "status not lease-bound: $sl"
+etcdctl_t lease revoke "$(printf '%x' "$sl")" >/dev/null || die "lease revoke"
+wait_for 30 sh -c "[ -n \"\$(ETCDCTL_API=3 etcdctl --endpoints=$ETCD_URL get --print-value-only $K)\" ]" ||
+	{ cat "$T/d.log"; die "Volume status not put again after its lease was lost"; }
+nl=$(lease_of $K)
+[ "$nl" != "$sl" ] && [ "$nl" = "$(lease_of /bollard/v1/nodes/lab/nodea)" ] ||
+	die "status lease after re-grant: $nl (old $sl, heartbeat $(lease_of /bollard/v1/nodes/lab/nodea))"
+[ "$(count lvs)" = "$rounds" ] || die "a DRBD round ran"
+insync || die "after re-grant: $(row)"
+echo "ok: a lost lease: the Volume status is put again under the new one, with no DRBD round"
