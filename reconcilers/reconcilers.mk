@@ -14,9 +14,9 @@ REC_LDLIBS := $(call pc,--libs jansson libxml-2.0 yaml-0.1)
 
 $(REC_OBJS): EXTRA_CFLAGS += $(REC_CFLAGS)
 
-# kernel/core/sha256.c: the engine's portable SHA-256, shared so that the
-# target reconciler computes CHAP digests exactly as the engine does.
-REC_CORE_OBJS := $(OBJ)/kernel/core/sha256.o
+# kernel/core/sha256.c, chap_digest.c: the engine's CHAP digests, shared so
+# that the target reconciler checks them with the engine's own code.
+REC_CORE_OBJS := $(OBJ)/kernel/core/sha256.o $(OBJ)/kernel/core/chap_digest.o
 
 $(REC_LIB): $(REC_OBJS) $(REC_CORE_OBJS)
 	@mkdir -p $(@D)

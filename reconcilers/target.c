@@ -41,23 +41,20 @@
  *     created (sparse, full size) when missing; an existing file is never
  *     truncated, recreated or removed here.
  *
- * Secret values. The engine never reveals a CHAP secret, so observing the
- * engine cannot tell that a Secret's password changed while its username
- * stayed. The answer is a digest of the credentials, computed here from the
- * desired ACL (SHA-256 over the IQN, initiator, user and secret, length-
- * prefixed; 128 bits kept as hex) and sent with each `acl add` / `auth set`
- * in the hidden payload (BOLLARD_CHAP_DIGEST / BOLLARD_AUTH_DIGEST). The
- * component that runs the commands may remember the digests it applied and
- * report them back in the dump it serves, as
- *   "appliedAuth": { IQN: { "acls": { INITIATOR: DIGEST }, "auth": DIGEST } }
- * (bollardd's in-process runner does: controller/daemon/target_exec.c). An
- * ACL or target auth whose reported digest differs from the desired one is
- * re-applied: ACL delete + add (the engine has no in-place ACL update),
- * `auth set` for the target-wide pair. An empty digest means "applied
- * before I was started, credentials unknown": re-applied once. No
- * "appliedAuth" at all (the `bollard target` CLI, `bollard plan`, recorded
- * dumps) means nothing is known and nothing is re-applied. The digest never
- * appears in argv, plan text or JSON; neither does the secret.
+ * Secret values. The engine never reveals a CHAP secret; its dump carries
+ * a salted, slow digest of each secret it holds instead ("chapDigest" in
+ * an ACL, "chapDigest" / "mutualDigest" in "auth": kernel/core/
+ * chap_digest.h says why that form). observe() reads them into the same
+ * t_acl that desired() fills with the Secret's password, and plan()
+ * checks the desired password against the live digest with the engine's
+ * own code (bt_chap_digest_check): a Secret whose password changed under
+ * the same user, or a password set by hand with `bollard target`, shows
+ * as a difference, in `bollard plan` too. It is re-applied: ACL delete +
+ * add (the engine has no in-place ACL update), `auth set` for the
+ * target-wide pair. A dump without digests (an engine that predates them,
+ * or a recorded dump) means nothing is known and nothing is re-applied; a
+ * digest in a form this code does not know counts as different. Neither
+ * the password nor the digest appears in argv, plan text or JSON.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -67,8 +64,8 @@
 #include <string.h>
 
 #include "bt_engine.h"
+#include "chap_digest.h"
 #include "reconciler.h"
-#include "sha256.h"
 
 /* ---- model ----------------------------------------------------------------*/
 
@@ -86,10 +83,9 @@ struct t_acl {
 	char *initiator;
 	char *user;                 /* NULL: no per-ACL CHAP                  */
 	char *secret;               /* desired only                           */
-	char *digest;               /* desired: of the credentials (NULL: no
-	                             * CHAP); observed: the digest last
-	                             * applied as reported by the runner, ""
-	                             * unknown, NULL not reported (see top)   */
+	char *digest;               /* observed only: the engine's digest of
+	                             * the secret it holds (NULL: not
+	                             * reported, see the top)                 */
 };
 
 struct t_target {
@@ -107,8 +103,7 @@ struct t_target {
 	unsigned long long next_lun; /* the rest starts at this LUN          */
 	struct t_acl *acls;         /* sorted by initiator                    */
 	size_t nacls;
-	struct t_acl chap, mutual;  /* initiator = NULL; the digest of both
-	                             * pairs together is in chap.digest       */
+	struct t_acl chap, mutual;  /* target-wide CHAP; initiator = NULL     */
 	unsigned nsessions;
 	bool blocked;               /* desired: a referenced Secret is missing.
 	                             * Fail closed: no actions at all, rather
@@ -179,46 +174,6 @@ static void tmodel_free(void *p)
 static char *xstrdup(const char *s)
 {
 	return s ? strdup(s) : NULL;
-}
-
-/* ---- credential digests (see the top comment) ------------------------------
- * SHA-256 from kernel/core/sha256.c. Used only to notice that credentials
- * changed; the value stays inside bollardd's memory.
- */
-
-/* One field: 4-byte big-endian length (0xffffffff for NULL), then bytes. */
-static void digest_field(struct bt_sha256 *c, const char *s)
-{
-	uint32_t n = s ? (uint32_t)strlen(s) : 0xffffffffu;
-	uint8_t l[4] = { (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n };
-
-	bt_sha256_update(c, l, 4);
-	if (s)
-		bt_sha256_update(c, s, strlen(s));
-}
-
-/*
- * Digest of credentials: "bollard-chap-v1", then each of the n fields.
- * Returns 32 hex digits (the first 128 bits) in a new string, or NULL.
- */
-static char *cred_digest(const char *const *fields, size_t n)
-{
-	struct bt_sha256 c;
-	uint8_t h[BT_SHA256_LEN];
-	char *out = malloc(33);
-	size_t i;
-
-	if (!out)
-		return NULL;
-	bt_sha256_init(&c);
-	digest_field(&c, "bollard-chap-v1");
-	for (i = 0; i < n; i++)
-		digest_field(&c, fields[i]);
-	bt_sha256_final(&c, h);
-	for (i = 0; i < 16; i++)
-		snprintf(out + 2 * i, 3, "%02x", h[i]);
-	explicit_bzero(h, sizeof(h));
-	return out;
 }
 
 static int add_cond(struct tmodel *m, const char *object, const char *reason,
@@ -597,11 +552,6 @@ static int build_target(struct dctx *d, const struct bl_obj *tobj,
 				     "spec.acls[%zu].chapSecretRef: no Secret '%s'; "
 				     "target left as it is", i, ref) < 0)
 				goto enomem;
-		} else if (a->user) {
-			const char *f[4] = { t->iqn, a->initiator, a->user, a->secret };
-			a->digest = cred_digest(f, 4);
-			if (!a->digest)
-				goto enomem;
 		}
 	}
 
@@ -621,13 +571,6 @@ static int build_target(struct dctx *d, const struct bl_obj *tobj,
 			if (add_cond(d->m, obj, "SecretMissing",
 				     "spec.auth.mutualChapSecretRef: no Secret '%s'; target "
 				     "left as it is", ref) < 0)
-				goto enomem;
-		}
-		if (t->chap.user || t->mutual.user) {
-			const char *f[5] = { t->iqn, t->chap.user, t->chap.secret,
-					     t->mutual.user, t->mutual.secret };
-			t->chap.digest = cred_digest(f, 5);
-			if (!t->chap.digest)
 				goto enomem;
 		}
 	}
@@ -781,25 +724,18 @@ static json_t *load_dump(const char *buf, size_t len, char *err, size_t errlen,
 static int parse_dump(const char *buf, size_t len, struct tmodel *m, char *err,
 		      size_t errlen)
 {
-	json_t *targets, *t, *applied;
+	json_t *targets, *t;
 	json_t *root = load_dump(buf, len, err, errlen, &targets);
 	size_t i;
 
 	if (!root)
 		return BL_E_PROTO;
-	/* Digests of the credentials the runner applied (see the top
-	 * comment): absent, nothing is known; present, an ACL or auth with a
-	 * CHAP user and no entry has unknown credentials (""). */
-	applied = json_object_get(root, "appliedAuth");
-	if (applied && !json_is_object(applied))
-		applied = NULL;
 	m->v = calloc(json_array_size(targets) + 1, sizeof(*m->v));
 	if (!m->v)
 		goto enomem;
 	json_array_foreach(targets, i, t) {
 		struct t_target *x = &m->v[m->n];
-		json_t *attrs = json_object_get(t, "attributes"), *arr, *e, *ta = NULL;
-		const char *dg;
+		json_t *attrs = json_object_get(t, "attributes"), *arr, *e;
 		size_t j;
 
 		if (!bl_rec_str(t, "iqn"))
@@ -808,8 +744,6 @@ static int parse_dump(const char *buf, size_t len, struct tmodel *m, char *err,
 		if (!x->iqn)
 			goto enomem;
 		m->n++;
-		if (applied)
-			ta = json_object_get(applied, x->iqn);
 		x->enable = json_is_true(json_object_get(t, "enabled"));
 		x->nsessions = (unsigned)bl_rec_int(t, "sessions", 0);
 		x->owner = (unsigned long long)bl_rec_int(attrs, "owner", 0);
@@ -836,23 +770,16 @@ static int parse_dump(const char *buf, size_t len, struct tmodel *m, char *err,
 				continue;
 			a->initiator = strdup(bl_rec_str(e, "initiator"));
 			a->user = xstrdup(bl_rec_str(e, "chapUser"));
+			a->digest = xstrdup(bl_rec_str(e, "chapDigest"));
 			x->nacls++;
 			if (!a->initiator)
 				goto enomem;
-			if (applied && a->user) {
-				dg = bl_rec_str(json_object_get(ta, "acls"), a->initiator);
-				if (!(a->digest = strdup(dg ? dg : "")))
-					goto enomem;
-			}
 		}
 		e = json_object_get(t, "auth");
 		x->chap.user = xstrdup(bl_rec_str(e, "chapUser"));
 		x->mutual.user = xstrdup(bl_rec_str(e, "mutualUser"));
-		if (applied && (x->chap.user || x->mutual.user)) {
-			dg = bl_rec_str(ta, "auth");
-			if (!(x->chap.digest = strdup(dg ? dg : "")))
-				goto enomem;
-		}
+		x->chap.digest = xstrdup(bl_rec_str(e, "chapDigest"));
+		x->mutual.digest = xstrdup(bl_rec_str(e, "mutualDigest"));
 	}
 	qsort(m->v, m->n, sizeof(*m->v), cmp_target);
 	json_decref(root);
@@ -1054,14 +981,20 @@ static bool str_eq(const char *a, const char *b)
 }
 
 /*
- * Same ACL live as desired: same CHAP user and, when the runner reported
- * the digest it applied, the same credentials ("" = unknown: not same).
+ * The live secret of o is the desired one of d, as far as the engine lets
+ * us know: no digest reported, nothing known (same); a digest this code
+ * cannot read counts as different (see the top comment).
  */
+static bool secret_same(const struct t_acl *d, const struct t_acl *o)
+{
+	return !o->user || !o->digest ||
+	       (d->secret && bt_chap_digest_check(d->secret, o->digest) == 1);
+}
+
+/* Same ACL live as desired: same CHAP user, same secret. */
 static bool acl_same(const struct t_acl *d, const struct t_acl *o)
 {
-	if (!str_eq(d->user, o->user))
-		return false;
-	return !o->user || !o->digest || str_eq(d->digest, o->digest);
+	return str_eq(d->user, o->user) && secret_same(d, o);
 }
 
 static int exec_action(struct bl_plan *p, enum bl_stage stage, bool remove,
@@ -1087,22 +1020,17 @@ static const char *feature_list(unsigned f, char *buf, size_t len)
 	return buf;
 }
 
-/*
- * acl add / auth set carry secrets in a hidden payload of VAR=value lines,
- * with the credentials' digest as dvar=digest (see the top comment).
- */
+/* acl add / auth set carry secrets in a hidden payload of VAR=value lines. */
 static int add_secret_payload(struct bl_plan *p, int h, const char *chap,
-			      const char *mutual, const char *dvar,
-			      const char *digest)
+			      const char *mutual)
 {
 	char *pl = NULL;
 	int n, rc;
 
-	n = asprintf(&pl, "%s%s%s%s%s%s%s%s%s%s", chap ? "BOLLARD_CHAP_SECRET=" : "",
+	n = asprintf(&pl, "%s%s%s%s%s%s", chap ? "BOLLARD_CHAP_SECRET=" : "",
 		     chap ? chap : "", chap ? "\n" : "",
 		     mutual ? "BOLLARD_MUTUAL_SECRET=" : "", mutual ? mutual : "",
-		     mutual ? "\n" : "", digest ? dvar : "", digest ? "=" : "",
-		     digest ? digest : "", digest ? "\n" : "");
+		     mutual ? "\n" : "");
 	if (n < 0)
 		return -ENOMEM;
 	rc = bl_plan_set_payload(p, h, pl, (size_t)n);
@@ -1133,7 +1061,7 @@ static int plan_acl_add(struct bl_plan *p, const struct t_target *t,
 	if (h < 0)
 		return h;
 	if (a->user && a->secret &&
-	    add_secret_payload(p, h, a->secret, NULL, "BOLLARD_CHAP_DIGEST", a->digest) < 0)
+	    add_secret_payload(p, h, a->secret, NULL) < 0)
 		return -ENOMEM;
 	if (dep > 0 && bl_plan_dep(p, h, dep) < 0)
 		return -ENOMEM;
@@ -1310,7 +1238,7 @@ static int plan_target(struct bl_plan *p, const struct t_target *d,
 	/* Target-wide CHAP: changed users, or changed secrets when known. */
 	if (!str_eq(d->chap.user, o ? o->chap.user : NULL) ||
 	    !str_eq(d->mutual.user, o ? o->mutual.user : NULL) ||
-	    (o && o->chap.digest && !str_eq(d->chap.digest, o->chap.digest))) {
+	    (o && (!secret_same(&d->chap, &o->chap) || !secret_same(&d->mutual, &o->mutual)))) {
 		int n = 0;
 		argv[n++] = "bollard"; argv[n++] = "target"; argv[n++] = "auth";
 		argv[n++] = "set"; argv[n++] = d->iqn;
@@ -1328,8 +1256,7 @@ static int plan_target(struct bl_plan *p, const struct t_target *d,
 			 d->mutual.user ? d->mutual.user : "(none)");
 		h = exec_action(p, BL_STAGE_CONFIG, false, "auth", d->iqn, "set", desc, argv);
 		if (h < 0 || add_secret_payload(p, h, d->chap.user ? d->chap.secret : NULL,
-						d->mutual.user ? d->mutual.secret : NULL,
-						"BOLLARD_AUTH_DIGEST", d->chap.digest) < 0 ||
+						d->mutual.user ? d->mutual.secret : NULL) < 0 ||
 		    (config_dep > 0 && bl_plan_dep(p, h, config_dep) < 0))
 			return -ENOMEM;
 		last_config = h;

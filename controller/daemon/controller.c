@@ -1094,9 +1094,6 @@ int bl_ctl_new(const struct bl_ctl_opts *o, struct bl_ctl **out)
 		c->o.lease_ttl_s = 5;
 	c->log = o->log ? o->log : stderr;
 	c->runner.socket = o->target_socket;
-	/* Secret value changes (target_exec.h); a dry run applies nothing, so
-	 * it would remember nothing and show every CHAP ACL as re-applied. */
-	c->runner.track_auth = !o->dry_run;
 	c->wq = bl_wq_new(NULL);
 	c->inf = bl_informer_new(&iops, c);
 	if (c->inf)

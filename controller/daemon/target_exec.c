@@ -91,175 +91,6 @@ static int parse_attr(const char *s, unsigned *attr, uint64_t *v)
 	return 0;
 }
 
-/* ---- applied credentials (target_exec.h) ---------------------------------*/
-
-struct bl_auth_rec {
-	char *key;                  /* "IQN\nINITIATOR", or "IQN\n" for auth  */
-	char *digest;
-};
-
-static char *auth_key(const char *iqn, const char *initiator)
-{
-	char *k = NULL;
-	if (asprintf(&k, "%s\n%s", iqn, initiator ? initiator : "") < 0)
-		return NULL;
-	return k;
-}
-
-/* Index of key, or where it goes (*found false). */
-static size_t auth_find(const struct bl_target_runner *r, const char *key, bool *found)
-{
-	size_t lo = 0, hi = r->nauth;
-
-	*found = false;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(r->auth[mid].key, key);
-		if (!c) {
-			*found = true;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static void auth_remove_at(struct bl_target_runner *r, size_t i)
-{
-	free(r->auth[i].key);
-	free(r->auth[i].digest);
-	memmove(&r->auth[i], &r->auth[i + 1], (r->nauth - i - 1) * sizeof(*r->auth));
-	r->nauth--;
-}
-
-/*
- * Remember digest for (iqn, initiator); NULL digest forgets. Out of memory
- * forgets too: the next reconcile then re-applies, which is safe.
- */
-static void auth_set(struct bl_target_runner *r, const char *iqn,
-		     const char *initiator, const char *digest)
-{
-	char *key = auth_key(iqn, initiator), *dg = digest ? strdup(digest) : NULL;
-	bool found;
-	size_t i;
-
-	if (!key)
-		goto out_free;
-	i = auth_find(r, key, &found);
-	if (found)
-		auth_remove_at(r, i);
-	if (!digest || !dg)
-		goto out_free;
-	if (r->nauth == r->capauth) {
-		size_t cap = r->capauth ? r->capauth * 2 : 16;
-		struct bl_auth_rec *v = realloc(r->auth, cap * sizeof(*v));
-		if (!v)
-			goto out_free;
-		r->auth = v;
-		r->capauth = cap;
-	}
-	memmove(&r->auth[i + 1], &r->auth[i], (r->nauth - i) * sizeof(*r->auth));
-	r->auth[i].key = key;
-	r->auth[i].digest = dg;
-	r->nauth++;
-	return;
-out_free:
-	free(key);
-	free(dg);
-}
-
-/* Forget everything about iqn (deleted, or created afresh). */
-static void auth_forget_target(struct bl_target_runner *r, const char *iqn)
-{
-	char *prefix = auth_key(iqn, NULL);
-	size_t pl, i;
-	bool found;
-
-	if (!prefix)
-		return;
-	pl = strlen(prefix);
-	i = auth_find(r, prefix, &found);
-	while (i < r->nauth && !strncmp(r->auth[i].key, prefix, pl))
-		auth_remove_at(r, i);
-	free(prefix);
-}
-
-static const char *auth_get(const struct bl_target_runner *r, const char *iqn,
-			    const char *initiator)
-{
-	char *key = auth_key(iqn, initiator);
-	bool found = false;
-	size_t i = key ? auth_find(r, key, &found) : 0;
-
-	free(key);
-	return found ? r->auth[i].digest : NULL;
-}
-
-/* The "appliedAuth" member for the targets of st (target_exec.h). */
-static json_t *applied_auth(const struct bl_target_runner *r, const struct btc_state *st)
-{
-	json_t *all = json_object();
-	size_t i, j;
-
-	if (!all)
-		return NULL;
-	for (i = 0; i < st->ntargets; i++) {
-		const struct btc_target *t = &st->targets[i];
-		json_t *acls = json_object(), *one = json_object();
-		const char *dg;
-
-		if (!acls || !one) {
-			json_decref(acls);
-			json_decref(one);
-			json_decref(all);
-			return NULL;
-		}
-		for (j = 0; j < t->nacls; j++)
-			if (t->acls[j].chap_user &&
-			    (dg = auth_get(r, t->iqn, t->acls[j].initiator)))
-				json_object_set_new(acls, t->acls[j].initiator, json_string(dg));
-		json_object_set_new(one, "acls", acls);
-		if ((t->auth.chap_user || t->auth.mutual_user) &&
-		    (dg = auth_get(r, t->iqn, NULL)))
-			json_object_set_new(one, "auth", json_string(dg));
-		if (json_object_size(acls) || json_object_get(one, "auth"))
-			json_object_set_new(all, t->iqn, one);
-		else
-			json_decref(one);
-	}
-	return all;
-}
-
-/*
- * Splice ,"appliedAuth":{...} in before the dump's closing brace: the dump
- * is one JSON object printed by tp_print_state; re-parsing a 10,000-LUN
- * dump to add one member would cost more than the rest of the observe.
- */
-static int splice_applied(char **buf, size_t *len, json_t *ann)
-{
-	char *a = json_dumps(ann, JSON_COMPACT | JSON_SORT_KEYS), *out = NULL, *end;
-	int n;
-
-	if (!a)
-		return -ENOMEM;
-	end = *len ? memrchr(*buf, '}', *len) : NULL;
-	if (!end) {
-		free(a);
-		return BL_E_PROTO;
-	}
-	n = asprintf(&out, "%.*s,\"appliedAuth\":%s%s", (int)(end - *buf), *buf, a, end);
-	free(a);
-	if (n < 0)
-		return -ENOMEM;
-	free(*buf);
-	*buf = out;
-	*len = (size_t)n;
-	return 0;
-}
-
 /* Decimal number option; -EINVAL when present and not a number <= max. */
 static int opt_num(const char *const *argv, const char *name, uint64_t max,
 		   uint64_t *v, bool *given)
@@ -305,11 +136,6 @@ static int do_show(struct bl_target_runner *r, const char *iqn,
 	}
 	rc = tp_print_state(f, &st, TP_JSON);
 	fclose(f);
-	if (rc == 0 && r->track_auth) {
-		json_t *ann = applied_auth(r, &st);
-		rc = ann ? splice_applied(&buf, &len, ann) : -ENOMEM;
-		json_decref(ann);
-	}
 	btc_state_free(&st);
 	if (rc < 0) {
 		free(buf);
@@ -343,14 +169,8 @@ static int dispatch(struct bl_target_runner *r, const char *const *a,
 			if (parse_attr(a[i], &attrs[na], &vals[na]) < 0)
 				return -EINVAL;
 		rc = btc_target_add_attrs(c, a[1], attrs, vals, na);
-		if (rc == 0)
-			auth_forget_target(r, a[1]);
-	}
-	else if (!strcmp(cmd, "delete") && n == 2) {
+	} else if (!strcmp(cmd, "delete") && n == 2)
 		rc = btc_target_del(c, a[1], has_flag(a, "--force"));
-		if (rc == 0 || rc == BT_E_NOT_FOUND)
-			auth_forget_target(r, a[1]);
-	}
 	else if (!strcmp(cmd, "enable") && n == 2)
 		rc = btc_target_enable(c, a[1], true);
 	else if (!strcmp(cmd, "disable") && n == 2)
@@ -389,16 +209,8 @@ static int dispatch(struct bl_target_runner *r, const char *const *a,
 			explicit_bzero(secret, strlen(secret));
 			free(secret);
 		}
-		if (rc == 0) {
-			char *dg = payload_var(in, in_len, "BOLLARD_CHAP_DIGEST");
-			auth_set(r, a[2], a[3], dg);
-			free(dg);
-		}
-	} else if (!strcmp(cmd, "acl") && n == 4 && !strcmp(a[1], "del")) {
+	} else if (!strcmp(cmd, "acl") && n == 4 && !strcmp(a[1], "del"))
 		rc = btc_acl_del(c, a[2], a[3]);
-		if (rc == 0 || rc == BT_E_NOT_FOUND)
-			auth_set(r, a[2], a[3], NULL);
-	}
 	else if (!strcmp(cmd, "auth") && n == 3 && !strcmp(a[1], "set")) {
 		const char *cv = opt(a, "--chap-secret-env"), *mv = opt(a, "--mutual-secret-env");
 		char *cs = cv ? payload_var(in, in_len, cv) : NULL;
@@ -408,11 +220,6 @@ static int dispatch(struct bl_target_runner *r, const char *const *a,
 		else
 			rc = btc_auth_set(c, a[2], cs ? opt(a, "--chap-user") : NULL, cs,
 					  ms ? opt(a, "--mutual-user") : NULL, ms);
-		if (rc == 0) {
-			char *dg = payload_var(in, in_len, "BOLLARD_AUTH_DIGEST");
-			auth_set(r, a[2], NULL, dg);
-			free(dg);
-		}
 		if (cs) { explicit_bzero(cs, strlen(cs)); free(cs); }
 		if (ms) { explicit_bzero(ms, strlen(ms)); free(ms); }
 	}
@@ -461,9 +268,4 @@ void bl_target_runner_close(struct bl_target_runner *r)
 {
 	btc_free(r->conn);
 	r->conn = NULL;
-	while (r->nauth)
-		auth_remove_at(r, r->nauth - 1);
-	free(r->auth);
-	r->auth = NULL;
-	r->capauth = 0;
 }

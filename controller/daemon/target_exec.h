@@ -17,20 +17,9 @@
  * Secrets named by --*-secret-env come from the payload ("VAR=value" lines),
  * never from the process environment or argv.
  *
- * Applied credentials (track_auth). The engine never reveals a secret, so
- * a Secret whose password changed under the same user name cannot be seen
- * by observing the engine. The target reconciler sends a digest of each
- * ACL's / target's credentials in the payload (BOLLARD_CHAP_DIGEST=,
- * BOLLARD_AUTH_DIGEST=; never the secret itself in it). With track_auth a
- * runner remembers, per (IQN, initiator) and per IQN for target-wide auth,
- * the digest of what it applied successfully, forgets it when the ACL, the
- * auth or the target goes (or is created afresh), and `show -o json` adds
- *   "appliedAuth": { IQN: { "acls": { INITIATOR: DIGEST }, "auth": DIGEST } }
- * for what it remembers (an empty object when it remembers nothing). The
- * reconciler re-applies what differs, and what a fresh runner (a restarted
- * bollardd) does not remember: once after a restart. The memory is the
- * process's only: nothing is written anywhere. Changes made by hand with
- * `bollard target` under the same user name are not seen.
+ * CHAP secrets are compared through the digests the engine's dump carries
+ * (kernel/core/chap_digest.h, reconcilers/target.c): the runner keeps no
+ * memory of what it applied.
  */
 #ifndef BL_TARGET_EXEC_H
 #define BL_TARGET_EXEC_H
@@ -42,16 +31,12 @@
 #include "exec.h"
 
 struct btc;
-struct bl_auth_rec;
 
 struct bl_target_runner {
 	const char *socket;         /* NULL: default transport                */
 	struct btc *conn;           /* connected lazily, reset on errors      */
 	uint64_t ops;               /* engine operations performed (not show) */
 	uint64_t failed;            /* of which failed                        */
-	bool track_auth;            /* remember applied credential digests    */
-	struct bl_auth_rec *auth;   /* private: sorted by key                 */
-	size_t nauth, capauth;
 };
 
 /*
@@ -62,7 +47,7 @@ struct bl_target_runner {
 int bl_target_run(void *r, const char *const *argv, const char *in,
 		  size_t in_len, struct bl_run_out *o);
 
-/* Drop the connection and the remembered digests. */
+/* Drop the connection. */
 void bl_target_runner_close(struct bl_target_runner *r);
 
 #endif

@@ -368,6 +368,8 @@ static const enum mnl_attr_data_type attr_types[BT_A_MAX + 1] = {
 	[BT_A_EVENT_TYPE] = MNL_TYPE_U32,
 	[BT_A_ATTACHED] = MNL_TYPE_FLAG,
 	[BT_A_LUN_NEXT] = MNL_TYPE_U64,
+	[BT_A_CHAP_DIGEST] = MNL_TYPE_NUL_STRING,
+	[BT_A_MUTUAL_DIGEST] = MNL_TYPE_NUL_STRING,
 };
 
 /* Table callback: validated attributes into tb, unknown ones ignored. */
@@ -808,6 +810,7 @@ static int parse_list(const struct nlattr *nest, struct btc_target *t,
 			a = &t->acls[t->nacls++];
 			a->initiator = dup_attr(tb[BT_A_INITIATOR]);
 			a->chap_user = dup_attr(tb[BT_A_CHAP_USER]);
+			a->chap_digest = dup_attr(tb[BT_A_CHAP_DIGEST]);
 		} else {
 			struct btc_lun *l;
 
@@ -870,6 +873,8 @@ static int parse_target(struct btc_state *s, const struct nlattr *nest)
 				return -EPROTO;
 			t->auth.chap_user = dup_attr(atb[BT_A_CHAP_USER]);
 			t->auth.mutual_user = dup_attr(atb[BT_A_MUTUAL_USER]);
+			t->auth.chap_digest = dup_attr(atb[BT_A_CHAP_DIGEST]);
+			t->auth.mutual_digest = dup_attr(atb[BT_A_MUTUAL_DIGEST]);
 		}
 	}
 	if (tb[BT_A_ACLS] && parse_list(tb[BT_A_ACLS], t, BT_A_ACL) < 0)
@@ -944,10 +949,13 @@ void btc_state_free(struct btc_state *s)
 		for (j = 0; j < t->nacls; j++) {
 			free(t->acls[j].initiator);
 			free(t->acls[j].chap_user);
+			free(t->acls[j].chap_digest);
 		}
 		free(t->acls);
 		free(t->auth.chap_user);
 		free(t->auth.mutual_user);
+		free(t->auth.chap_digest);
+		free(t->auth.mutual_digest);
 	}
 	free(s->targets);
 	memset(s, 0, sizeof(*s));

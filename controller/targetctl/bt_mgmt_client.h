@@ -109,7 +109,7 @@ int btc_auth_set(struct btc *c, const char *iqn, const char *chap_user,
 /* ---- observed state (dump) -------------------------------------------------
  * Plain data, owned by the struct btc_state, in the engine's order: targets
  * by IQN, LUNs by number (so btc_target_lun can bisect). Secrets are never
- * part of it: only CHAP user names.
+ * part of it: only CHAP user names and salted digests of the secrets.
  */
 struct btc_attrs {
 	uint64_t max_sessions_per_initiator;
@@ -149,11 +149,14 @@ struct btc_lun {
 struct btc_acl {
 	char *initiator;              /* "*" for any                          */
 	char *chap_user;              /* NULL: none                           */
+	char *chap_digest;            /* of the secret (chap_digest.h); NULL:
+	                               * none, or an engine without digests  */
 };
 
 struct btc_auth {
 	char *chap_user;              /* NULL: none                           */
 	char *mutual_user;
+	char *chap_digest, *mutual_digest;   /* as in struct btc_acl          */
 };
 
 struct btc_target {

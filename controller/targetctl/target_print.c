@@ -93,12 +93,18 @@ static json_t *target_json(const struct btc_target *t)
 		l = json_object();
 		json_object_set_new(l, "initiator", jstr(t->acls[i].initiator));
 		json_object_set_new(l, "chapUser", jstr(t->acls[i].chap_user));
+		if (t->acls[i].chap_digest)
+			json_object_set_new(l, "chapDigest", jstr(t->acls[i].chap_digest));
 		json_array_append_new(a, l);
 	}
 	json_object_set_new(o, "acls", a);
 	a = json_object();
 	json_object_set_new(a, "chapUser", jstr(t->auth.chap_user));
 	json_object_set_new(a, "mutualUser", jstr(t->auth.mutual_user));
+	if (t->auth.chap_digest)
+		json_object_set_new(a, "chapDigest", jstr(t->auth.chap_digest));
+	if (t->auth.mutual_digest)
+		json_object_set_new(a, "mutualDigest", jstr(t->auth.mutual_digest));
 	json_object_set_new(o, "auth", a);
 	return o;
 }

@@ -23,7 +23,8 @@ BOLLARD_EXTRA_LDLIBS += $(call pc,--libs libmnl) $(call pc,--libs jansson)
 
 # ---- engine unit tests ----------------------------------------------------
 MGMT_CORE_OBJS := $(OBJ)/kernel/core/engine.o $(OBJ)/kernel/core/mgmt.o \
-                  $(OBJ)/kernel/core/nla.o
+                  $(OBJ)/kernel/core/nla.o $(OBJ)/kernel/core/chap_digest.o \
+                  $(OBJ)/kernel/core/sha256.o
 MGMT_FAKE_OBJS := $(OBJ)/tests/unit/test_engine_fakes.o
 
 $(BUILD)/tests/unit/test_engine: $(OBJ)/tests/unit/test_engine.o $(MGMT_CORE_OBJS) $(MGMT_FAKE_OBJS)

@@ -36,7 +36,10 @@
  * (bt_engine.h) with a u64 payload each.
  *
  * Secrets (BT_A_CHAP_SECRET, BT_A_MUTUAL_SECRET) appear only in requests.
- * The engine never puts a secret in a reply or an event.
+ * The engine never puts a secret in a reply or an event; a dump carries a
+ * salted, slow digest of each (BT_A_CHAP_DIGEST, BT_A_MUTUAL_DIGEST: see
+ * chap_digest.h), so a reconciler can tell that a secret differs from the
+ * one it wants.
  */
 #ifndef BT_MGMT_H
 #define BT_MGMT_H
@@ -125,8 +128,8 @@ enum bt_mgmt_cmd {
  *
  * BT_A_TARGET (dump reply), nested:
  *   IQN, ENABLED (u8), NSESSIONS (u32), ATTRS (nest), PORTALS (nest of
- *   PORTAL), ACLS (nest of ACL{INITIATOR, CHAP_USER}), AUTH (nest:
- *   CHAP_USER, MUTUAL_USER), LUNS (nest of LUN_ENTRY{LUN, PATH, UID, NAA,
+ *   PORTAL), ACLS (nest of ACL{INITIATOR, CHAP_USER, CHAP_DIGEST}), AUTH
+ *   (nest: CHAP_USER, MUTUAL_USER, CHAP_DIGEST, MUTUAL_DIGEST), LUNS (nest of LUN_ENTRY{LUN, PATH, UID, NAA,
  *   SERIAL, BLOCKS, BLOCK_SIZE, READONLY, FEATURES}).
  *   A target with many LUNs spans messages: later fragments carry only IQN,
  *   CONT (flag) and LUNS with the following LUNs. Targets come in IQN order,
@@ -189,6 +192,9 @@ enum bt_mgmt_attr {
 	BT_A_LUN_FROM,        /* u64, dump request: first LUN number listed   */
 	BT_A_LUN_MAX,         /* u32, dump request: LUNs listed per target    */
 	BT_A_LUN_NEXT,        /* u64, in TARGET: more LUNs from this number   */
+	BT_A_CHAP_DIGEST,     /* string, dump (ACL, AUTH): digest of the CHAP
+	                       * secret held (chap_digest.h), never the secret */
+	BT_A_MUTUAL_DIGEST,   /* string, dump (AUTH): of the mutual secret    */
 	__BT_A_MAX,
 };
 #define BT_A_MAX (__BT_A_MAX - 1)

@@ -32,6 +32,7 @@
 #include "engine_int.h"
 #include "bt_mgmt.h"
 #include "scsi_alua.h"
+#include "chap_digest.h"
 
 /*
  * A weak reference, so test programs whose fake SCSI layer predates this
@@ -54,10 +55,19 @@ struct bt_lun_slot {
 	u32 features;
 };
 
+/*
+ * A CHAP credential: user and secret, and the digest of the secret that
+ * dumps show instead of it (chap_digest.h), made when it is set.
+ */
+struct bt_cred {
+	char *user;                   /* NULL: none                          */
+	char *secret;
+	char *digest;
+};
+
 struct bt_acl {
 	char *initiator;
-	char *chap_user;              /* NULL: the target's CHAP applies     */
-	char *chap_secret;
+	struct bt_cred chap;          /* no user: the target's CHAP applies  */
 };
 
 struct bt_target {
@@ -72,8 +82,7 @@ struct bt_target {
 	u32 nluns, luns_cap;
 	struct bt_acl *acls;
 	unsigned nacls;
-	char *chap_user, *chap_secret;
-	char *mutual_user, *mutual_secret;
+	struct bt_cred chap, mutual;
 	void *iscsi_slot;
 	void *scsi_slot;
 };
@@ -233,24 +242,33 @@ static int chap_check(const struct bt_chap *c)
 	return 0;
 }
 
-/* Replace *user / *secret with copies of c (or NULL). */
-static int chap_store(const struct bt_chap *c, char **user, char **secret)
+static void cred_free(struct bt_cred *c)
 {
-	char *u = NULL, *s = NULL;
+	bt_free(c->user);
+	str_free_secret(c->secret);
+	bt_free(c->digest);
+	c->user = c->secret = c->digest = NULL;
+}
+
+/* Replace *cred with a copy of c (or nothing), with a fresh digest. */
+static int chap_store(const struct bt_chap *c, struct bt_cred *cred)
+{
+	struct bt_cred n = { NULL, NULL, NULL };
+	u8 salt[BT_CHAP_DIGEST_SALT];
 
 	if (c && c->user) {
-		u = str_dup(c->user);
-		s = str_dup(c->secret);
-		if (!u || !s) {
-			bt_free(u);
-			str_free_secret(s);
+		n.user = str_dup(c->user);
+		n.secret = str_dup(c->secret);
+		n.digest = bt_alloc(BT_CHAP_DIGEST_MAX);
+		if (!n.user || !n.secret || !n.digest) {
+			cred_free(&n);
 			return -BT_ENOMEM;
 		}
+		bt_random(salt, sizeof(salt));
+		bt_chap_digest(n.secret, salt, n.digest);
 	}
-	bt_free(*user);
-	str_free_secret(*secret);
-	*user = u;
-	*secret = s;
+	cred_free(cred);
+	*cred = n;
 	return 0;
 }
 
@@ -389,14 +407,11 @@ static void target_free(struct bt_target *t)
 	bt_free(t->portals);
 	for (i = 0; i < t->nacls; i++) {
 		bt_free(t->acls[i].initiator);
-		bt_free(t->acls[i].chap_user);
-		str_free_secret(t->acls[i].chap_secret);
+		cred_free(&t->acls[i].chap);
 	}
 	bt_free(t->acls);
-	bt_free(t->chap_user);
-	str_free_secret(t->chap_secret);
-	bt_free(t->mutual_user);
-	str_free_secret(t->mutual_secret);
+	cred_free(&t->chap);
+	cred_free(&t->mutual);
 	if (bt_scsi_target_gone)
 		bt_scsi_target_gone(t);
 	bt_free(t->iqn);
@@ -958,7 +973,7 @@ int bt_acl_add(struct bt_engine *e, const char *iqn, const char *initiator,
 	a.initiator = str_dup(initiator);
 	if (!a.initiator)
 		return -BT_ENOMEM;
-	rc = chap_store(chap, &a.chap_user, &a.chap_secret);
+	rc = chap_store(chap, &a.chap);
 	if (rc < 0)
 		goto out_free_initiator;
 	n = bt_realloc(t->acls, (t->nacls + 1) * sizeof(*n));
@@ -971,8 +986,7 @@ int bt_acl_add(struct bt_engine *e, const char *iqn, const char *initiator,
 	return 0;
 
 out_free_chap:
-	bt_free(a.chap_user);
-	str_free_secret(a.chap_secret);
+	cred_free(&a.chap);
 out_free_initiator:
 	bt_free(a.initiator);
 	return rc;
@@ -989,8 +1003,7 @@ int bt_acl_del(struct bt_engine *e, const char *iqn, const char *initiator)
 	if (i < 0)
 		return BT_E_NOT_FOUND;
 	bt_free(t->acls[i].initiator);
-	bt_free(t->acls[i].chap_user);
-	str_free_secret(t->acls[i].chap_secret);
+	cred_free(&t->acls[i].chap);
 	bt_memmove(&t->acls[i], &t->acls[i + 1],
 		   (t->nacls - (unsigned)i - 1) * sizeof(t->acls[0]));
 	t->nacls--;
@@ -1002,7 +1015,7 @@ int bt_auth_set(struct bt_engine *e, const char *iqn,
 		const struct bt_chap *chap, const struct bt_chap *mutual)
 {
 	struct bt_target *t = bt_target_find(e, iqn);
-	char *cu = NULL, *cs = NULL;
+	struct bt_cred c = { NULL, NULL, NULL };
 	int rc;
 
 	if (!t)
@@ -1012,20 +1025,17 @@ int bt_auth_set(struct bt_engine *e, const char *iqn,
 		rc = chap_check(mutual);
 	if (rc < 0)
 		return rc;
-	/* Both or nothing: store into temporaries first. */
-	rc = chap_store(chap, &cu, &cs);
+	/* Both or nothing: store into a temporary first. */
+	rc = chap_store(chap, &c);
 	if (rc < 0)
 		return rc;
-	rc = chap_store(mutual, &t->mutual_user, &t->mutual_secret);
+	rc = chap_store(mutual, &t->mutual);
 	if (rc < 0) {
-		bt_free(cu);
-		str_free_secret(cs);
+		cred_free(&c);
 		return rc;
 	}
-	bt_free(t->chap_user);
-	str_free_secret(t->chap_secret);
-	t->chap_user = cu;
-	t->chap_secret = cs;
+	cred_free(&t->chap);
+	t->chap = c;
 	return 0;
 }
 
@@ -1043,15 +1053,15 @@ int bt_target_admit(struct bt_target *t, const char *initiator,
 		i = acl_index(t, "*");
 	if (i < 0 && !t->attrs[BT_TA_DEMO_MODE])
 		return -BT_EACCES;
-	if (i >= 0 && t->acls[i].chap_user) {
-		chap->user = t->acls[i].chap_user;
-		chap->secret = t->acls[i].chap_secret;
+	if (i >= 0 && t->acls[i].chap.user) {
+		chap->user = t->acls[i].chap.user;
+		chap->secret = t->acls[i].chap.secret;
 	} else {
-		chap->user = t->chap_user;
-		chap->secret = t->chap_secret;
+		chap->user = t->chap.user;
+		chap->secret = t->chap.secret;
 	}
-	mutual->user = t->mutual_user;
-	mutual->secret = t->mutual_secret;
+	mutual->user = t->mutual.user;
+	mutual->secret = t->mutual.secret;
 	return 0;
 }
 
@@ -1066,13 +1076,25 @@ bool bt_target_acl(const struct bt_target *t, unsigned i,
 	if (i >= t->nacls)
 		return false;
 	*initiator = t->acls[i].initiator;
-	*chap_user = t->acls[i].chap_user;
+	*chap_user = t->acls[i].chap.user;
 	return true;
+}
+
+const char *bt_target_acl_digest(const struct bt_target *t, unsigned i)
+{
+	return i < t->nacls ? t->acls[i].chap.digest : NULL;
+}
+
+void bt_target_auth_digests(const struct bt_target *t, const char **chap,
+			    const char **mutual)
+{
+	*chap = t->chap.digest;
+	*mutual = t->mutual.digest;
 }
 
 void bt_target_auth_users(const struct bt_target *t, const char **chap_user,
 			  const char **mutual_user)
 {
-	*chap_user = t->chap_user;
-	*mutual_user = t->mutual_user;
+	*chap_user = t->chap.user;
+	*mutual_user = t->mutual.user;
 }

@@ -16,6 +16,11 @@ unsigned bt_target_nacls(const struct bt_target *t);
 bool bt_target_acl(const struct bt_target *t, unsigned i,
 		   const char **initiator, const char **chap_user);
 /* Target-wide CHAP users (NULL if unset). */
+/* Digests of the CHAP secrets held (chap_digest.h), NULL where none: the
+ * i-th ACL's, and the target-wide pair's. Dumps show these, never secrets. */
+const char *bt_target_acl_digest(const struct bt_target *t, unsigned i);
+void bt_target_auth_digests(const struct bt_target *t, const char **chap,
+			    const char **mutual);
 void bt_target_auth_users(const struct bt_target *t, const char **chap_user,
 			  const char **mutual_user);
 u32 bt_target_nluns(const struct bt_target *t);

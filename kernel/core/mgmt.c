@@ -415,6 +415,10 @@ static int put_target_head(struct mreq *r, struct bt_target *t,
 	if (n < 0 || put_str_opt(b, BT_A_CHAP_USER, cu) < 0 ||
 	    put_str_opt(b, BT_A_MUTUAL_USER, mu) < 0)
 		return -BT_EMSGSIZE;
+	bt_target_auth_digests(t, &cu, &mu);
+	if (put_str_opt(b, BT_A_CHAP_DIGEST, cu) < 0 ||
+	    put_str_opt(b, BT_A_MUTUAL_DIGEST, mu) < 0)
+		return -BT_EMSGSIZE;
 	bt_nlb_nest_end(b, n);
 	return 0;
 }
@@ -428,7 +432,8 @@ static int put_acl(struct bt_nlb *b, const struct bt_target *t, unsigned i)
 		return -BT_EMSGSIZE;
 	bt_target_acl(t, i, &ini, &cu);
 	if (bt_nlb_put_str(b, BT_A_INITIATOR, ini) < 0 ||
-	    put_str_opt(b, BT_A_CHAP_USER, cu) < 0) {
+	    put_str_opt(b, BT_A_CHAP_USER, cu) < 0 ||
+	    put_str_opt(b, BT_A_CHAP_DIGEST, bt_target_acl_digest(t, i)) < 0) {
 		bt_nlb_nest_cancel(b, n);
 		return -BT_EMSGSIZE;
 	}

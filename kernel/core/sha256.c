@@ -103,3 +103,81 @@ void bt_sha256_final(struct bt_sha256 *c, u8 out[BT_SHA256_LEN])
 		bt_put_be32(out + 4 * i, c->h[i]);
 	wipe(c, sizeof(*c));
 }
+
+/* ---- HMAC-SHA256 and PBKDF2 ------------------------------------------------*/
+
+struct hmac {
+	struct bt_sha256 inner, outer;    /* after the key block             */
+};
+
+static void hmac_init(struct hmac *m, const void *key, bt_size_t keylen)
+{
+	u8 k[64], pad[64];
+	unsigned i;
+
+	bt_memset(k, 0, sizeof(k));
+	if (keylen > 64) {
+		struct bt_sha256 c;
+
+		bt_sha256_init(&c);
+		bt_sha256_update(&c, key, keylen);
+		bt_sha256_final(&c, k);
+	} else {
+		bt_memcpy(k, key, keylen);
+	}
+	for (i = 0; i < 64; i++)
+		pad[i] = k[i] ^ 0x36;
+	bt_sha256_init(&m->inner);
+	bt_sha256_update(&m->inner, pad, 64);
+	for (i = 0; i < 64; i++)
+		pad[i] = k[i] ^ 0x5c;
+	bt_sha256_init(&m->outer);
+	bt_sha256_update(&m->outer, pad, 64);
+	wipe(k, sizeof(k));
+	wipe(pad, sizeof(pad));
+}
+
+/* HMAC of a message given as two parts, from a keyed m (kept). */
+static void hmac(const struct hmac *m, const void *a, bt_size_t alen,
+		 const void *b, bt_size_t blen, u8 out[BT_SHA256_LEN])
+{
+	struct bt_sha256 c = m->inner;
+	u8 ih[BT_SHA256_LEN];
+
+	bt_sha256_update(&c, a, alen);
+	bt_sha256_update(&c, b, blen);
+	bt_sha256_final(&c, ih);
+	c = m->outer;
+	bt_sha256_update(&c, ih, sizeof(ih));
+	bt_sha256_final(&c, out);
+	wipe(ih, sizeof(ih));
+}
+
+void bt_pbkdf2_sha256(const void *pw, bt_size_t pwlen, const void *salt,
+		      bt_size_t saltlen, u32 iter, u8 *out, bt_size_t outlen)
+{
+	struct hmac m;
+	u8 u[BT_SHA256_LEN], t[BT_SHA256_LEN], be[4];
+	u32 block, j;
+	unsigned i;
+
+	hmac_init(&m, pw, pwlen);
+	for (block = 1; outlen; block++) {
+		bt_size_t n = BT_MIN(outlen, (bt_size_t)BT_SHA256_LEN);
+
+		bt_put_be32(be, block);
+		hmac(&m, salt, saltlen, be, 4, u);
+		bt_memcpy(t, u, sizeof(t));
+		for (j = 1; j < iter; j++) {
+			hmac(&m, u, sizeof(u), NULL, 0, u);
+			for (i = 0; i < BT_SHA256_LEN; i++)
+				t[i] ^= u[i];
+		}
+		bt_memcpy(out, t, n);
+		out += n;
+		outlen -= n;
+	}
+	wipe(&m, sizeof(m));
+	wipe(u, sizeof(u));
+	wipe(t, sizeof(t));
+}

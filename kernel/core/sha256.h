@@ -23,4 +23,9 @@ void bt_sha256_update(struct bt_sha256 *c, const void *data, bt_size_t len);
 /* Writes the digest and wipes c. */
 void bt_sha256_final(struct bt_sha256 *c, u8 out[BT_SHA256_LEN]);
 
+/* PBKDF2 (RFC 8018 section 5.2) with HMAC-SHA256 (RFC 2104): outlen bytes
+ * derived from the password pw and the salt, iter iterations (>= 1). */
+void bt_pbkdf2_sha256(const void *pw, bt_size_t pwlen, const void *salt,
+		      bt_size_t saltlen, u32 iter, u8 *out, bt_size_t outlen);
+
 #endif

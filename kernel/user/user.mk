@@ -27,7 +27,8 @@ $(BUILD)/tests/unit/test_iscsi_codec: $(OBJ)/tests/unit/test_iscsi_codec.o $(ISC
 
 ISCSI_CONN_OBJS := $(addprefix $(OBJ)/kernel/core/,crc32c.o md5.o iscsi_text.o \
                    iscsi_neg.o iscsi_chap.o iscsi_pdu.o iscsi_conn.o \
-                   iscsi_login.o iscsi_cmd.o iscsi_session.o engine.o)
+                   iscsi_login.o iscsi_cmd.o iscsi_session.o engine.o \
+                   chap_digest.o sha256.o)
 $(BUILD)/tests/unit/test_iscsi_conn: $(OBJ)/tests/unit/test_iscsi_conn.o $(ISCSI_CONN_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS)

@@ -99,10 +99,23 @@ for fmt in json yaml table; do
 	fi
 done
 jq -e ".targets[0].luns[1].uid == \"vol-1\"" "$T/show.json" >/dev/null || die "uid not shown"
-jq -e ".targets[0].acls[1] == {\"initiator\":\"$INI\",\"chapUser\":\"alice\"}" "$T/show.json" \
+# users as they are; secrets only as salted digests (kernel/core/chap_digest.h)
+jq -e ".targets[0].acls[1] | del(.chapDigest) == {\"initiator\":\"$INI\",\"chapUser\":\"alice\"}" "$T/show.json" \
 	>/dev/null || die "ACL with CHAP user not shown: $(cat "$T/show.json")"
-jq -e '.targets[0].auth == {"chapUser":"tgt","mutualUser":"mut"}' "$T/show.json" \
+jq -e '.targets[0].auth | del(.chapDigest, .mutualDigest) == {"chapUser":"tgt","mutualUser":"mut"}' "$T/show.json" \
 	>/dev/null || die "auth users not shown"
+jq -e '[.targets[0].acls[1].chapDigest, .targets[0].auth.chapDigest, .targets[0].auth.mutualDigest]
+       | all(test("^pbkdf2-sha256:1000:[0-9a-f]{32}:[0-9a-f]{32}$"))' "$T/show.json" \
+	>/dev/null || die "CHAP digests not shown: $(cat "$T/show.json")"
+python3 - "$T/show.json" <<'PY' || die "a digest does not check against its secret"
+import hashlib, json, sys
+t = json.load(open(sys.argv[1]))["targets"][0]
+for d, secret in ((t["acls"][1]["chapDigest"], "Sup3rSecretChap"),
+                  (t["auth"]["chapDigest"], "TargetSecret99"),
+                  (t["auth"]["mutualDigest"], "MutualSecret123")):
+    _, it, salt, dk = d.split(":")
+    assert hashlib.pbkdf2_hmac("sha256", secret.encode(), bytes.fromhex(salt), int(it), 16).hex() == dk, d
+PY
 "$BL" target --socket "$SOCK" auth set "$IQN" || die "auth clear"
 has_event() { grep -q "^lun-change target=$IQN .*lun=1 " "$T/events.log"; }
 wait_for 5 has_event || die "no lun-change event: $(cat "$T/events.log")"

@@ -5,7 +5,8 @@
 # (test_scsi_harness.c), so the SCSI layer is tested without the transport.
 
 SCSI_CORE_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(sort $(wildcard kernel/core/scsi_*.c))) \
-                  $(OBJ)/kernel/core/engine.o
+                  $(OBJ)/kernel/core/engine.o $(OBJ)/kernel/core/chap_digest.o \
+                  $(OBJ)/kernel/core/sha256.o
 SCSI_TEST_SUPPORT := $(OBJ)/tests/unit/test_scsi_harness.o $(OBJ)/tests/unit/membdev.o \
                      $(OBJ)/tests/unit/os_test.o
 SCSI_TESTS := $(BUILD)/tests/unit/test_scsi_spc $(BUILD)/tests/unit/test_scsi_rw \

@@ -16,6 +16,7 @@
 
 #include "bt_mgmt.h"
 #include "targetctl/bt_mgmt_client.h"
+#include "chap_digest.h"
 #include "engine_int.h"
 #include "nla.h"
 #include "test_engine_fakes.h"
@@ -280,6 +281,14 @@ static void test_dump_big(void **state)
 	assert_int_equal(t->nacls, 300);
 	assert_string_equal(t->acls[299].initiator, "iqn.2000-01.com.example:host0299");
 	assert_string_equal(t->acls[0].chap_user, "user");
+	/* a salted digest of each secret instead of it, which checks against
+	 * the secret (the salt comes from the host's bt_random: a constant in
+	 * these fakes) */
+	assert_non_null(t->acls[0].chap_digest);
+	assert_int_equal(bt_chap_digest_check("TOPSECRETVALUE", t->acls[0].chap_digest), 1);
+	assert_int_equal(bt_chap_digest_check("TOPSECRETVALUe", t->acls[0].chap_digest), 0);
+	assert_int_equal(bt_chap_digest_check("TOPSECRETVALUE", t->auth.chap_digest), 1);
+	assert_null(t->auth.mutual_digest);
 	assert_int_equal(t->nportals, 1);
 	assert_string_equal(t->portals[0], "10.1.1.1:3260");
 	assert_string_equal(t->auth.chap_user, "tuser");

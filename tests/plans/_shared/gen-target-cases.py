@@ -19,14 +19,10 @@ spec:
     s+= '  luns:\n' + ''.join(f'    - lun: {l}\n      volume: {v}\n' for l,v in luns) if luns else '  luns: []\n'
     s+= '  acls:\n' + ''.join(f'    - {a}\n' for a in acls) if acls else '  acls: []\n'
     return s+extra
-# Digest of credentials as reconcilers/target.c computes it (a Python
-# cross-check of its SHA-256): length-prefixed fields, first 128 bits.
-def digest(*fields):
-    h=hashlib.sha256()
-    for f in ('bollard-chap-v1',)+fields:
-        if f is None: h.update(b'\xff\xff\xff\xff'); continue
-        b=f.encode(); h.update(len(b).to_bytes(4,'big')+b)
-    return h.hexdigest()[:32]
+# The engine's digest of a CHAP secret (kernel/core/chap_digest.h), with a
+# fixed salt so the recordings are stable: a Python cross-check of the C.
+def digest(secret, salt=bytes(range(16))):
+    return 'pbkdf2-sha256:1000:'+salt.hex()+':'+hashlib.pbkdf2_hmac('sha256', secret.encode(), salt, 1000, 16).hex()
 IQN='iqn.2026-11.io.bollard:demo'
 ESX='iqn.1998-01.com.vmware:esx01'
 def obs_target(owner=True, path=F, luns=None, enabled=True, acls=None, portals=None, auth=None, features=0x1f):
@@ -37,7 +33,7 @@ def obs_target(owner=True, path=F, luns=None, enabled=True, acls=None, portals=N
       "luns":[{"lun":l,"path":p,"uid":u,"naa":"6"*32,"serial":"s","blocks":131072,"blockSize":512,"readonly":False,"features":features} for l,p,u in luns],
       "acls": acls if acls is not None else [{"initiator":"*","chapUser":None}],
       "auth":auth if auth is not None else {"chapUser":None,"mutualUser":None}}
-def mk(name, comment, tyaml, targets, files=(F,), node='local', desired=None, applied=None, pages=()):
+def mk(name, comment, tyaml, targets, files=(F,), node='local', desired=None, pages=()):
     d=f'{P}/{name}'; os.makedirs(d, exist_ok=True)
     with open(f'{d}/desired.yaml','w') as f:
         f.write(f'# {comment}\n')
@@ -47,7 +43,6 @@ def mk(name, comment, tyaml, targets, files=(F,), node='local', desired=None, ap
     with open(f'{d}/observed.rec','w') as f:
         f.write(f'# {comment}\n>>> bollard target show -o json --max-luns 1024\n')
         root={"targets":targets}
-        if applied is not None: root["appliedAuth"]=applied
         f.write(json.dumps(root, indent=1)+'\n')
         for iqn, frm, page in pages:
             f.write(f'>>> bollard target show {iqn} -o json --from-lun {frm} --max-luns 1024\n')
@@ -75,17 +70,21 @@ mk('target-other-node','this node is not in the cluster: its owned target is rem
 mk('target-missing-secret','ACL names a Secret that does not exist: fail closed, nothing done', target(acls=['initiator: iqn.1998-01.com.vmware:esx01\n      chapSecretRef: nope']), [], files=())
 pc=open(f'{P}/pcmk-unchanged/desired.yaml').read()
 mk('target-ha-pacemaker','ha pacemaker: DRBD device path, service IP portal, never enabled here', '', [], files=(), node='nodea', desired=pc)
-# Secret values (the engine never shows them): bollardd's runner reports the
-# digest of the credentials it applied as "appliedAuth".
-ESXACL=[{"initiator":ESX,"chapUser":"esx01"}]
+# Secret values: the engine never shows them, its dump carries a salted
+# digest of each ("chapDigest", "mutualDigest"); plan() checks the desired
+# password against it.
 ESXT=target(acls=['initiator: iqn.1998-01.com.vmware:esx01\n      chapSecretRef: esx-chap'])
-mk('target-acl-chap-secret-changed','ACL Secret password changed, same user: delete + add', ESXT, [obs_target(acls=ESXACL)], applied={IQN:{"acls":{ESX:digest(IQN,ESX,'esx01','an-older-secret')}}})
-mk('target-acl-chap-secret-unchanged','ACL credentials as applied: zero actions', ESXT, [obs_target(acls=ESXACL)], applied={IQN:{"acls":{ESX:digest(IQN,ESX,'esx01','s3cret-never-printed')}}})
-mk('target-acl-chap-secret-unknown','runner does not know what was applied (bollardd restarted): re-applied once', ESXT, [obs_target(acls=ESXACL)], applied={})
+def esxacl(secret): return [{"initiator":ESX,"chapUser":"esx01","chapDigest":digest(secret)}]
+mk('target-acl-chap-secret-changed','ACL Secret password changed, same user: delete + add', ESXT, [obs_target(acls=esxacl('an-older-secret'))])
+mk('target-acl-chap-secret-unchanged','ACL secret live as in the Secret: zero actions', ESXT, [obs_target(acls=esxacl('s3cret-never-printed'))])
+mk('target-acl-chap-secret-hand-changed','ACL password set by hand with bollard target (another salt too): delete + add, back to the Secret', ESXT, [obs_target(acls=[{"initiator":ESX,"chapUser":"esx01","chapDigest":digest('typed-by-hand', bytes(range(100,116)))}])])
+mk('target-acl-chap-secret-unknown','engine reports no digest (it predates them): nothing known, nothing re-applied', ESXT, [obs_target(acls=[{"initiator":ESX,"chapUser":"esx01"}])])
+mk('target-acl-chap-digest-unreadable','a digest in a form this reconciler does not know: counted as different, re-applied', ESXT, [obs_target(acls=[{"initiator":ESX,"chapUser":"esx01","chapDigest":"scrypt:1:00:00"}])])
 AUTHT=target(extra='  auth:\n    chapSecretRef: esx-chap\n    mutualChapSecretRef: target-chap\n')
-AUTHO={"chapUser":"esx01","mutualUser":"tgt"}
-mk('target-auth-secret-changed','mutual CHAP password changed, same users: auth set again', AUTHT, [obs_target(auth=AUTHO)], applied={IQN:{"acls":{},"auth":digest(IQN,'esx01','s3cret-never-printed','tgt','an-older-secret')}})
-mk('target-auth-secret-unchanged','target-wide credentials as applied: zero actions', AUTHT, [obs_target(auth=AUTHO)], applied={IQN:{"acls":{},"auth":digest(IQN,'esx01','s3cret-never-printed','tgt','mutual-s3cret-never-printed')}})
+def autho(c, m): return {"chapUser":"esx01","mutualUser":"tgt","chapDigest":digest(c),"mutualDigest":digest(m)}
+mk('target-auth-secret-changed','mutual CHAP password changed, same users: auth set again', AUTHT, [obs_target(auth=autho('s3cret-never-printed','an-older-secret'))])
+mk('target-auth-secret-unchanged','target-wide secrets live as in the Secrets: zero actions', AUTHT, [obs_target(auth=autho('s3cret-never-printed','mutual-s3cret-never-printed'))])
+mk('target-auth-secret-hand-changed','target-wide CHAP password set by hand, mutual as wanted: auth set again', AUTHT, [obs_target(auth=autho('typed-by-hand','mutual-s3cret-never-printed'))])
 # The PR store (features.persistentReservations, default on) claims the
 # volume's last MiB and moves the capacity: create-only.
 mk('target-prstore-off-live','live LUN was made without the PR store, the Target wants it: CreateOnlyDrift, not recreated', target(), [obs_target(features=0x0f)])
