@@ -66,12 +66,13 @@ grpc_reqs() { curl -s "http://127.0.0.1:$ETCD_METRICS_PORT/metrics" | awk '
 	/^grpc_server_handled_total/ && /grpc_type="unary"/ { n += $2 }
 	/^grpc_server_msg_received_total/ && /grpc_type="bidi_stream"/ { n += $2 }
 	END { printf "%d\n", n }'; }
+sim_reported() { test "$(grep -c "etcd requests" "$T/sim.log")" -gt "$1"; }
 sim_ops() { # the simulator's count, after one more SIGUSR1
 	local before
 	before=$(grep -c "etcd requests" "$T/sim.log")
 	kill -USR1 "$SIM_PID"
 	# (a round over 1,000 Targets may take seconds on a loaded machine)
-	wait_for 120 test "$(grep -c "etcd requests" "$T/sim.log")" -gt "$before" ||
+	wait_for 120 sim_reported "$before" ||
 		{ echo "fleet-sim did not report its requests" >&2; return 1; }
 	grep "etcd requests" "$T/sim.log" | tail -1 | sed 's/.*requests: \([0-9]*\) total.*/\1/'
 }

@@ -750,14 +750,55 @@ out:
 	return ret;
 }
 
+/* The kept generations of kind/name as rows of t: where each is admitted
+ * (the records in recs, keys under prefix), "*" at the current one. */
+static void history_rows(struct bl_etcd *e, const char *kind, const char *name,
+			 int64_t cur, const struct bl_kvs *recs, const char *prefix,
+			 struct table *t)
+{
+	int64_t *gens = NULL;
+	size_t ng = 0;
+	char okey[300];
+
+	if (history_gens(e, kind, name, &gens, &ng) < 0)
+		return;
+	snprintf(okey, sizeof(okey), "%s/%s", kind, name);
+	for (size_t j = 0; j < ng; j++) {
+		char g[24], where[300] = "";
+		const char *row[4];
+		size_t used = 0;
+		for (size_t r = 0; r < recs->n; r++) {
+			json_t *rec = json_loadb(recs->kvs[r].value, recs->kvs[r].value_len, 0, NULL);
+			json_t *ag = json_object_get(json_object_get(rec, "objects"), okey);
+			if (json_integer_value(ag) == gens[j] && used < sizeof(where)) {
+				int w = snprintf(where + used, sizeof(where) - used, "%s%s",
+						 used ? "," : "", recs->kvs[r].key + strlen(prefix));
+				if (w > 0)
+					used += (size_t)w;
+			}
+			json_decref(rec);
+		}
+		snprintf(g, sizeof(g), "%lld", (long long)gens[j]);
+		row[0] = name;
+		row[1] = g;
+		row[2] = gens[j] == cur ? "*" : "";
+		row[3] = where[0] ? where : "-";
+		table_add(t, row);
+	}
+	free(gens);
+}
+
 static int rollout_history(struct cli *c, struct bl_etcd *e, const char *name)
 {
 	static const char *const hdr[] = { "TARGET", "GENERATION", "CURRENT", "ADMITTED TO" };
+	static const char *const shdr[] = { "SECRET", "GENERATION", "CURRENT", "ADMITTED TO" };
 	struct store_snap snap = { 0 };
 	struct kinds k = { 0 };
 	struct bl_obj *ro, **tg = NULL;
 	struct bl_kvs recs = { 0 };
 	struct table t;
+	json_t *secrets = NULL, *v;
+	const char *sn;
 	size_t n = 0;
 	char prefix[400];
 	int rc, ret = 1;
@@ -771,42 +812,27 @@ static int rollout_history(struct cli *c, struct bl_etcd *e, const char *name)
 		goto out;
 	}
 	table_init(&t, 4, hdr);
-	for (size_t i = 0; i < n; i++) {
-		int64_t *gens = NULL;
-		size_t ng = 0;
-		char okey[300];
-
-		if (history_gens(e, "Target", tg[i]->name, &gens, &ng) < 0)
-			continue;
-		snprintf(okey, sizeof(okey), "Target/%s", tg[i]->name);
-		for (size_t j = 0; j < ng; j++) {
-			char g[24], where[300] = "";
-			const char *row[4];
-			size_t used = 0;
-			for (size_t r = 0; r < recs.n; r++) {
-				json_t *rec = json_loadb(recs.kvs[r].value, recs.kvs[r].value_len, 0, NULL);
-				json_t *ag = json_object_get(json_object_get(rec, "objects"), okey);
-				if (json_integer_value(ag) == gens[j] && used < sizeof(where)) {
-					int w = snprintf(where + used, sizeof(where) - used, "%s%s",
-							 used ? "," : "", recs.kvs[r].key + strlen(prefix));
-					if (w > 0)
-						used += (size_t)w;
-				}
-				json_decref(rec);
-			}
-			snprintf(g, sizeof(g), "%lld", (long long)gens[j]);
-			row[0] = tg[i]->name;
-			row[1] = g;
-			row[2] = gens[j] == tg[i]->generation ? "*" : "";
-			row[3] = where[0] ? where : "-";
-			table_add(&t, row);
-		}
-		free(gens);
-	}
+	for (size_t i = 0; i < n; i++)
+		history_rows(e, "Target", tg[i]->name, tg[i]->generation, &recs, prefix, &t);
 	table_print(&t, c->out);
 	table_free(&t);
+	/* The Secrets governed with those Targets (values never shown). */
+	secrets = json_object();
+	for (size_t i = 0; secrets && i < n; i++)
+		bl_obj_foreach_ref(tg[i], collect_secret, secrets);
+	if (json_object_size(secrets)) {
+		table_init(&t, 4, shdr);
+		json_object_foreach(secrets, sn, v) {
+			const struct bl_obj *so = store_find(&snap, "Secret", sn);
+			history_rows(e, "Secret", sn, so ? so->generation : 0, &recs, prefix, &t);
+		}
+		fputc('\n', c->out);
+		table_print(&t, c->out);
+		table_free(&t);
+	}
 	ret = 0;
 out:
+	json_decref(secrets);
 	bl_kvs_free(&recs);
 	free(tg);
 	kinds_free(&k);

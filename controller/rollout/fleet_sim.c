@@ -36,6 +36,14 @@ static const char sim_usage[] =
 "never for the --fail clusters. For rehearsing a Rollout against a scratch\n"
 "etcd, never against a real fleet's.\n";
 
+/*
+ * The heartbeat lease. Kept alive between rounds, so it must outlive the
+ * slowest round: over 1,000 Targets on a loaded machine a round can take
+ * seconds, and a 3 s lease then expired mid-rollout (every simulated node
+ * "offline", 1,000 heartbeats put again).
+ */
+#define SIM_LEASE_TTL_S 10
+
 struct sim_opts {
 	long n;
 	const char *labels, *fail;
@@ -358,7 +366,7 @@ int cmd_fleet_sim(struct cli *c, int argc, char **argv)
 			if (lease && (ops.keepalive++, bl_etcd_lease_keepalive(e, lease, &ttl) < 0 ||
 				      ttl <= 0))
 				lease = 0;
-			if (!lease && (ops.lease_grant++, rc = bl_etcd_lease_grant(e, 3, &lease)) == 0)
+			if (!lease && (ops.lease_grant++, rc = bl_etcd_lease_grant(e, SIM_LEASE_TTL_S, &lease)) == 0)
 				rc = heartbeats(e, o.n, lease, &ops);
 			next_ka = now_s() + 1.0;
 		}

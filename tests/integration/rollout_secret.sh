@@ -14,7 +14,8 @@
 #   4. the admission record alone (what a rollback writes) brings the old
 #      password back;
 #   5. `bollard rollout undo` gives the Secret its previous data as
-#      generation 3, which rolls out: the old password logs in.
+#      generation 3, which rolls out: the old password logs in; `rollout
+#      history` lists the Secret's kept generations (never a value).
 . "$(dirname "$0")/../lib/common.sh"
 . "$TOP/tests/lib/etcd.sh"
 for b in bollard bollardd bollard-target; do
@@ -143,6 +144,10 @@ rec | grep -q '"objects":{"Secret/esx-chap":3,"Target/demo":1}' || fail "record 
 login "$P1" || fail "old password refused after undo"
 refused "$P2" || fail "new password logs in after undo"
 refs_at 3 || fail "observedRefs not at generation 3 after undo"
+B rollout history demo >"$T/hist.out" || { cat "$T/hist.out"; fail "history failed"; }
+grep -Eq '^esx-chap +3 +\* +local' "$T/hist.out" && grep -Eq '^esx-chap +1 ' "$T/hist.out" ||
+	{ cat "$T/hist.out"; fail "history does not list the Secret's generations"; }
+grep -q "$P1\|$P2" "$T/hist.out" && fail "history printed a password"
 grep -q "$P1\|$P2" "$T/ctl.log" && fail "a password in bollardd's log"
 status | grep -q "$P1\|$P2" && fail "a password in the status"
 echo "PASS: rollout_secret"
