@@ -213,6 +213,40 @@ static void history_put(struct bl_fleet *f, const struct bl_obj *o)
 	bl_kvs_free(&kvs);
 }
 
+/*
+ * What the history holds, learnt in one keys-only range at the start of a
+ * term: per object, the newest generation kept. Only a generation newer
+ * than that is written (instead of every governed object's current one
+ * again: a leader that lost its lease for a moment under load rewrote
+ * 2 requests per object, 2,000 for 1,000 Targets, at each new term). On an
+ * error everything is written again, as a fresh controller would.
+ */
+static void history_learn(struct bl_fleet *f)
+{
+	struct bl_kvs kvs = { 0 };
+	const size_t plen = strlen(BL_RO_KEY_HISTORY);
+
+	for (size_t i = 0; i < f->nh; i++)
+		f->h[i].gen = 0;
+	if (bl_etcd_get(f->o.etcd, BL_RO_KEY_HISTORY, true, 0, 0, true, &kvs) < 0)
+		return;
+	for (size_t i = 0; i < kvs.n; i++) {
+		const char *k = kvs.kvs[i].key + plen, *last = strrchr(k, '/');
+		char obj[300];
+		struct hist *h;
+		long long g;
+
+		if (!last || (size_t)(last - k) >= sizeof(obj))
+			continue;
+		memcpy(obj, k, (size_t)(last - k));
+		obj[last - k] = '\0';
+		g = atoll(last + 1);
+		if ((h = hist_get(f, obj)) && g > h->gen)
+			h->gen = g;
+	}
+	bl_kvs_free(&kvs);
+}
+
 static int history_secret(void *arg, const char *kind, const char *name,
 			  const char *path)
 {
@@ -847,10 +881,10 @@ int bl_fleet_tick(struct bl_fleet *f, uint64_t now_ms)
 	if (lead != f->leading) {
 		logf_(f, lead ? "leading the fleet role" : "lost the fleet role");
 		f->leading = lead;
-		/* A new term writes history afresh: another leader may have
-		 * pruned or missed some. */
-		for (size_t i = 0; i < f->nh; i++)
-			f->h[i].gen = 0;
+		/* A new term trusts only what is in etcd: another leader may
+		 * have pruned or missed some generations. */
+		if (lead)
+			history_learn(f);
 	}
 	if (!lead)
 		return rc < 0 ? rc : 0;
