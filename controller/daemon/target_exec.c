@@ -74,23 +74,6 @@ static int npos(const char *const *argv)
 	return n;
 }
 
-/* "owner=N" / "maxSessionsPerInitiator=N" */
-static int parse_attr(const char *s, unsigned *attr, uint64_t *v)
-{
-	const char *eq = strchr(s, '=');
-
-	if (!eq)
-		return -EINVAL;
-	*v = strtoull(eq + 1, NULL, 10);
-	if (!strncmp(s, "owner=", 6))
-		*attr = BT_TA_OWNER;
-	else if (!strncmp(s, "maxSessionsPerInitiator=", 24))
-		*attr = BT_TA_MAX_SESSIONS_PER_INITIATOR;
-	else
-		return -EINVAL;
-	return 0;
-}
-
 /* Decimal number option; -EINVAL when present and not a number <= max. */
 static int opt_num(const char *const *argv, const char *name, uint64_t max,
 		   uint64_t *v, bool *given)
@@ -166,7 +149,7 @@ static int dispatch(struct bl_target_runner *r, const char *const *a,
 		uint64_t vals[8];
 		size_t na = 0;
 		for (int i = 2; i < n && na < 8; i++, na++)
-			if (parse_attr(a[i], &attrs[na], &vals[na]) < 0)
+			if (btc_attr_parse(a[i], &attrs[na], &vals[na]) < 0)
 				return -EINVAL;
 		rc = btc_target_add_attrs(c, a[1], attrs, vals, na);
 	} else if (!strcmp(cmd, "delete") && n == 2)
@@ -180,7 +163,7 @@ static int dispatch(struct bl_target_runner *r, const char *const *a,
 		for (int i = 2; i < n && rc == 0; i++) {
 			unsigned attr;
 			uint64_t v;
-			if (parse_attr(a[i], &attr, &v) < 0)
+			if (btc_attr_parse(a[i], &attr, &v) < 0)
 				return -EINVAL;
 			rc = btc_set_attr(c, a[1], attr, v);
 		}

@@ -5,7 +5,7 @@
  *
  * The vocabulary is exactly what reconcilers/target.c emits:
  *   create IQN | delete IQN [--force] | enable IQN | disable IQN
- *   set IQN ATTR=VALUE...          owner, maxSessionsPerInitiator
+ *   set IQN ATTR=VALUE...          any target attribute (btc_attr_parse)
  *   portal add|del IQN ADDR
  *   lun add IQN LUN PATH [--uid U] [--features caw,xcopy,unmap,writesame|none]
  *   lun del IQN LUN [--force]

@@ -759,6 +759,76 @@ int btc_alua_state_parse(const char *s, uint64_t *state)
 	return 0;
 }
 
+/*
+ * Target attributes by name, as `bollard target create/set` and bollardd's
+ * in-process runner (controller/daemon/target_exec.c) take them: the one
+ * table, so a plan's `set IQN X=V` means the same to both.
+ */
+static const struct attr_name {
+	const char *name;
+	unsigned attr;
+} attr_names[] = {
+	{ "maxSessionsPerInitiator", BT_TA_MAX_SESSIONS_PER_INITIATOR },
+	{ "maxPerInitiator", BT_TA_MAX_SESSIONS_PER_INITIATOR },
+	{ "max-sessions-per-initiator", BT_TA_MAX_SESSIONS_PER_INITIATOR },
+	{ "maxSessions", BT_TA_MAX_SESSIONS },
+	{ "max-sessions", BT_TA_MAX_SESSIONS },
+	{ "nopIntervalMs", BT_TA_NOP_INTERVAL_MS },
+	{ "nopInterval", BT_TA_NOP_INTERVAL_MS },
+	{ "nop-interval-ms", BT_TA_NOP_INTERVAL_MS },
+	{ "nopTimeoutMs", BT_TA_NOP_TIMEOUT_MS },
+	{ "nopTimeout", BT_TA_NOP_TIMEOUT_MS },
+	{ "nop-timeout-ms", BT_TA_NOP_TIMEOUT_MS },
+	{ "demoMode", BT_TA_DEMO_MODE },
+	{ "demo-mode", BT_TA_DEMO_MODE },
+	{ "owner", BT_TA_OWNER },
+	{ "aluaGroup", BT_TA_ALUA_GROUP },
+	{ "alua-group", BT_TA_ALUA_GROUP },
+	{ "aluaState", BT_TA_ALUA_STATE },
+	{ "alua-state", BT_TA_ALUA_STATE },
+	{ "aluaPeerGroup", BT_TA_ALUA_PEER_GROUP },
+	{ "alua-peer-group", BT_TA_ALUA_PEER_GROUP },
+	{ "aluaPeerState", BT_TA_ALUA_PEER_STATE },
+	{ "alua-peer-state", BT_TA_ALUA_PEER_STATE },
+	{ NULL, 0 },
+};
+
+int btc_parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return errno || *end ? -EINVAL : 0;
+}
+
+int btc_attr_parse(const char *kv, unsigned *attr, uint64_t *v)
+{
+	const char *eq = strchr(kv, '='), *val;
+	const struct attr_name *an;
+
+	if (!eq)
+		return -EINVAL;
+	for (an = attr_names; an->name; an++)
+		if (strlen(an->name) == (size_t)(eq - kv) &&
+		    !strncmp(an->name, kv, (size_t)(eq - kv)))
+			break;
+	if (!an->name)
+		return -ENOENT;
+	val = eq + 1;
+	if (an->attr == BT_TA_DEMO_MODE && (!strcmp(val, "true") || !strcmp(val, "false")))
+		*v = !strcmp(val, "true");
+	else if (an->attr == BT_TA_ALUA_STATE || an->attr == BT_TA_ALUA_PEER_STATE) {
+		if (btc_alua_state_parse(val, v) < 0)
+			return -ERANGE;
+	} else if (btc_parse_u64(val, v) < 0)
+		return -EINVAL;
+	*attr = an->attr;
+	return 0;
+}
+
 static int parse_attrs(const struct nlattr *nest, struct btc_attrs *a)
 {
 	const struct nlattr *x;

@@ -76,6 +76,19 @@ int btc_target_del(struct btc *c, const char *iqn, bool force);
 int btc_target_enable(struct btc *c, const char *iqn, bool on);
 /* attr: enum bt_target_attr (BT_TA_*). */
 int btc_set_attr(struct btc *c, const char *iqn, unsigned attr, uint64_t v);
+/*
+ * "ATTR=VALUE" as `bollard target create/set` take it: ATTR one of
+ * maxSessionsPerInitiator (maxPerInitiator), maxSessions, nopIntervalMs,
+ * nopTimeoutMs, demoMode, owner, aluaGroup, aluaState, aluaPeerGroup,
+ * aluaPeerState (and their kebab-case forms); VALUE a number, true/false
+ * for demoMode, a state name for the ALUA states. Returns 0, -EINVAL (no
+ * '=', or a bad number), -ENOENT (unknown attribute), -ERANGE (unknown
+ * ALUA state).
+ */
+int btc_attr_parse(const char *kv, unsigned *attr, uint64_t *v);
+/* A number as the CLI takes them: decimal, 0x hex or 0 octal, no sign.
+ * 0 or -EINVAL. */
+int btc_parse_u64(const char *s, uint64_t *v);
 int btc_portal_add(struct btc *c, const char *iqn, const char *portal);
 int btc_portal_del(struct btc *c, const char *iqn, const char *portal);
 

@@ -232,16 +232,6 @@ static int parse_opts(struct topts *o, int argc, char **argv)
 	return 0;
 }
 
-static int parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	return errno || *end ? -EINVAL : 0;
-}
 
 /* The engine's message when it sent one, else the code's text. */
 static int engine_fail(const struct topts *o, struct btc *c, int rc)
@@ -258,62 +248,26 @@ static int need(const struct topts *o, int min, int max, const char *usage)
 	return 0;
 }
 
-struct attr_name {
-	const char *name;
-	unsigned attr;
-};
-
-static const struct attr_name attr_names[] = {
-	{ "maxSessionsPerInitiator", BT_TA_MAX_SESSIONS_PER_INITIATOR },
-	{ "maxPerInitiator", BT_TA_MAX_SESSIONS_PER_INITIATOR },
-	{ "max-sessions-per-initiator", BT_TA_MAX_SESSIONS_PER_INITIATOR },
-	{ "maxSessions", BT_TA_MAX_SESSIONS },
-	{ "max-sessions", BT_TA_MAX_SESSIONS },
-	{ "nopIntervalMs", BT_TA_NOP_INTERVAL_MS },
-	{ "nopInterval", BT_TA_NOP_INTERVAL_MS },
-	{ "nop-interval-ms", BT_TA_NOP_INTERVAL_MS },
-	{ "nopTimeoutMs", BT_TA_NOP_TIMEOUT_MS },
-	{ "nopTimeout", BT_TA_NOP_TIMEOUT_MS },
-	{ "nop-timeout-ms", BT_TA_NOP_TIMEOUT_MS },
-	{ "demoMode", BT_TA_DEMO_MODE },
-	{ "demo-mode", BT_TA_DEMO_MODE },
-	{ "owner", BT_TA_OWNER },
-	{ "aluaGroup", BT_TA_ALUA_GROUP },
-	{ "alua-group", BT_TA_ALUA_GROUP },
-	{ "aluaState", BT_TA_ALUA_STATE },
-	{ "alua-state", BT_TA_ALUA_STATE },
-	{ "aluaPeerGroup", BT_TA_ALUA_PEER_GROUP },
-	{ "alua-peer-group", BT_TA_ALUA_PEER_GROUP },
-	{ "aluaPeerState", BT_TA_ALUA_PEER_STATE },
-	{ "alua-peer-state", BT_TA_ALUA_PEER_STATE },
-	{ NULL, 0 },
-};
-
-/* "ATTR=VALUE" into (attr, v); 0, or 1 after printing the error. */
+/* "ATTR=VALUE" into (attr, v) with the client's table (btc_attr_parse);
+ * 0, or 1 after printing the error. */
 static int parse_attr_kv(struct topts *o, char *s, unsigned *attr, uint64_t *v)
 {
-	char *eq = strchr(s, '=');
-	const struct attr_name *an;
+	const char *eq = strchr(s, '=');
 
-	if (!eq)
-		return fail(o, "%s: expected ATTR=VALUE", s);
-	*eq = 0;
-	for (an = attr_names; an->name && strcmp(an->name, s); an++)
-		;
-	if (!an->name)
-		return fail(o, "unknown attribute %s", s);
-	if (an->attr == BT_TA_DEMO_MODE &&
-	    (!strcmp(eq + 1, "true") || !strcmp(eq + 1, "false")))
-		*v = !strcmp(eq + 1, "true");
-	else if (an->attr == BT_TA_ALUA_STATE || an->attr == BT_TA_ALUA_PEER_STATE) {
-		if (btc_alua_state_parse(eq + 1, v) < 0)
-			return fail(o, "%s: bad state %s (activeOptimized, "
-				    "activeNonOptimized, standby, unavailable, "
-				    "transitioning)", s, eq + 1);
-	} else if (parse_u64(eq + 1, v) < 0)
-		return fail(o, "%s: bad value %s", s, eq + 1);
-	*attr = an->attr;
-	return 0;
+	switch (btc_attr_parse(s, attr, v)) {
+	case 0:
+		return 0;
+	case -ENOENT:
+		return fail(o, "unknown attribute %.*s", (int)(eq - s), s);
+	case -ERANGE:
+		return fail(o, "%.*s: bad state %s (activeOptimized, "
+			    "activeNonOptimized, standby, unavailable, "
+			    "transitioning)", (int)(eq - s), s, eq + 1);
+	default:
+		if (!eq)
+			return fail(o, "%s: expected ATTR=VALUE", s);
+		return fail(o, "%.*s: bad value %s", (int)(eq - s), s, eq + 1);
+	}
 }
 
 static int do_set(struct topts *o, struct btc *c)
@@ -421,9 +375,9 @@ static int run(struct topts *o, struct btc *c, const char *cmd, const char *sub)
 
 		if (need(o, 3, 3, "lun add IQN LUN PATH [--uid UID]"))
 			return 1;
-		if (parse_u64(o->pos[1], &lun) < 0)
+		if (btc_parse_u64(o->pos[1], &lun) < 0)
 			return fail(o, "bad LUN number %s", o->pos[1]);
-		if (o->block_size && (parse_u64(o->block_size, &bs) < 0 || bs > UINT32_MAX))
+		if (o->block_size && (btc_parse_u64(o->block_size, &bs) < 0 || bs > UINT32_MAX))
 			return fail(o, "bad block size %s", o->block_size);
 		if (o->features && btc_features_parse(o->features, &s.features) < 0)
 			return fail(o, "bad --features %s (caw,xcopy,unmap,writesame,prstore | none | default)",
@@ -436,7 +390,7 @@ static int run(struct topts *o, struct btc *c, const char *cmd, const char *sub)
 
 		if (need(o, 2, 2, "lun del IQN LUN [--force]"))
 			return 1;
-		if (parse_u64(o->pos[1], &lun) < 0)
+		if (btc_parse_u64(o->pos[1], &lun) < 0)
 			return fail(o, "bad LUN number %s", o->pos[1]);
 		rc = btc_lun_del(c, o->pos[0], lun, o->force);
 	} else if (!strcmp(cmd, "acl") && !strcmp(sub, "add")) {
@@ -465,8 +419,8 @@ static int run(struct topts *o, struct btc *c, const char *cmd, const char *sub)
 		if (need(o, 0, 1, "show [IQN] [-o table|json|yaml] [--from-lun N] "
 			 "[--max-luns M]"))
 			return 1;
-		if ((o->from_lun && parse_u64(o->from_lun, &from) < 0) ||
-		    (o->max_luns && (parse_u64(o->max_luns, &max) < 0 || max > UINT32_MAX)))
+		if ((o->from_lun && btc_parse_u64(o->from_lun, &from) < 0) ||
+		    (o->max_luns && (btc_parse_u64(o->max_luns, &max) < 0 || max > UINT32_MAX)))
 			return fail(o, "--from-lun / --max-luns: bad number");
 		if (o->from_lun || o->max_luns)
 			rc = btc_dump_page(c, o->npos ? o->pos[0] : NULL, from,

@@ -35,10 +35,15 @@ $(BUILD)/tests/unit/test_mgmt_nla: $(OBJ)/tests/unit/test_mgmt_nla.o $(MGMT_CORE
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka $(call pc,--libs libmnl)
 
+# test_mgmt also drives bollardd's in-process runner (target_exec.c) over
+# the same loopback connection.
 $(BUILD)/tests/unit/test_mgmt: $(OBJ)/tests/unit/test_mgmt.o $(MGMT_CORE_OBJS) $(MGMT_FAKE_OBJS) \
-		$(filter-out $(OBJ)/controller/targetctl/target_cli.o $(OBJ)/controller/targetctl/target_print.o,$(TGTCTL_OBJS))
+		$(filter-out $(OBJ)/controller/targetctl/target_cli.o,$(TGTCTL_OBJS)) \
+		$(OBJ)/controller/daemon/target_exec.o $(OBJ)/controller/daemon/spawn.o \
+		$$(REC_LIB) $$(SCHEMA_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka $(call pc,--libs libmnl)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(REC_LIB) $(SCHEMA_LIB) -lcmocka \
+		$(call pc,--libs libmnl) $(REC_LDLIBS)
 
 UNIT_TESTS += $(BUILD)/tests/unit/test_engine $(BUILD)/tests/unit/test_mgmt_nla \
               $(BUILD)/tests/unit/test_mgmt
@@ -53,7 +58,7 @@ $(BUILD)/fuzz/fuzz_mgmt: tests/fuzz/fuzz_mgmt.c kernel/core/engine.c kernel/core
 
 FUZZERS += $(BUILD)/fuzz/fuzz_mgmt
 fuzz: $(BUILD)/fuzz/fuzz_mgmt
-$(OBJ)/tests/unit/test_mgmt.o: EXTRA_CFLAGS += $(call pc,--cflags libmnl)
+$(OBJ)/tests/unit/test_mgmt.o: EXTRA_CFLAGS += $(call pc,--cflags libmnl) $(REC_CFLAGS)
 $(OBJ)/tests/unit/test_mgmt_nla.o: EXTRA_CFLAGS += $(call pc,--cflags libmnl)
 
 # The management socket server with the real epoll loop, driven by the client.

@@ -17,6 +17,7 @@
 #include "bt_mgmt.h"
 #include "targetctl/bt_mgmt_client.h"
 #include "chap_digest.h"
+#include "daemon/target_exec.h"
 #include "engine_int.h"
 #include "nla.h"
 #include "test_engine_fakes.h"
@@ -384,6 +385,85 @@ static void test_dump_paged(void **state)
 }
 
 /*
+ * Target attributes by name: the client's one table (btc_attr_parse), used
+ * by `bollard target create/set` and by bollardd's in-process runner.
+ */
+static void test_attr_names(void **state)
+{
+	static const struct { const char *kv; unsigned attr; uint64_t v; } ok[] = {
+		{ "maxSessionsPerInitiator=4", BT_TA_MAX_SESSIONS_PER_INITIATOR, 4 },
+		{ "maxPerInitiator=5", BT_TA_MAX_SESSIONS_PER_INITIATOR, 5 },
+		{ "max-sessions=0x10", BT_TA_MAX_SESSIONS, 16 },
+		{ "nopIntervalMs=3000", BT_TA_NOP_INTERVAL_MS, 3000 },
+		{ "nop-timeout-ms=9000", BT_TA_NOP_TIMEOUT_MS, 9000 },
+		{ "demoMode=true", BT_TA_DEMO_MODE, 1 },
+		{ "demo-mode=0", BT_TA_DEMO_MODE, 0 },
+		{ "owner=27707059183120996", BT_TA_OWNER, 27707059183120996ULL },
+		{ "aluaGroup=2", BT_TA_ALUA_GROUP, 2 },
+		{ "aluaState=standby", BT_TA_ALUA_STATE, BT_ALUA_STANDBY },
+		{ "alua-peer-state=activeOptimized", BT_TA_ALUA_PEER_STATE,
+		  BT_ALUA_ACTIVE_OPTIMIZED },
+	};
+	unsigned attr;
+	uint64_t v;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		attr = 999;
+		assert_int_equal(btc_attr_parse(ok[i].kv, &attr, &v), 0);
+		assert_int_equal(attr, ok[i].attr);
+		assert_int_equal(v, ok[i].v);
+	}
+	assert_int_equal(btc_attr_parse("owner", &attr, &v), -EINVAL);
+	assert_int_equal(btc_attr_parse("owner=-1", &attr, &v), -EINVAL);
+	assert_int_equal(btc_attr_parse("owner=12x", &attr, &v), -EINVAL);
+	assert_int_equal(btc_attr_parse("ownerx=1", &attr, &v), -ENOENT);
+	assert_int_equal(btc_attr_parse("owne=1", &attr, &v), -ENOENT);
+	assert_int_equal(btc_attr_parse("aluaState=sideways", &attr, &v), -ERANGE);
+}
+
+/*
+ * bollardd's in-process runner (controller/daemon/target_exec.c) takes
+ * every attribute the CLI takes, from the same table: create with
+ * attributes, set of each kind, a dump shows them; an unknown one is a
+ * usage error, not a silent success.
+ */
+static void test_runner_attrs(void **state)
+{
+	struct fx *f = *state;
+	struct bl_target_runner r = { .conn = f->c };
+	struct bl_run_out o;
+	struct btc_state st;
+	const char *create[] = { "bollard", "target", "create", T1, "owner=7",
+				 "maxSessions=9", NULL };
+	const char *set[] = { "bollard", "target", "set", T1, "nopIntervalMs=3000",
+			      "demoMode=true", "aluaGroup=3", "aluaState=standby", NULL };
+	const char *bad[] = { "bollard", "target", "set", T1, "frobnicate=1", NULL };
+
+	assert_int_equal(bl_target_run(&r, create, NULL, 0, &o), 0);
+	assert_int_equal(o.status, 0);
+	bl_run_out_free(&o);
+	assert_int_equal(bl_target_run(&r, set, NULL, 0, &o), 0);
+	assert_int_equal(o.status, 0);
+	bl_run_out_free(&o);
+	assert_int_equal(bl_target_run(&r, bad, NULL, 0, &o), 0);
+	assert_int_equal(o.status, 2);
+	bl_run_out_free(&o);
+	assert_int_equal(btc_dump(f->c, T1, &st), 0);
+	assert_int_equal(st.targets[0].attrs.owner, 7);
+	assert_int_equal(st.targets[0].attrs.max_sessions, 9);
+	assert_int_equal(st.targets[0].attrs.nop_interval_ms, 3000);
+	assert_true(st.targets[0].attrs.demo_mode);
+	assert_int_equal(st.targets[0].attrs.alua_group, 3);
+	assert_int_equal(st.targets[0].attrs.alua_state, BT_ALUA_STANDBY);
+	btc_state_free(&st);
+	assert_int_equal(r.ops, 3);
+	r.conn = NULL;      /* the fixture frees it */
+	bl_target_runner_close(&r);
+}
+
+/*
  * The HA staging flow through the management API: a LUN staged with a
  * backing that cannot be opened yet, enable refused naming the LUN and
  * path, enable once it can, disable detaches and keeps the map.
@@ -601,6 +681,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_alua_attrs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dump_big, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dump_paged, setup, teardown),
+		cmocka_unit_test(test_attr_names),
+		cmocka_unit_test_setup_teardown(test_runner_attrs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enable_attach, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_msg, setup, teardown),
