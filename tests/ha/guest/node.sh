@@ -48,7 +48,10 @@ chown -R hacluster:haclient /var/lib/pacemaker /var/log/pacemaker /run/crm
 chmod 600 /var/lib/pacemaker/cib/cib.xml
 corosync -f >/vm/corosync.out 2>&1 &
 for _ in $(seq 100); do corosync-cfgtool -s >/dev/null 2>&1 && break; sleep 0.2; done
-pacemakerd -f >/vm/pacemakerd.out 2>&1 &
+# Not with this script's HA_BIN: the OCF shell functions take HA_BIN as
+# heartbeat's binary directory (IPaddr2 runs $HA_BIN/send_arp), and the
+# test's HA_BIN (bollard's binaries) made its gratuitous ARPs fail.
+env -u HA_BIN pacemakerd -f >/vm/pacemakerd.out 2>&1 &
 pcmk_pid=$!
 # --lease-ttl 60, not bollardd's default 15 s. The cluster leader keeps
 # its lease from its own thread (bl_leader_start_keepalive) and held it
