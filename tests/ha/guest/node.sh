@@ -87,7 +87,10 @@ while [ ! -e /vm/stop ]; do
 		env --default-signal=CHLD bash /vm/cmd.$n >/vm/out.$n.tmp 2>&1 </dev/null
 		rc=$?
 		mv /vm/out.$n.tmp /vm/out.$n
-		echo $rc >/vm/rc.$n
+		# rc.N appears whole (the host polls for it and reads it at
+		# once: an empty file made ha_exec fail with "return: :
+		# numeric argument required").
+		echo $rc >/vm/rc.$n.tmp && mv /vm/rc.$n.tmp /vm/rc.$n
 		n=$((n + 1))
 	else
 		sleep 0.1
