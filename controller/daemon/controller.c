@@ -1139,7 +1139,8 @@ int bl_ctl_new(const struct bl_ctl_opts *o, struct bl_ctl **out)
 	/* Every bollardd is a candidate for the fleet rollout role. */
 	if (!o->dry_run && !o->only) {
 		struct bl_fleet_opts fo = { .etcd = c->etcd, .inf = c->inf,
-			.id = o->node, .lease_ttl_s = c->o.lease_ttl_s, .log = c->log };
+			.id = o->node, .lease_ttl_s = c->o.lease_ttl_s, .log = c->log,
+			.keepalive = &eo };
 		rc = bl_fleet_new(&fo, &c->fleet);
 		if (rc < 0)
 			goto fail;

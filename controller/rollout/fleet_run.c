@@ -57,6 +57,7 @@ int bl_fleet_run(const char *etcd, const char *user, const char *password,
 	fo.id = id;
 	fo.lease_ttl_s = lease_ttl_s;
 	fo.log = log;
+	fo.keepalive = &eo;
 	rc = bl_fleet_new(&fo, &f);
 	if (rc < 0)
 		goto out_etcd;

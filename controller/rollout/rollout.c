@@ -858,6 +858,10 @@ int bl_fleet_new(const struct bl_fleet_opts *o, struct bl_fleet **out)
 		free(f);
 		return -ENOMEM;
 	}
+	if (o->keepalive && bl_leader_start_keepalive(f->leader, o->keepalive) < 0)
+		fprintf(f->log, "fleet: no keepalive thread; the lease is renewed "
+			"from the rounds only\n");
+	f->o.keepalive = NULL;
 	*out = f;
 	return 0;
 }

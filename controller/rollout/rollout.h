@@ -185,6 +185,11 @@ struct bl_fleet_opts {
 	unsigned lease_ttl_s;            /* election lease; 0: 5            */
 	unsigned period_ms;              /* rounds; 0: 250                  */
 	FILE *log;                       /* NULL: stderr                    */
+	/* Where the election lease's keepalive thread connects (leader.h,
+	 * bl_leader_start_keepalive): a round longer than the TTL (a slow
+	 * node, a big fleet) then does not cost the role. NULL: the lease is
+	 * renewed from bl_fleet_tick only. Read by bl_fleet_new only. */
+	const struct bl_etcd_opts *keepalive;
 };
 
 int  bl_fleet_new(const struct bl_fleet_opts *o, struct bl_fleet **out);
