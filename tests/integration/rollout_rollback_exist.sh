@@ -17,24 +17,12 @@
 #      matches: old and keep served without the bad LUN, new not served,
 #      the marker still there.
 . "$(dirname "$0")/../lib/common.sh"
-. "$TOP/tests/lib/etcd.sh"
-for b in bollard bollardd bollard-target; do
-	[ -x "$BUILD/$b" ] || die "$BUILD/$b not built"
-done
+. "$TOP/tests/lib/controller.sh"
 
-mk_tmp T
-etcd_start
-PORT=$(free_port)
-"$BUILD/bollard-target" --listen 127.0.0.1:$PORT --socket "$T/t.sock" >"$T/target.log" 2>&1 &
-TPID=$!
-cleanup_add "kill $TPID 2>/dev/null; wait $TPID 2>/dev/null"
-wait_for 10 test -S "$T/t.sock" || die "bollard-target did not start"
-"$BUILD/bollardd" --etcd "$ETCD_URL" --node local --state-dir "$T/state" \
-	--target-socket "$T/t.sock" --lease-ttl 2 --resync 3 >>"$T/ctl.log" 2>&1 &
-CPID=$!
-cleanup_add 'kill $CPID 2>/dev/null; wait $CPID 2>/dev/null'
+ctl_setup
+CTL_ARGS="--lease-ttl 2 --resync 3"
+start_ctl
 
-B() { "$BUILD/bollard" --etcd "$ETCD_URL" "$@"; }
 show() { "$BUILD/bollard" target --socket "$T/t.sock" show -o json; }
 served() { show | grep -q "\"iqn\": \"iqn.2026-11.io.bollard:$1\""; }
 gone() { ! served "$1"; }

@@ -17,28 +17,13 @@
 #      generation 3, which rolls out: the old password logs in; `rollout
 #      history` lists the Secret's kept generations (never a value).
 . "$(dirname "$0")/../lib/common.sh"
-. "$TOP/tests/lib/etcd.sh"
-for b in bollard bollardd bollard-target; do
-	[ -x "$BUILD/$b" ] || die "$BUILD/$b not built"
-done
+. "$TOP/tests/lib/controller.sh"
 command -v iscsi-inq >/dev/null || skip "iscsi-inq (libiscsi-bin) not installed"
 
-mk_tmp T
-etcd_start
-PORT=$(free_port)
-"$BUILD/bollard-target" --listen 127.0.0.1:$PORT --socket "$T/t.sock" >"$T/target.log" 2>&1 &
-TPID=$!
-cleanup_add "kill $TPID 2>/dev/null; wait $TPID 2>/dev/null"
-wait_for 10 test -S "$T/t.sock" || die "bollard-target did not start"
-start_ctl() {
-	"$BUILD/bollardd" --etcd "$ETCD_URL" --node local --state-dir "$T/state" \
-		--target-socket "$T/t.sock" --lease-ttl 2 --resync 2 >>"$T/ctl.log" 2>&1 &
-	CPID=$!
-}
+ctl_setup
+CTL_ARGS="--lease-ttl 2 --resync 2"
 start_ctl
-cleanup_add 'kill $CPID 2>/dev/null; wait $CPID 2>/dev/null'
 
-B() { "$BUILD/bollard" --etcd "$ETCD_URL" "$@"; }
 IQN=iqn.2026-11.io.bollard:chap
 INI=iqn.1998-01.com.vmware:esx01
 status() { etcdctl_t get --print-value-only /bollard/v1/status/Target/demo/local; }
