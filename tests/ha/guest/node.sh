@@ -53,15 +53,12 @@ for _ in $(seq 100); do corosync-cfgtool -s >/dev/null 2>&1 && break; sleep 0.2;
 # test's HA_BIN (bollard's binaries) made its gratuitous ARPs fail.
 env -u HA_BIN pacemakerd -f >/vm/pacemakerd.out 2>&1 &
 pcmk_pid=$!
-# --lease-ttl 60, not bollardd's default 15 s. The cluster leader keeps
-# its lease from its own thread (bl_leader_start_keepalive) and held it
-# with 15 s through a whole run (2026-11-24 07:34, load 12-16), but the
-# fleet role (controller/rollout, the rollouts' election, same TTL) has no
-# such thread and is renewed from the main loop: with 15 s it flapped 8
-# times on the two guests in that run (main loop busy for 20-40 s during
-# DRBD set-up and the failover). Until the fleet role keeps its lease from
-# a thread too, the guests keep 60 s. ha_failover.sh prints both roles'
-# changes (FIGURE: bollardd leadership).
+# bollardd's default lease TTL (15 s): both of its elections, the
+# cluster leader and the fleet role, keep their leases from threads of
+# their own (bl_leader_start_keepalive), so a main loop busy for 20-40 s
+# under TCG does not cost either role. (Until the fleet role had its
+# thread, it flapped 8 times per run with 15 s and the guests ran 60 s.)
+# ha_failover.sh prints both roles' changes (FIGURE: bollardd leadership).
 # Restarted like deploy/systemd/bollardd.service does (Restart=always,
 # RestartSec=2): bollardd exits when etcd does not answer at start, which
 # under TCG happened once in a few boots (a slow first connection).
@@ -69,7 +66,7 @@ pcmk_pid=$!
 	trap 'kill $p 2>/dev/null; exit 0' TERM
 	while :; do
 		"$HA_BIN/bollardd" --etcd "$HA_ETCD" --node "$HA_NODE" --resync 5 \
-			--lease-ttl 60 >>/vm/bollardd.log 2>&1 &
+			>>/vm/bollardd.log 2>&1 &
 		p=$!
 		wait $p
 		echo "guest: bollardd exited ($?), restarting in 2 s" >>/vm/bollardd.log
