@@ -119,3 +119,60 @@ int bl__code_rc(int code, const char *msg)
 		return BL_E_ETCD;
 	}
 }
+
+/* Each transport's internal header declares the same; it sets e's error
+ * text (bl_etcd_errmsg). */
+void bl__seterr(struct bl_etcd *e, const char *fmt, ...);
+
+int bl__parse_endpoints(struct bl_etcd *e, const char *list,
+			int (*add)(struct bl_etcd *e, const char *p, size_t len),
+			bool *tls)
+{
+	const char *p = list;
+	int scheme = -1, n = 0, rc;    /* scheme: -1 none yet, 0 http, 1 https */
+
+	while (p && *p) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		int s = 0;
+
+		while (len && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		if (len >= 7 && !strncmp(p, "http://", 7)) {
+			p += 7;
+			len -= 7;
+		} else if (len >= 8 && !strncmp(p, "https://", 8)) {
+			p += 8;
+			len -= 8;
+			s = 1;
+		} else if (memmem(p, len, "://", 3)) {
+			bl__seterr(e, "endpoint '%.*s': unsupported scheme",
+				   (int)len, p);
+			return -EINVAL;
+		}
+		while (len && (p[len - 1] == '/' || p[len - 1] == ' '))
+			len--;
+		if (len) {
+			if (scheme >= 0 && scheme != s) {
+				bl__seterr(e, "endpoints mix http:// and https://");
+				return -EINVAL;
+			}
+			scheme = s;
+			rc = add(e, p, len);
+			if (rc < 0)
+				return rc;
+			n++;
+		}
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	if (!n) {
+		bl__seterr(e, "no etcd endpoints given");
+		return -EINVAL;
+	}
+	*tls = scheme == 1;
+	return 0;
+}

@@ -32,6 +32,19 @@ int bl__prefix_end(const uint8_t *key, size_t len, uint8_t **end,
  */
 int bl__code_rc(int code, const char *msg);
 
+struct bl_etcd;
+/*
+ * Split an endpoint list "http://a:1,https://b:2" for either transport:
+ * blanks and trailing '/' are dropped, a bare "host:port" is http, any
+ * other "scheme://" is refused, and all endpoints must share one scheme
+ * (one set of credentials). add(e, hostport, len) is called per endpoint.
+ * *tls is set for https. 0, the add callback's error, or -EINVAL with the
+ * reason in e's error text (bl__seterr).
+ */
+int bl__parse_endpoints(struct bl_etcd *e, const char *list,
+			int (*add)(struct bl_etcd *e, const char *p, size_t len),
+			bool *tls);
+
 /* Canonical gRPC status codes the clients look at by number. */
 enum {
 	BL_GRPC_OK = 0, BL_GRPC_CANCELLED = 1, BL_GRPC_INVALID_ARGUMENT = 3,

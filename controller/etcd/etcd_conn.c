@@ -106,68 +106,19 @@ out_close:
 	return buf;
 }
 
-/*
- * Split "http://a:1,https://b:2" into targets. All endpoints must use the
- * same scheme (one set of credentials). A bare "host:port" is http.
- */
-static int parse_endpoints(struct bl_etcd *e, const char *list, bool *tls)
+/* One "host:port" of the endpoint list (bl__parse_endpoints) as a target. */
+static int add_endpoint(struct bl_etcd *e, const char *p, size_t len)
 {
-	const char *p = list;
-	int scheme = -1;               /* 0 http, 1 https */
+	struct bl_ep *eps = realloc(e->eps, (e->neps + 1) * sizeof(*eps));
 
-	if (!list || !*list) {
-		bl__seterr(e, "no etcd endpoints given");
-		return -EINVAL;
-	}
-	while (*p) {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		int s = 0;
-		struct bl_ep *eps;
-
-		while (len && (*p == ' ' || *p == '\t')) {
-			p++;
-			len--;
-		}
-		if (len >= 7 && !strncmp(p, "http://", 7)) {
-			p += 7;
-			len -= 7;
-		} else if (len >= 8 && !strncmp(p, "https://", 8)) {
-			p += 8;
-			len -= 8;
-			s = 1;
-		} else if (memmem(p, len, "://", 3)) {
-			bl__seterr(e, "endpoint '%.*s': unsupported scheme",
-				   (int)len, p);
-			return -EINVAL;
-		}
-		while (len && (p[len - 1] == '/' || p[len - 1] == ' '))
-			len--;
-		if (len) {
-			if (scheme >= 0 && scheme != s) {
-				bl__seterr(e, "endpoints mix http:// and https://");
-				return -EINVAL;
-			}
-			scheme = s;
-			eps = realloc(e->eps, (e->neps + 1) * sizeof(*eps));
-			if (!eps)
-				return -ENOMEM;
-			e->eps = eps;
-			eps[e->neps].ch = NULL;
-			eps[e->neps].target = strndup(p, len);
-			if (!eps[e->neps].target)
-				return -ENOMEM;
-			e->neps++;
-		}
-		if (!end)
-			break;
-		p = end + 1;
-	}
-	if (!e->neps) {
-		bl__seterr(e, "no etcd endpoints given");
-		return -EINVAL;
-	}
-	*tls = scheme == 1;
+	if (!eps)
+		return -ENOMEM;
+	e->eps = eps;
+	eps[e->neps].ch = NULL;
+	eps[e->neps].target = strndup(p, len);
+	if (!eps[e->neps].target)
+		return -ENOMEM;
+	e->neps++;
 	return 0;
 }
 
@@ -416,7 +367,7 @@ int bl_etcd_open(const struct bl_etcd_opts *o, struct bl_etcd **out)
 	grpc_init();                   /* refcounted; undone in free_handle */
 	e->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 5000;
 
-	rc = parse_endpoints(e, o->endpoints, &tls);
+	rc = bl__parse_endpoints(e, o->endpoints, add_endpoint, &tls);
 	if (rc < 0)
 		goto out_free;
 	if (o->user && *o->user) {

@@ -110,62 +110,6 @@ static int add_endpoint(struct bl_etcd *e, const char *p, size_t len)
 	return 0;
 }
 
-/* Same rules as the gRPC client: one scheme for all, bare host:port is
- * http, anything else with "://" is refused. */
-static int parse_endpoints(struct bl_etcd *e, const char *list)
-{
-	const char *p = list;
-	int scheme = -1, rc;
-
-	if (!list || !*list) {
-		bl__seterr(e, "no etcd endpoints given");
-		return -EINVAL;
-	}
-	while (*p) {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		int s = 0;
-
-		while (len && (*p == ' ' || *p == '\t')) {
-			p++;
-			len--;
-		}
-		if (len >= 7 && !strncmp(p, "http://", 7)) {
-			p += 7;
-			len -= 7;
-		} else if (len >= 8 && !strncmp(p, "https://", 8)) {
-			p += 8;
-			len -= 8;
-			s = 1;
-		} else if (memmem(p, len, "://", 3)) {
-			bl__seterr(e, "endpoint '%.*s': unsupported scheme",
-				   (int)len, p);
-			return -EINVAL;
-		}
-		while (len && (p[len - 1] == '/' || p[len - 1] == ' '))
-			len--;
-		if (len) {
-			if (scheme >= 0 && scheme != s) {
-				bl__seterr(e, "endpoints mix http:// and https://");
-				return -EINVAL;
-			}
-			scheme = s;
-			rc = add_endpoint(e, p, len);
-			if (rc < 0)
-				return rc;
-		}
-		if (!end)
-			break;
-		p = end + 1;
-	}
-	if (!e->neps) {
-		bl__seterr(e, "no etcd endpoints given");
-		return -EINVAL;
-	}
-	e->tls_on = scheme == 1;
-	return 0;
-}
-
 /* ---- TLS ------------------------------------------------------------------*/
 
 static void ssl_errstr(const struct bl_tls *t, char *buf, size_t len)
@@ -923,7 +867,7 @@ int bl_etcd_open(const struct bl_etcd_opts *o, struct bl_etcd **out)
 	e->tfd = e->epfd = -1;
 	bl__hconn_init(&e->uc);
 	e->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 5000;
-	rc = parse_endpoints(e, o->endpoints);
+	rc = bl__parse_endpoints(e, o->endpoints, add_endpoint, &e->tls_on);
 	if (rc < 0)
 		goto out_free;
 	if (o->user && *o->user) {
