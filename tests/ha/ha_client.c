@@ -484,7 +484,22 @@ static int cmd_write(struct conn *c, uint32_t first, uint32_t count, const char 
 			return rc;
 		}
 		fill_block(b, c->bs, n);
-		t = iscsi_write10_sync(c->iscsi, c->url->lun, n, b, c->bs, c->bs, 0, 0, 1, 0, 0);
+		/* A UNIT ATTENTION means the command was not executed (SAM-5):
+		 * every initiator reports it and sends the command again. More
+		 * than one may be queued for a new nexus (power on/reset, ALUA
+		 * or LUN inventory changes); a few in a row are normal, a
+		 * stream of them is not. */
+		for (int ua = 0;; ua++) {
+			t = iscsi_write10_sync(c->iscsi, c->url->lun, n, b, c->bs, c->bs,
+					       0, 0, 1, 0, 0);
+			if (ua >= 8 || task_status(c, t, &key, &ascq) !=
+					       SCSI_STATUS_CHECK_CONDITION ||
+			    key != SCSI_SENSE_UNIT_ATTENTION)
+				break;
+			fprintf(stderr, "ha_client: WRITE(10) block %" PRIu32
+				": unit attention %04x, sent again\n", n, ascq);
+			scsi_free_scsi_task(t);
+		}
 		if (task_status(c, t, &key, &ascq) != SCSI_STATUS_GOOD) {
 			fprintf(stderr, "ha_client: WRITE(10) block %" PRIu32 ": %s\n", n,
 				iscsi_get_error(c->iscsi));
