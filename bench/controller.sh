@@ -108,10 +108,21 @@ pctl() { # file: "p50 X ms, p99 Y ms"
 	awk '{v[NR] = $1} END {i = int(NR * 0.5 + 0.5); j = int(NR * 0.99 + 0.5); if (j < 1) j = 1; if (i < 1) i = 1;
 		printf "p50 %d ms, p99 %d ms", v[i], v[j]}' "$1.s"
 }
-: >"$T/lat"
-: >"$T/cli"
-for i in $(seq 1 "$CHANGES"); do
-	cat >"$T/acl.yaml" <<YAML
+# acl_changes TAG [apply flags...]: $CHANGES applies of the small Target, the
+# i-th adding the ACL iqn.2026-11.io.bench:TAG<i>. Per change, the ms from the
+# start of `bollard apply` to its exit go to $T/TAG.apply and to the engine
+# showing the new ACL (polled every 2 ms with `bollard target show`) to
+# $T/TAG.seen; $behind counts the changes the engine lacked when apply returned.
+engine_has() { "$BUILD/bollard" target --socket "$T/t.sock" show iqn.2026-11.io.bollard:small -o json 2>/dev/null |
+	grep -q "bench:$1\""; }
+acl_changes() {
+	local tag=$1 i t0 polls
+	shift
+	: >"$T/$tag.apply"
+	: >"$T/$tag.seen"
+	behind=0
+	for i in $(seq 1 "$CHANGES"); do
+		cat >"$T/acl.yaml" <<YAML
 apiVersion: bollard.io/v1alpha1
 kind: Target
 metadata: {name: small}
@@ -119,38 +130,23 @@ spec:
   cluster: c
   iqn: iqn.2026-11.io.bollard:small
   luns: [{lun: 0, volume: small}]
-  acls: [{initiator: "*"}, {initiator: "iqn.2026-11.io.bench:init$i"}]
+  acls: [{initiator: "*"}, {initiator: "iqn.2026-11.io.bench:$tag$i"}]
 YAML
-	t0=$(date +%s%N)
-	"$BUILD/bollard" --etcd "$ETCD_URL" apply -f "$T/acl.yaml" >/dev/null
-	echo $(( ($(date +%s%N) - t0) / 1000000 )) >>"$T/cli"
-	until "$BUILD/bollard" target --socket "$T/t.sock" show iqn.2026-11.io.bollard:small -o json 2>/dev/null |
-		grep -q "bench:init$i\""; do sleep 0.002; done
-	echo $(( ($(date +%s%N) - t0) / 1000000 )) >>"$T/lat"
-done
-echo "bollard apply alone over $CHANGES changes ($((N + 4)) objects stored): $(pctl "$T/cli")"
-echo "apply -> converged end to end over $CHANGES changes: $(pctl "$T/lat") (goals 50 / 250 ms; apply + polling with target show)"
-: >"$T/wait"
-behind=0
-for i in $(seq 1 "$CHANGES"); do
-	cat >"$T/acl.yaml" <<YAML
-apiVersion: bollard.io/v1alpha1
-kind: Target
-metadata: {name: small}
-spec:
-  cluster: c
-  iqn: iqn.2026-11.io.bollard:small
-  luns: [{lun: 0, volume: small}]
-  acls: [{initiator: "*"}, {initiator: "iqn.2026-11.io.bench:wait$i"}]
-YAML
-	t0=$(date +%s%N)
-	"$BUILD/bollard" --etcd "$ETCD_URL" apply --wait --timeout 30s -f "$T/acl.yaml" >/dev/null ||
-		{ echo "apply --wait failed at change $i"; exit 1; }
-	echo $(( ($(date +%s%N) - t0) / 1000000 )) >>"$T/wait"
-	"$BUILD/bollard" target --socket "$T/t.sock" show iqn.2026-11.io.bollard:small -o json 2>/dev/null |
-		grep -q "bench:wait$i\"" || behind=$((behind + 1))
-done
-echo "apply --wait end to end over $CHANGES changes: $(pctl "$T/wait") (goals 50 / 250 ms; engine lacked the change on return: $behind times)"
+		t0=$(date +%s%N)
+		"$BUILD/bollard" --etcd "$ETCD_URL" apply "$@" -f "$T/acl.yaml" >/dev/null ||
+			{ echo "apply $* failed at change $i"; exit 1; }
+		echo $(( ($(date +%s%N) - t0) / 1000000 )) >>"$T/$tag.apply"
+		polls=0
+		until engine_has "$tag$i"; do polls=$((polls + 1)); sleep 0.002; done
+		echo $(( ($(date +%s%N) - t0) / 1000000 )) >>"$T/$tag.seen"
+		[ "$polls" -eq 0 ] || behind=$((behind + 1))
+	done
+}
+acl_changes init
+echo "bollard apply alone over $CHANGES changes ($((N + 4)) objects stored): $(pctl "$T/init.apply")"
+echo "apply -> converged end to end over $CHANGES changes: $(pctl "$T/init.seen") (goals 50 / 250 ms; apply + polling with target show)"
+acl_changes wait --wait --timeout 30s
+echo "apply --wait end to end over $CHANGES changes: $(pctl "$T/wait.apply") (goals 50 / 250 ms; engine lacked the change on return: $behind times)"
 # Start-up of the CLI, which every figure above pays once or twice, next to
 # /bin/true and bollard-target (no etcd client) on this machine now.
 startup() { # cmd...: median ms of 50 runs
