@@ -36,7 +36,6 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
-#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -286,24 +285,23 @@ static int start_pump(struct bl_etcd *e)
 static int make_fds(struct bl_etcd *e)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
+	int rc;
 
 	e->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	e->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	e->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (e->evfd < 0 || e->tfd < 0 || e->epfd < 0)
+	if (e->evfd < 0)
 		return -errno;
+	rc = bl__watches_init(&e->ws, &bl__grpc_watch_ops, e->user != NULL);
+	if (rc < 0)
+		return rc;
 	ev.data.fd = e->evfd;
-	if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->evfd, &ev) < 0)
-		return -errno;
-	ev.data.fd = e->tfd;
-	if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->tfd, &ev) < 0)
+	if (epoll_ctl(e->ws.epfd, EPOLL_CTL_ADD, e->evfd, &ev) < 0)
 		return -errno;
 	return 0;
 }
 
-int bl_etcd_fd(struct bl_etcd *e)
+struct bl_watches *bl__watches(struct bl_etcd *e)
 {
-	return e->epfd;
+	return &e->ws;
 }
 
 /* ---- open / close ----------------------------------------------------------*/
@@ -334,19 +332,11 @@ static void free_handle(struct bl_etcd *e)
 		free(e->eps[i].target);
 	}
 	free(e->eps);
-	if (e->epfd >= 0)
-		close(e->epfd);
+	bl__watches_fini(&e->ws);
 	if (e->evfd >= 0)
 		close(e->evfd);
-	if (e->tfd >= 0)
-		close(e->tfd);
 	pthread_mutex_destroy(&e->lock);
-	free(e->user);
-	if (e->password) {
-		explicit_bzero(e->password, strlen(e->password));
-		free(e->password);
-	}
-	free(e->token);
+	bl__creds_free(e->user, e->password, e->token);
 	free(e);
 	grpc_shutdown();
 }
@@ -362,7 +352,7 @@ int bl_etcd_open(const struct bl_etcd_opts *o, struct bl_etcd **out)
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
-	e->evfd = e->tfd = e->epfd = -1;
+	e->evfd = e->ws.tfd = e->ws.epfd = -1;
 	pthread_mutex_init(&e->lock, NULL);
 	grpc_init();                   /* refcounted; undone in free_handle */
 	e->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 5000;
@@ -370,14 +360,9 @@ int bl_etcd_open(const struct bl_etcd_opts *o, struct bl_etcd **out)
 	rc = bl__parse_endpoints(e, o->endpoints, add_endpoint, &tls);
 	if (rc < 0)
 		goto out_free;
-	if (o->user && *o->user) {
-		e->user = strdup(o->user);
-		e->password = strdup(o->password ? o->password : "");
-		if (!e->user || !e->password) {
-			rc = -ENOMEM;
-			goto out_free;
-		}
-	}
+	rc = bl__creds_copy(o, &e->user, &e->password);
+	if (rc < 0)
+		goto out_free;
 	rc = make_creds(e, o, tls, &creds);
 	if (rc < 0)
 		goto out_free;

@@ -7,7 +7,8 @@
  *                 queue pump thread, the unary call loop (failover, backoff,
  *                 auth), gRPC status -> bollard error mapping
  *   etcd_kv.c     Range, Put, DeleteRange, Txn, Compact, leases
- *   etcd_watch.c  watch streams, dispatch, retry timers, resync
+ *   etcd_watch.c  watch streams over gRPC (the watch bookkeeping they
+ *                 feed is etcd_common.c's)
  */
 #ifndef BL_ETCD_INTERNAL_H
 #define BL_ETCD_INTERNAL_H
@@ -50,16 +51,16 @@ enum bl_batch_kind { BL_B_SEND, BL_B_RECV, BL_B_STATUS };
  */
 struct bl_batch {
 	struct bl_batch *next;
-	struct bl_stream *s;
+	struct bl_wstream *s;
 	enum bl_batch_kind kind;
 	int ok;
 };
 
 /* One Watch RPC carrying exactly one etcd watcher. */
-struct bl_stream {
+struct bl_wstream {
 	struct bl_etcd *e;
 	struct bl_watch *w;            /* NULL once detached                  */
-	struct bl_stream *next;        /* bl_etcd.streams                     */
+	struct bl_wstream *next;       /* bl_etcd.streams                     */
 	grpc_call *call;
 	int pending;                   /* batches started, not yet handled    */
 	size_t ep;
@@ -72,26 +73,6 @@ struct bl_stream {
 	grpc_metadata_array trail_md;
 	grpc_status_code status;
 	grpc_slice details;
-};
-
-struct bl_watch {
-	struct bl_etcd *e;
-	struct bl_watch *next;         /* bl_etcd.watches                     */
-	uint8_t *key;
-	size_t key_len;
-	uint8_t *end;                  /* range end; NULL: single key         */
-	size_t end_len;
-	bl_watch_cb cb;
-	bl_resync_cb resync;
-	void *arg;
-	int64_t next_rev;              /* resume point; 0: "now"              */
-	struct bl_stream *s;           /* current stream; NULL when waiting   */
-	int64_t retry_at;              /* monotonic ms; 0: no retry pending   */
-	int backoff_ms;
-	bool need_resync;              /* compacted: re-list before re-watch  */
-	bool ended;                    /* terminal error delivered            */
-	bool canceled;                 /* bl_etcd_watch_cancel() was called   */
-	int auth_retries;
 };
 
 struct bl_etcd {
@@ -109,14 +90,11 @@ struct bl_etcd {
 	bool pump_started;
 	pthread_mutex_t lock;          /* guards q_head/q_tail                */
 	struct bl_batch *q_head, *q_tail;
-	int evfd;                      /* pump -> owner: completions queued   */
-	int tfd;                       /* watch retry timer                   */
-	int epfd;                      /* bl_etcd_fd(): evfd + tfd            */
+	int evfd;                      /* pump -> owner: completions queued,
+	                                * in ws.epfd next to the retry timer */
 
-	struct bl_watch *watches;
-	struct bl_stream *streams;     /* every stream with pending batches   */
-	int in_dispatch;
-	int ncallbacks;
+	struct bl_watches ws;
+	struct bl_wstream *streams;    /* every stream with pending batches   */
 
 	char errmsg[512];
 };
@@ -154,7 +132,9 @@ grpc_byte_buffer *bl__pack(const ProtobufCMessage *m);
 int bl__kv_copy(struct bl_kv *dst, const Mvccpb__KeyValue *src, bool value);
 
 /* ---- etcd_watch.c ------------------------------------------------------*/
+extern const struct bl_watch_ops bl__grpc_watch_ops;
 void bl__batch_done(struct bl_etcd *e, struct bl_batch *b);
+/* Cancel every watch and collect every outstanding batch. */
 void bl__watches_close(struct bl_etcd *e);
 
 #endif

@@ -2,37 +2,19 @@
  * etcd_watch.c - watches: one Watch RPC (stream) per bl_watch, driven from
  * the owner thread in bl_etcd_dispatch().
  *
- * Life of a watch:
+ * What a watch is (resume points, runs of one revision, progress
+ * notifications, compaction and resync, a stale token, the retry timer)
+ * is etcd_common.c's, shared with the gateway transport. This file opens
+ * and ends the streams and turns what comes back into
+ * bl__watch_response() and bl__watch_failed() calls:
  *
  *   start  a stream is opened with three batches: RECV_STATUS_ON_CLIENT
  *          (completes when the call ends), SEND_INITIAL_METADATA together
  *          with the create request (etcd sends its headers only with its
  *          first reply, so waiting for headers before sending would hang),
  *          and RECV_INITIAL_METADATA + RECV_MESSAGE. After each message a
- *          new RECV_MESSAGE batch is started.
- *
- *   events each response is split into runs of one mod_revision and handed
- *          to the callback; next_rev becomes that revision + 1. A watch
- *          from "now" takes next_rev from the created response's header,
- *          and progress notifications (requested) move it up on a quiet
- *          watch.
- *
- *   failure the status batch completes (UNAVAILABLE when etcd dies, or the
- *          member loses its leader: we send "hasleader: true"). The watch is
- *          re-created from next_rev after a capped backoff (100 ms .. 2 s)
- *          on the next endpoint, so nothing is lost or repeated. The backoff
- *          is a timerfd in the handle's epoll set: the owner's poll loop
- *          wakes for it like for an event.
- *
- *   compaction etcd answers a watch whose start revision is compacted with
- *          created, then canceled + compact_revision. The history is gone:
- *          the resync callback re-lists and returns the listing's revision
- *          R; the watch resumes from R + 1. Without a resync callback the
- *          watch ends with BL_E_COMPACTED.
- *
- *   auth   a watch refused for a stale token arrives as created+canceled
- *          ("permission denied"): the token is dropped and fetched again
- *          once before the refusal is taken as final (BL_E_AUTH).
+ *          new RECV_MESSAGE batch is started. "hasleader: true" makes a
+ *          member that loses its leader end the stream (UNAVAILABLE).
  *
  * Streams outlive their watch when needed: cancelling a watch detaches its
  * stream and cancels the call; the stream is freed only when all of its
@@ -51,13 +33,11 @@
 
 #define WATCH_METHOD "/etcdserverpb.Watch/Watch"
 
-static void schedule_retry(struct bl_watch *w, int delay_ms);
-
 /* ---- streams ------------------------------------------------------------*/
 
-static void stream_free(struct bl_etcd *e, struct bl_stream *s)
+static void stream_free(struct bl_etcd *e, struct bl_wstream *s)
 {
-	struct bl_stream **pp;
+	struct bl_wstream **pp;
 	size_t i;
 
 	for (pp = &e->streams; *pp; pp = &(*pp)->next) {
@@ -81,7 +61,7 @@ static void stream_free(struct bl_etcd *e, struct bl_stream *s)
 }
 
 /* Separate a stream from its watch and end the call. */
-static void stream_detach(struct bl_stream *s)
+static void stream_detach(struct bl_wstream *s)
 {
 	if (!s || !s->w)
 		return;
@@ -90,7 +70,7 @@ static void stream_detach(struct bl_stream *s)
 	grpc_call_cancel(s->call, NULL);
 }
 
-static int start_recv(struct bl_stream *s, bool first)
+static int start_recv(struct bl_wstream *s, bool first)
 {
 	grpc_op ops[2];
 	size_t n = 0;
@@ -115,7 +95,7 @@ static int stream_start(struct bl_watch *w)
 	Etcdserverpb__WatchCreateRequest c = ETCDSERVERPB__WATCH_CREATE_REQUEST__INIT;
 	Etcdserverpb__WatchRequest r = ETCDSERVERPB__WATCH_REQUEST__INIT;
 	struct bl_etcd *e = w->e;
-	struct bl_stream *s;
+	struct bl_wstream *s;
 	grpc_op ops[2];
 	int64_t auth_deadline;
 	int rc;
@@ -206,153 +186,49 @@ out_fail:
 	return -EIO;
 }
 
-/* ---- timers -------------------------------------------------------------*/
-
-static void arm_timer(struct bl_etcd *e)
-{
-	struct itimerspec its = { 0 };
-	int64_t at = 0;
-	struct bl_watch *w;
-
-	for (w = e->watches; w; w = w->next) {
-		if (w->canceled || w->ended || !w->retry_at)
-			continue;
-		if (!at || w->retry_at < at)
-			at = w->retry_at;
-	}
-	if (at) {
-		/* An absolute time already past fires at once; 0 would disarm. */
-		its.it_value.tv_sec = at / 1000;
-		its.it_value.tv_nsec = (at % 1000) * 1000000 + 1;
-	}
-	timerfd_settime(e->tfd, TFD_TIMER_ABSTIME, &its, NULL);
-}
-
-static void schedule_retry(struct bl_watch *w, int delay_ms)
-{
-	w->retry_at = bl__now_ms() + delay_ms;
-	if (!w->retry_at)
-		w->retry_at = 1;
-	arm_timer(w->e);
-}
-
-static void backoff_retry(struct bl_watch *w)
-{
-	schedule_retry(w, w->backoff_ms);
-	w->backoff_ms *= 2;
-	if (w->backoff_ms > BL_ETCD_BACKOFF_MAX_MS)
-		w->backoff_ms = BL_ETCD_BACKOFF_MAX_MS;
-}
-
-/* The watch is over for good: tell the owner once. */
-static void watch_end(struct bl_watch *w, int err)
-{
-	struct bl_etcd *e = w->e;
-
-	stream_detach(w->s);
-	w->retry_at = 0;
-	if (w->ended || w->canceled)
-		return;
-	w->ended = true;
-	w->cb(w->arg, NULL, 0, 0, err);
-	e->ncallbacks++;
-}
-
-static bool transient_start_error(int rc)
-{
-	return rc == BL_E_UNAVAILABLE || rc == -ETIMEDOUT || rc == -EIO ||
-	       rc == BL_E_CANCELED;
-}
-
-static void watch_restart(struct bl_watch *w)
-{
-	struct bl_etcd *e = w->e;
-	int rc;
-
-	if (w->need_resync) {
-		int64_t rev = w->resync(w->arg);
-		e->ncallbacks++;
-		if (w->canceled || w->ended)
-			return;
-		if (rev < 0) {
-			backoff_retry(w);
-			return;
-		}
-		w->need_resync = false;
-		w->next_rev = rev + 1;
-	}
-	rc = stream_start(w);
-	if (rc == 0)
-		return;
-	if (transient_start_error(rc))
-		backoff_retry(w);
-	else
-		watch_end(w, rc);
-}
-
-static void run_timers(struct bl_etcd *e)
-{
-	int64_t now = bl__now_ms();
-	struct bl_watch *w;
-	uint64_t n;
-
-	if (read(e->tfd, &n, sizeof(n)) < 0) {
-		/* EAGAIN: not expired; we look at the deadlines anyway. */
-	}
-	for (w = e->watches; w; w = w->next) {
-		if (w->canceled || w->ended || !w->retry_at || w->retry_at > now)
-			continue;
-		w->retry_at = 0;
-		watch_restart(w);
-	}
-	arm_timer(e);
-}
-
 /* ---- responses ------------------------------------------------------------*/
 
 /*
- * Hand the events of one response to the callback, one run of equal
- * mod_revision at a time. Keys and values are copied NUL-terminated into
- * one buffer that lives for the duration of the callbacks.
+ * Decode a response's events for bl__watch_response(): keys and values are
+ * copied NUL-terminated into one buffer that lives for the duration of the
+ * callbacks. *buf NULL with events present: out of memory.
  */
-static void deliver(struct bl_watch *w, struct bl_stream *s,
-		    const Etcdserverpb__WatchResponse *resp)
+static void decode_events(const Etcdserverpb__WatchResponse *resp,
+			  struct bl_watch_resp *r, char **buf)
 {
-	struct bl_etcd *e = w->e;
 	struct bl_watch_event *ev;
-	size_t i, j, n = 0, bytes = 0;
-	char *buf, *p;
+	size_t i, n = 0, bytes = 0;
+	char *p;
 
+	*buf = NULL;
+	r->has_events = resp->n_events > 0;
 	for (i = 0; i < resp->n_events; i++) {
 		const Mvccpb__KeyValue *kv = resp->events[i]->kv;
-		if (!kv || kv->mod_revision < w->next_rev)
-			continue;      /* already delivered before a resume */
+		if (!kv)
+			continue;
 		bytes += kv->key.len + kv->value.len + 2;
 		n++;
 	}
 	if (!n)
 		return;
 	ev = calloc(n, sizeof(*ev));
-	buf = malloc(bytes);
-	if (!ev || !buf) {
+	p = *buf = malloc(bytes);
+	if (!ev || !p) {
 		free(ev);
-		free(buf);
-		/* Undeliverable: restart the stream from the same revision
-		 * rather than skip events. */
-		stream_detach(s);
-		backoff_retry(w);
+		free(p);
+		*buf = NULL;
+		r->undecodable = true;
 		return;
 	}
-	p = buf;
-	for (i = 0, j = 0; i < resp->n_events; i++) {
+	for (i = 0, n = 0; i < resp->n_events; i++) {
 		const Mvccpb__Event *src = resp->events[i];
 		const Mvccpb__KeyValue *kv = src->kv;
 		struct bl_kv *d;
 
-		if (!kv || kv->mod_revision < w->next_rev)
+		if (!kv)
 			continue;
-		d = &ev[j].kv;
-		ev[j].type = src->type == MVCCPB__EVENT__EVENT_TYPE__DELETE ?
+		d = &ev[n].kv;
+		ev[n].type = src->type == MVCCPB__EVENT__EVENT_TYPE__DELETE ?
 			     BL_EV_DELETE : BL_EV_PUT;
 		d->key = p;
 		memcpy(p, kv->key.data, kv->key.len);
@@ -369,93 +245,44 @@ static void deliver(struct bl_watch *w, struct bl_stream *s,
 		d->mod_revision = kv->mod_revision;
 		d->version = kv->version;
 		d->lease = kv->lease;
-		j++;
+		n++;
 	}
-	for (i = 0; i < n; i = j) {
-		int64_t rev = ev[i].kv.mod_revision;
-
-		for (j = i; j < n && ev[j].kv.mod_revision == rev; j++)
-			;
-		if (w->canceled || w->ended || w->s != s)
-			break;
-		if (rev >= w->next_rev)
-			w->next_rev = rev + 1;
-		w->cb(w->arg, &ev[i], j - i, rev, 0);
-		e->ncallbacks++;
-	}
-	free(ev);
-	free(buf);
+	r->ev = ev;
+	r->nev = n;
 }
 
-static bool auth_reason(const char *r)
+static void handle_msg(struct bl_wstream *s, grpc_byte_buffer *bb)
 {
-	return r && (strstr(r, "permission denied") || strstr(r, "auth") ||
-		     strstr(r, "token") || strstr(r, "user name"));
-}
-
-static void handle_msg(struct bl_stream *s, grpc_byte_buffer *bb)
-{
-	struct bl_watch *w = s->w;
-	struct bl_etcd *e = s->e;
+	struct bl_watch_resp r = { 0 };
 	Etcdserverpb__WatchResponse *resp;
 	grpc_slice sl = bl__bb_slice(bb);
+	char *buf;
 
 	resp = etcdserverpb__watch_response__unpack(NULL, GRPC_SLICE_LENGTH(sl),
 						    GRPC_SLICE_START_PTR(sl));
 	grpc_slice_unref(sl);
 	if (!resp) {
-		bl__seterr(e, "watch: undecodable response");
+		struct bl_watch *w = s->w;
+
+		bl__seterr(s->e, "watch: undecodable response");
 		stream_detach(s);
-		backoff_retry(w);
+		bl__watch_backoff(w);
 		return;
 	}
-	if (resp->created && !resp->canceled) {
-		w->backoff_ms = BL_ETCD_BACKOFF_MIN_MS;
-		w->auth_retries = 0;
-		if (!w->next_rev && resp->header)
-			w->next_rev = resp->header->revision + 1;
-	}
-	if (resp->n_events) {
-		deliver(w, s, resp);
-	} else if (!resp->created && !resp->canceled && resp->header &&
-		   w->next_rev && resp->header->revision >= w->next_rev) {
-		/* A progress notification: etcd promises every later event
-		 * of this stream is above header.revision. Moving the resume
-		 * point up means a quiet watch that reconnects after the rest
-		 * of the store was compacted resumes instead of re-listing. */
-		w->next_rev = resp->header->revision + 1;
-	}
-	if (w->s != s)
-		goto out_free;         /* cancelled from a callback */
-	if (resp->compact_revision > 0) {
-		stream_detach(s);
-		bl__seterr(e, "watch from revision %lld: compacted at %lld",
-			   (long long)w->next_rev, (long long)resp->compact_revision);
-		if (!w->resync) {
-			watch_end(w, BL_E_COMPACTED);
-		} else {
-			w->need_resync = true;
-			schedule_retry(w, 0);
-		}
-	} else if (resp->canceled) {
-		const char *why = resp->cancel_reason ? resp->cancel_reason : "";
-
-		stream_detach(s);
-		bl__seterr(e, "watch canceled by etcd: %s", *why ? why : "no reason given");
-		if (e->user && auth_reason(why) && w->auth_retries < 1) {
-			w->auth_retries++;
-			bl__drop_token(e);
-			schedule_retry(w, 0);
-		} else {
-			watch_end(w, auth_reason(why) ? BL_E_AUTH : BL_E_ETCD);
-		}
-	}
-out_free:
+	r.created = resp->created;
+	r.canceled = resp->canceled;
+	r.cancel_reason = resp->cancel_reason;
+	r.rev = resp->header ? resp->header->revision : 0;
+	r.compact_rev = resp->compact_revision;
+	decode_events(resp, &r, &buf);
+	bl__watch_response(s->w, s, &r);
+	free(r.ev);
+	free(buf);
 	etcdserverpb__watch_response__free_unpacked(resp, NULL);
 }
 
 /* The call ended while still attached to its watch. */
-static void stream_ended(struct bl_stream *s)
+static void stream_ended(struct bl_wstream *s)
 {
 	struct bl_watch *w = s->w;
 	struct bl_etcd *e = s->e;
@@ -466,34 +293,12 @@ static void stream_ended(struct bl_stream *s)
 	stream_detach(s);
 	bl__seterr(e, "watch on %s ended: %s (grpc status %d)",
 		   e->eps[s->ep].target, msg[0] ? msg : "no details", (int)s->status);
-	switch (s->status) {
-	case GRPC_STATUS_UNAUTHENTICATED:
-		if (e->user && w->auth_retries < 1) {
-			w->auth_retries++;
-			bl__drop_token(e);
-			schedule_retry(w, 0);
-			return;
-		}
-		/* fall through */
-	case GRPC_STATUS_PERMISSION_DENIED:
-	case GRPC_STATUS_INVALID_ARGUMENT:
-	case GRPC_STATUS_UNIMPLEMENTED:
-	case GRPC_STATUS_NOT_FOUND:
-		watch_end(w, bl__status_rc(s->status, msg));
-		return;
-	case GRPC_STATUS_UNAVAILABLE:
-		if (e->cur == s->ep)
-			e->cur = (s->ep + 1) % e->neps;
-		/* fall through */
-	default:
-		backoff_retry(w);
-		return;
-	}
+	bl__watch_failed(w, s->ep, (int)s->status, msg);
 }
 
 void bl__batch_done(struct bl_etcd *e, struct bl_batch *b)
 {
-	struct bl_stream *s = b->s;
+	struct bl_wstream *s = b->s;
 	grpc_byte_buffer *bb;
 
 	s->pending--;
@@ -513,7 +318,7 @@ void bl__batch_done(struct bl_etcd *e, struct bl_batch *b)
 		if (s->w && start_recv(s, false) < 0) {
 			struct bl_watch *w = s->w;
 			stream_detach(s);
-			backoff_retry(w);
+			bl__watch_backoff(w);
 		}
 		break;
 	case BL_B_STATUS:
@@ -523,96 +328,6 @@ void bl__batch_done(struct bl_etcd *e, struct bl_batch *b)
 	}
 	if (!s->pending)
 		stream_free(e, s);
-}
-
-/* ---- public ---------------------------------------------------------------*/
-
-static void watch_free(struct bl_watch *w)
-{
-	free(w->key);
-	free(w->end);
-	free(w);
-}
-
-/* Free the watches cancelled while callbacks were running. */
-static void sweep(struct bl_etcd *e)
-{
-	struct bl_watch **pp = &e->watches;
-
-	while (*pp) {
-		struct bl_watch *w = *pp;
-		if (w->canceled) {
-			*pp = w->next;
-			watch_free(w);
-		} else {
-			pp = &w->next;
-		}
-	}
-}
-
-int bl_etcd_watch(struct bl_etcd *e, const char *key, bool prefix,
-		  int64_t start_revision, bl_watch_cb cb, bl_resync_cb resync,
-		  void *arg, struct bl_watch **out)
-{
-	struct bl_watch *w;
-	size_t len = strlen(key);
-	int rc;
-
-	*out = NULL;
-	if (!cb || start_revision < 0)
-		return -EINVAL;
-	w = calloc(1, sizeof(*w));
-	if (!w)
-		return -ENOMEM;
-	w->e = e;
-	w->cb = cb;
-	w->resync = resync;
-	w->arg = arg;
-	w->next_rev = start_revision;
-	w->backoff_ms = BL_ETCD_BACKOFF_MIN_MS;
-	if (prefix && !len) {
-		/* Every key: "\0" .. "\0". */
-		w->key = calloc(1, 1);
-		w->key_len = 1;
-		rc = w->key ? bl__prefix_end(NULL, 0, &w->end, &w->end_len) : -ENOMEM;
-	} else {
-		w->key = malloc(len ? len : 1);
-		w->key_len = len;
-		if (w->key && len)
-			memcpy(w->key, key, len);
-		rc = !w->key ? -ENOMEM :
-		     prefix ? bl__prefix_end(w->key, len, &w->end, &w->end_len) : 0;
-	}
-	if (rc < 0) {
-		watch_free(w);
-		return rc;
-	}
-	rc = stream_start(w);
-	if (rc < 0 && !transient_start_error(rc)) {
-		watch_free(w);
-		return rc;
-	}
-	w->next = e->watches;
-	e->watches = w;
-	if (rc < 0)
-		backoff_retry(w);  /* etcd unreachable now: keep trying */
-	*out = w;
-	return 0;
-}
-
-void bl_etcd_watch_cancel(struct bl_watch *w)
-{
-	struct bl_etcd *e;
-
-	if (!w)
-		return;
-	e = w->e;
-	w->canceled = true;
-	w->retry_at = 0;
-	stream_detach(w->s);
-	arm_timer(e);
-	if (!e->in_dispatch)
-		sweep(e);
 }
 
 /* Handle every queued completion; the batch may free its stream. */
@@ -630,47 +345,22 @@ static void drain_queue(struct bl_etcd *e)
 	}
 }
 
-int bl_etcd_dispatch(struct bl_etcd *e, int timeout_ms)
+static void failover(struct bl_etcd *e, size_t ep)
 {
-	int64_t deadline = timeout_ms > 0 ? bl__now_ms() + timeout_ms : 0;
-	int n;
-
-	e->in_dispatch++;
-	e->ncallbacks = 0;
-	for (;;) {
-		struct pollfd p = { .fd = e->epfd, .events = POLLIN };
-		int wait;
-
-		drain_queue(e);
-		run_timers(e);
-		if (e->ncallbacks > 0 || timeout_ms == 0)
-			break;
-		if (timeout_ms < 0) {
-			wait = -1;
-		} else {
-			int64_t left = deadline - bl__now_ms();
-			if (left <= 0)
-				break;
-			wait = (int)left;
-		}
-		if (poll(&p, 1, wait) < 0 && errno != EINTR)
-			break;
-	}
-	n = e->ncallbacks;
-	if (--e->in_dispatch == 0)
-		sweep(e);
-	return n;
+	if (e->cur == ep)
+		e->cur = (ep + 1) % e->neps;
 }
+
+const struct bl_watch_ops bl__grpc_watch_ops = {
+	.start = stream_start,
+	.detach = stream_detach,
+	.pump = drain_queue,
+	.failover = failover,
+};
 
 void bl__watches_close(struct bl_etcd *e)
 {
-	struct bl_watch *w;
-
-	for (w = e->watches; w; w = w->next) {
-		w->canceled = true;
-		stream_detach(w->s);
-	}
-	sweep(e);
+	bl__watches_cancel_all(&e->ws);
 	/* Collect every outstanding batch: detached streams free themselves
 	 * when their last batch comes back. Cancelled calls complete
 	 * promptly, so this does not wait on the network. */

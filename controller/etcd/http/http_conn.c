@@ -41,8 +41,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/epoll.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "bl_err.h"
@@ -62,9 +60,9 @@ const char *bl_etcd_errmsg(const struct bl_etcd *e)
 	return e ? e->errmsg : "";
 }
 
-int bl_etcd_fd(struct bl_etcd *e)
+struct bl_watches *bl__watches(struct bl_etcd *e)
 {
-	return e->epfd;
+	return &e->ws;
 }
 
 /* ---- endpoints ----------------------------------------------------------*/
@@ -841,22 +839,13 @@ static void free_handle(struct bl_etcd *e)
 	if (e->ssl_ctx)
 		e->tls->SSL_CTX_free(e->ssl_ctx);
 	bl__tls_unload(e->tls);
-	if (e->epfd >= 0)
-		close(e->epfd);
-	if (e->tfd >= 0)
-		close(e->tfd);
-	free(e->user);
-	if (e->password) {
-		explicit_bzero(e->password, strlen(e->password));
-		free(e->password);
-	}
-	free(e->token);
+	bl__watches_fini(&e->ws);
+	bl__creds_free(e->user, e->password, e->token);
 	free(e);
 }
 
 int bl_etcd_open(const struct bl_etcd_opts *o, struct bl_etcd **out)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
 	struct bl_etcd *e;
 	int rc;
 
@@ -864,34 +853,21 @@ int bl_etcd_open(const struct bl_etcd_opts *o, struct bl_etcd **out)
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
-	e->tfd = e->epfd = -1;
+	e->ws.tfd = e->ws.epfd = -1;
 	bl__hconn_init(&e->uc);
 	e->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 5000;
 	rc = bl__parse_endpoints(e, o->endpoints, add_endpoint, &e->tls_on);
 	if (rc < 0)
 		goto out_free;
-	if (o->user && *o->user) {
-		e->user = strdup(o->user);
-		e->password = strdup(o->password ? o->password : "");
-		if (!e->user || !e->password) {
-			rc = -ENOMEM;
-			goto out_free;
-		}
-	}
+	rc = bl__creds_copy(o, &e->user, &e->password);
+	if (rc < 0)
+		goto out_free;
 	rc = make_ssl_ctx(e, o);
 	if (rc < 0)
 		goto out_free;
-	e->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	e->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (e->tfd < 0 || e->epfd < 0) {
-		rc = -errno;
+	rc = bl__watches_init(&e->ws, &bl__http_watch_ops, e->user != NULL);
+	if (rc < 0)
 		goto out_free;
-	}
-	ev.data.ptr = NULL;
-	if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->tfd, &ev) < 0) {
-		rc = -errno;
-		goto out_free;
-	}
 	*out = e;
 	return 0;
 
@@ -904,6 +880,6 @@ void bl_etcd_close(struct bl_etcd *e)
 {
 	if (!e)
 		return;
-	bl__watches_close(e);
+	bl__watches_cancel_all(&e->ws);
 	free_handle(e);
 }

@@ -8,7 +8,8 @@
  *                  the unary call loop (failover, backoff, auth)
  *   http_json.c    base64, int64-as-string, kv decoding, error bodies
  *   http_kv.c      range, put, deleterange, txn, compaction, leases
- *   http_watch.c   watches: one streaming POST /v3/watch per watch
+ *   http_watch.c   watch streams: one streaming POST /v3/watch per watch
+ *                  (the watch bookkeeping they feed is etcd_common.c's)
  *   http_tls.c     OpenSSL loaded at run time (https:// only)
  *
  * No threads: a watch is a non-blocking socket in the handle's epoll set
@@ -66,28 +67,6 @@ struct bl_hresp {
 	size_t body_len, body_cap;
 };
 
-struct bl_hstream;
-
-struct bl_watch {
-	struct bl_etcd *e;
-	struct bl_watch *next;         /* bl_etcd.watches                     */
-	uint8_t *key;
-	size_t key_len;
-	uint8_t *end;                  /* range end; NULL: single key         */
-	size_t end_len;
-	bl_watch_cb cb;
-	bl_resync_cb resync;
-	void *arg;
-	int64_t next_rev;              /* resume point; 0: "now"              */
-	struct bl_hstream *s;          /* current stream; NULL when waiting   */
-	int64_t retry_at;              /* monotonic ms; 0: no retry pending   */
-	int backoff_ms;
-	bool need_resync;
-	bool ended;
-	bool canceled;
-	int auth_retries;
-};
-
 struct bl_etcd {
 	struct bl_hep *eps;
 	size_t neps;
@@ -101,11 +80,7 @@ struct bl_etcd {
 	int timeout_ms;
 	struct bl_hconn uc;            /* the keep-alive unary connection     */
 
-	int tfd;                       /* watch retry timer                   */
-	int epfd;                      /* bl_etcd_fd(): tfd + watch sockets   */
-	struct bl_watch *watches;
-	int in_dispatch;
-	int ncallbacks;
+	struct bl_watches ws;          /* ws.epfd: retry timer, watch sockets */
 
 	char errmsg[512];
 };
@@ -164,6 +139,6 @@ int64_t bl__jrev(const json_t *resp);
 int bl__jerror(const json_t *body, char *msg, size_t msglen);
 
 /* ---- http_watch.c -------------------------------------------------------*/
-void bl__watches_close(struct bl_etcd *e);
+extern const struct bl_watch_ops bl__http_watch_ops;
 
 #endif
