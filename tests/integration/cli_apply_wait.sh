@@ -33,29 +33,7 @@ status | grep -q '"reason":"Converged","status":"True","type":"Ready"' ||
 iscsi-inq "iscsi://127.0.0.1:$PORT/$IQN/0" >/dev/null 2>&1 || die "LUN 0 not served when apply --wait returned"
 
 # 2. add a LUN.
-truncate -s 32M "$T/extra.img"
-cat >"$T/add.yaml" <<YAML
-apiVersion: bollard.io/v1alpha1
-kind: Volume
-metadata: {name: extra}
-spec:
-  cluster: local
-  size: 32Mi
-  backing: {type: file, path: $T/extra.img}
-  replication: none
----
-apiVersion: bollard.io/v1alpha1
-kind: Target
-metadata: {name: demo}
-spec:
-  cluster: local
-  iqn: $IQN
-  luns:
-    - {lun: 0, volume: demo}
-    - {lun: 1, volume: extra}
-  acls:
-    - initiator: "*"
-YAML
+quickstart_lun1 "$T/add.yaml"
 B apply --wait -f "$T/add.yaml" >"$T/out2" 2>&1 || { cat "$T/out2"; die "apply --wait add failed"; }
 grep -q '^target/demo: 1/1 nodes ready (generation 2)$' "$T/out2" || { cat "$T/out2"; die "no progress at generation 2"; }
 status | grep -q '"observedGeneration":2,' || die "returned before generation 2 was observed"

@@ -8,25 +8,13 @@
 #      resync period;
 #   4. delete the objects: the target is gone, the backing file is kept.
 . "$(dirname "$0")/../lib/common.sh"
-. "$TOP/tests/lib/etcd.sh"
-for b in bollard bollardd bollard-target; do
-	[ -x "$BUILD/$b" ] || die "$BUILD/$b not built"
-done
+. "$TOP/tests/lib/controller.sh"
 command -v iscsi-inq >/dev/null || skip "iscsi-inq (libiscsi-bin) not installed"
 
-mk_tmp T
-etcd_start
-PORT=$(free_port)
-"$BUILD/bollard-target" --listen 127.0.0.1:$PORT --socket "$T/t.sock" >"$T/target.log" 2>&1 &
-TPID=$!
-cleanup_add "kill $TPID 2>/dev/null; wait $TPID 2>/dev/null"
-wait_for 10 test -S "$T/t.sock" || die "bollard-target did not start"
-"$BUILD/bollardd" --etcd "$ETCD_URL" --node local --state-dir "$T/state" \
-	--target-socket "$T/t.sock" --resync 2 >"$T/ctl.log" 2>&1 &
-CPID=$!
-cleanup_add "kill $CPID 2>/dev/null; wait $CPID 2>/dev/null"
+ctl_setup
+CTL_ARGS="--resync 2"
+start_ctl
 
-B() { "$BUILD/bollard" --etcd "$ETCD_URL" "$@"; }
 TG() { "$BUILD/bollard" target --socket "$T/t.sock" "$@"; }
 IQN=iqn.2026-11.io.bollard:demo
 status() { etcdctl_t get --print-value-only /bollard/v1/status/Target/demo/local; }
@@ -79,30 +67,8 @@ NAA2=$("$BUILD/bollard" target --socket "$T/t2.sock" show -o json | sed -n 's/.*
 echo "identity: NAA $NAA from uid $UID_DEMO on both engines"
 
 # 2. add a LUN whose backing file exists: exactly one engine operation.
-truncate -s 32M "$T/extra.img"
+quickstart_lun1 "$T/add.yaml"
 ops0=$(engine_ops)
-cat >"$T/add.yaml" <<YAML
-apiVersion: bollard.io/v1alpha1
-kind: Volume
-metadata: {name: extra}
-spec:
-  cluster: local
-  size: 32Mi
-  backing: {type: file, path: $T/extra.img}
-  replication: none
----
-apiVersion: bollard.io/v1alpha1
-kind: Target
-metadata: {name: demo}
-spec:
-  cluster: local
-  iqn: $IQN
-  luns:
-    - {lun: 0, volume: demo}
-    - {lun: 1, volume: extra}
-  acls:
-    - initiator: "*"
-YAML
 B apply -f "$T/add.yaml" || die "apply add"
 wait_for 20 iscsi-inq "iscsi://127.0.0.1:$PORT/$IQN/1" || die "LUN 1 never served"
 wait_for 10 ready_at_gen 2 || { status; die "status never Ready at generation 2"; }

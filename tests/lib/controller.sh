@@ -10,6 +10,9 @@
 #                      after stopping it to restart; the last one is killed
 #                      at exit
 #   B ARGS..           bollard --etcd $ETCD_URL ARGS..
+#   quickstart_lun1 FILE  write FILE: examples/quickstart's Target "demo"
+#                      with a second LUN 1 on a new 32 MiB Volume "extra"
+#                      backed by $T/extra.img (created here)
 . "$TOP/tests/lib/etcd.sh"
 
 ctl_setup() {
@@ -36,3 +39,29 @@ start_ctl() {
 }
 
 B() { "$BUILD/bollard" --etcd "$ETCD_URL" "$@"; }
+
+quickstart_lun1() {
+	truncate -s 32M "$T/extra.img"
+	cat >"$1" <<YAML
+apiVersion: bollard.io/v1alpha1
+kind: Volume
+metadata: {name: extra}
+spec:
+  cluster: local
+  size: 32Mi
+  backing: {type: file, path: $T/extra.img}
+  replication: none
+---
+apiVersion: bollard.io/v1alpha1
+kind: Target
+metadata: {name: demo}
+spec:
+  cluster: local
+  iqn: iqn.2026-11.io.bollard:demo
+  luns:
+    - {lun: 0, volume: demo}
+    - {lun: 1, volume: extra}
+  acls:
+    - initiator: "*"
+YAML
+}
