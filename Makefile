@@ -5,6 +5,8 @@
 #   make run          install missing deps, build, run the embedded default
 #   make bench        benchmarks against peers measured in the same run
 #   make deps         install missing Debian packages (apt-get)
+#   make install      install the programs, man pages and deploy/ files
+#                     (PREFIX=/usr/local, DESTDIR= for staging)
 #   make fuzz         build the libFuzzer targets (clang-14)
 #   SANITIZER=address|undefined   sanitised build (into build/ as well; flags
 #                     are tracked, so switching rebuilds everything)
@@ -111,6 +113,46 @@ bench: deps
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps check run bench clean fuzz
+# ---- install -------------------------------------------------------------------
+# The programs a node runs, their man pages (docs/man/NAME.SECTION) and the
+# deploy/ files: systemd units, the OCF agent, /etc/default/bollard.
+# bollard-plan goes next to bollard, which execs it for `bollard plan`
+# (controller/cli/main.c: exec_sibling). The units and the OCF agent name
+# their programs by path (/usr/sbin/..., /etc/default/bollard): they are
+# rewritten for where this install puts them. tests/integration/
+# install.sh installs into a DESTDIR and runs what it installed.
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+OCFDIR     ?= $(PREFIX)/lib/ocf/resource.d/bollard
+INSTALL    ?= install
+
+INSTALL_BIN  := $(BUILD)/bollard $(BUILD)/bollard-plan
+INSTALL_SBIN := $(BUILD)/bollardd $(BUILD)/bollard-target
+MAN_PAGES    := $(sort $(wildcard docs/man/*.[1-8]))
+DEPLOY_PATHS := sed -e 's|/usr/sbin/bollard$$|$(BINDIR)/bollard|' \
+	-e 's|/usr/sbin/|$(SBINDIR)/|g' -e 's|/etc/default/|$(SYSCONFDIR)/default/|g'
+
+install: $(INSTALL_BIN) $(INSTALL_SBIN)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(OCFDIR) $(DESTDIR)$(SYSCONFDIR)/default
+	$(INSTALL) -m 755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 755 $(INSTALL_SBIN) $(DESTDIR)$(SBINDIR)/
+	set -e; for m in $(MAN_PAGES); do \
+		$(INSTALL) -D -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; \
+	done
+	set -e; for u in deploy/systemd/*.service; do \
+		$(DEPLOY_PATHS) $$u >$(DESTDIR)$(UNITDIR)/$${u##*/}; \
+		chmod 644 $(DESTDIR)$(UNITDIR)/$${u##*/}; \
+	done
+	$(DEPLOY_PATHS) deploy/ocf/bollard-target >$(DESTDIR)$(OCFDIR)/target
+	chmod 755 $(DESTDIR)$(OCFDIR)/target
+	test -e $(DESTDIR)$(SYSCONFDIR)/default/bollard || \
+		$(INSTALL) -m 644 deploy/default/bollard $(DESTDIR)$(SYSCONFDIR)/default/bollard
+
+.PHONY: all deps check run bench clean fuzz install
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
