@@ -64,6 +64,9 @@ struct conn {
 	int broken;     /* a command had no answer: the session is gone */
 };
 
+static int ua_again(struct conn *c, struct scsi_task *t, int *tries, const char *what,
+		    uint64_t lba);
+
 static uint32_t crc32(const unsigned char *p, size_t n)
 {
 	uint32_t c = 0xffffffffu;
@@ -114,6 +117,7 @@ static int conn_open(struct conn *c, const char *url)
 {
 	struct scsi_task *t;
 	struct scsi_readcapacity10 *rc;
+	int ua;
 
 	memset(c, 0, sizeof(*c));
 	c->iscsi = iscsi_create_context(INITIATOR);
@@ -142,7 +146,10 @@ static int conn_open(struct conn *c, const char *url)
 		fprintf(stderr, "ha_client: login to %s: %s\n", url, iscsi_get_error(c->iscsi));
 		goto undo_url;
 	}
-	t = iscsi_readcapacity10_sync(c->iscsi, c->url->lun, 0, 0);
+	ua = 0;
+	do
+		t = iscsi_readcapacity10_sync(c->iscsi, c->url->lun, 0, 0);
+	while (ua_again(c, t, &ua, "READ CAPACITY(10)", 0));
 	if (!t || t->status != SCSI_STATUS_GOOD || !(rc = scsi_datain_unmarshall(t))) {
 		fprintf(stderr, "ha_client: READ CAPACITY: %s\n", iscsi_get_error(c->iscsi));
 		if (t)
@@ -250,6 +257,30 @@ static int task_status(struct conn *c, struct scsi_task *t, int *key, int *ascq)
 	return t->status;
 }
 
+/* A UNIT ATTENTION means the command was not executed (SAM-5): every
+ * initiator reports it and sends the command again. Several may be queued
+ * for one nexus (power on/reset, ALUA state, LUN inventory or mode
+ * changes); a few in a row are normal, a stream of them is not.
+ *
+ * Returns 1 when T was a UNIT ATTENTION and the caller should send the
+ * command again (T is freed and the UA logged), 0 when T is the outcome
+ * to judge (also after the 8th UA in a row).
+ */
+static int ua_again(struct conn *c, struct scsi_task *t, int *tries, const char *what,
+		    uint64_t lba)
+{
+	int key, ascq;
+
+	if (*tries >= 8 || task_status(c, t, &key, &ascq) != SCSI_STATUS_CHECK_CONDITION ||
+	    key != SCSI_SENSE_UNIT_ATTENTION)
+		return 0;
+	(*tries)++;
+	fprintf(stderr, "ha_client: %s at %" PRIu64 ": unit attention %04x, sent again\n",
+		what, lba, ascq);
+	scsi_free_scsi_task(t);
+	return 1;
+}
+
 static void caw_log(const char *path, enum caw_kind k, uint32_t gen, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
@@ -276,9 +307,12 @@ static void caw_log(const char *path, enum caw_kind k, uint32_t gen, const char 
 static int caw_read(struct conn *c, uint64_t lba, unsigned char *b)
 {
 	struct scsi_task *t;
-	int key, ascq, st;
+	int key, ascq, st, ua = 0;
 
-	t = iscsi_read10_sync(c->iscsi, c->url->lun, (uint32_t)lba, c->bs, c->bs, 0, 0, 0, 0, 0);
+	do
+		t = iscsi_read10_sync(c->iscsi, c->url->lun, (uint32_t)lba, c->bs, c->bs,
+				      0, 0, 0, 0, 0);
+	while (ua_again(c, t, &ua, "READ(10) of the heartbeat block", lba));
 	st = task_status(c, t, &key, &ascq);
 	if (st != SCSI_STATUS_GOOD || !t->datain.data || (uint32_t)t->datain.size < c->bs) {
 		fprintf(stderr, "ha_client: READ(10) of the heartbeat block: %s\n",
@@ -408,11 +442,15 @@ static int cmd_caw_init(struct conn *c, const char *spath)
 	struct caw_state s = { .lba = c->last_lba, .cur = 1 };
 	unsigned char *b = malloc(c->bs);
 	struct scsi_task *t;
+	int ua = 0;
 
 	if (!b)
 		return 1;
 	caw_fill(b, c->bs, 1);
-	t = iscsi_write10_sync(c->iscsi, c->url->lun, (uint32_t)s.lba, b, c->bs, c->bs, 0, 0, 1, 0, 0);
+	do
+		t = iscsi_write10_sync(c->iscsi, c->url->lun, (uint32_t)s.lba, b, c->bs, c->bs,
+				       0, 0, 1, 0, 0);
+	while (ua_again(c, t, &ua, "WRITE(10) of the heartbeat block", s.lba));
 	free(b);
 	if (!t || t->status != SCSI_STATUS_GOOD) {
 		fprintf(stderr, "ha_client: WRITE(10) of the heartbeat block: %s\n", iscsi_get_error(c->iscsi));
@@ -474,7 +512,7 @@ static int cmd_write(struct conn *c, uint32_t first, uint32_t count, const char 
 	unsigned char *b = malloc(c->bs);
 	struct scsi_task *t;
 	uint32_t n;
-	int rc, key, ascq;
+	int rc, key, ascq, ua;
 
 	if (!b)
 		return 1;
@@ -484,22 +522,11 @@ static int cmd_write(struct conn *c, uint32_t first, uint32_t count, const char 
 			return rc;
 		}
 		fill_block(b, c->bs, n);
-		/* A UNIT ATTENTION means the command was not executed (SAM-5):
-		 * every initiator reports it and sends the command again. More
-		 * than one may be queued for a new nexus (power on/reset, ALUA
-		 * or LUN inventory changes); a few in a row are normal, a
-		 * stream of them is not. */
-		for (int ua = 0;; ua++) {
+		ua = 0;
+		do
 			t = iscsi_write10_sync(c->iscsi, c->url->lun, n, b, c->bs, c->bs,
 					       0, 0, 1, 0, 0);
-			if (ua >= 8 || task_status(c, t, &key, &ascq) !=
-					       SCSI_STATUS_CHECK_CONDITION ||
-			    key != SCSI_SENSE_UNIT_ATTENTION)
-				break;
-			fprintf(stderr, "ha_client: WRITE(10) block %" PRIu32
-				": unit attention %04x, sent again\n", n, ascq);
-			scsi_free_scsi_task(t);
-		}
+		while (ua_again(c, t, &ua, "WRITE(10)", n));
 		if (task_status(c, t, &key, &ascq) != SCSI_STATUS_GOOD) {
 			fprintf(stderr, "ha_client: WRITE(10) block %" PRIu32 ": %s\n", n,
 				iscsi_get_error(c->iscsi));
@@ -523,9 +550,13 @@ static int cmd_verify(struct conn *c, uint32_t count)
 	struct scsi_task *t;
 	const char *why;
 	uint32_t n, bad = 0;
+	int ua;
 
 	for (n = 0; n < count; n++) {
-		t = iscsi_read10_sync(c->iscsi, c->url->lun, n, c->bs, c->bs, 0, 0, 0, 0, 0);
+		ua = 0;
+		do
+			t = iscsi_read10_sync(c->iscsi, c->url->lun, n, c->bs, c->bs, 0, 0, 0, 0, 0);
+		while (ua_again(c, t, &ua, "READ(10)", n));
 		if (!t || t->status != SCSI_STATUS_GOOD || !t->datain.data ||
 		    (uint32_t)t->datain.size < c->bs) {
 			fprintf(stderr, "ha_client: READ(10) block %" PRIu32 ": %s\n", n,
@@ -550,12 +581,16 @@ static int cmd_pr_register(struct conn *c, uint64_t key)
 {
 	struct scsi_persistent_reserve_out_basic p;
 	struct scsi_task *t;
+	int ua;
 
 	memset(&p, 0, sizeof(p));
 	p.service_action_reservation_key = key;
-	t = iscsi_persistent_reserve_out_sync(c->iscsi, c->url->lun,
-		SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY,
-		SCSI_PERSISTENT_RESERVE_SCOPE_LU, 0, &p);
+	ua = 0;
+	do
+		t = iscsi_persistent_reserve_out_sync(c->iscsi, c->url->lun,
+			SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY,
+			SCSI_PERSISTENT_RESERVE_SCOPE_LU, 0, &p);
+	while (ua_again(c, t, &ua, "PERSISTENT RESERVE OUT", 0));
 	if (!t || t->status != SCSI_STATUS_GOOD) {
 		fprintf(stderr, "ha_client: PR OUT REGISTER: %s\n", iscsi_get_error(c->iscsi));
 		return 1;
@@ -563,9 +598,12 @@ static int cmd_pr_register(struct conn *c, uint64_t key)
 	scsi_free_scsi_task(t);
 	memset(&p, 0, sizeof(p));
 	p.reservation_key = key;
-	t = iscsi_persistent_reserve_out_sync(c->iscsi, c->url->lun,
-		SCSI_PERSISTENT_RESERVE_RESERVE, SCSI_PERSISTENT_RESERVE_SCOPE_LU,
-		SCSI_PERSISTENT_RESERVE_TYPE_WRITE_EXCLUSIVE, &p);
+	ua = 0;
+	do
+		t = iscsi_persistent_reserve_out_sync(c->iscsi, c->url->lun,
+			SCSI_PERSISTENT_RESERVE_RESERVE, SCSI_PERSISTENT_RESERVE_SCOPE_LU,
+			SCSI_PERSISTENT_RESERVE_TYPE_WRITE_EXCLUSIVE, &p);
+	while (ua_again(c, t, &ua, "PERSISTENT RESERVE OUT", 0));
 	if (!t || t->status != SCSI_STATUS_GOOD) {
 		fprintf(stderr, "ha_client: PR OUT RESERVE: %s\n", iscsi_get_error(c->iscsi));
 		return 1;
@@ -580,12 +618,16 @@ static int cmd_pr_clear(struct conn *c, uint64_t key)
 {
 	struct scsi_persistent_reserve_out_basic p;
 	struct scsi_task *t;
+	int ua;
 
 	memset(&p, 0, sizeof(p));
 	p.service_action_reservation_key = key;
-	t = iscsi_persistent_reserve_out_sync(c->iscsi, c->url->lun,
-		SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY,
-		SCSI_PERSISTENT_RESERVE_SCOPE_LU, 0, &p);
+	ua = 0;
+	do
+		t = iscsi_persistent_reserve_out_sync(c->iscsi, c->url->lun,
+			SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY,
+			SCSI_PERSISTENT_RESERVE_SCOPE_LU, 0, &p);
+	while (ua_again(c, t, &ua, "PERSISTENT RESERVE OUT", 0));
 	if (!t || t->status != SCSI_STATUS_GOOD) {
 		fprintf(stderr, "ha_client: PR OUT REGISTER: %s\n", iscsi_get_error(c->iscsi));
 		return 1;
@@ -593,8 +635,11 @@ static int cmd_pr_clear(struct conn *c, uint64_t key)
 	scsi_free_scsi_task(t);
 	memset(&p, 0, sizeof(p));
 	p.reservation_key = key;
-	t = iscsi_persistent_reserve_out_sync(c->iscsi, c->url->lun,
-		SCSI_PERSISTENT_RESERVE_CLEAR, SCSI_PERSISTENT_RESERVE_SCOPE_LU, 0, &p);
+	ua = 0;
+	do
+		t = iscsi_persistent_reserve_out_sync(c->iscsi, c->url->lun,
+			SCSI_PERSISTENT_RESERVE_CLEAR, SCSI_PERSISTENT_RESERVE_SCOPE_LU, 0, &p);
+	while (ua_again(c, t, &ua, "PERSISTENT RESERVE OUT", 0));
 	if (!t || t->status != SCSI_STATUS_GOOD) {
 		fprintf(stderr, "ha_client: PR OUT CLEAR: %s\n", iscsi_get_error(c->iscsi));
 		return 1;
@@ -606,12 +651,16 @@ static int cmd_pr_clear(struct conn *c, uint64_t key)
 static int cmd_pr_show(struct conn *c)
 {
 	struct scsi_task *t;
+	int ua;
 	struct scsi_persistent_reserve_in_read_keys *rk;
 	struct scsi_persistent_reserve_in_read_reservation *rr;
 	int i;
 
-	t = iscsi_persistent_reserve_in_sync(c->iscsi, c->url->lun,
-		SCSI_PERSISTENT_RESERVE_READ_KEYS, 1024);
+	ua = 0;
+	do
+		t = iscsi_persistent_reserve_in_sync(c->iscsi, c->url->lun,
+			SCSI_PERSISTENT_RESERVE_READ_KEYS, 1024);
+	while (ua_again(c, t, &ua, "PERSISTENT RESERVE IN", 0));
 	if (!t || t->status != SCSI_STATUS_GOOD || !(rk = scsi_datain_unmarshall(t))) {
 		fprintf(stderr, "ha_client: PR IN READ KEYS: %s\n", iscsi_get_error(c->iscsi));
 		return 1;
@@ -620,8 +669,11 @@ static int cmd_pr_show(struct conn *c)
 	for (i = 0; i < rk->num_keys; i++)
 		printf("%s%" PRIx64, i ? "," : "", rk->keys[i]);
 	scsi_free_scsi_task(t);
-	t = iscsi_persistent_reserve_in_sync(c->iscsi, c->url->lun,
-		SCSI_PERSISTENT_RESERVE_READ_RESERVATION, 1024);
+	ua = 0;
+	do
+		t = iscsi_persistent_reserve_in_sync(c->iscsi, c->url->lun,
+			SCSI_PERSISTENT_RESERVE_READ_RESERVATION, 1024);
+	while (ua_again(c, t, &ua, "PERSISTENT RESERVE IN", 0));
 	if (!t || t->status != SCSI_STATUS_GOOD || !(rr = scsi_datain_unmarshall(t))) {
 		fprintf(stderr, "\nha_client: PR IN READ RESERVATION: %s\n", iscsi_get_error(c->iscsi));
 		return 1;
