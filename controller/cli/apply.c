@@ -632,7 +632,8 @@ static void prepared_free(struct prepared *pr)
 }
 
 /*
- * Two Rollouts must never govern the same object: the stored objects,
+ * Two Rollouts must never govern the same object (a Target or a Volume),
+ * nor Targets sharing a Secret on one node: the stored objects,
  * overlaid by the ones being applied (applied Rollouts last, so the
  * message blames the new one), go through the fleet controller's own check.
  */
@@ -647,6 +648,7 @@ static int check_rollout_overlap(const struct bl_objlist *list,
 	for (size_t i = 0; i < list->n && !any; i++)
 		any = !strcmp(list->v[i]->kind, "Rollout") ||
 		      !strcmp(list->v[i]->kind, "Target") ||
+		      !strcmp(list->v[i]->kind, "Volume") ||
 		      !strcmp(list->v[i]->kind, "Cluster");
 	if (!any)
 		return 0;
@@ -663,13 +665,13 @@ static int check_rollout_overlap(const struct bl_objlist *list,
 			continue;   /* replaced by the applied copy */
 		if (!strcmp(o->kind, "Rollout")) ro[nro++] = o;
 		else if (!strcmp(o->kind, "Cluster")) cl[ncl++] = o;
-		else if (!strcmp(o->kind, "Target")) tg[nt++] = o;
+		else if (bl_ro_gated_kind(o->kind)) tg[nt++] = o;
 	}
 	for (size_t i = 0; i < list->n; i++) {
 		struct bl_obj *o = list->v[i];
 		if (!strcmp(o->kind, "Rollout")) ro[nro++] = o;
 		else if (!strcmp(o->kind, "Cluster")) cl[ncl++] = o;
-		else if (!strcmp(o->kind, "Target")) tg[nt++] = o;
+		else if (bl_ro_gated_kind(o->kind)) tg[nt++] = o;
 	}
 	rc = nro > 1 ? bl_ro_check_overlap(ro, nro, cl, ncl, tg, nt, d) : 0;
 out:

@@ -223,7 +223,7 @@ int store_load_for(struct cli *c, struct bl_etcd *e,
 		if (!strcmp(o->kind, "Rollout"))
 			applied_ro++;
 		if (!strcmp(o->kind, "Rollout") || !strcmp(o->kind, "Target") ||
-		    !strcmp(o->kind, "Cluster"))
+		    !strcmp(o->kind, "Volume") || !strcmp(o->kind, "Cluster"))
 			rollouts = true;
 		if (!strcmp(o->kind, "Volume") && o->spec &&
 		    json_is_object(json_object_get(o->spec, "replication")))

@@ -96,6 +96,8 @@ struct bl_ctl {
 	size_t ndrbd_live;          /* in this round (ctx->report)            */
 	bool drbd_reported;
 	bool drbd_status_done;      /* this round's Volume status written     */
+	int load_err;               /* load_obj: an admitted Volume could not
+	                             * be had: the round must not apply      */
 };
 
 static uint64_t now_ms(void)
@@ -352,7 +354,28 @@ static int add_ref(void *arg, const char *kind, const char *name, const char *pa
 static struct bl_obj *load_obj(void *arg, const char *kind, const char *name)
 {
 	struct bl_ctl *c = arg;
-	return bl_informer_load(c->inf, kind, name);
+	struct bl_obj *o = bl_informer_load(c->inf, kind, name), *adm = NULL;
+	int rc;
+
+	/* Rollouts: a governed Volume at the generation admitted to its
+	 * cluster; a deleted one whose deletion is not admitted from its kept
+	 * copy. When that cannot be had (not admitted yet, an etcd error) the
+	 * LUN must not be built from the newest nor dropped: the round fails
+	 * and is retried (run_one checks load_err). */
+	rc = o ? bl_rollout_effective(c->etcd, c->inf, o, &adm)
+	       : bl_rollout_recorded(c->etcd, c->inf, c->o.node, kind, name, &adm);
+	if (!o && rc > 0)
+		return adm;
+	if (rc < 0 || (o && rc > 0)) {
+		c->load_err = rc < 0 ? rc : -EAGAIN;
+		bl_obj_free(o);
+		return NULL;
+	}
+	if (adm) {
+		bl_obj_free(o);
+		return adm;
+	}
+	return o;
 }
 
 /* Every cached object but the Volumes (see load_obj). */
@@ -515,7 +538,15 @@ static int run_one(struct bl_ctl *c, const struct bl_reconciler_ops *ops,
 	int rc;
 
 	memset(res, 0, sizeof(*res));
+	c->load_err = 0;
 	rc = bl_reconcile_plan(ops, ctx, objs, plan);
+	if (rc == 0 && c->load_err) {
+		rc = c->load_err;
+		snprintf(err, errlen, "%s: a Volume at the generation its rollout "
+			 "admitted could not be read (%s): not applied", ops->name,
+			 rc == -EAGAIN ? "not admitted yet" : bl_strerror(rc));
+		return rc;
+	}
 	if (rc < 0) {
 		snprintf(err, errlen, "%s: plan: %s%s%s", ops->name, bl_strerror(rc),
 			 ctx->err[0] ? ": " : "", ctx->err);
@@ -1131,7 +1162,8 @@ int bl_ctl_new(const struct bl_ctl_opts *o, struct bl_ctl **out)
 	}
 	{
 		struct bl_vstatus_opts vo = { .etcd = c->etcd, .inf = c->inf,
-			.node = c->o.node, .log = c->log, .dry_run = o->dry_run };
+			.node = c->o.node, .log = c->log, .dry_run = o->dry_run,
+			.admitted = bl_rollout_effective };
 		rc = bl_vstatus_new(&vo, &c->vs);
 		if (rc < 0)
 			goto fail;

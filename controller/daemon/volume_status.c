@@ -194,9 +194,11 @@ static json_t *cond(const char *type, bool status, const char *reason,
 			 msg ? msg : "");
 }
 
+/* hold: a rollout has not admitted the Volume to its cluster yet. */
 static json_t *volume_drbd_status(const struct bl_vstatus *v,
 				  const struct bl_obj *vol,
-				  const struct drbd_live *l, int configured)
+				  const struct drbd_live *l, int configured,
+				  bool hold)
 {
 	bool syncing = l && l->sync_pct >= 0;
 	bool conn_ok = l && (!l->conn[0] || !strcmp(l->conn, "Connected"));
@@ -219,6 +221,12 @@ static json_t *volume_drbd_status(const struct bl_vstatus *v,
 		snprintf(msg, sizeof(msg), "%s, disk %s, peer disk %s",
 			 l->conn[0] ? l->conn : "no peer", l->disk,
 			 l->peer_disk[0] ? l->peer_disk : "-");
+	if (hold) {
+		ready = false;
+		reason = "AwaitingAdmission";
+		snprintf(msg, sizeof(msg), "created or relabelled into a rollout's "
+			 "scope: waits for the rollout to admit it to its cluster");
+	}
 	conds = json_array();
 	json_array_append_new(conds, cond("Ready", ready, reason, msg));
 	json_array_append_new(conds, cond("Progressing", syncing,
@@ -247,7 +255,7 @@ static json_t *volume_drbd_status(const struct bl_vstatus *v,
 	if (configured >= 0)
 		json_object_set_new(d, "configured", json_boolean(configured));
 	return json_pack("{s:s, s:I, s:I, s:o, s:o}", "node", v->o.node,
-			 "observedGeneration", (json_int_t)vol->generation,
+			 "observedGeneration", (json_int_t)(hold ? 0 : vol->generation),
 			 "observedResourceVersion", (json_int_t)vol->resource_version,
 			 "conditions", conds, "drbd", d);
 }
@@ -347,7 +355,15 @@ void bl_vstatus_write(struct bl_vstatus *v, const struct drbd_live *live,
 	for (size_t i = 0; i < l.n; i++) {
 		const struct bl_obj *vol = l.v[i];
 		const struct drbd_live *d = NULL;
+		struct bl_obj *adm = NULL;
 		char rname[300];
+		int arc = v->o.admitted ? v->o.admitted(v->o.etcd, v->o.inf, vol, &adm) : 0;
+
+		if (arc < 0) {
+			vs_log(v, "%s: admitted generation: %s; status left as it was",
+			       vol->name, bl_strerror(arc));
+			continue;
+		}
 
 		snprintf(rname, sizeof(rname), DRBD_RES_PREFIX "%s", vol->name);
 		for (size_t j = 0; j < nlive && !d; j++)
@@ -355,12 +371,17 @@ void bl_vstatus_write(struct bl_vstatus *v, const struct drbd_live *live,
 				d = &live[j];
 		struct vs_entry *e = entry_get(v, vol->name);
 
-		if (!e)
+		if (!e) {
+			bl_obj_free(adm);
 			continue;
+		}
 		if (plan)
 			e->configured = drbd_plan_configured(plan, vol->name);
 		syncing |= d && d->sync_pct >= 0;
-		volume_put(v, vol->name, volume_drbd_status(v, vol, d, e->configured));
+		/* The generation the DRBD round reconciled: the admitted one. */
+		volume_put(v, vol->name, volume_drbd_status(v, adm ? adm : vol, d,
+							    e->configured, arc > 0));
+		bl_obj_free(adm);
 	}
 	v->syncing = syncing;
 	free(l.v);

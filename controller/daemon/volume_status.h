@@ -34,6 +34,7 @@
 
 struct bl_etcd;
 struct bl_informer;
+struct bl_obj;
 struct bl_rec_ctx;
 struct bl_plan;
 struct drbd_live;
@@ -46,6 +47,21 @@ struct bl_vstatus_opts {
 	const char *node;
 	FILE *log;
 	bool dry_run;               /* write nothing                          */
+	/*
+	 * Rollouts (bl_rollout_effective's contract, controller/rollout/
+	 * rollout.h; NULL: every Volume at its newest generation). A Volume
+	 * a Rollout governs is reconciled by the DRBD round at the
+	 * generation admitted to its cluster, so its status reports that
+	 * generation as observedGeneration (what the rollout's health gate
+	 * waits for). Returns 0 with *out NULL (the newest is admitted) or
+	 * the admitted copy (freed here), 1 (BL_RO_NOT_ADMITTED: its
+	 * creation waits for its admission: Ready False, reason
+	 * AwaitingAdmission, observedGeneration 0), or <0 (the status is
+	 * left as it was). A function pointer, not a call, so `bollard plan`
+	 * (which links this file) does not link the rollout library.
+	 */
+	int (*admitted)(struct bl_etcd *e, const struct bl_informer *inf,
+			const struct bl_obj *vol, struct bl_obj **out);
 };
 
 int bl_vstatus_new(const struct bl_vstatus_opts *o, struct bl_vstatus **out);

@@ -79,7 +79,7 @@ static uint64_t mono_ms(void)
 struct kinds {
 	struct bl_obj **cl, **tg;
 	size_t ncl, ntg;
-	struct bl_obj **rev;            /* Targets, then Secrets: what
+	struct bl_obj **rev;            /* Targets, Volumes, Secrets: what
 	                                 * bl_ro_revision hashes           */
 	size_t nrev;
 };
@@ -98,8 +98,12 @@ static int split(const struct store_snap *s, struct kinds *k)
 		else if (!strcmp(s->v[i]->kind, "Target"))
 			k->tg[k->ntg++] = s->v[i];
 	}
+	/* The fleet controller's order: Targets, Volumes, Secrets. */
 	memcpy(k->rev, k->tg, k->ntg * sizeof(*k->rev));
 	k->nrev = k->ntg;
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->v[i]->kind, "Volume"))
+			k->rev[k->nrev++] = s->v[i];
 	for (size_t i = 0; i < s->n; i++)
 		if (!strcmp(s->v[i]->kind, "Secret"))
 			k->rev[k->nrev++] = s->v[i];
@@ -400,7 +404,8 @@ static int history_gens(struct bl_etcd *e, const char *kind, const char *name,
 	return 0;
 }
 
-/* The governed Targets of rollout name, from a fresh snapshot. */
+/* The governed Targets, then Volumes, of rollout name, from a fresh
+ * snapshot. */
 static int governed(struct cli *c, struct bl_etcd *e, const char *name,
 		    struct store_snap *snap, struct kinds *k, struct bl_obj **ro,
 		    struct bl_obj ***out, size_t *nout)
@@ -416,15 +421,15 @@ static int governed(struct cli *c, struct bl_etcd *e, const char *name,
 		cli_error(c, "rollouts \"%s\" not found", name);
 		return -ENOENT;
 	}
-	*out = calloc(k->ntg + 1, sizeof(**out));
+	*out = calloc(k->nrev + 1, sizeof(**out));
 	if (!*out)
 		return -ENOMEM;
 	*nout = 0;
-	for (size_t i = 0; i < k->ntg; i++) {
-		const char *cn = json_string_value(json_object_get(k->tg[i]->spec, "cluster"));
+	for (size_t i = 0; i < k->nrev; i++) {
+		const char *cn = json_string_value(json_object_get(k->rev[i]->spec, "cluster"));
 		struct bl_obj *cl = cn ? store_find(snap, "Cluster", cn) : NULL;
-		if (bl_ro_governs(*ro, cl, k->tg[i]))
-			(*out)[(*nout)++] = k->tg[i];
+		if (bl_ro_governs(*ro, cl, k->rev[i]))
+			(*out)[(*nout)++] = k->rev[i];
 	}
 	return 0;
 }
@@ -442,6 +447,11 @@ static int governed(struct cli *c, struct bl_etcd *e, const char *name,
  *     "previous" was created by that cluster's last admission, or is not
  *     admitted yet: it is deleted (the deletion rolls out in waves, and
  *     deleting a Target never deletes its Volumes or their data).
+ *     A governed Volume created that way is kept: deleting a Volume can
+ *     delete its data (deletionPolicy Delete), which no undo may do; undo
+ *     says so, and deleting it is left to the operator;
+ *   - a deleted Volume that a record names is created again, like a
+ *     Target.
  * Both are compare-and-swap writes, like apply's. *skip (one per tg[])
  * is set for the deleted ones, which the generation undo then leaves.
  */
@@ -470,12 +480,19 @@ static int undo_existence(struct cli *c, struct bl_etcd *e, const char *name,
 		for (size_t r = 0; r < recs.n && !rec; r++)
 			if (!strcmp(recs.kvs[r].key, rkey))
 				rec = json_loadb(recs.kvs[r].value, recs.kvs[r].value_len, 0, NULL);
-		snprintf(okey, sizeof(okey), "Target/%s", tg[i]->name);
+		snprintf(okey, sizeof(okey), "%s/%s", tg[i]->kind, tg[i]->name);
 		if (!rec || json_object_get(json_object_get(rec, "previous"), okey)) {
 			json_decref(rec);
 			continue;
 		}
 		json_decref(rec);
+		if (!strcmp(tg[i]->kind, "Volume")) {
+			fprintf(c->out, "volume/%s: kept: its creation is not undone "
+				"(undo never deletes a Volume: that can delete its data)\n",
+				tg[i]->name);
+			skip[i] = true;
+			continue;
+		}
 		key = store_key("Target", tg[i]->name);
 		if (!key) {
 			rc = -ENOMEM;
@@ -503,7 +520,10 @@ static int undo_existence(struct cli *c, struct bl_etcd *e, const char *name,
 
 		for (int s = 0; s < 2; s++) {
 			json_object_foreach(json_object_get(rec, sets[s]), k, v) {
-				const char *tn = !strncmp(k, "Target/", 7) ? k + 7 : NULL;
+				const char *tn = !strncmp(k, "Target/", 7) ||
+						 !strncmp(k, "Volume/", 7) ? k + 7 : NULL;
+				const char *kind = *k == 'T' ? "Target" : "Volume";
+				const char *word = *k == 'T' ? "target" : "volume";
 				int64_t *gens = NULL, gen = json_integer_value(v);
 				size_t ng = 0;
 				struct bl_obj *ho = NULL;
@@ -513,18 +533,18 @@ static int undo_existence(struct cli *c, struct bl_etcd *e, const char *name,
 				struct bl_op op;
 				bool ok = false;
 
-				if (!tn || store_find(snap, "Target", tn) || json_object_get(done, k))
+				if (!tn || store_find(snap, kind, tn) || json_object_get(done, k))
 					continue;
 				json_object_set_new(done, k, json_true());
-				snprintf(hkey, sizeof(hkey), "%sTarget/%s/%lld", BL_RO_KEY_HISTORY,
-					 tn, (long long)gen);
+				snprintf(hkey, sizeof(hkey), "%s%s/%s/%lld", BL_RO_KEY_HISTORY,
+					 kind, tn, (long long)gen);
 				h = get_json(e, hkey);
 				dump = h ? json_dumps(h, JSON_COMPACT) : NULL;
 				json_decref(h);
 				if (!dump || bl_obj_from_json(dump, strlen(dump), &ho, NULL) < 0 ||
-				    history_gens(e, "Target", tn, &gens, &ng) < 0) {
-					fprintf(c->err, "target/%s: generation %lld is not in the "
-						"history; not created again\n", tn, (long long)gen);
+				    history_gens(e, kind, tn, &gens, &ng) < 0) {
+					fprintf(c->err, "%s/%s: generation %lld is not in the "
+						"history; not created again\n", word, tn, (long long)gen);
 					free(dump);
 					bl_obj_free(ho);
 					continue;
@@ -534,7 +554,7 @@ static int undo_existence(struct cli *c, struct bl_etcd *e, const char *name,
 				ho->generation = (ng ? gens[ng - 1] : gen) + 1;
 				ho->resource_version = 0;
 				free(gens);
-				key = store_key("Target", tn);
+				key = store_key(kind, tn);
 				body = bl_obj_to_json(ho);
 				if (key && body) {
 					cmp = (struct bl_cmp){ .key = key, .target = BL_CMP_CREATE,
@@ -546,19 +566,20 @@ static int undo_existence(struct cli *c, struct bl_etcd *e, const char *name,
 					rc = -ENOMEM;
 				}
 				if (rc == 0 && ok) {
-					fprintf(c->out, "target/%s: created again as generation %lld "
+					fprintf(c->out, "%s/%s: created again as generation %lld "
 						"with the spec of generation %lld (its deletion is "
-						"undone)\n", tn, (long long)ho->generation,
+						"undone)\n", word, tn, (long long)ho->generation,
 						(long long)gen);
 					(*changed)++;
 				} else if (rc == 0) {
-					fprintf(c->out, "target/%s: exists again already\n", tn);
+					fprintf(c->out, "%s/%s: exists again already\n", word, tn);
 				}
 				free(key);
 				free(body);
 				bl_obj_free(ho);
 				if (rc < 0) {
-					cli_etcd_error(c, e, rc, "creating the target");
+					cli_etcd_error(c, e, rc, *k == 'T' ? "creating the target"
+						       : "creating the volume");
 					json_decref(rec);
 					goto out;
 				}
@@ -682,7 +703,7 @@ static int rollout_undo(struct cli *c, struct bl_etcd *e, const char *name,
 	if (!o->to_rev && undo_existence(c, e, name, &snap, tg, n, skip, &changed) < 0)
 		goto out;
 	if (!n && !changed) {
-		cli_error(c, "rollout %s governs no Target", name);
+		cli_error(c, "rollout %s governs no Target or Volume", name);
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -694,9 +715,11 @@ static int rollout_undo(struct cli *c, struct bl_etcd *e, const char *name,
 		struct undo u;
 		char *dump;
 
+		const char *word = !strcmp(tg[i]->kind, "Volume") ? "volume" : "target";
+
 		if (skip[i])
 			continue;
-		rc = history_gens(e, "Target", tg[i]->name, &gens, &ng);
+		rc = history_gens(e, tg[i]->kind, tg[i]->name, &gens, &ng);
 		if (rc < 0)
 			goto out;
 		if (!to)   /* the newest kept generation before the current one */
@@ -705,36 +728,37 @@ static int rollout_undo(struct cli *c, struct bl_etcd *e, const char *name,
 					to = gens[j];
 		free(gens);
 		if (!to || to >= tg[i]->generation) {
-			fprintf(c->err, "target/%s: no earlier generation in the history\n",
-				tg[i]->name);
+			fprintf(c->err, "%s/%s: no earlier generation in the history\n",
+				word, tg[i]->name);
 			continue;
 		}
-		snprintf(key, sizeof(key), "%sTarget/%s/%lld", BL_RO_KEY_HISTORY,
-			 tg[i]->name, (long long)to);
+		snprintf(key, sizeof(key), "%s%s/%s/%lld", BL_RO_KEY_HISTORY,
+			 tg[i]->kind, tg[i]->name, (long long)to);
 		h = get_json(e, key);
 		dump = h ? json_dumps(h, JSON_COMPACT) : NULL;
 		json_decref(h);
 		if (!dump || bl_obj_from_json(dump, strlen(dump), &ho, NULL) < 0) {
-			fprintf(c->err, "target/%s: generation %lld is not in the history\n",
-				tg[i]->name, (long long)to);
+			fprintf(c->err, "%s/%s: generation %lld is not in the history\n",
+				word, tg[i]->name, (long long)to);
 			free(dump);
 			continue;
 		}
 		free(dump);
 		u.spec = ho->spec;
-		rc = cas_update(e, "Target", tg[i]->name, edit_spec, &u);
+		rc = cas_update(e, tg[i]->kind, tg[i]->name, edit_spec, &u);
 		bl_obj_free(ho);
 		if (rc < 0) {
-			cli_etcd_error(c, e, rc, "updating the target");
+			cli_etcd_error(c, e, rc, *word == 't' ? "updating the target"
+				       : "updating the volume");
 			goto out;
 		}
 		if (rc > 0) {
-			fprintf(c->out, "target/%s: generation %lld restores the spec of generation %lld\n",
-				tg[i]->name, (long long)tg[i]->generation + 1, (long long)to);
+			fprintf(c->out, "%s/%s: generation %lld restores the spec of generation %lld\n",
+				word, tg[i]->name, (long long)tg[i]->generation + 1, (long long)to);
 			changed++;
 		} else {
-			fprintf(c->out, "target/%s: already at the spec of generation %lld\n",
-				tg[i]->name, (long long)to);
+			fprintf(c->out, "%s/%s: already at the spec of generation %lld\n",
+				word, tg[i]->name, (long long)to);
 		}
 	}
 	if (!o->to_rev && undo_secrets(c, e, tg, n, &changed) < 0)
@@ -792,6 +816,8 @@ static int rollout_history(struct cli *c, struct bl_etcd *e, const char *name)
 {
 	static const char *const hdr[] = { "TARGET", "GENERATION", "CURRENT", "ADMITTED TO" };
 	static const char *const shdr[] = { "SECRET", "GENERATION", "CURRENT", "ADMITTED TO" };
+	static const char *const vhdr[] = { "VOLUME", "GENERATION", "CURRENT", "ADMITTED TO" };
+	size_t nt = 0;
 	struct store_snap snap = { 0 };
 	struct kinds k = { 0 };
 	struct bl_obj *ro, **tg = NULL;
@@ -813,9 +839,22 @@ static int rollout_history(struct cli *c, struct bl_etcd *e, const char *name)
 	}
 	table_init(&t, 4, hdr);
 	for (size_t i = 0; i < n; i++)
-		history_rows(e, "Target", tg[i]->name, tg[i]->generation, &recs, prefix, &t);
+		if (!strcmp(tg[i]->kind, "Target")) {
+			history_rows(e, "Target", tg[i]->name, tg[i]->generation, &recs, prefix, &t);
+			nt++;
+		}
 	table_print(&t, c->out);
 	table_free(&t);
+	if (nt < n) {   /* governed Volumes */
+		table_init(&t, 4, vhdr);
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(tg[i]->kind, "Volume"))
+				history_rows(e, "Volume", tg[i]->name, tg[i]->generation,
+					     &recs, prefix, &t);
+		fputc('\n', c->out);
+		table_print(&t, c->out);
+		table_free(&t);
+	}
 	/* The Secrets governed with those Targets (values never shown). */
 	secrets = json_object();
 	for (size_t i = 0; secrets && i < n; i++)

@@ -20,12 +20,17 @@ bool bl_ro_selector_match(const json_t *selector, const json_t *labels)
 	return true;
 }
 
+bool bl_ro_gated_kind(const char *kind)
+{
+	return kind && (!strcmp(kind, "Target") || !strcmp(kind, "Volume"));
+}
+
 bool bl_ro_governs(const struct bl_obj *ro, const struct bl_obj *cl,
 		   const struct bl_obj *obj)
 {
 	const char *name;
 
-	if (!ro || !cl || !obj || !ro->spec || strcmp(obj->kind, "Target"))
+	if (!ro || !cl || !obj || !ro->spec || !bl_ro_gated_kind(obj->kind))
 		return false;
 	name = json_string_value(json_object_get(obj->spec, "cluster"));
 	if (!name || strcmp(name, cl->name))
@@ -185,11 +190,81 @@ static const struct bl_obj *cluster_of(struct bl_obj *const *clusters, size_t nc
 	return NULL;
 }
 
+/* "target" / "volume": how the CLI names a kind in messages. */
+static const char *kind_word(const char *kind)
+{
+	return !strcmp(kind, "Volume") ? "volume" : "target";
+}
+
+/*
+ * One use of a Secret by a governed Target on one node: two uses of one
+ * (secret, node) by Targets of two different rollouts conflict. A node's
+ * bollardd uses one generation of a Secret for all its Targets (the
+ * generation its clusters' admission records name), and with two
+ * rollouts there would be two records, each admitting its own generation
+ * at its own pace: whichever record was read first would decide. So apply
+ * refuses it, as it refuses two rollouts governing one object.
+ */
+struct secuse {
+	const char *secret, *node;
+	size_t ro;                      /* index into rollouts[]           */
+	const struct bl_obj *target;
+};
+
+struct secscan {
+	struct secuse *v;
+	size_t n, cap;
+	const struct bl_obj *cl, *t;
+	size_t ro;
+	int err;
+};
+
+static int sec_ref(void *arg, const char *kind, const char *name, const char *path)
+{
+	struct secscan *s = arg;
+	json_t *n;
+	size_t i;
+
+	(void)path;
+	if (strcmp(kind, "Secret"))
+		return 0;
+	json_array_foreach(json_object_get(s->cl->spec, "nodes"), i, n) {
+		const char *nm = json_string_value(json_object_get(n, "name"));
+		if (!nm)
+			continue;
+		if (s->n == s->cap) {
+			size_t cap = s->cap ? s->cap * 2 : 64;
+			struct secuse *v = realloc(s->v, cap * sizeof(*v));
+			if (!v) {
+				s->err = -ENOMEM;
+				return -ENOMEM;
+			}
+			s->v = v;
+			s->cap = cap;
+		}
+		s->v[s->n++] = (struct secuse){ name, nm, s->ro, s->t };
+	}
+	return 0;
+}
+
+static int cmp_secuse(const void *a, const void *b)
+{
+	const struct secuse *x = a, *y = b;
+	int c = strcmp(x->secret, y->secret);
+
+	if (!c)
+		c = strcmp(x->node, y->node);
+	if (!c)
+		c = x->ro < y->ro ? -1 : x->ro > y->ro;
+	return c;
+}
+
 int bl_ro_check_overlap(struct bl_obj *const *rollouts, size_t nro,
 			struct bl_obj *const *clusters, size_t ncl,
 			struct bl_obj *const *targets, size_t nt,
 			struct bl_diag *d)
 {
+	struct secscan ss = { 0 };
 	int rc = 0;
 
 	for (size_t t = 0; t < nt; t++) {
@@ -200,14 +275,52 @@ int bl_ro_check_overlap(struct bl_obj *const *rollouts, size_t nro,
 				continue;
 			if (!first) {
 				first = rollouts[r];
+				if (!strcmp(targets[t]->kind, "Target")) {
+					ss.cl = cl;
+					ss.t = targets[t];
+					ss.ro = r;
+					bl_obj_foreach_ref(targets[t], sec_ref, &ss);
+				}
 				continue;
 			}
 			bl_obj_error(d, rollouts[r], "spec.objectSelector",
-				     "target/%s is already governed by rollout %s; "
+				     "%s/%s is already governed by rollout %s; "
 				     "two rollouts cannot govern one object",
-				     targets[t]->name, first->name);
+				     kind_word(targets[t]->kind), targets[t]->name,
+				     first->name);
 			rc = BL_E_INVALID;
 		}
 	}
+	if (ss.err) {
+		free(ss.v);
+		return ss.err;
+	}
+	/* Sorted by (secret, node, rollout): a conflict is a run with two
+	 * rollouts; its last entry is the later rollout (the applied one). */
+	if (ss.n)
+		qsort(ss.v, ss.n, sizeof(*ss.v), cmp_secuse);
+	for (size_t i = 0; i < ss.n;) {
+		size_t j = i + 1;
+		while (j < ss.n && !strcmp(ss.v[j].secret, ss.v[i].secret) &&
+		       !strcmp(ss.v[j].node, ss.v[i].node))
+			j++;
+		if (ss.v[j - 1].ro != ss.v[i].ro) {
+			const struct secuse *a = &ss.v[i], *b = &ss.v[j - 1];
+			bl_obj_error(d, rollouts[b->ro], "spec.objectSelector",
+				     "secret/%s is used on node %s by target/%s "
+				     "(rollout %s) and by target/%s (rollout %s); a "
+				     "node uses one generation of a Secret, so the "
+				     "Targets that share it on a node must be "
+				     "governed by one rollout", a->secret, a->node,
+				     a->target->name, rollouts[a->ro]->name,
+				     b->target->name, rollouts[b->ro]->name);
+			rc = BL_E_INVALID;
+			/* once per Secret: its other nodes say the same */
+			while (j < ss.n && !strcmp(ss.v[j].secret, a->secret))
+				j++;
+		}
+		i = j;
+	}
+	free(ss.v);
 	return rc;
 }

@@ -39,7 +39,7 @@ int bl_rollout_effective(struct bl_etcd *e, const struct bl_informer *inf,
 	int rc;
 
 	*out = NULL;
-	if (!obj || !obj->spec || strcmp(obj->kind, "Target"))
+	if (!obj || !obj->spec || !bl_ro_gated_kind(obj->kind))
 		return 0;
 	cl = json_string_value(json_object_get(obj->spec, "cluster"));
 	f.cl = cl ? bl_informer_get(inf, "Cluster", cl) : NULL;

@@ -62,6 +62,10 @@ struct round {
 	struct bl_fleet *f;
 	struct strv nodes;              /* "cluster/node"                 */
 	struct strv status;             /* "target/node" -> status JSON   */
+	struct strv vstatus;            /* "volume/node" -> status JSON,
+	                                 * read only when a rollout governs
+	                                 * a replicated Volume            */
+	bool volumes;                   /* history_one saw one            */
 	int64_t now;
 };
 
@@ -265,7 +269,8 @@ static int history_secret(void *arg, const char *kind, const char *name,
  * one can be admitted. */
 static void history_one(void *arg, const struct bl_obj *o)
 {
-	struct bl_fleet *f = arg;
+	struct round *r = arg;
+	struct bl_fleet *f = r->f;
 	const char *cn = json_string_value(json_object_get(o->spec, "cluster"));
 	struct govscan g = { f->o.inf, NULL, o, false };
 
@@ -275,6 +280,9 @@ static void history_one(void *arg, const struct bl_obj *o)
 	bl_informer_foreach(f->o.inf, "Rollout", gov_one, &g);
 	if (!g.governed)
 		return;
+	if (!strcmp(o->kind, "Volume") &&
+	    json_is_object(json_object_get(o->spec, "replication")))
+		r->volumes = true;
 	history_put(f, o);
 	bl_obj_foreach_ref(o, history_secret, f);
 }
@@ -356,6 +364,8 @@ static int gather_secret(void *arg, const char *kind, const char *name,
 	return 0;
 }
 
+/* A governed Target or Volume: its newest generation is what the cluster
+ * should run. */
 static void gather_target(void *arg, const struct bl_obj *t)
 {
 	struct gather *g = arg;
@@ -447,6 +457,47 @@ static bool secret_ready(const struct round *r, const struct cl *c,
 	return true;
 }
 
+/*
+ * A Volume's health on a cluster: a replicated Volume reports, on every
+ * node, the generation that node's DRBD round reconciled (the admitted
+ * copy: volume_status.c) and Ready (DRBD connected, both disks UpToDate).
+ * A Volume with replication none has no per-node status: the Targets that
+ * export it are its signal (a LUN whose backing cannot be opened leaves
+ * its Target not Ready).
+ */
+static bool volume_ready(const struct round *r, const struct cl *c,
+			 const char *name, int64_t want)
+{
+	json_t *nodes = json_object_get(c->obj->spec, "nodes"), *n;
+	const struct bl_obj *vol = bl_informer_get(r->f->o.inf, "Volume", name);
+	size_t i;
+
+	if (!vol || !json_is_object(json_object_get(vol->spec, "replication")))
+		return true;
+	json_array_foreach(nodes, i, n) {
+		char k[400];
+		json_t *st, *cond;
+		size_t j;
+		bool ok = false;
+		snprintf(k, sizeof(k), "%s/%s", name,
+			 json_string_value(json_object_get(n, "name")));
+		ssize_t at = strv_find(&r->vstatus, k);
+		if (at < 0 || !(st = r->vstatus.v[at]))
+			return false;
+		if (json_integer_value(json_object_get(st, "observedGeneration")) != want)
+			return false;
+		json_array_foreach(json_object_get(st, "conditions"), j, cond) {
+			const char *ty = json_string_value(json_object_get(cond, "type"));
+			const char *sv = json_string_value(json_object_get(cond, "status"));
+			if (ty && sv && !strcmp(ty, "Ready") && !strcmp(sv, "True"))
+				ok = true;
+		}
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
 /* Every governed object Ready at its admitted generation on every node. */
 static bool cluster_ready(const struct round *r, const struct cl *c)
 {
@@ -465,6 +516,11 @@ static bool cluster_ready(const struct round *r, const struct cl *c)
 			continue;
 		if (!strncmp(okey, "Secret/", 7)) {
 			if (!secret_ready(r, c, okey, want))
+				return false;
+			continue;
+		}
+		if (!strncmp(okey, "Volume/", 7)) {
+			if (!volume_ready(r, c, tname, want))
 				return false;
 			continue;
 		}
@@ -528,9 +584,18 @@ static void sync_membership(struct cl *c)
  * again (bollardd serves it from its kept copy, bl_rollout_recorded).
  * Objects the admission created (named now, not before) are listed in
  * "absent": bollardd removes their export from the cluster again
- * (BL_RO_ABSENT). Only Targets are governed, and removing a Target keeps
- * its Volumes and LUN data: a rollback never deletes data. The next
- * admission of the cluster writes a record without "absent".
+ * (BL_RO_ABSENT). Removing a Target keeps its Volumes and LUN data.
+ *
+ * Volumes are different: a Volume the cluster stopped running is one the
+ * DRBD reconciler takes down, and with deletionPolicy Delete it removes
+ * the LV, the data. So a Volume whose creation was admitted is never
+ * taken back: the rollback record keeps it at its admitted generation, in
+ * "objects" and in "previous" (an undo or a later rollback must not drop
+ * it either), and never lists it in "absent". A rollback never deletes
+ * data. (A changed Volume goes back to its previous generation like a
+ * Target: DRBD settings change, sizes are never shrunk by the DRBD
+ * reconciler.) The next admission of the cluster writes a record without
+ * "absent".
  */
 static json_t *rollback_record(json_t *rec, int64_t now)
 {
@@ -547,9 +612,16 @@ static json_t *rollback_record(json_t *rec, int64_t now)
 	}
 	/* Targets only: a Secret first used by an admitted Target goes with
 	 * that Target's export, and the node keeps no other use for it. */
-	json_object_foreach(objs, k, v)
-		if (!strncmp(k, "Target/", 7) && !json_object_get(prev, k))
+	json_object_foreach(objs, k, v) {
+		if (json_object_get(prev, k))
+			continue;
+		if (!strncmp(k, "Target/", 7))
 			json_object_set(absent, k, v);
+		else if (!strncmp(k, "Volume/", 7)) {
+			json_object_set(json_object_get(nrec, "objects"), k, v);
+			json_object_set(json_object_get(nrec, "previous"), k, v);
+		}
+	}
 	json_object_set_new(nrec, "absent", absent);
 	return nrec;
 }
@@ -668,8 +740,10 @@ static void round_rollout(void *arg, const struct bl_obj *ro)
 	}
 	bl_informer_foreach(f->o.inf, "Cluster", gather_cluster, &g);
 	bl_informer_foreach(f->o.inf, "Target", gather_target, &g);
+	bl_informer_foreach(f->o.inf, "Volume", gather_target, &g);
 	bl_informer_foreach(f->o.inf, "Cluster", ptrs_add, &pc);
 	bl_informer_foreach(f->o.inf, "Target", ptrs_add, &pt);
+	bl_informer_foreach(f->o.inf, "Volume", ptrs_add, &pt);
 	bl_informer_foreach(f->o.inf, "Secret", ptrs_add, &pt);
 	bl_ro_revision(ro, pc.v, pc.n, pt.v, pt.n, rev);
 	free(pc.v);
@@ -828,12 +902,18 @@ static void round_all(struct bl_fleet *f)
 	bl_informer_foreach(f->o.inf, "Rollout", count_one, &nro);
 	if (!nro)
 		return;
-	bl_informer_foreach(f->o.inf, "Target", history_one, f);
+	bl_informer_foreach(f->o.inf, "Target", history_one, &r);
+	bl_informer_foreach(f->o.inf, "Volume", history_one, &r);
 	if (strv_load(f->o.etcd, BL_RO_KEY_NODES, false, &r.nodes) < 0)
 		return;
 	if (strv_load(f->o.etcd, BL_RO_KEY_STATUS "Target/", true, &r.status) < 0)
 		goto out_nodes;
+	if (r.volumes &&
+	    strv_load(f->o.etcd, BL_RO_KEY_STATUS "Volume/", true, &r.vstatus) < 0)
+		goto out_status;
 	bl_informer_foreach(f->o.inf, "Rollout", round_rollout, &r);
+	strv_free(&r.vstatus);
+out_status:
 	strv_free(&r.status);
 out_nodes:
 	strv_free(&r.nodes);

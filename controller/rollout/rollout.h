@@ -15,13 +15,14 @@
  *        phase, per wave and per cluster state (see rollout.c).
  *   /bollard/v1/leader/-fleet-   the fleet role's election key.
  *
- * Governed objects: Targets whose labels match spec.objectSelector and
- * whose spec.cluster is a Cluster matching spec.clusterSelector. Their
- * changes, creation and deletion are admitted cluster by cluster. The
- * Secrets a governed Target refers to are governed with it, per cluster:
- * a cluster's record names their generations too ("Secret/x"), and every
- * node of the cluster uses that generation for all its Targets. (Volumes
- * are not gated yet: see docs/rollouts.md.)
+ * Governed objects: Targets and Volumes whose labels match
+ * spec.objectSelector and whose spec.cluster is a Cluster matching
+ * spec.clusterSelector. Their changes, creation and deletion are admitted
+ * cluster by cluster (a Volume's admitted creation is never rolled back:
+ * rollout.c, rollback_record). The Secrets a governed Target refers to are
+ * governed with it, per cluster: a cluster's record names their
+ * generations too ("Secret/x"), and every node of the cluster uses that
+ * generation for all its Targets.
  */
 #ifndef BL_ROLLOUT_H
 #define BL_ROLLOUT_H
@@ -48,7 +49,11 @@ struct bl_informer;
 
 /* selector {"matchLabels":{k:v}} (NULL or empty: everything) vs labels. */
 bool bl_ro_selector_match(const json_t *selector, const json_t *labels);
-/* Whether rollout ro governs obj (a Target) given obj's Cluster cl. */
+/* The kinds a rollout governs by its selectors: Target and Volume (both
+ * have spec.cluster). Secrets are governed with the Targets using them. */
+bool bl_ro_gated_kind(const char *kind);
+/* Whether rollout ro governs obj (a Target or a Volume) given obj's
+ * Cluster cl. */
 bool bl_ro_governs(const struct bl_obj *ro, const struct bl_obj *cl,
 		   const struct bl_obj *obj);
 /*

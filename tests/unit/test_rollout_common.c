@@ -1,7 +1,8 @@
 /*
  * test_rollout_common.c - controller/rollout/common.c: selectors, which
- * Targets a Rollout governs, spec -> wave parameters, the revision hash and
- * the overlap check apply is meant to run. Objects come from YAML through
+ * Targets and Volumes a Rollout governs, spec -> wave parameters, the
+ * revision hash and the overlap checks apply runs (one object, one Secret
+ * on one node). Objects come from YAML through
  * the real schema parser (defaults applied), no etcd.
  */
 #include <setjmp.h>
@@ -228,6 +229,138 @@ static void overlap(void **st)
 	bl_diag_free(&d);
 }
 
+/* Volumes are governed like Targets (labels + their cluster), are part of
+ * the revision, and two rollouts cannot govern one. */
+static void volumes(void **st)
+{
+	static const char y[] =
+	"apiVersion: bollard.io/v1alpha1\n"
+	"kind: Cluster\n"
+	"metadata: {name: a, labels: {env: prod}}\n"
+	"spec: {ha: none, nodes: [{name: a1, address: 192.0.2.1}]}\n"
+	"---\n"
+	"apiVersion: bollard.io/v1alpha1\n"
+	"kind: Volume\n"
+	"metadata: {name: va, labels: {app: ds}}\n"
+	"spec: {cluster: a, size: 16Mi, backing: {type: file, path: va.img}, replication: none}\n"
+	"---\n"
+	"apiVersion: bollard.io/v1alpha1\n"
+	"kind: Volume\n"
+	"metadata: {name: vb}\n"
+	"spec: {cluster: a, size: 16Mi, backing: {type: file, path: vb.img}, replication: none}\n";
+	struct fx *f = *st;
+	struct bl_objlist l;
+	struct bl_diag d = { 0 };
+	struct bl_obj *objs[2], *cl, *ro[2] = { f->ro[0], f->ro[1] };
+	char r1[17], r2[17];
+
+	bl_objlist_init(&l);
+	assert_int_equal(bl_parse_buf("volumes.yaml", y, sizeof(y) - 1, &l, &d), 0);
+	bl_diag_free(&d);
+	cl = bl_objlist_find(&l, "Cluster", "a");
+	objs[0] = bl_objlist_find(&l, "Volume", "va");
+	objs[1] = bl_objlist_find(&l, "Volume", "vb");
+	assert_non_null(cl);
+	assert_non_null(objs[0]);
+	assert_non_null(objs[1]);
+	objs[0]->generation = objs[1]->generation = 1;
+	assert_true(bl_ro_gated_kind("Volume"));
+	assert_false(bl_ro_gated_kind("Secret"));
+	assert_true(bl_ro_governs(f->ro[0], cl, objs[0]));
+	assert_false(bl_ro_governs(f->ro[0], cl, objs[1]));   /* no label */
+	bl_ro_revision(f->ro[0], &cl, 1, objs, 2, r1);
+	objs[1]->generation = 2;                               /* ungoverned */
+	bl_ro_revision(f->ro[0], &cl, 1, objs, 2, r2);
+	assert_string_equal(r1, r2);
+	objs[0]->generation = 2;                               /* governed */
+	bl_ro_revision(f->ro[0], &cl, 1, objs, 2, r2);
+	assert_string_not_equal(r1, r2);
+	/* "all" governs va too */
+	assert_int_equal(bl_ro_check_overlap(ro, 2, &cl, 1, objs, 2, &d), BL_E_INVALID);
+	assert_int_equal(bl_diag_count(&d), 1);
+	assert_non_null(strstr(d.v[0].msg, "volume/va is already governed by rollout prod"));
+	bl_diag_free(&d);
+	bl_objlist_free(&l);
+}
+
+/*
+ * Targets of two rollouts sharing a Secret: refused when they share a node
+ * (the node would use one generation for both), allowed on disjoint nodes
+ * (each cluster's record admits its own generation).
+ */
+static void shared_secret(void **st)
+{
+	static const char y[] =
+	"apiVersion: bollard.io/v1alpha1\n"
+	"kind: Cluster\n"
+	"metadata: {name: a, labels: {env: prod}}\n"
+	"spec: {ha: none, nodes: [{name: n1, address: 192.0.2.1}]}\n"
+	"---\n"
+	"apiVersion: bollard.io/v1alpha1\n"
+	"kind: Cluster\n"
+	"metadata: {name: b, labels: {env: prod}}\n"
+	"spec: {ha: none, nodes: [{name: n2, address: 192.0.2.2}]}\n"
+	"---\n"
+	"apiVersion: bollard.io/v1alpha1\n"
+	"kind: Secret\n"
+	"metadata: {name: chap}\n"
+	"data: {username: u, password: first-pass-0001}\n"
+	"---\n"
+	"apiVersion: bollard.io/v1alpha1\n"
+	"kind: Target\n"
+	"metadata: {name: t1, labels: {app: one}}\n"
+	"spec: {cluster: a, iqn: 'iqn.2026-11.io.bollard:t1', auth: {chapSecretRef: chap}}\n"
+	"---\n"
+	"apiVersion: bollard.io/v1alpha1\n"
+	"kind: Target\n"
+	"metadata: {name: t2, labels: {app: two}}\n"
+	"spec: {cluster: b, iqn: 'iqn.2026-11.io.bollard:t2',\n"
+	"       acls: [{initiator: 'iqn.1998-01.com.vmware:e1', chapSecretRef: chap}]}\n"
+	"---\n"
+	"apiVersion: bollard.io/v1alpha1\n"
+	"kind: Rollout\n"
+	"metadata: {name: one}\n"
+	"spec: {clusterSelector: {}, objectSelector: {matchLabels: {app: one}}}\n"
+	"---\n"
+	"apiVersion: bollard.io/v1alpha1\n"
+	"kind: Rollout\n"
+	"metadata: {name: two}\n"
+	"spec: {clusterSelector: {}, objectSelector: {matchLabels: {app: two}}}\n";
+	struct bl_objlist l;
+	struct bl_diag d = { 0 };
+	struct bl_obj *cl[2], *tg[2], *ro[2];
+	json_t *n;
+
+	(void)st;
+	bl_objlist_init(&l);
+	if (bl_parse_buf("shared.yaml", y, sizeof(y) - 1, &l, &d) < 0)
+		bl_diag_print(&d, stderr);
+	assert_int_equal(bl_diag_count(&d), 0);
+	bl_diag_free(&d);
+	cl[0] = bl_objlist_find(&l, "Cluster", "a");
+	cl[1] = bl_objlist_find(&l, "Cluster", "b");
+	tg[0] = bl_objlist_find(&l, "Target", "t1");
+	tg[1] = bl_objlist_find(&l, "Target", "t2");
+	ro[0] = bl_objlist_find(&l, "Rollout", "one");
+	ro[1] = bl_objlist_find(&l, "Rollout", "two");
+	/* different nodes: each cluster has its own record, no conflict */
+	assert_int_equal(bl_ro_check_overlap(ro, 2, cl, 2, tg, 2, &d), 0);
+	assert_int_equal(bl_diag_count(&d), 0);
+	/* cluster b on node n1 as well: n1 serves t1 and t2 */
+	n = json_pack("{s:s, s:s}", "name", "n1", "address", "192.0.2.1");
+	json_array_append_new(json_object_get(cl[1]->spec, "nodes"), n);
+	assert_int_equal(bl_ro_check_overlap(ro, 2, cl, 2, tg, 2, &d), BL_E_INVALID);
+	assert_int_equal(bl_diag_count(&d), 1);
+	assert_non_null(strstr(d.v[0].msg, "secret/chap is used on node n1 by target/t1 "
+				"(rollout one) and by target/t2 (rollout two)"));
+	assert_string_equal(d.v[0].path, "spec.objectSelector");
+	bl_diag_free(&d);
+	/* one rollout governing both: fine */
+	assert_int_equal(bl_ro_check_overlap(ro, 1, cl, 2, tg, 2, &d), 0);
+	bl_diag_free(&d);
+	bl_objlist_free(&l);
+}
+
 static void selector(void **st)
 {
 	json_t *sel = json_pack("{s:{s:s}}", "matchLabels", "a", "1");
@@ -251,6 +384,8 @@ int main(void)
 		cmocka_unit_test(revision),
 		cmocka_unit_test(revision_secrets),
 		cmocka_unit_test(overlap),
+		cmocka_unit_test(volumes),
+		cmocka_unit_test(shared_secret),
 		cmocka_unit_test(selector),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
