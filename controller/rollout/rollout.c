@@ -39,6 +39,8 @@
 struct hist {
 	char *key;                      /* "Kind/name"                    */
 	int64_t gen;                    /* last generation written        */
+	uint64_t seen;                  /* the last round that found it
+	                                 * governed (history_gc)          */
 };
 
 struct bl_fleet {
@@ -49,6 +51,8 @@ struct bl_fleet {
 	uint64_t next_round_ms;
 	struct hist *h;
 	size_t nh, caph;
+	uint64_t round;                 /* rounds run, for hist.seen       */
+	uint64_t next_gc_ms;            /* history_gc's next pass          */
 };
 
 /* Sorted string sets/maps for one round's observations. */
@@ -169,6 +173,7 @@ static struct hist *hist_get(struct bl_fleet *f, const char *key)
 	}
 	f->h[f->nh].key = strdup(key);
 	f->h[f->nh].gen = 0;
+	f->h[f->nh].seen = 0;
 	return f->h[f->nh].key ? &f->h[f->nh++] : NULL;
 }
 
@@ -195,6 +200,8 @@ static void history_put(struct bl_fleet *f, const struct bl_obj *o)
 
 	snprintf(key, sizeof(key), "%s/%s", o->kind, o->name);
 	h = hist_get(f, key);
+	if (h)
+		h->seen = f->round;
 	if (!h || h->gen == o->generation || o->generation <= 0)
 		return;
 	body = bl_obj_to_json(o);
@@ -285,6 +292,103 @@ static void history_one(void *arg, const struct bl_obj *o)
 		r->volumes = true;
 	history_put(f, o);
 	bl_obj_foreach_ref(o, history_secret, f);
+}
+
+/*
+ * Pruning the history of objects no rollout can return to.
+ *
+ * history_put bounds every object it sees governed to its last
+ * BL_RO_HISTORY_KEEP generations. An object it no longer sees governed (it
+ * was deleted, relabelled out of scope, or its Rollout went) is not pruned
+ * there, and while some admission record names it, it must not be: a
+ * deletion not admitted yet is served from its kept copy, a record's
+ * "previous" is what a rollback or an undo returns to, and "absent" is
+ * what undo re-creates from. Once no record of any Rollout names it
+ * (objects, previous or absent), nothing can return to it: its whole
+ * history goes. If it becomes governed again, the round that sees it
+ * writes its current generation again, as for a new object.
+ *
+ * The candidates are the objects of f->h (every object this leader wrote
+ * or found in the history at the start of its term) that the last round
+ * did not see governed: none in a steady fleet, and then nothing is read.
+ * With candidates, the records are read once per Rollout (one range each)
+ * at most every HISTORY_GC_MS. Names only: the history key of a Kind/name
+ * is a prefix delete.
+ */
+#define HISTORY_GC_MS 5000
+
+static void record_names(json_t *names, json_t *rec)
+{
+	static const char *const sets[] = { "objects", "previous", "absent" };
+	json_t *v;
+	const char *k;
+
+	for (size_t i = 0; i < 3; i++)
+		json_object_foreach(json_object_get(rec, sets[i]), k, v)
+			json_object_set_new(names, k, json_true());
+}
+
+struct gcscan {
+	struct bl_fleet *f;
+	json_t *names;
+	int rc;
+};
+
+static void gc_records(void *arg, const struct bl_obj *ro)
+{
+	struct gcscan *g = arg;
+	struct bl_kvs kvs = { 0 };
+	char prefix[400];
+
+	if (g->rc < 0)
+		return;
+	snprintf(prefix, sizeof(prefix), "%s%s/admitted/", BL_RO_KEY_ROLLOUTS, ro->name);
+	g->rc = bl_etcd_get(g->f->o.etcd, prefix, true, 0, 0, false, &kvs);
+	for (size_t i = 0; g->rc == 0 && i < kvs.n; i++) {
+		json_t *rec = json_loadb(kvs.kvs[i].value, kvs.kvs[i].value_len, 0, NULL);
+		record_names(g->names, rec);
+		json_decref(rec);
+	}
+	bl_kvs_free(&kvs);
+}
+
+static void history_gc(struct bl_fleet *f, uint64_t now_ms)
+{
+	struct gcscan g = { .f = f };
+	size_t cand = 0;
+
+	for (size_t i = 0; i < f->nh; i++)
+		cand += f->h[i].seen != f->round;
+	if (!cand || now_ms < f->next_gc_ms)
+		return;
+	f->next_gc_ms = now_ms + HISTORY_GC_MS;
+	g.names = json_object();
+	if (!g.names)
+		return;
+	bl_informer_foreach(f->o.inf, "Rollout", gc_records, &g);
+	if (g.rc < 0) {
+		json_decref(g.names);
+		return;         /* a record unread: keep everything */
+	}
+	for (size_t i = 0; i < f->nh;) {
+		struct hist *h = &f->h[i];
+		char prefix[600];
+
+		if (h->seen == f->round || json_object_get(g.names, h->key)) {
+			i++;
+			continue;
+		}
+		snprintf(prefix, sizeof(prefix), "%s%s/", BL_RO_KEY_HISTORY, h->key);
+		if (bl_etcd_delete(f->o.etcd, prefix, true, NULL, NULL) < 0) {
+			i++;    /* tried again at the next pass */
+			continue;
+		}
+		logf_(f, "history of %s removed: no rollout governs it or can "
+		      "return to it", h->key);
+		free(h->key);
+		f->h[i] = f->h[--f->nh];
+	}
+	json_decref(g.names);
 }
 
 /* ---- one rollout -----------------------------------------------------------*/
@@ -891,19 +995,24 @@ static void gc_deleted(struct bl_fleet *f)
 	bl_kvs_free(&kvs);
 }
 
-static void round_all(struct bl_fleet *f)
+static void round_all(struct bl_fleet *f, uint64_t now_ms)
 {
 	struct round r = { .f = f, .now = bl_ro_wall_ms() };
 	size_t nro = 0;
 
+	f->round++;
 	gc_deleted(f);
 	/* No Rollout: nothing to read or write (a fleet without rollouts
-	 * pays only the election and one keys-only read). */
+	 * pays only the election and one keys-only read), but the history
+	 * left by deleted Rollouts goes. */
 	bl_informer_foreach(f->o.inf, "Rollout", count_one, &nro);
-	if (!nro)
+	if (!nro) {
+		history_gc(f, now_ms);
 		return;
+	}
 	bl_informer_foreach(f->o.inf, "Target", history_one, &r);
 	bl_informer_foreach(f->o.inf, "Volume", history_one, &r);
+	history_gc(f, now_ms);
 	if (strv_load(f->o.etcd, BL_RO_KEY_NODES, false, &r.nodes) < 0)
 		return;
 	if (strv_load(f->o.etcd, BL_RO_KEY_STATUS "Target/", true, &r.status) < 0)
@@ -973,7 +1082,7 @@ int bl_fleet_tick(struct bl_fleet *f, uint64_t now_ms)
 	if (!lead)
 		return rc < 0 ? rc : 0;
 	if (now_ms >= f->next_round_ms) {
-		round_all(f);
+		round_all(f, now_ms);
 		f->next_round_ms = now_ms + f->o.period_ms;
 	}
 	return 1;
