@@ -450,49 +450,79 @@ void bl_exec_free(struct bl_executor *ex)
 
 /* ---- applying a plan -----------------------------------------------------*/
 
-int bl_plan_apply(struct bl_plan *p, struct bl_executor *ex,
-		  struct bl_apply_result *res)
+int bl_apply_begin(struct bl_apply_state *st, size_t total)
 {
-	struct bl_apply_result r = {0};
-	unsigned char *ok;
-	bool stage_failed = false;
-	int rank_failed = 0, rc;
+	memset(st, 0, sizeof(*st));
+	st->ok = calloc(total + 1, 1);
+	if (!st->ok)
+		return -ENOMEM;
+	st->n = total;
+	return 0;
+}
+
+int bl_apply_run(struct bl_apply_state *st, struct bl_plan *p,
+		 struct bl_executor *ex)
+{
+	int rc;
 
 	if ((rc = bl_plan_sort(p)))
 		return rc;
-	ok = calloc(p->n + 1, 1);
-	if (!ok)
-		return -ENOMEM;
 	for (size_t i = 0; i < p->n; i++) {
 		const struct bl_action *a = &p->v[i];
 		int rank = a->remove ? -(int)a->stage - 1 : (int)a->stage + 100;
 		bool deps_ok = true;
 
+		if (a->id > st->n)
+			return -EINVAL;   /* not a window of the plan begun */
 		for (size_t j = 0; j < a->ndeps; j++)
-			deps_ok &= ok[a->deps[j]] != 0;
+			deps_ok &= st->ok[a->deps[j]] != 0;
 		/* After a failure only the rest of that (phase, stage) runs. */
-		if (!deps_ok || (stage_failed && rank != rank_failed)) {
-			r.skipped++;
+		if (!deps_ok || (st->stage_failed && rank != st->rank_failed)) {
+			st->r.skipped++;
 			continue;
 		}
 		rc = ex->ops->run(ex, a);
 		if (rc) {
-			r.failed++;
-			if (!r.first_error) {
-				r.first_error = rc;
-				r.first_failed_id = a->id;
+			st->r.failed++;
+			if (!st->r.first_error) {
+				st->r.first_error = rc;
+				st->r.first_failed_id = a->id;
 			}
-			if (!stage_failed) {
-				stage_failed = true;
-				rank_failed = rank;
+			if (!st->stage_failed) {
+				st->stage_failed = true;
+				st->rank_failed = rank;
 			}
 			continue;
 		}
-		ok[a->id] = 1;
-		r.done++;
+		st->ok[a->id] = 1;
+		st->r.done++;
 	}
-	free(ok);
+	return 0;
+}
+
+int bl_apply_end(struct bl_apply_state *st, struct bl_apply_result *res)
+{
+	free(st->ok);
+	st->ok = NULL;
 	if (res)
-		*res = r;
-	return r.first_error;
+		*res = st->r;
+	return st->r.first_error;
+}
+
+int bl_plan_apply(struct bl_plan *p, struct bl_executor *ex,
+		  struct bl_apply_result *res)
+{
+	struct bl_apply_state st;
+	int rc;
+
+	if ((rc = bl_plan_sort(p)))
+		return rc;
+	if ((rc = bl_apply_begin(&st, p->n)))
+		return rc;
+	rc = bl_apply_run(&st, p, ex);
+	if (rc) {
+		bl_apply_end(&st, NULL);
+		return rc;
+	}
+	return bl_apply_end(&st, res);
 }

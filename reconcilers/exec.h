@@ -23,6 +23,7 @@
 #ifndef BL_EXEC_H
 #define BL_EXEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -113,5 +114,27 @@ struct bl_apply_result {
  * succeeded, else the first failure's code; res (may be NULL) gets counts. */
 int bl_plan_apply(struct bl_plan *p, struct bl_executor *ex,
 		  struct bl_apply_result *res);
+
+/*
+ * The same, a window at a time (plan.h, "Windows"): the policy above holds
+ * across windows because what it needs (which ids succeeded, whether and in
+ * which rank a failure happened, the counts) lives in the state:
+ *   bl_apply_begin(&st, bl_plan_total(p));
+ *   for each window: bl_plan_window(p, ...), plan() again, then
+ *       bl_apply_run(&st, p, ex);        (sorts p first)
+ *   rc = bl_apply_end(&st, &res);        (the first failure's code)
+ * bl_plan_apply is begin + run + end on a whole plan.
+ */
+struct bl_apply_state {
+	unsigned char *ok;   /* by id: that action succeeded                */
+	size_t n;            /* ids 1..n                                    */
+	bool stage_failed;
+	int rank_failed;
+	struct bl_apply_result r;
+};
+int bl_apply_begin(struct bl_apply_state *st, size_t total);
+int bl_apply_run(struct bl_apply_state *st, struct bl_plan *p,
+		 struct bl_executor *ex);
+int bl_apply_end(struct bl_apply_state *st, struct bl_apply_result *res);
 
 #endif

@@ -86,7 +86,103 @@ void bl_plan_free(struct bl_plan *p)
 	free(p->conds);
 	free(p->reconciler);
 	free(p->node);
+	free(p->h);
 	memset(p, 0, sizeof(*p));
+}
+
+/* Sort key: removals first in reverse stage order, then the rest in stage
+ * order; insertion order breaks ties. */
+static int rank_of(bool remove, enum bl_stage stage)
+{
+	return remove ? (int)(BL_STAGE_COUNT - 1 - stage) : (int)(BL_STAGE_COUNT + stage);
+}
+
+/* Drop the kept actions (windows and the switch to counting). */
+static void drop_actions(struct bl_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		action_free(&p->v[i]);
+	p->n = 0;
+}
+
+/* One more handle of a counting or windowed run. */
+static struct bl_plan_handle *new_handle(struct bl_plan *p)
+{
+	if (p->nh == p->caph) {
+		size_t cap = p->caph ? p->caph * 2 : 64;
+		struct bl_plan_handle *v = realloc(p->h, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		p->h = v;
+		p->caph = cap;
+	}
+	memset(&p->h[p->nh], 0, sizeof(p->h[0]));
+	return &p->h[p->nh++];
+}
+
+/*
+ * The (limit + 1)th action: from here p only counts. The kept actions
+ * become counts and handles (a later dep or setter may still name them).
+ */
+static int start_counting(struct bl_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		struct bl_plan_handle *h = new_handle(p);
+
+		if (!h)
+			return -ENOMEM;
+		h->op = p->v[i].op != BL_OP_NOTE;
+		p->rank_n[rank_of(p->v[i].remove, p->v[i].stage)]++;
+		p->changes += h->op;
+	}
+	p->total = p->n;
+	drop_actions(p);
+	p->counting = true;
+	return 0;
+}
+
+int bl_plan_limit(struct bl_plan *p, size_t max)
+{
+	if (p->n || p->nh || p->sorted || p->windowed)
+		return -EINVAL;
+	p->limit = max;
+	return 0;
+}
+
+bool bl_plan_counted(const struct bl_plan *p)
+{
+	return p->counting || p->windowed;
+}
+
+int bl_plan_window(struct bl_plan *p, size_t first, size_t max)
+{
+	if (!bl_plan_counted(p) || first < 1 || !max)
+		return -EINVAL;
+	drop_actions(p);
+	p->counting = false;
+	p->windowed = true;
+	p->sorted = false;
+	p->win_first = first;
+	p->win_end = first + max;
+	p->nh = 0;
+	memset(p->rank_seen, 0, sizeof(p->rank_seen));
+	return 0;
+}
+
+size_t bl_plan_total(const struct bl_plan *p)
+{
+	return bl_plan_counted(p) ? p->total : p->n;
+}
+
+/* Id in the whole plan of the next action of rank r (window runs). */
+static unsigned window_id(struct bl_plan *p, int r)
+{
+	size_t id = ++p->rank_seen[r];
+
+	for (int i = 0; i < r; i++)
+		id += p->rank_n[i];
+	return (unsigned)id;
 }
 
 int bl_plan_add(struct bl_plan *p, enum bl_stage stage, bool remove,
@@ -99,6 +195,24 @@ int bl_plan_add(struct bl_plan *p, enum bl_stage stage, bool remove,
 
 	if (p->sorted || (unsigned)stage >= BL_STAGE_COUNT)
 		return -EINVAL;
+	if (!p->counting && !p->windowed && p->limit && p->n == p->limit &&
+	    start_counting(p) < 0)
+		return -ENOMEM;
+	if (p->counting || p->windowed) {
+		struct bl_plan_handle *hd = new_handle(p);
+		int r = rank_of(remove, stage);
+
+		if (!hd)
+			return -ENOMEM;
+		if (p->counting) {
+			p->rank_n[r]++;
+			p->total++;
+			return (int)p->nh;
+		}
+		hd->id = window_id(p, r);
+		if (hd->id < p->win_first || hd->id >= p->win_end)
+			return (int)p->nh;   /* another window's */
+	}
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 8;
 		struct bl_action *v = realloc(p->v, cap * sizeof(*v));
@@ -111,6 +225,8 @@ int bl_plan_add(struct bl_plan *p, enum bl_stage stage, bool remove,
 	a = &p->v[p->n];
 	memset(a, 0, sizeof(*a));
 	a->seq = (unsigned)p->n + 1;
+	if (p->windowed)   /* sorts as in the whole plan; deps are ids */
+		a->seq = a->id = p->h[p->nh - 1].id;
 	a->stage = stage;
 	a->remove = remove;
 	a->op = BL_OP_NOTE;
@@ -127,24 +243,57 @@ int bl_plan_add(struct bl_plan *p, enum bl_stage stage, bool remove,
 		return -ENOMEM;
 	}
 	p->n++;
+	if (p->windowed) {
+		p->h[p->nh - 1].idx = (unsigned)p->n;
+		return (int)p->nh;
+	}
 	return (int)a->seq;
 }
 
-static struct bl_action *by_handle(struct bl_plan *p, int h)
+/*
+ * The action of handle h: 0 with *a set, or with *a NULL when p does not
+ * keep it (counting, or another window's: setters then do nothing), or
+ * -EINVAL for a handle p never gave out.
+ */
+static int lookup(struct bl_plan *p, int h, struct bl_action **a)
 {
-	if (p->sorted || h < 1 || (size_t)h > p->n)
-		return NULL;
-	return &p->v[h - 1];
+	*a = NULL;
+	if (p->sorted || h < 1)
+		return -EINVAL;
+	if (p->counting || p->windowed) {
+		if ((size_t)h > p->nh)
+			return -EINVAL;
+		if (p->h[h - 1].idx)
+			*a = &p->v[p->h[h - 1].idx - 1];
+		return 0;
+	}
+	if ((size_t)h > p->n)
+		return -EINVAL;
+	*a = &p->v[h - 1];
+	return 0;
+}
+
+/* A setter gave handle h an op: counted for bl_plan_changes. */
+static void count_op(struct bl_plan *p, int h)
+{
+	if (p->counting && !p->h[h - 1].op) {
+		p->h[h - 1].op = true;
+		p->changes++;
+	}
 }
 
 int bl_plan_set_exec(struct bl_plan *p, int h, const char *const *argv)
 {
-	struct bl_action *a = by_handle(p, h);
+	struct bl_action *a;
 	size_t n = 0;
 	char **v;
 
-	if (!a || !argv || !argv[0])
+	if (lookup(p, h, &a) < 0 || !argv || !argv[0])
 		return -EINVAL;
+	if (!a) {
+		count_op(p, h);
+		return 0;
+	}
 	while (argv[n])
 		n++;
 	v = calloc(n + 1, sizeof(*v));
@@ -186,11 +335,13 @@ int bl_plan_set_execl(struct bl_plan *p, int h, ...)
 int bl_plan_set_payload(struct bl_plan *p, int h, const char *data,
 			size_t len)
 {
-	struct bl_action *a = by_handle(p, h);
+	struct bl_action *a;
 	char *c;
 
-	if (!a)
+	if (lookup(p, h, &a) < 0)
 		return -EINVAL;
+	if (!a)
+		return 0;
 	c = malloc(len + 1);
 	if (!c)
 		return -ENOMEM;
@@ -205,10 +356,12 @@ int bl_plan_set_payload(struct bl_plan *p, int h, const char *data,
 
 int bl_plan_hide_payload(struct bl_plan *p, int h)
 {
-	struct bl_action *a = by_handle(p, h);
+	struct bl_action *a;
 
-	if (!a)
+	if (lookup(p, h, &a) < 0)
 		return -EINVAL;
+	if (!a)
+		return 0;
 	a->payload_hidden = true;
 	return 0;
 }
@@ -216,11 +369,15 @@ int bl_plan_hide_payload(struct bl_plan *p, int h)
 static int set_paths(struct bl_plan *p, int h, enum bl_plan_op op,
 		     const char *path, const char *path2)
 {
-	struct bl_action *a = by_handle(p, h);
+	struct bl_action *a;
 	char *c1, *c2 = NULL;
 
-	if (!a || !path)
+	if (lookup(p, h, &a) < 0 || !path)
 		return -EINVAL;
+	if (!a) {
+		count_op(p, h);
+		return 0;
+	}
 	c1 = strdup(path);
 	if (path2)
 		c2 = strdup(path2);
@@ -260,11 +417,16 @@ int bl_plan_set_unlink(struct bl_plan *p, int h, const char *path)
 
 int bl_plan_dep(struct bl_plan *p, int h, int dep)
 {
-	struct bl_action *a = by_handle(p, h);
+	struct bl_action *a;
 	unsigned *d;
 
-	if (!a || dep < 1 || (size_t)dep > p->n || dep == h)
+	if (lookup(p, h, &a) < 0 || dep < 1 || dep == h ||
+	    (size_t)dep > (p->counting || p->windowed ? p->nh : p->n))
 		return -EINVAL;
+	if (!a)
+		return 0;
+	if (p->windowed)   /* deps of a window are ids already */
+		dep = (int)p->h[dep - 1].id;
 	for (size_t i = 0; i < a->ndeps; i++)
 		if (a->deps[i] == (unsigned)dep)
 			return 0;
@@ -283,6 +445,8 @@ int bl_plan_cond(struct bl_plan *p, const char *object, const char *reason,
 	va_list ap;
 	int rc;
 
+	if (p->windowed)
+		return 0;   /* the counting run kept them */
 	if (p->nconds == p->capconds) {
 		size_t cap = p->capconds ? p->capconds * 2 : 4;
 		struct bl_cond *v = realloc(p->conds, cap * sizeof(*v));
@@ -310,12 +474,9 @@ int bl_plan_cond(struct bl_plan *p, const char *object, const char *reason,
 	return 0;
 }
 
-/* Sort key: removals first in reverse stage order, then the rest in stage
- * order; insertion order breaks ties. */
 static int action_rank(const struct bl_action *a)
 {
-	return a->remove ? (int)(BL_STAGE_COUNT - 1 - a->stage)
-			 : (int)(BL_STAGE_COUNT + a->stage);
+	return rank_of(a->remove, a->stage);
 }
 
 static int cmp_action(const void *x, const void *y)
@@ -352,6 +513,22 @@ int bl_plan_sort(struct bl_plan *p)
 	if (p->sorted)
 		return 0;
 	qsort(p->v, p->n, sizeof(*p->v), cmp_action);
+	if (p->windowed) {   /* ids and deps set when added */
+		if (p->nh != p->total)
+			return -EINVAL;   /* not the counted plan: plan() is not pure */
+		for (size_t i = 0; i < p->n; i++)
+			for (size_t j = 0; j < p->v[i].ndeps; j++)
+				if (p->v[i].deps[j] >= p->v[i].id)
+					return -EINVAL;
+		p->sorted = true;
+		return 0;
+	}
+	if (p->counting) {
+		if (p->nconds)
+			qsort(p->conds, p->nconds, sizeof(*p->conds), cmp_cond);
+		p->sorted = true;
+		return 0;
+	}
 	pos = calloc(p->n + 1, sizeof(*pos));
 	if (!pos)
 		return -ENOMEM;
@@ -381,6 +558,8 @@ size_t bl_plan_changes(const struct bl_plan *p)
 {
 	size_t n = 0;
 
+	if (bl_plan_counted(p))
+		return p->changes;
 	for (size_t i = 0; i < p->n; i++)
 		n += p->v[i].op != BL_OP_NOTE;
 	return n;

@@ -90,6 +90,15 @@ struct bl_cond {
 	char *msg;
 };
 
+/* Per handle of a bounded plan (see "Windows" below). */
+struct bl_plan_handle {
+	unsigned id;         /* window: its id in the whole plan            */
+	unsigned idx;        /* window: 1 + its index in v; 0: not kept     */
+	bool op;             /* counting: an op was set (not a note)        */
+};
+
+#define BL_PLAN_RANKS (2 * BL_STAGE_COUNT)
+
 struct bl_plan {
 	char *reconciler;    /* "drbd", "pacemaker", ...                    */
 	char *node;          /* node the plan was made for (may be NULL)    */
@@ -98,6 +107,17 @@ struct bl_plan {
 	struct bl_cond *conds;
 	size_t nconds, capconds;
 	bool sorted;
+	/* Windows (bl_plan_limit / bl_plan_window); all zero otherwise. */
+	size_t limit;        /* keep at most this many actions; 0: all      */
+	bool counting;       /* went over limit: counts, keeps no action    */
+	bool windowed;       /* keeps only ids [win_first, win_end)         */
+	size_t win_first, win_end;
+	size_t total;        /* counting: actions of the whole plan         */
+	size_t changes;      /* counting: of which not BL_OP_NOTE           */
+	size_t rank_n[BL_PLAN_RANKS];    /* counting: actions per rank      */
+	size_t rank_seen[BL_PLAN_RANKS]; /* window: per rank, this run      */
+	struct bl_plan_handle *h;        /* counting/window: by handle - 1  */
+	size_t nh, caph;
 };
 
 /* Initialise; reconciler and node are copied (node may be NULL).
@@ -151,8 +171,46 @@ int bl_plan_cond(struct bl_plan *p, const char *object, const char *reason,
  */
 int bl_plan_sort(struct bl_plan *p);
 
-/* Number of actions that change something (everything but BL_OP_NOTE). */
+/* Number of actions that change something (everything but BL_OP_NOTE);
+ * of the whole plan for a counted or windowed one. */
 size_t bl_plan_changes(const struct bl_plan *p);
+
+/*
+ * Windows: a plan too big to hold at once, built and used a part at a time.
+ *
+ * Why: bollardd's cold start of a 10,000-LUN target plans 10,000 `lun add`
+ * command lines, ~7 MB of small strings held at once, the largest part of
+ * its peak RSS (issue 6 asks < 30 MB). An executor needs one action at a
+ * time, and plan() is pure, so the same plan can be built again and only a
+ * window of it kept each time: memory bounded by the window, for the cost
+ * of running plan() once more per window (a few ms at 10,000 LUNs).
+ *
+ * How. Ids are positions in execution order, and that order is a stable
+ * sort on (rank, insertion order), rank being (remove, stage). So an
+ * action's id is known when it is added, provided the number of actions of
+ * every lower rank is known: that is what a first, counting run finds.
+ *   bl_plan_limit(p, max)   before plan(): keep at most max actions. A plan
+ *                           that stays within it is an ordinary plan (the
+ *                           common case costs nothing more); past it, p
+ *                           drops its actions and only counts from then on
+ *                           (bl_plan_counted; conditions are still kept).
+ *   bl_plan_window(p, first, max)
+ *                           then, for each window: drop what p holds; the
+ *                           next plan() run on the SAME inputs keeps only the
+ *                           actions with ids in [first, first + max), with
+ *                           their final ids and deps (ids of the whole plan,
+ *                           so a dep may name an action of an earlier
+ *                           window), and adds no condition (the counting run
+ *                           has them). bl_plan_sort() puts them in order.
+ * The concatenation of the windows is the whole plan, action for action
+ * (tests/golden/plan_windows.sh checks it on every golden case). Text and
+ * JSON forms print what p holds; the tools print whole plans. bl_plan_total
+ * is the size of the whole plan in both modes.
+ */
+int bl_plan_limit(struct bl_plan *p, size_t max);
+bool bl_plan_counted(const struct bl_plan *p);
+int bl_plan_window(struct bl_plan *p, size_t first, size_t max);
+size_t bl_plan_total(const struct bl_plan *p);
 
 /*
  * Text form, stable for golden tests (sorts first if needed):

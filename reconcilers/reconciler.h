@@ -125,6 +125,33 @@ int bl_reconcile_plan(const struct bl_reconciler_ops *ops,
 		      struct bl_rec_ctx *ctx, const struct bl_objlist *objs,
 		      struct bl_plan *plan);
 
+/*
+ * The same in steps, for a caller that wants the objects gone before the
+ * live state is read, or the plan in windows (plan.h, "Windows"):
+ *   bl_rec_run_desired(&r, ops, ctx, objs)   desired(); objs may go after
+ *                                             (models copy what they keep)
+ *   bl_rec_run_plan(&r, plan, limit)          observe() + plan() into plan
+ *                                             (initialised here) keeping at
+ *                                             most limit actions (0: all)
+ *   bl_rec_run_window(&r, plan, first, max)   plan() again on the same
+ *                                             models: one window of a plan
+ *                                             that went over the limit
+ *   bl_rec_run_free(&r)                       the models
+ * Free plan with bl_plan_free even on error. bl_reconcile_plan is these
+ * with no limit.
+ */
+struct bl_rec_run {
+	const struct bl_reconciler_ops *ops;
+	struct bl_rec_ctx *ctx;
+	void *want, *have;
+};
+int bl_rec_run_desired(struct bl_rec_run *r, const struct bl_reconciler_ops *ops,
+		       struct bl_rec_ctx *ctx, const struct bl_objlist *objs);
+int bl_rec_run_plan(struct bl_rec_run *r, struct bl_plan *plan, size_t limit);
+int bl_rec_run_window(struct bl_rec_run *r, struct bl_plan *plan, size_t first,
+		      size_t max);
+void bl_rec_run_free(struct bl_rec_run *r);
+
 /* ---- helpers shared by the reconcilers (reconcilers.c) ------------------*/
 
 /* spec member as a string, or NULL. */

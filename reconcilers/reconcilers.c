@@ -137,28 +137,64 @@ void bl_rec_io_real(struct bl_rec_io *io)
 	io->arg = NULL;
 }
 
+int bl_rec_run_desired(struct bl_rec_run *r, const struct bl_reconciler_ops *ops,
+		       struct bl_rec_ctx *ctx, const struct bl_objlist *objs)
+{
+	memset(r, 0, sizeof(*r));
+	r->ops = ops;
+	r->ctx = ctx;
+	return ops->desired(ctx, objs, &r->want);
+}
+
+int bl_rec_run_plan(struct bl_rec_run *r, struct bl_plan *plan, size_t limit)
+{
+	int rc = bl_plan_init(plan, r->ops->name, r->ctx->node);
+
+	if (rc)
+		return rc;
+	if (!r->want)
+		return -EINVAL;   /* desired() failed or was not run */
+	if ((rc = bl_plan_limit(plan, limit)))
+		return rc;
+	if (!r->have && (rc = r->ops->observe(r->ctx, r->want, &r->have)))
+		return rc;
+	rc = r->ops->plan(r->ctx, r->want, r->have, plan);
+	return rc ? rc : bl_plan_sort(plan);
+}
+
+int bl_rec_run_window(struct bl_rec_run *r, struct bl_plan *plan, size_t first,
+		      size_t max)
+{
+	int rc = bl_plan_window(plan, first, max);
+
+	if (rc)
+		return rc;
+	rc = r->ops->plan(r->ctx, r->want, r->have, plan);
+	return rc ? rc : bl_plan_sort(plan);
+}
+
+void bl_rec_run_free(struct bl_rec_run *r)
+{
+	if (r->ops) {
+		r->ops->free_model(r->have);
+		r->ops->free_model(r->want);
+	}
+	memset(r, 0, sizeof(*r));
+}
+
 int bl_reconcile_plan(const struct bl_reconciler_ops *ops,
 		      struct bl_rec_ctx *ctx, const struct bl_objlist *objs,
 		      struct bl_plan *plan)
 {
-	void *want = NULL, *have = NULL;
+	struct bl_rec_run r;
 	int rc;
 
-	rc = bl_plan_init(plan, ops->name, ctx->node);
-	if (rc)
-		return rc;
-	rc = ops->desired(ctx, objs, &want);
-	if (rc)
-		return rc;
-	rc = ops->observe(ctx, want, &have);
-	if (rc)
-		goto out_free_want;
-	rc = ops->plan(ctx, want, have, plan);
-	if (!rc)
-		rc = bl_plan_sort(plan);
-	ops->free_model(have);
-out_free_want:
-	ops->free_model(want);
+	rc = bl_rec_run_desired(&r, ops, ctx, objs);
+	if (rc == 0)
+		rc = bl_rec_run_plan(&r, plan, 0);
+	else   /* the caller frees plan whatever happened */
+		(void)bl_plan_init(plan, ops->name, ctx->node);
+	bl_rec_run_free(&r);
 	return rc;
 }
 

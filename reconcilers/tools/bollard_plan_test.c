@@ -13,6 +13,10 @@
  *                       (BOLLARD_FAULT=apply:N[:die] wraps it in the fault
  *                       executor) and print the counts
  *     --agent PATH      our OCF agent, for ocf:bollard:target meta-data
+ *     --window N        build the plan N actions at a time (plan.h,
+ *                       "Windows": a counting run, then one plan() run per
+ *                       window) and print the windows end to end, which
+ *                       must be the whole plan (tests/golden/plan_windows.sh)
  *
  * CASEDIR holds desired.yaml or desired.json (read with the schema
  * library, so defaults apply as in the controller) and observed.rec, a
@@ -275,10 +279,78 @@ static int load_desired(const char *dir, struct bl_objlist *objs)
 	return rc;
 }
 
+/*
+ * --window: the plan built w actions at a time, the windows moved end to
+ * end into out (conditions from the counting run). A window that is not
+ * the next w ids of the plan is an error, not a plan that merely differs.
+ */
+static int plan_in_windows(const struct bl_reconciler_ops *ops, struct bl_rec_ctx *ctx,
+			   const struct bl_objlist *objs, struct bl_plan *out, size_t w)
+{
+	struct bl_rec_run r;
+	struct bl_plan p = {0};
+	size_t total, first;
+	int rc;
+
+	rc = bl_rec_run_desired(&r, ops, ctx, objs);
+	if (rc == 0)
+		rc = bl_rec_run_plan(&r, &p, w);
+	if (rc || !bl_plan_counted(&p)) {   /* within one window: as it is */
+		*out = p;
+		if (!out->reconciler)
+			(void)bl_plan_init(out, ops->name, ctx->node);
+		bl_rec_run_free(&r);
+		return rc;
+	}
+	total = bl_plan_total(&p);
+	rc = bl_plan_init(out, ops->name, ctx->node);
+	if (rc)
+		goto out;
+	out->conds = p.conds;
+	out->nconds = p.nconds;
+	out->capconds = p.capconds;
+	p.conds = NULL;
+	p.nconds = p.capconds = 0;
+	out->v = calloc(total + 1, sizeof(*out->v));
+	if (!out->v) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	out->cap = total + 1;
+	for (first = 1; first <= total; first += w) {
+		size_t want = total - first + 1 < w ? total - first + 1 : w;
+
+		rc = bl_rec_run_window(&r, &p, first, w);
+		if (rc)
+			goto out;
+		if (p.n != want) {
+			fprintf(stderr, "window at %zu: %zu actions, expected %zu\n",
+				first, p.n, want);
+			rc = -EPROTO;
+			goto out;
+		}
+		for (size_t i = 0; i < p.n; i++) {
+			if (p.v[i].id != first + i) {
+				fprintf(stderr, "window at %zu: action %zu has id %u\n",
+					first, i, p.v[i].id);
+				rc = -EPROTO;
+				goto out;
+			}
+			out->v[out->n++] = p.v[i];
+		}
+		p.n = 0;   /* moved to out */
+	}
+	out->sorted = true;
+out:
+	bl_plan_free(&p);
+	bl_rec_run_free(&r);
+	return rc;
+}
+
 static void usage(void)
 {
 	fputs("usage: bollard-plan-test [--json] [--node N] [--payload K/O/V] "
-	      "[--live] [--apply] [--agent PATH] drbd|pacemaker CASEDIR\n",
+	      "[--live] [--apply] [--agent PATH] [--window N] drbd|pacemaker CASEDIR\n",
 	      stderr);
 	exit(2);
 }
@@ -292,6 +364,7 @@ int main(int argc, char **argv)
 		{ "live", no_argument, NULL, 'l' },
 		{ "apply", no_argument, NULL, 'a' },
 		{ "agent", required_argument, NULL, 'g' },
+		{ "window", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct bl_reconciler_ops *ops;
@@ -302,6 +375,7 @@ int main(int argc, char **argv)
 	const char *payload = NULL, *node = NULL, *dir;
 	char node_buf[128] = "nodea", path[PATH_MAX];
 	bool json = false, live = false, apply = false;
+	size_t window = 0;
 	int c, rc, ret = 1;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -312,6 +386,7 @@ int main(int argc, char **argv)
 		case 'l': live = true; break;
 		case 'a': apply = true; break;
 		case 'g': ctx.bollard_agent = optarg; break;
+		case 'w': window = strtoul(optarg, NULL, 10); break;
 		default: usage();
 		}
 	}
@@ -354,7 +429,10 @@ int main(int argc, char **argv)
 	bl_objlist_init(&objs);
 	if (load_desired(dir, &objs))
 		goto out_free_rec;
-	rc = bl_reconcile_plan(ops, &ctx, &objs, &plan);
+	if (window)
+		rc = plan_in_windows(ops, &ctx, &objs, &plan, window);
+	else
+		rc = bl_reconcile_plan(ops, &ctx, &objs, &plan);
 	if (rc) {
 		fprintf(stderr, "%s: %s%s%s\n", ops->name, bl_strerror(rc),
 			ctx.err[0] ? ": " : "", ctx.err);

@@ -261,6 +261,151 @@ static void test_apply_failure_policy(void **state)
 	bl_plan_free(&p);
 }
 
+/*
+ * Windows (plan.h): a pure plan function run once to count, then once per
+ * window, applied window by window, does what the whole plan does. The
+ * plan mixes removals and creations across stages (so ids are not the
+ * insertion order), a note, deps that cross windows, and optionally a
+ * failing command in CONFIG.
+ */
+static int mixed_plan(struct bl_plan *p, const char *fail)
+{
+	int a, b, c, d, e, f, g;
+
+	a = bl_plan_add(p, BL_STAGE_CONFIG, false, "k", "a", "add", "a");
+	if (a < 0 || bl_plan_set_execl(p, a, "a", NULL))
+		return -1;
+	b = bl_plan_add(p, BL_STAGE_CONFIG, true, "k", "b", "del", "b");
+	if (b < 0 || bl_plan_set_execl(p, b, "b", NULL))
+		return -1;
+	c = bl_plan_add(p, BL_STAGE_PREREQ, false, "k", "c", "add", "c");
+	if (c < 0 || bl_plan_set_execl(p, c, "c", NULL) || bl_plan_set_payload(p, c, "x", 1))
+		return -1;
+	d = bl_plan_add(p, BL_STAGE_CONFIG, false, "k", "d", "add", "d");
+	if (d < 0 || bl_plan_set_execl(p, d, fail ? fail : "d", NULL) || bl_plan_dep(p, d, c))
+		return -1;
+	e = bl_plan_add(p, BL_STAGE_ACTIVATE, true, "k", "e", "del", "e");
+	if (e < 0 || bl_plan_set_execl(p, e, "e", NULL))
+		return -1;
+	f = bl_plan_add(p, BL_STAGE_CONFIG, false, "k", "f", "note", "a note");
+	if (f < 0)
+		return -1;
+	g = bl_plan_add(p, BL_STAGE_ACTIVATE, false, "k", "g", "add", "g");
+	if (g < 0 || bl_plan_set_execl(p, g, "g", NULL) || bl_plan_dep(p, g, a) ||
+	    bl_plan_dep(p, g, c))
+		return -1;
+	return bl_plan_cond(p, "k/z", "Why", "a condition");
+}
+
+static void check_windows(const char *fail, size_t w)
+{
+	struct rec_runner whole_r = {0}, win_r = {0};
+	struct bl_executor *ex1 = bl_exec_real_new(rec_run, &whole_r, NULL);
+	struct bl_executor *ex2 = bl_exec_real_new(rec_run, &win_r, NULL);
+	struct bl_apply_result whole_res, win_res;
+	struct bl_apply_state st;
+	struct bl_plan whole, p;
+	char *whole_text;
+	int rc1, rc2;
+
+	assert_int_equal(bl_plan_init(&whole, "t", NULL), 0);
+	assert_int_equal(mixed_plan(&whole, fail), 0);
+	assert_int_equal(bl_plan_sort(&whole), 0);
+	whole_text = print_plan(&whole);
+	rc1 = bl_plan_apply(&whole, ex1, &whole_res);
+
+	assert_int_equal(bl_plan_init(&p, "t", NULL), 0);
+	assert_int_equal(bl_plan_limit(&p, w), 0);
+	assert_int_equal(mixed_plan(&p, fail), 0);
+	assert_int_equal(bl_plan_sort(&p), 0);
+	assert_int_equal(bl_plan_total(&p), whole.n);
+	assert_int_equal(bl_plan_changes(&p), bl_plan_changes(&whole));
+	assert_int_equal(p.nconds, 1);
+	if (w >= whole.n) {
+		/* Within the limit: an ordinary plan, the same one. */
+		char *t = print_plan(&p);
+		assert_false(bl_plan_counted(&p));
+		assert_string_equal(t, whole_text);
+		free(t);
+		rc2 = bl_plan_apply(&p, ex2, &win_res);
+	} else {
+		assert_true(bl_plan_counted(&p));
+		assert_int_equal(p.n, 0);
+		assert_int_equal(bl_apply_begin(&st, bl_plan_total(&p)), 0);
+		for (size_t first = 1; first <= whole.n; first += w) {
+			assert_int_equal(bl_plan_window(&p, first, w), 0);
+			assert_int_equal(mixed_plan(&p, fail), 0);
+			assert_int_equal(bl_plan_sort(&p), 0);
+			assert_true(p.n <= w);
+			assert_int_equal(p.nconds, 1);   /* kept, not added again */
+			for (size_t i = 0; i < p.n; i++) {
+				const struct bl_action *a = &p.v[i], *x = &whole.v[first + i - 1];
+				assert_int_equal(a->id, first + i);
+				assert_string_equal(a->desc, x->desc);
+				assert_int_equal(a->ndeps, x->ndeps);
+				for (size_t j = 0; j < a->ndeps; j++)
+					assert_int_equal(a->deps[j], x->deps[j]);
+			}
+			assert_int_equal(bl_apply_run(&st, &p, ex2), 0);
+		}
+		rc2 = bl_apply_end(&st, &win_res);
+	}
+	assert_int_equal(rc2, rc1);
+	assert_string_equal(win_r.log, whole_r.log);
+	assert_int_equal(win_res.done, whole_res.done);
+	assert_int_equal(win_res.failed, whole_res.failed);
+	assert_int_equal(win_res.skipped, whole_res.skipped);
+	assert_int_equal(win_res.first_failed_id, whole_res.first_failed_id);
+	free(whole_text);
+	bl_plan_free(&whole);
+	bl_plan_free(&p);
+	bl_exec_free(ex1);
+	bl_exec_free(ex2);
+}
+
+static void test_windows(void **state)
+{
+	(void)state;
+	for (size_t w = 1; w <= 8; w++) {
+		check_windows(NULL, w);
+		check_windows("false", w);
+	}
+}
+
+/* Misuse is refused: a window before counting, a plan run that is not the
+ * counted one (plan() not pure), a window applied outside its plan. */
+static void test_windows_misuse(void **state)
+{
+	struct rec_runner r = {0};
+	struct bl_executor *ex = bl_exec_real_new(rec_run, &r, NULL);
+	struct bl_apply_state st;
+	struct bl_plan p;
+	int h;
+
+	(void)state;
+	assert_int_equal(bl_plan_init(&p, "t", NULL), 0);
+	assert_int_equal(bl_plan_window(&p, 1, 2), -EINVAL);
+	assert_int_equal(bl_plan_limit(&p, 2), 0);
+	assert_int_equal(mixed_plan(&p, NULL), 0);
+	assert_int_equal(bl_plan_limit(&p, 2), -EINVAL);
+	assert_int_equal(bl_plan_sort(&p), 0);
+	assert_int_equal(bl_plan_total(&p), 7);
+	assert_int_equal(bl_plan_changes(&p), 6);
+	assert_int_equal(bl_plan_window(&p, 1, 2), 0);
+	h = bl_plan_add(&p, BL_STAGE_CONFIG, false, "k", "only", "add", "one");
+	assert_true(h > 0);
+	assert_int_equal(bl_plan_dep(&p, h, h + 1), -EINVAL);
+	assert_int_equal(bl_plan_sort(&p), -EINVAL);   /* 1 action, 7 counted */
+	assert_int_equal(bl_plan_window(&p, 3, 2), 0);
+	assert_int_equal(mixed_plan(&p, NULL), 0);
+	assert_int_equal(bl_plan_sort(&p), 0);
+	assert_int_equal(bl_apply_begin(&st, 3), 0);
+	assert_int_equal(bl_apply_run(&st, &p, ex), -EINVAL);   /* id 4 > 3 */
+	bl_apply_end(&st, NULL);
+	bl_plan_free(&p);
+	bl_exec_free(ex);
+}
+
 static void test_apply_dry_run(void **state)
 {
 	struct bl_executor *ex;
@@ -402,6 +547,8 @@ int main(void)
 		cmocka_unit_test(test_apply_real_success),
 		cmocka_unit_test(test_apply_failure_policy),
 		cmocka_unit_test(test_apply_dry_run),
+		cmocka_unit_test(test_windows),
+		cmocka_unit_test(test_windows_misuse),
 		cmocka_unit_test(test_fault_parse),
 		cmocka_unit_test(test_fault_fail_after),
 		cmocka_unit_test(test_fault_die),
