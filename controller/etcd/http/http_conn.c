@@ -121,6 +121,28 @@ static void ssl_errstr(const struct bl_tls *t, char *buf, size_t len)
 	t->ERR_clear_error();
 }
 
+const char *bl__hconn_lost(const struct bl_hconn *c, bool tls, char *buf,
+			   size_t len)
+{
+	static const char refused[] = "the server refused this client: no client "
+				      "certificate, or one it does not trust";
+	const char *why = strrchr(c->tls_err, ':');
+
+	/* "error:0A00045C:SSL routines::tlsv13 alert certificate required":
+	 * the reason is what follows the last colon. */
+	why = why ? why + 1 : c->tls_err;
+	if (*why && strstr(why, "alert") && strstr(why, "certificate"))
+		snprintf(buf, len, "connection lost: TLS: %s (%s)", why, refused);
+	else if (*why)
+		snprintf(buf, len, "connection lost: TLS: %s", why);
+	else if (tls && !c->nread)
+		snprintf(buf, len, "connection lost right after the TLS handshake "
+			 "(%s?)", refused);
+	else
+		snprintf(buf, len, "connection lost");
+	return buf;
+}
+
 static int check_readable(struct bl_etcd *e, const char *path)
 {
 	if (path && access(path, R_OK) < 0) {
@@ -328,6 +350,8 @@ int bl__hconn_open(struct bl_etcd *e, struct bl_hconn *c, size_t ep,
 	if (cdl > deadline_ms)
 		cdl = deadline_ms;
 	c->ep = ep;
+	c->tls_err[0] = '\0';
+	c->nread = 0;
 	rc = tcp_connect(e, &e->eps[ep], cdl, &c->fd);
 	if (rc < 0)
 		return rc;
@@ -453,7 +477,7 @@ int bl__hconn_fill(struct bl_etcd *e, struct bl_hconn *c, int64_t deadline_ms)
 					/* An EOF without close_notify is an EOF. */
 					if (err == SSL_ERROR_SYSCALL && !t->ERR_peek_error())
 						return 0;
-					t->ERR_clear_error();
+					ssl_errstr(t, c->tls_err, sizeof(c->tls_err));
 					return -EIO;
 				}
 				if (rc < 0)
@@ -476,6 +500,7 @@ int bl__hconn_fill(struct bl_etcd *e, struct bl_hconn *c, int64_t deadline_ms)
 			}
 		}
 		c->len += (size_t)r;
+		c->nread += (size_t)r;
 		c->buf[c->len] = '\0';
 		(void)e;
 		return (int)(r > 0 ? r : 0);
@@ -665,6 +690,7 @@ static int attempt(struct bl_etcd *e, const char *path, const char *body,
 	bool reused;
 	int rc, tries;
 	json_error_t jerr;
+	char lost[256];
 
 	for (tries = 0; tries < 2; tries++) {
 		reused = c->fd >= 0 && c->ep == e->cur;
@@ -695,8 +721,8 @@ static int attempt(struct bl_etcd *e, const char *path, const char *body,
 			bl__seterr(e, "%s on %s: no answer before the deadline",
 				   path, e->eps[e->cur].hostport);
 		else if (rc == -EPIPE || rc == -EIO)
-			bl__seterr(e, "%s on %s: connection lost", path,
-				   e->eps[e->cur].hostport);
+			bl__seterr(e, "%s on %s: %s", path, e->eps[e->cur].hostport,
+				   bl__hconn_lost(c, e->tls_on, lost, sizeof(lost)));
 		bl__hresp_free(&r);
 		if (rc == BL_E_PROTO || rc == -ENOMEM)
 			return rc;

@@ -51,6 +51,11 @@ struct bl_hconn {
 	size_t ep;
 	char *buf;                     /* unread bytes are buf[off, len)      */
 	size_t off, len, cap;
+	/* Why the last TLS read failed, as OpenSSL says it ("" if it did not
+	 * or was no TLS error): etcd refusing a client certificate shows up
+	 * here, as an alert after the handshake (TLS 1.3). */
+	char tls_err[160];
+	uint64_t nread;                /* bytes read since connected          */
 };
 
 enum bl_hresp_state { HR_HEAD, HR_BODY_LEN, HR_CHUNK_SIZE, HR_CHUNK_DATA,
@@ -90,6 +95,12 @@ void bl__seterr(struct bl_etcd *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void bl__hconn_init(struct bl_hconn *c);
 void bl__hconn_close(struct bl_hconn *c);
+/* "connection lost" for messages, with why if known: c->tls_err's reason,
+ * or for a TLS connection that broke before its first byte (etcd closes
+ * a session whose client certificate it refuses, and the alert saying so
+ * is lost when the close races our request), that it may be that. */
+const char *bl__hconn_lost(const struct bl_hconn *c, bool tls, char *buf,
+			   size_t len);
 /* Connect c to endpoint ep (TCP, then TLS if configured). 0 or
  * BL_E_UNAVAILABLE / -ETIMEDOUT with the reason in errmsg. */
 int bl__hconn_open(struct bl_etcd *e, struct bl_hconn *c, size_t ep,
@@ -100,7 +111,8 @@ int bl__hconn_post(struct bl_etcd *e, struct bl_hconn *c, const char *path,
 		   const char *body, size_t len, const char *extra,
 		   int64_t deadline_ms);
 /* Read what is there (non-blocking when deadline_ms < 0, else wait up to
- * it): >0 bytes appended to c->buf, 0 EOF, -EAGAIN, -ETIMEDOUT, -EIO. */
+ * it): >0 bytes appended to c->buf, 0 EOF, -EAGAIN, -ETIMEDOUT, -EIO
+ * (c->tls_err says why when TLS failed). */
 int bl__hconn_fill(struct bl_etcd *e, struct bl_hconn *c, int64_t deadline_ms);
 void bl__hresp_init(struct bl_hresp *r);
 void bl__hresp_free(struct bl_hresp *r);

@@ -300,7 +300,10 @@ static void stream_read(struct bl_wstream *s)
 			break;
 		}
 		if (rc <= 0) {
-			stream_lost(s, rc == 0 ? "connection closed" : "connection lost");
+			char lost[256];
+
+			stream_lost(s, rc == 0 ? "connection closed" :
+				    bl__hconn_lost(&s->c, s->e->tls_on, lost, sizeof(lost)));
 			break;
 		}
 	}
