@@ -8,6 +8,9 @@
 #                   ETCD_PORT, ETCD_PEER_PORT, ETCD_METRICS_PORT.
 #                   Registers its stop and removal with cleanup_add.
 #                   Skips the test (exit 77) when etcd is not installed.
+#                   TLS: set ETCD_SCHEME=https and ETCD_ARGS to etcd's TLS
+#                   flags (--cert-file ... --client-cert-auth ...) first;
+#                   /health stays on the plain-http metrics port.
 #   etcd_stop       SIGTERM, then SIGKILL after 5 s
 #   etcd_kill       SIGKILL (a crash)
 #   etcd_restart    stop if running, start again on the same ports and data
@@ -29,6 +32,7 @@ _etcd_launch() {
 	local name=t$ETCD_PORT pdeath=
 	# etcd dies with the test script even if its cleanup never runs.
 	[ -x /usr/bin/setpriv ] && pdeath="/usr/bin/setpriv --pdeathsig KILL --"
+	# shellcheck disable=SC2086 # ETCD_ARGS is a list of flags
 	$pdeath etcd --name "$name" --data-dir "$ETCD_DIR/data" \
 		--listen-client-urls "$ETCD_URL" --advertise-client-urls "$ETCD_URL" \
 		--listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
@@ -37,7 +41,7 @@ _etcd_launch() {
 		--initial-cluster "$name=http://127.0.0.1:$ETCD_PEER_PORT" \
 		--initial-cluster-state new \
 		--heartbeat-interval=10 --election-timeout=100 \
-		--log-level error --logger zap >>"$ETCD_DIR/etcd.log" 2>&1 &
+		--log-level error --logger zap ${ETCD_ARGS:-} >>"$ETCD_DIR/etcd.log" 2>&1 &
 	ETCD_PID=$!
 	local end=$((SECONDS + 10))
 	while ! etcd_healthy; do
@@ -64,7 +68,7 @@ etcd_start() {
 		[ "$ETCD_PORT" != "$ETCD_PEER_PORT" ] &&
 			[ "$ETCD_PEER_PORT" != "$ETCD_METRICS_PORT" ] &&
 			[ "$ETCD_PORT" != "$ETCD_METRICS_PORT" ] || continue
-		ETCD_URL=http://127.0.0.1:$ETCD_PORT
+		ETCD_URL=${ETCD_SCHEME:-http}://127.0.0.1:$ETCD_PORT
 		_etcd_launch && return 0
 		etcd_kill
 		rm -rf "${ETCD_DIR:?}/data"
