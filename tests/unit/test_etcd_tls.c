@@ -2,7 +2,11 @@
  * test_etcd_tls.c - the client over https:// against a real etcd serving
  * TLS with a throwaway CA and server certificate (made with openssl at
  * setup, IP SAN 127.0.0.1): kv and watch work with the CA given; without
- * it (system roots) or over plain http the calls fail.
+ * it (system roots) or over plain http the calls fail. A second etcd
+ * requires client certificates (--client-cert-auth): with the client
+ * certificate the CA signed, kv and watch work; without one, calls fail;
+ * a certificate without its key is refused at open. Built for both
+ * transports (test_etcd_tls, test_etcd_tls_http).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +32,7 @@ extern char **environ;
 struct fx {
 	char dir[64];
 	char ca[128], cert[128], key[128];
+	char ccert[128], ckey[128];    /* client certificate, signed by ca */
 	struct etcd_proc ep;
 };
 
@@ -54,10 +59,19 @@ static int run(const char *dir, const char *const argv[])
 
 #define RUN(dir, ...) run((dir), (const char *const[]){ __VA_ARGS__, NULL })
 
+static int write_file(const char *path, const char *text)
+{
+	FILE *x = fopen(path, "w");
+
+	if (!x)
+		return -errno;
+	fputs(text, x);
+	return fclose(x) ? -errno : 0;
+}
+
 static int make_certs(struct fx *f)
 {
-	char cakey[128], csr[128], ext[128];
-	FILE *x;
+	char cakey[128], csr[128], ext[128], ccsr[128], cext[128];
 
 	snprintf(f->ca, sizeof(f->ca), "%s/ca.crt", f->dir);
 	snprintf(cakey, sizeof(cakey), "%s/ca.key", f->dir);
@@ -65,11 +79,17 @@ static int make_certs(struct fx *f)
 	snprintf(f->key, sizeof(f->key), "%s/server.key", f->dir);
 	snprintf(csr, sizeof(csr), "%s/server.csr", f->dir);
 	snprintf(ext, sizeof(ext), "%s/ext.cnf", f->dir);
-	x = fopen(ext, "w");
-	if (!x)
-		return -errno;
-	fputs("subjectAltName=IP:127.0.0.1\n", x);
-	fclose(x);
+	snprintf(f->ccert, sizeof(f->ccert), "%s/client.crt", f->dir);
+	snprintf(f->ckey, sizeof(f->ckey), "%s/client.key", f->dir);
+	snprintf(ccsr, sizeof(ccsr), "%s/client.csr", f->dir);
+	snprintf(cext, sizeof(cext), "%s/client-ext.cnf", f->dir);
+	/* clientAuth on the server's certificate too: with client
+	 * certificates required, etcd's JSON gateway dials its own gRPC
+	 * port with it. */
+	if (write_file(ext, "subjectAltName=IP:127.0.0.1\n"
+			    "extendedKeyUsage=serverAuth,clientAuth\n") < 0 ||
+	    write_file(cext, "extendedKeyUsage=clientAuth\n") < 0)
+		return -EIO;
 	if (RUN(f->dir, "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
 		"ec_paramgen_curve:prime256v1", "-nodes", "-keyout", cakey,
 		"-out", f->ca, "-days", "2", "-subj", "/CN=bollard-test-ca") ||
@@ -78,7 +98,13 @@ static int make_certs(struct fx *f)
 		"-out", csr, "-subj", "/CN=127.0.0.1") ||
 	    RUN(f->dir, "openssl", "x509", "-req", "-in", csr, "-CA", f->ca,
 		"-CAkey", cakey, "-CAcreateserial", "-out", f->cert, "-days", "2",
-		"-extfile", ext))
+		"-extfile", ext) ||
+	    RUN(f->dir, "openssl", "req", "-newkey", "ec", "-pkeyopt",
+		"ec_paramgen_curve:prime256v1", "-nodes", "-keyout", f->ckey,
+		"-out", ccsr, "-subj", "/CN=bollard-test-client") ||
+	    RUN(f->dir, "openssl", "x509", "-req", "-in", ccsr, "-CA", f->ca,
+		"-CAkey", cakey, "-CAcreateserial", "-out", f->ccert, "-days", "2",
+		"-extfile", cext))
 		return -EIO;
 	return 0;
 }
@@ -111,7 +137,9 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 	const char *files[] = { "ca.crt", "ca.key", "ca.srl", "server.crt",
-				"server.key", "server.csr", "ext.cnf", "openssl.log" };
+				"server.key", "server.csr", "ext.cnf", "openssl.log",
+				"client.crt", "client.key", "client.csr",
+				"client-ext.cnf" };
 	char p[160];
 	size_t i;
 
@@ -211,11 +239,73 @@ static void test_tls_refused(void **state)
 	}
 }
 
+static void test_tls_client_cert(void **state)
+{
+	struct fx *f = *state;
+	char trusted[160];
+	const char *const extra[] = { "--client-cert-auth", trusted, NULL };
+	struct etcd_proc_opts po = { .cert_file = f->cert, .key_file = f->key,
+				     .ca_file = f->ca, .extra_args = extra };
+	struct bl_etcd_opts o = { .ca_file = f->ca, .cert_file = f->ccert,
+				  .key_file = f->ckey, .timeout_ms = 3000 };
+	struct etcd_proc ep = { 0 };
+	struct bl_kvs kvs = { 0 };
+	struct rec r = { 0 };
+	struct bl_etcd *e = NULL;
+	struct bl_watch *w;
+	time_t end;
+	int rc;
+
+	snprintf(trusted, sizeof(trusted), "--trusted-ca-file=%s", f->ca);
+	rc = etcd_proc_start(&ep, &po);
+	if (rc < 0) {
+		etcd_proc_cleanup(&ep);
+		fail_msg("cannot start etcd with --client-cert-auth: %s", strerror(-rc));
+	}
+	o.endpoints = ep.url;
+
+	/* The client certificate the CA signed: kv and watch. */
+	assert_int_equal(bl_etcd_open(&o, &e), 0);
+	rc = bl_etcd_put(e, "/cc/a", "1", 1, 0, NULL);
+	if (rc)
+		fail_msg("put with a client certificate: %s (%s)", bl_strerror(rc),
+			 bl_etcd_errmsg(e));
+	assert_int_equal(bl_etcd_get(e, "/cc/", true, 0, 0, false, &kvs), 0);
+	assert_int_equal(kvs.n, 1);
+	bl_kvs_free(&kvs);
+	assert_int_equal(bl_etcd_watch(e, "/cc/", true, 0, on_ev, NULL, &r, &w), 0);
+	bl_etcd_dispatch(e, 200);
+	assert_int_equal(bl_etcd_put(e, "/cc/b", "2", 1, 0, NULL), 0);
+	end = time(NULL) + 5;
+	while (!r.n && !r.err && time(NULL) < end)
+		bl_etcd_dispatch(e, 200);
+	assert_int_equal(r.err, 0);
+	assert_int_equal(r.n, 1);
+	bl_etcd_watch_cancel(w);
+	bl_etcd_close(e);
+
+	/* No client certificate: etcd refuses the session. */
+	o.cert_file = o.key_file = NULL;
+	o.timeout_ms = 1500;
+	assert_int_equal(bl_etcd_open(&o, &e), 0);
+	rc = bl_etcd_get(e, "/cc/a", false, 0, 0, false, &kvs);
+	assert_true(rc == BL_E_UNAVAILABLE || rc == -ETIMEDOUT);
+	assert_true(bl_etcd_errmsg(e)[0] != '\0');
+	bl_etcd_close(e);
+
+	/* A certificate without its key is refused at open. */
+	o.cert_file = f->ccert;
+	assert_int_equal(bl_etcd_open(&o, &e), -EINVAL);
+
+	etcd_proc_cleanup(&ep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tls_ok),
 		cmocka_unit_test(test_tls_refused),
+		cmocka_unit_test(test_tls_client_cert),
 	};
 	return cmocka_run_group_tests_name("etcd_tls", tests, setup, teardown);
 }
