@@ -9,8 +9,9 @@
  *     record's Secret generations as observedRefs, as bollardd reports)
  *     --ready-after seconds after it was first seen, except in --fail
  *     clusters, which stay not Ready.
- * One round every 200 ms: two range reads, and a status write only for a
- * Target whose reported state changed. Its own etcd requests are counted
+ * One round every 200 ms: range reads of the Targets, the Rollouts' names
+ * and each Rollout's admission records (not its status), and a status
+ * write only for a Target whose reported state changed. Its own etcd requests are counted
  * and printed on SIGUSR1 and at exit (bench/rollout_fleet.sh).
  */
 #include <errno.h>
@@ -218,23 +219,72 @@ static int heartbeats(struct bl_etcd *e, long n, int64_t lease, struct sim_ops *
 	return 0;
 }
 
+/*
+ * Every admission record, by cluster: {"sim-0001": [record, ...]}. Read
+ * per Rollout (`<ro>/admitted/`), not as the whole /bollard/v1/rollouts/
+ * prefix: that would bring the rollouts' status keys along every round.
+ */
+static int load_records(struct bl_etcd *e, struct sim_ops *n, json_t **out)
+{
+	struct bl_kvs ros = { 0 };
+	const size_t plen = strlen(CLI_KEY_OBJECTS "Rollout/");
+	json_t *m = json_object();
+	int rc;
+
+	*out = NULL;
+	if (!m)
+		return -ENOMEM;
+	rc = bl_etcd_get(e, CLI_KEY_OBJECTS "Rollout/", true, 0, 0, true, &ros);
+	n->range++;
+	for (size_t i = 0; rc == 0 && i < ros.n; i++) {
+		struct bl_kvs recs = { 0 };
+		char prefix[400];
+		size_t pl;
+
+		snprintf(prefix, sizeof(prefix), "%s%s/admitted/", BL_RO_KEY_ROLLOUTS,
+			 ros.kvs[i].key + plen);
+		pl = strlen(prefix);
+		rc = bl_etcd_get(e, prefix, true, 0, 0, false, &recs);
+		n->range++;
+		for (size_t r = 0; rc == 0 && r < recs.n; r++) {
+			const char *cl = recs.kvs[r].key + pl;
+			json_t *rec = json_loadb(recs.kvs[r].value, recs.kvs[r].value_len, 0, NULL);
+			json_t *arr = json_object_get(m, cl);
+			if (!rec)
+				continue;
+			if (!arr) {
+				arr = json_array();
+				json_object_set_new(m, cl, arr);
+			}
+			json_array_append_new(arr, rec);
+		}
+		bl_kvs_free(&recs);
+	}
+	bl_kvs_free(&ros);
+	if (rc < 0) {
+		json_decref(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
+}
+
 static int sim_round(struct bl_etcd *e, const struct sim_opts *o,
 		     struct seen **seen, size_t *nseen, struct sim_ops *n)
 {
-	struct bl_kvs objs = { 0 }, recs = { 0 };
+	struct bl_kvs objs = { 0 };
+	json_t *recs = NULL;
 	double now = now_s();
 	int rc;
 
 	rc = bl_etcd_get(e, CLI_KEY_OBJECTS "Target/", true, 0, 0, false, &objs);
 	n->range++;
-	if (rc == 0) {
-		rc = bl_etcd_get(e, BL_RO_KEY_ROLLOUTS, true, 0, 0, false, &recs);
-		n->range++;
-	}
+	if (rc == 0)
+		rc = load_records(e, n, &recs);
 	for (size_t i = 0; rc == 0 && i < objs.n; i++) {
 		struct bl_obj *t = NULL;
 		const char *cl;
-		char okey[200], rkey_tail[100], skey[400];
+		char okey[200], skey[400];
 		int64_t gen;
 		struct seen *s = NULL;
 		json_t *refs = json_object();
@@ -249,14 +299,10 @@ static int sim_round(struct bl_etcd *e, const struct sim_opts *o,
 		}
 		gen = t->generation;
 		snprintf(okey, sizeof(okey), "Target/%s", t->name);
-		snprintf(rkey_tail, sizeof(rkey_tail), "/admitted/%s", cl);
-		for (size_t r = 0; r < recs.n; r++) {
-			size_t kl = strlen(recs.kvs[r].key), tl = strlen(rkey_tail);
-			json_t *rec, *g;
-			if (kl < tl || strcmp(recs.kvs[r].key + kl - tl, rkey_tail))
-				continue;
-			rec = json_loadb(recs.kvs[r].value, recs.kvs[r].value_len, 0, NULL);
-			g = json_object_get(json_object_get(rec, "objects"), okey);
+		json_t *rec;
+		size_t r;
+		json_array_foreach(json_object_get(recs, cl), r, rec) {
+			json_t *g = json_object_get(json_object_get(rec, "objects"), okey);
 			if (json_is_integer(g))
 				gen = json_integer_value(g);
 			/* the admitted Secrets, reported as bollardd does */
@@ -265,7 +311,6 @@ static int sim_round(struct bl_etcd *e, const struct sim_opts *o,
 			json_object_foreach(json_object_get(rec, "objects"), rk, rv)
 				if (!strncmp(rk, "Secret/", 7))
 					json_object_set(refs, rk, rv);
-			json_decref(rec);
 		}
 		refs_s = json_dumps(refs, JSON_COMPACT | JSON_SORT_KEYS);
 		json_decref(refs);
@@ -321,7 +366,7 @@ static int sim_round(struct bl_etcd *e, const struct sim_opts *o,
 		bl_obj_free(t);
 	}
 	bl_kvs_free(&objs);
-	bl_kvs_free(&recs);
+	json_decref(recs);
 	return rc;
 }
 

@@ -12,10 +12,13 @@
  * not is recognised (Pending, yet its record already equals the newest)
  * and carried on as Progressing from the record's "since", never admitted
  * twice. With a few hundred clusters a round is a few hundred kB of reads
- * every period (250 ms by default).
+ * every period (250 ms by default): the Target status and the records; its
+ * own status is read back only when another writer moved it
+ * (status_load).
  *
- * Status JSON (/bollard/v1/rollouts/<name>/status), written only when it
- * changes:
+ * Status JSON, built whole here, stored split by status_store.c (the
+ * summary at /bollard/v1/rollouts/<name>/status, each "clusters" entry at
+ * .../clusters/<cluster>), each key written only when it changes:
  *   {"observedGeneration":g, "revision":"<hex of newest generations>",
  *    "phase":"Progressing|Paused|Complete|Halted|RolledBack", "reason":..,
  *    "wave":k, "total":n, "updated":healthy,
@@ -43,6 +46,13 @@ struct hist {
 	                                 * governed (history_gc)          */
 };
 
+/* The status this leader last wrote for one rollout (status_store.c). */
+struct stcache {
+	char *name;
+	int64_t rev;                    /* the summary's mod_revision      */
+	json_t *st;                     /* with "clusters"                 */
+};
+
 struct bl_fleet {
 	struct bl_fleet_opts o;
 	FILE *log;
@@ -52,6 +62,8 @@ struct bl_fleet {
 	struct hist *h;
 	size_t nh, caph;
 	uint64_t round;                 /* rounds run, for hist.seen       */
+	struct stcache *sc;
+	size_t nsc;
 	uint64_t next_gc_ms;            /* history_gc's next pass          */
 };
 
@@ -823,6 +835,71 @@ static json_t *status_json(const struct bl_obj *ro, const struct bl_ro_state *s,
 	return st;
 }
 
+static struct stcache *stcache_get(struct bl_fleet *f, const char *name)
+{
+	struct stcache *v;
+
+	for (size_t i = 0; i < f->nsc; i++)
+		if (!strcmp(f->sc[i].name, name))
+			return &f->sc[i];
+	v = realloc(f->sc, (f->nsc + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	f->sc = v;
+	v[f->nsc] = (struct stcache){ strdup(name), 0, NULL };
+	if (!v[f->nsc].name)
+		return NULL;
+	return &v[f->nsc++];
+}
+
+static void stcache_clear(struct bl_fleet *f)
+{
+	for (size_t i = 0; i < f->nsc; i++) {
+		free(f->sc[i].name);
+		json_decref(f->sc[i].st);
+	}
+	free(f->sc);
+	f->sc = NULL;
+	f->nsc = 0;
+}
+
+/*
+ * The rollout's persisted state: what this leader wrote last, when the
+ * summary's mod_revision says nobody wrote since (one keys-only get),
+ * else read back whole (status_store.c). *out NULL: no status yet.
+ */
+static int status_load(struct bl_fleet *f, const char *ro, json_t **out)
+{
+	struct stcache *c = stcache_get(f, ro);
+	struct bl_kvs kvs = { 0 };
+	char key[400];
+	int64_t rev = 0;
+	int rc;
+
+	*out = NULL;
+	snprintf(key, sizeof(key), "%s%s/status", BL_RO_KEY_ROLLOUTS, ro);
+	rc = bl_etcd_get(f->o.etcd, key, false, 1, 0, true, &kvs);
+	if (rc < 0)
+		return rc;
+	if (kvs.n && c && c->st && c->rev == kvs.kvs[0].mod_revision) {
+		bl_kvs_free(&kvs);
+		*out = json_incref(c->st);
+		return 0;
+	}
+	if (!kvs.n) {
+		bl_kvs_free(&kvs);
+		return 0;
+	}
+	bl_kvs_free(&kvs);
+	rc = bl_ro_status_read(f->o.etcd, ro, true, out, &rev);
+	if (rc == 0 && c && *out) {
+		json_decref(c->st);
+		c->st = json_incref(*out);
+		c->rev = rev;
+	}
+	return rc;
+}
+
 static void round_rollout(void *arg, const struct bl_obj *ro)
 {
 	struct round *r = arg;
@@ -832,9 +909,8 @@ static void round_rollout(void *arg, const struct bl_obj *ro)
 	struct bl_ro_state s = { 0 };
 	struct bl_ro_cluster *rc = NULL;
 	struct strv recs = { 0 };
-	struct bl_kvs kvs = { 0 };
 	json_t *st = NULL, *nst = NULL;
-	char key[600], rev[17], *old = NULL, *now_s = NULL;
+	char key[600], rev[17];
 	struct ptrs pc = { 0 }, pt = { 0 };
 	size_t i;
 
@@ -856,14 +932,8 @@ static void round_rollout(void *arg, const struct bl_obj *ro)
 	snprintf(key, sizeof(key), "%s%s/admitted/", BL_RO_KEY_ROLLOUTS, ro->name);
 	if (strv_load(f->o.etcd, key, true, &recs) < 0)
 		goto out_free;
-	snprintf(key, sizeof(key), "%s%s/status", BL_RO_KEY_ROLLOUTS, ro->name);
-	if (bl_etcd_get(f->o.etcd, key, false, 1, 0, false, &kvs) < 0)
+	if (status_load(f, ro->name, &st) < 0)
 		goto out_free;
-	if (kvs.n) {
-		old = strndup(kvs.kvs[0].value, kvs.kvs[0].value_len);
-		st = json_loadb(kvs.kvs[0].value, kvs.kvs[0].value_len, 0, NULL);
-	}
-	bl_kvs_free(&kvs);
 
 	rc = calloc(g.n + 1, sizeof(*rc));
 	if (!rc)
@@ -937,17 +1007,24 @@ static void round_rollout(void *arg, const struct bl_obj *ro)
 		}
 	}
 	nst = status_json(ro, &s, rc, g.cl, g.n, rev);
-	now_s = nst ? json_dumps(nst, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	if (now_s && (!old || strcmp(old, now_s))) {
+	if (nst) {
 		const char *was = json_string_value(json_object_get(st, "phase"));
-		snprintf(key, sizeof(key), "%s%s/status", BL_RO_KEY_ROLLOUTS, ro->name);
-		bl_etcd_put(f->o.etcd, key, now_s, strlen(now_s), 0, NULL);
-		if (!was || strcmp(was, bl_ro_phase_name(s.phase)))
+		struct stcache *c = stcache_get(f, ro->name);
+		int64_t srev = 0;
+		int w = bl_ro_status_write(f->o.etcd, ro->name, st, nst, &srev);
+
+		if (w > 0 && c) {
+			json_decref(c->st);
+			c->st = json_incref(nst);
+			c->rev = srev;
+		} else if (w < 0 && c) {
+			json_decref(c->st);     /* read it back next round */
+			c->st = NULL;
+		}
+		if (w > 0 && (!was || strcmp(was, bl_ro_phase_name(s.phase))))
 			logf_(f, "rollout %s: %s: %s", ro->name, bl_ro_phase_name(s.phase), s.reason);
 	}
 out_free:
-	free(now_s);
-	free(old);
 	json_decref(nst);
 	json_decref(st);
 	free(rc);
@@ -1060,6 +1137,7 @@ void bl_fleet_free(struct bl_fleet *f)
 	if (!f)
 		return;
 	bl_leader_free(f->leader);
+	stcache_clear(f);
 	for (size_t i = 0; i < f->nh; i++)
 		free(f->h[i].key);
 	free(f->h);
@@ -1078,6 +1156,7 @@ int bl_fleet_tick(struct bl_fleet *f, uint64_t now_ms)
 		 * have pruned or missed some generations. */
 		if (lead)
 			history_learn(f);
+		stcache_clear(f);
 	}
 	if (!lead)
 		return rc < 0 ? rc : 0;

@@ -12,7 +12,10 @@
  *        {"objects":{"Target/x":3,...},"previous":{...},"since":ms,
  *         "revision":"<hex>"}: what that cluster's controllers reconcile.
  *   /bollard/v1/rollouts/<rollout>/status
- *        phase, per wave and per cluster state (see rollout.c).
+ *        the summary: phase, reason, revision, per wave counts (rollout.c);
+ *   /bollard/v1/rollouts/<rollout>/clusters/<cluster>
+ *        that cluster's state in the rollout, written when it changes
+ *        (status_store.c says why the status is split).
  *   /bollard/v1/leader/-fleet-   the fleet role's election key.
  *
  * Governed objects: Targets and Volumes whose labels match
@@ -178,6 +181,26 @@ struct bl_ro_admit_watch;
 struct bl_ro_admit_watch *bl_ro_admit_watch_new(struct bl_etcd *e,
 		void (*cb)(void *arg, const char *cluster), void *arg);
 void bl_ro_admit_watch_free(struct bl_ro_admit_watch *w);
+
+/* ---- the status keys (status_store.c) -------------------------------------*/
+
+/*
+ * Read rollout ro's status: *out the summary, with "clusters" (the array
+ * of per-cluster entries, sorted by name) when clusters is true, NULL when
+ * there is no status; *mod_revision (may be NULL) the summary's. An older
+ * single-key status comes with its own array. Returns 0 or an etcd error.
+ */
+int bl_ro_status_read(struct bl_etcd *e, const char *ro, bool clusters,
+		      json_t **out, int64_t *mod_revision);
+/*
+ * Write nst (summary fields plus "clusters") over old (what
+ * bl_ro_status_read returned, or NULL): the entries that changed or are
+ * new, deletes of the ones gone, then the summary, in transactions of at
+ * most 100 operations. Nothing when nothing changed. Returns 1 written
+ * (*mod_revision: the summary's new one), 0 unchanged, or an etcd error.
+ */
+int bl_ro_status_write(struct bl_etcd *e, const char *ro, const json_t *old,
+		       const json_t *nst, int64_t *mod_revision);
 
 /* ---- the fleet controller (rollout.c) ------------------------------------*/
 

@@ -4,7 +4,8 @@
 # build/bollard as `bollard rollout`.
 RO_LIB_SRCS := controller/rollout/wave.c controller/rollout/common.c \
                controller/rollout/effective.c controller/rollout/rollout.c \
-               controller/rollout/fleet_run.c controller/rollout/admit_watch.c
+               controller/rollout/fleet_run.c controller/rollout/admit_watch.c \
+               controller/rollout/status_store.c
 RO_LIB_OBJS := $(RO_LIB_SRCS:%.c=$(OBJ)/%.o)
 RO_LIB      := $(BUILD)/libbl_rollout.a
 
@@ -29,6 +30,7 @@ DAEMON_LINK += $(RO_LIB) $(DAEMON_LIB) $(SCHEMA_LIB) $(ETCD_LIB)
 # `bollard rollout`: linked into build/bollard (controller/cli/cli.mk's hook).
 RO_CLI_OBJS := $(OBJ)/controller/rollout/cli_rollout.o $(OBJ)/controller/rollout/fleet_sim.o \
                $(OBJ)/controller/rollout/common.o \
+               $(OBJ)/controller/rollout/status_store.o \
                $(OBJ)/controller/rollout/wave.o
 $(OBJ)/controller/rollout/cli_rollout.o $(OBJ)/controller/rollout/fleet_sim.o: \
 	EXTRA_CFLAGS += -Icontroller/etcd -Icontroller/cli $(call pc,--cflags jansson)
