@@ -78,7 +78,22 @@ echo "controller RSS at $N LUNs: $(mem VmRSS) idle (anonymous $(mem RssAnon), ma
 #   d. end to end as a user gets it: `bollard apply --wait`, from its start
 #      to its exit, which is when bollardd's status says Ready at the new
 #      generation (then the engine is checked once: it must show the ACL).
-cat >"$T/small.yaml" <<YAML
+small_target() { # INITIATOR...: the small Target allowing these initiators
+	local acls=() a
+	for a in "$@"; do acls+=("{initiator: \"$a\"}"); done
+	cat <<YAML
+apiVersion: bollard.io/v1alpha1
+kind: Target
+metadata: {name: small}
+spec:
+  cluster: c
+  iqn: iqn.2026-11.io.bollard:small
+  luns: [{lun: 0, volume: small}]
+  acls: [$(IFS=,; echo "${acls[*]}")]
+YAML
+}
+{
+	cat <<YAML
 apiVersion: bollard.io/v1alpha1
 kind: Volume
 metadata: {name: small}
@@ -89,15 +104,9 @@ kind: Volume
 metadata: {name: small1}
 spec: {cluster: c, size: 4Mi, backing: {type: file, path: $T/b/v1.img}, replication: none}
 ---
-apiVersion: bollard.io/v1alpha1
-kind: Target
-metadata: {name: small}
-spec:
-  cluster: c
-  iqn: iqn.2026-11.io.bollard:small
-  luns: [{lun: 0, volume: small}]
-  acls: [{initiator: "*"}]
 YAML
+	small_target '*'
+} >"$T/small.yaml"
 "$BUILD/bollard" --etcd "$ETCD_URL" apply -f "$T/small.yaml" >/dev/null
 small_up() { "$BUILD/bollard" target --socket "$T/t.sock" show iqn.2026-11.io.bollard:small -o json | grep -q '"lun": 0'; }
 wait_for 30 small_up || { echo "small target never served"; exit 1; }
@@ -122,16 +131,7 @@ acl_changes() {
 	: >"$T/$tag.seen"
 	behind=0
 	for i in $(seq 1 "$CHANGES"); do
-		cat >"$T/acl.yaml" <<YAML
-apiVersion: bollard.io/v1alpha1
-kind: Target
-metadata: {name: small}
-spec:
-  cluster: c
-  iqn: iqn.2026-11.io.bollard:small
-  luns: [{lun: 0, volume: small}]
-  acls: [{initiator: "*"}, {initiator: "iqn.2026-11.io.bench:$tag$i"}]
-YAML
+		small_target '*' "iqn.2026-11.io.bench:$tag$i" >"$T/acl.yaml"
 		t0=$(date +%s%N)
 		"$BUILD/bollard" --etcd "$ETCD_URL" apply "$@" -f "$T/acl.yaml" >/dev/null ||
 			{ echo "apply $* failed at change $i"; exit 1; }

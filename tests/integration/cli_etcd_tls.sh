@@ -54,47 +54,25 @@ export ETCDCTL_CACERT=$C/ca.crt ETCDCTL_CERT=$C/client.crt ETCDCTL_KEY=$C/client
 B() { "$BUILD/bollard" --etcd "$ETCD_URL" --timeout "${TMO:-10s}" "$@"; }
 GOOD=(--cacert "$C/ca.crt" --cert "$C/client.crt" --key "$C/client.key")
 
-# 1. the right files
-cat >"$T/obj.yaml" <<YAML
-apiVersion: bollard.io/v1alpha1
-kind: Cluster
-metadata: {name: local}
-spec: {ha: none, nodes: [{name: local, address: 127.0.0.1}]}
----
-apiVersion: bollard.io/v1alpha1
-kind: Volume
-metadata: {name: demo}
-spec: {cluster: local, size: 64Mi, backing: {type: file, path: $T/demo.img}, replication: none}
-YAML
-cat >"$T/target.yaml" <<YAML
-apiVersion: bollard.io/v1alpha1
-kind: Target
-metadata: {name: demo}
-spec:
-  cluster: local
-  iqn: iqn.2026-11.io.bollard:demo
-  luns: [{lun: 0, volume: demo}]
-  acls: [{initiator: "*"}]
-YAML
-B "${GOOD[@]}" apply -f "$T/obj.yaml" >"$T/out1" 2>&1 || { cat "$T/out1"; die "apply over TLS failed"; }
-grep -q '^volume/demo created$' "$T/out1" || { cat "$T/out1"; die "apply over TLS did not create volume/demo"; }
-B "${GOOD[@]}" get volumes -o name >"$T/out1" 2>&1 || { cat "$T/out1"; die "get over TLS failed"; }
-grep -q 'demo' "$T/out1" || { cat "$T/out1"; die "get over TLS does not list volume/demo"; }
-etcdctl_t get --prefix /bollard/v1/ --keys-only | grep -q 'Volume/demo' ||
-	die "etcdctl (same certificates) does not see what the CLI wrote"
-# apply --wait: read the status prefix, then watch it (a second TLS
-# connection); bollardd's report is written by etcdctl once it waits.
-B "${GOOD[@]}" apply --wait --timeout 30s -f "$T/target.yaml" >"$T/out2" 2>&1 &
+# 1. the right files: the quickstart with --wait (its Target is waited for:
+# a read of the status prefix, then a watch on a second TLS connection;
+# bollardd's report is written with etcdctl once the CLI waits).
+B "${GOOD[@]}" apply --wait --timeout 30s -f "$TOP/examples/quickstart/" >"$T/out1" 2>&1 &
 WPID=$!
 cleanup_add "kill $WPID 2>/dev/null; wait $WPID 2>/dev/null"
-waiting() { grep -q 'waiting for a node to report' "$T/out2"; }
-wait_for 20 waiting || { cat "$T/out2"; die "apply --wait over TLS never started waiting"; }
+waiting() { grep -q 'waiting for a node to report' "$T/out1"; }
+wait_for 20 waiting || { cat "$T/out1"; die "apply --wait over TLS never started waiting"; }
+grep -q '^volume/demo created$' "$T/out1" || { cat "$T/out1"; die "apply over TLS did not create volume/demo"; }
 etcdctl_t put /bollard/v1/status/Target/demo/local \
 	'{"observedGeneration":1,"conditions":[{"type":"Ready","status":"True","reason":"Converged","message":""}]}' \
 	>/dev/null || die "etcdctl put of the status failed"
-wait $WPID || { cat "$T/out2"; die "apply --wait over TLS did not end with 0 after the status write"; }
-grep -q '^target/demo: 1/1 nodes ready (generation 1)$' "$T/out2" ||
-	{ cat "$T/out2"; die "apply --wait over TLS did not see the status through its watch"; }
+wait $WPID || { cat "$T/out1"; die "apply --wait over TLS did not end with 0 after the status write"; }
+grep -q '^target/demo: 1/1 nodes ready (generation 1)$' "$T/out1" ||
+	{ cat "$T/out1"; die "apply --wait over TLS did not see the status through its watch"; }
+B "${GOOD[@]}" get volumes -o name >"$T/out2" 2>&1 || { cat "$T/out2"; die "get over TLS failed"; }
+grep -q 'demo' "$T/out2" || { cat "$T/out2"; die "get over TLS does not list volume/demo"; }
+etcdctl_t get --prefix /bollard/v1/ --keys-only | grep -q 'Volume/demo' ||
+	die "etcdctl (same certificates) does not see what the CLI wrote"
 echo "TLS with client certificate: apply, get, apply --wait (watch) ok"
 
 fails() { # what expect-in-message bollard-args...: the command must fail saying expect

@@ -179,34 +179,44 @@ static void on_ev(void *arg, const struct bl_watch_event *ev, size_t n,
 		r->n += (int)n;
 }
 
-static void test_tls_ok(void **state)
+/* Put, get and watch under prefix ("/p/"): each must work over e. */
+static void kv_and_watch(struct bl_etcd *e, const char *prefix)
 {
-	struct fx *f = *state;
-	struct bl_etcd *e = open_tls(f, f->ep.url, f->ca);
 	struct bl_kvs kvs = { 0 };
 	struct rec r = { 0 };
 	struct bl_watch *w;
+	char a[64], b[64];
 	time_t end;
 	int rc;
 
-	assert_non_null(strstr(f->ep.url, "https://"));
-	rc = bl_etcd_put(e, "/tls/a", "1", 1, 0, NULL);
+	snprintf(a, sizeof(a), "%sa", prefix);
+	snprintf(b, sizeof(b), "%sb", prefix);
+	rc = bl_etcd_put(e, a, "1", 1, 0, NULL);
 	if (rc)
 		fail_msg("put over TLS: %s (%s)", bl_strerror(rc), bl_etcd_errmsg(e));
-	assert_int_equal(bl_etcd_get(e, "/tls/", true, 0, 0, false, &kvs), 0);
+	assert_int_equal(bl_etcd_get(e, prefix, true, 0, 0, false, &kvs), 0);
 	assert_int_equal(kvs.n, 1);
 	assert_string_equal(kvs.kvs[0].value, "1");
 	bl_kvs_free(&kvs);
 
-	assert_int_equal(bl_etcd_watch(e, "/tls/", true, 0, on_ev, NULL, &r, &w), 0);
+	assert_int_equal(bl_etcd_watch(e, prefix, true, 0, on_ev, NULL, &r, &w), 0);
 	bl_etcd_dispatch(e, 200);
-	assert_int_equal(bl_etcd_put(e, "/tls/b", "2", 1, 0, NULL), 0);
+	assert_int_equal(bl_etcd_put(e, b, "2", 1, 0, NULL), 0);
 	end = time(NULL) + 5;
 	while (!r.n && !r.err && time(NULL) < end)
 		bl_etcd_dispatch(e, 200);
 	assert_int_equal(r.err, 0);
 	assert_int_equal(r.n, 1);
 	bl_etcd_watch_cancel(w);
+}
+
+static void test_tls_ok(void **state)
+{
+	struct fx *f = *state;
+	struct bl_etcd *e = open_tls(f, f->ep.url, f->ca);
+
+	assert_non_null(strstr(f->ep.url, "https://"));
+	kv_and_watch(e, "/tls/");
 	bl_etcd_close(e);
 }
 
@@ -250,10 +260,7 @@ static void test_tls_client_cert(void **state)
 				  .key_file = f->ckey, .timeout_ms = 3000 };
 	struct etcd_proc ep = { 0 };
 	struct bl_kvs kvs = { 0 };
-	struct rec r = { 0 };
 	struct bl_etcd *e = NULL;
-	struct bl_watch *w;
-	time_t end;
 	int rc;
 
 	snprintf(trusted, sizeof(trusted), "--trusted-ca-file=%s", f->ca);
@@ -266,22 +273,7 @@ static void test_tls_client_cert(void **state)
 
 	/* The client certificate the CA signed: kv and watch. */
 	assert_int_equal(bl_etcd_open(&o, &e), 0);
-	rc = bl_etcd_put(e, "/cc/a", "1", 1, 0, NULL);
-	if (rc)
-		fail_msg("put with a client certificate: %s (%s)", bl_strerror(rc),
-			 bl_etcd_errmsg(e));
-	assert_int_equal(bl_etcd_get(e, "/cc/", true, 0, 0, false, &kvs), 0);
-	assert_int_equal(kvs.n, 1);
-	bl_kvs_free(&kvs);
-	assert_int_equal(bl_etcd_watch(e, "/cc/", true, 0, on_ev, NULL, &r, &w), 0);
-	bl_etcd_dispatch(e, 200);
-	assert_int_equal(bl_etcd_put(e, "/cc/b", "2", 1, 0, NULL), 0);
-	end = time(NULL) + 5;
-	while (!r.n && !r.err && time(NULL) < end)
-		bl_etcd_dispatch(e, 200);
-	assert_int_equal(r.err, 0);
-	assert_int_equal(r.n, 1);
-	bl_etcd_watch_cancel(w);
+	kv_and_watch(e, "/cc/");
 	bl_etcd_close(e);
 
 	/* No client certificate: etcd refuses the session. */
