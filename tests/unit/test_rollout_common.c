@@ -361,6 +361,144 @@ static void shared_secret(void **st)
 	bl_objlist_free(&l);
 }
 
+/*
+ * The revision's order is a format (a stored status carries the hash):
+ * bl_ro_revision, built on sorted indexes, must give what the definition
+ * gives: every cluster in array order against every object in array order
+ * (the nested loop it replaced, kept here as the reference), over a fleet
+ * whose objects are listed out of cluster order, with Secrets between
+ * them, ungoverned ones, and Targets of unknown clusters.
+ */
+static uint64_t ref_fnv(uint64_t h, const char *p)
+{
+	for (; *p; p++) {
+		h ^= (unsigned char)*p;
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+struct ref_ctx {
+	struct bl_obj *const *objs;
+	size_t n;
+	uint64_t *h;
+};
+
+static int ref_secret(void *arg, const char *kind, const char *name, const char *path)
+{
+	struct ref_ctx *r = arg;
+	char buf[300];
+
+	(void)path;
+	if (strcmp(kind, "Secret"))
+		return 0;
+	for (size_t i = 0; i < r->n; i++) {
+		if (strcmp(r->objs[i]->kind, "Secret") || strcmp(r->objs[i]->name, name))
+			continue;
+		snprintf(buf, sizeof(buf), "Secret/%s=%lld;", name,
+			 (long long)r->objs[i]->generation);
+		*r->h = ref_fnv(*r->h, buf);
+		break;
+	}
+	return 0;
+}
+
+static void ref_revision(const struct bl_obj *ro, struct bl_obj *const *cl, size_t ncl,
+			 struct bl_obj *const *t, size_t nt, char out[17])
+{
+	uint64_t h = 1469598103934665603ull;
+	struct ref_ctx r = { t, nt, &h };
+	char buf[300];
+
+	for (size_t i = 0; i < ncl; i++) {
+		if (!bl_ro_selector_match(json_object_get(ro->spec, "clusterSelector"),
+					  cl[i]->labels))
+			continue;
+		for (size_t j = 0; j < nt; j++) {
+			if (!bl_ro_governs(ro, cl[i], t[j]))
+				continue;
+			snprintf(buf, sizeof(buf), "%s/%s=%lld;", t[j]->kind, t[j]->name,
+				 (long long)t[j]->generation);
+			h = ref_fnv(h, buf);
+			bl_obj_foreach_ref(t[j], ref_secret, &r);
+		}
+	}
+	snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+static void revision_order(void **st)
+{
+	struct fx *f = *st;
+	static char y[200000];
+	size_t len = 0;
+	struct bl_objlist l;
+	struct bl_diag d = { 0 };
+	struct bl_obj *cl[40], *obj[400];
+	size_t ncl = 0, no = 0;
+	char r1[17], r2[17];
+
+#define Y(...) (len += (size_t)snprintf(y + len, sizeof(y) - len, __VA_ARGS__))
+	for (int i = 0; i < 30; i++)
+		Y("---\napiVersion: bollard.io/v1alpha1\nkind: Cluster\n"
+		  "metadata: {name: c%02d, labels: {env: %s}}\n"
+		  "spec: {ha: none, nodes: [{name: n%02d, address: 192.0.2.%d}]}\n",
+		  (i * 7) % 30, i % 4 ? "prod" : "lab", i, i + 1);
+	for (int i = 0; i < 12; i++)
+		Y("---\napiVersion: bollard.io/v1alpha1\nkind: Secret\nmetadata: {name: s%02d}\n"
+		  "data: {username: u, password: first-pass-%04d}\n", i, i);
+	for (int i = 0; i < 120; i++) {
+		Y("---\napiVersion: bollard.io/v1alpha1\nkind: %s\n"
+		  "metadata: {name: o%03d, labels: {app: %s}}\n", i % 3 ? "Target" : "Volume",
+		  (i * 37) % 120, i % 5 ? "ds" : "other");
+		if (i % 3)
+			Y("spec: {cluster: c%02d, iqn: 'iqn.2026-11.io.bollard:o%03d'%s%02d%s}\n",
+			  (i * 11) % 32, (i * 37) % 120,
+			  i % 2 ? ", auth: {chapSecretRef: s" : ", acls: [{initiator: 'iqn.1998-01.com.vmware:e', chapSecretRef: s",
+			  i % 12, i % 2 ? "}" : "}]");
+		else
+			Y("spec: {cluster: c%02d, size: 1Mi, backing: {type: file, path: v.img}, "
+			  "replication: none}\n", (i * 11) % 32);
+	}
+#undef Y
+	bl_objlist_init(&l);
+	/* Targets of c30/c31 name clusters that do not exist: no reference
+	 * check here (bl_parse_buf validates each object alone). */
+	if (bl_parse_buf("order.yaml", y, len, &l, &d) < 0)
+		bl_diag_print(&d, stderr);
+	assert_int_equal(bl_diag_count(&d), 0);
+	bl_diag_free(&d);
+	/* the store's order is kind then name; mix them: objects interleaved
+	 * with Secrets, in the YAML's order */
+	for (size_t i = 0; i < l.n; i++) {
+		struct bl_obj *o = l.v[i];
+		o->generation = (int64_t)(i % 7) + 1;
+		if (!strcmp(o->kind, "Cluster"))
+			cl[ncl++] = o;
+		else
+			obj[no++] = o;
+	}
+	assert_int_equal(ncl, 30);
+	assert_int_equal(no, 132);
+	ref_revision(f->ro[0], cl, ncl, obj, no, r1);
+	bl_ro_revision(f->ro[0], cl, ncl, obj, no, r2);
+	assert_string_equal(r1, r2);
+	ref_revision(f->ro[1], cl, ncl, obj, no, r1);
+	bl_ro_revision(f->ro[1], cl, ncl, obj, no, r2);
+	assert_string_equal(r1, r2);
+	/* and it moves with the generation of a Secret a governed Target uses
+	 * (s01: o037, o013.. use it) */
+	for (size_t i = 0; i < no; i++)
+		if (!strcmp(obj[i]->kind, "Secret") && !strcmp(obj[i]->name, "s01")) {
+			obj[i]->generation += 10;
+			break;
+		}
+	bl_ro_revision(f->ro[1], cl, ncl, obj, no, r1);
+	assert_string_not_equal(r1, r2);
+	ref_revision(f->ro[1], cl, ncl, obj, no, r2);
+	assert_string_equal(r1, r2);
+	bl_objlist_free(&l);
+}
+
 static void selector(void **st)
 {
 	json_t *sel = json_pack("{s:{s:s}}", "matchLabels", "a", "1");
@@ -383,6 +521,7 @@ int main(void)
 		cmocka_unit_test(params),
 		cmocka_unit_test(revision),
 		cmocka_unit_test(revision_secrets),
+		cmocka_unit_test(revision_order),
 		cmocka_unit_test(overlap),
 		cmocka_unit_test(volumes),
 		cmocka_unit_test(shared_secret),
