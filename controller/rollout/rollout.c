@@ -64,6 +64,8 @@ struct bl_fleet {
 	uint64_t round;                 /* rounds run, for hist.seen       */
 	struct stcache *sc;
 	size_t nsc;
+	uint64_t ro_names;              /* hash of the Rollouts' names     */
+	uint64_t next_gc_deleted_ms;    /* gc_deleted's next pass          */
 	uint64_t next_gc_ms;            /* history_gc's next pass          */
 };
 
@@ -1043,16 +1045,42 @@ static void count_one(void *arg, const struct bl_obj *o)
 	(*(size_t *)arg)++;
 }
 
-/* Records and status of deleted Rollouts: gone, so that a Rollout created
- * later under the same name starts from fresh baselines. */
-static void gc_deleted(struct bl_fleet *f)
+static void hash_name(void *arg, const struct bl_obj *o)
+{
+	uint64_t *h = arg;
+
+	for (const char *p = o->name; *p; p++) {
+		*h ^= (unsigned char)*p;
+		*h *= 1099511628211ull;
+	}
+	*h ^= '/';
+	*h *= 1099511628211ull;
+}
+
+/*
+ * Records and status of deleted Rollouts: gone, so that a Rollout created
+ * later under the same name starts from fresh baselines. Finding them
+ * takes a keys-only range over every rollout's keys (two per cluster per
+ * Rollout), so it runs when the set of Rollout names changed, at the
+ * first round of a term, and every GC_DELETED_MS in case a deletion was
+ * missed (a write that failed), not every round.
+ */
+#define GC_DELETED_MS 30000
+
+static void gc_deleted(struct bl_fleet *f, uint64_t now_ms)
 {
 	struct bl_kvs kvs = { 0 };
 	const size_t plen = strlen(BL_RO_KEY_ROLLOUTS);
 	char last[256] = "";
+	uint64_t h = 1469598103934665603ull;
 
+	bl_informer_foreach(f->o.inf, "Rollout", hash_name, &h);
+	if (h == f->ro_names && now_ms < f->next_gc_deleted_ms)
+		return;
 	if (bl_etcd_get(f->o.etcd, BL_RO_KEY_ROLLOUTS, true, 0, 0, true, &kvs) < 0)
 		return;
+	f->ro_names = h;
+	f->next_gc_deleted_ms = now_ms + GC_DELETED_MS;
 	for (size_t i = 0; i < kvs.n; i++) {
 		const char *nm = kvs.kvs[i].key + plen, *slash = strchr(nm, '/');
 		char name[256], prefix[300];
@@ -1078,7 +1106,7 @@ static void round_all(struct bl_fleet *f, uint64_t now_ms)
 	size_t nro = 0;
 
 	f->round++;
-	gc_deleted(f);
+	gc_deleted(f, now_ms);
 	/* No Rollout: nothing to read or write (a fleet without rollouts
 	 * pays only the election and one keys-only read), but the history
 	 * left by deleted Rollouts goes. */
@@ -1157,6 +1185,7 @@ int bl_fleet_tick(struct bl_fleet *f, uint64_t now_ms)
 		if (lead)
 			history_learn(f);
 		stcache_clear(f);
+		f->next_gc_deleted_ms = 0;
 	}
 	if (!lead)
 		return rc < 0 ? rc : 0;

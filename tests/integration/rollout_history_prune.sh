@@ -8,8 +8,9 @@
 #      a change of ta);
 #   2. ta changed 12 more times: at most 10 of its generations are kept,
 #      the current one among them;
-#   3. the Rollout is deleted: its records go, and with them everything a
-#      rollout could return to: ta's history goes too.
+#   3. the Rollout is deleted: its records, status and per-cluster status
+#      keys go within seconds, and with them everything a rollout could
+#      return to: ta's history goes too.
 . "$(dirname "$0")/../lib/common.sh"
 . "$TOP/tests/lib/etcd.sh"
 for b in bollard bollardd; do [ -x "$BUILD/$b" ] || die "$BUILD/$b not built"; done
@@ -85,6 +86,10 @@ echo "ok: ta keeps $n generations (<= 10), the current one among them"
 
 # 3. no rollout: nothing to return to
 B delete rollout ds >/dev/null || die "delete rollout"
+ro_keys() { etcdctl_t get --prefix --keys-only /bollard/v1/rollouts/ds/ | grep .; }
+no_ro_keys() { [ -z "$(ro_keys)" ]; }
+# (well before the 30 s safety pass: the deletion itself triggers it)
+wait_for 10 no_ro_keys || fail "records or status of the deleted Rollout left: $(ro_keys | head -3)"
 wait_for 20 no_hist ta || fail "ta's history kept after its Rollout was deleted"
 [ -z "$(hist_keys)" ] || fail "history left: $(hist_keys)"
 echo "PASS: rollout_history_prune"
