@@ -35,6 +35,7 @@
 #include "daemon/controller.h"
 #include "daemon/informer.h"
 #include "daemon/leader.h"
+#include "daemon/memlog.h"
 #include "daemon/spawn.h"
 #include "daemon/target_exec.h"
 #include "daemon/volume_status.h"
@@ -98,6 +99,8 @@ struct bl_ctl {
 	bool drbd_status_done;      /* this round's Volume status written     */
 	int load_err;               /* load_obj: an admitted Volume could not
 	                             * be had: the round must not apply      */
+	bool memlog, memlog_reset;  /* BOLLARD_MEMLOG (memlog.h)              */
+	size_t plan_window;         /* actions per window (run_one)           */
 };
 
 static uint64_t now_ms(void)
@@ -173,6 +176,15 @@ static void add_event(struct item *it, const char *type, const char *reason,
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
+}
+
+/* BOLLARD_MEMLOG: memory at the phases of a round (memlog.h). */
+static void memlog(struct bl_ctl *c, const char *what)
+{
+	char line[256];
+
+	if (c->memlog && bl_memlog_line(what, c->memlog_reset, line, sizeof(line)) == 0)
+		logf_(c, "%s", line);
 }
 
 static void enqueue(struct bl_ctl *c, const char *key)
@@ -253,8 +265,10 @@ static void refscan(struct bl_ctl *c)
 	struct pendscan s = { c, c->pending_refs, c->npending };
 
 	qsort(s.v, s.n, sizeof(char *), cmp_strp);
+	/* Each Target parsed for the scan only: a cached parse would be held
+	 * through the reconciles that follow (informer.h). */
 	if (s.n)
-		bl_informer_foreach(c->inf, "Target", enqueue_if_pending, &s);
+		bl_informer_foreach_copy(c->inf, "Target", enqueue_if_pending, &s);
 	for (size_t i = 0; i < s.n; i++)
 		free(s.v[i]);
 	c->npending = 0;
@@ -463,7 +477,7 @@ static void write_status_hold(struct bl_ctl *c, struct item *it, const char *kin
 		       "observedResourceVersion", (json_int_t)(obj ? obj->resource_version : 0),
 		       "conditions", conds,
 		       "lastPlan",
-		       "actions", (json_int_t)(plan ? plan->n : 0),
+		       "actions", (json_int_t)(plan ? bl_plan_total(plan) : 0),
 		       "applied", (json_int_t)(res ? res->done : 0),
 		       "failed", (json_int_t)(res ? res->failed : 0),
 		       "skipped", (json_int_t)(res ? res->skipped : 0),
@@ -524,54 +538,113 @@ static void rec_ctx(struct bl_ctl *c, struct bl_rec_ctx *ctx)
 }
 
 /*
+ * Plans are built and applied at most PLAN_WINDOW actions at a time
+ * (reconcilers/plan.h, "Windows"). A cold start of a 10,000-LUN target is
+ * a 10,000-action plan, ~7 MB of command lines held at once, the largest
+ * part of bollardd's peak RSS; in windows it holds ~0.7 MB and runs plan()
+ * 11 times more (a few ms each). Plans of up to a window, every plan of a
+ * running node, are built once as before. The actions, their order, deps
+ * and the failure policy are those of the whole plan (the golden tier's
+ * plan_windows.sh and test_plan check it); what goes to status is the
+ * whole plan's count and its first actions. --dry-run prints whole plans.
+ */
+#define PLAN_WINDOW 1024   /* default of bl_ctl_opts.plan_window */
+
+static int apply_windows(struct bl_ctl *c, struct bl_rec_run *r, struct bl_plan *plan,
+			 struct bl_apply_result *res)
+{
+	size_t total = bl_plan_total(plan), first;
+	struct bl_apply_state st;
+	int rc = bl_apply_begin(&st, total);
+
+	for (first = 1; rc == 0 && first <= total; first += c->plan_window) {
+		rc = bl_rec_run_window(r, plan, first, c->plan_window);
+		if (rc == 0)
+			rc = bl_apply_run(&st, plan, c->ex);
+	}
+	if (rc) {   /* could not build or walk a window: not an action's failure */
+		bl_apply_end(&st, res);
+		return rc;
+	}
+	rc = bl_apply_end(&st, res);
+	/* What status shows: the whole count and the first actions. */
+	if (total > c->plan_window)
+		bl_rec_run_window(r, plan, 1, c->plan_window);
+	return rc;
+}
+
+/*
  * desired -> observe -> plan -> apply for one reconciler over objs.
+ * drop_parsed: objs are only read by desired() and nothing else holds a
+ * parsed compact object, so the informer's parsed copies are dropped
+ * before the live state is read (a 10,000-LUN Target parsed is ~4.5 MB
+ * of jansson tree; its desired model keeps what it needs in ~2 MB).
  * Returns 0 when converged or applied cleanly, <0 on failure.
  */
 static bool is_leader_of(struct bl_ctl *c, const char *cluster);
 
 static int run_one(struct bl_ctl *c, const struct bl_reconciler_ops *ops,
 		   struct bl_rec_ctx *ctx, const struct bl_objlist *objs,
-		   struct bl_plan *plan, struct bl_apply_result *res, char *err,
-		   size_t errlen)
+		   bool drop_parsed, struct bl_plan *plan,
+		   struct bl_apply_result *res, char *err, size_t errlen)
 {
 	uint64_t ops_before = c->runner.ops;
+	struct bl_rec_run r;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
 	c->load_err = 0;
-	rc = bl_reconcile_plan(ops, ctx, objs, plan);
+	memlog(c, "run_one: before plan");
+	rc = bl_rec_run_desired(&r, ops, ctx, objs);
+	if (rc == 0 && drop_parsed)
+		bl_informer_trim(c->inf);
+	memlog(c, "run_one: desired");
+	/* Volumes are loaded by desired() (ctx->load, load_obj). */
 	if (rc == 0 && c->load_err) {
 		rc = c->load_err;
 		snprintf(err, errlen, "%s: a Volume at the generation its rollout "
 			 "admitted could not be read (%s): not applied", ops->name,
 			 rc == -EAGAIN ? "not admitted yet" : bl_strerror(rc));
-		return rc;
+		(void)bl_plan_init(plan, ops->name, ctx->node);   /* freed by the caller */
+		goto out;
 	}
+	if (rc == 0)
+		rc = bl_rec_run_plan(&r, plan, c->o.dry_run ? 0 : c->plan_window);
+	else   /* the caller frees plan whatever happened */
+		(void)bl_plan_init(plan, ops->name, ctx->node);
+	memlog(c, "run_one: planned");
 	if (rc < 0) {
 		snprintf(err, errlen, "%s: plan: %s%s%s", ops->name, bl_strerror(rc),
 			 ctx->err[0] ? ": " : "", ctx->err);
-		return rc;
+		goto out;
 	}
 	if (c->o.dry_run) {
 		bl_plan_print(plan, c->log);
-		return 0;
+		goto out;
 	}
 	if (bl_plan_changes(plan) == 0)
-		return 0;
+		goto out;
 	/* Observing and planning took time: a stalled leader must not write
 	 * a CIB after its lease may have passed to another node. */
 	if (c->guard_cluster && !is_leader_of(c, c->guard_cluster)) {
 		snprintf(err, errlen, "%s: no longer the leader of cluster %s; "
 			 "plan not applied", ops->name, c->guard_cluster);
-		return BL_E_CANCELED;
+		rc = BL_E_CANCELED;
+		goto out;
 	}
-	rc = bl_plan_apply(plan, c->ex, res);
+	if (bl_plan_counted(plan))
+		rc = apply_windows(c, &r, plan, res);
+	else
+		rc = bl_plan_apply(plan, c->ex, res);
+	memlog(c, "run_one: applied");
 	c->st.actions_applied += res->done;
 	c->st.actions_failed += res->failed;
 	c->st.engine_ops += c->runner.ops - ops_before;
 	if (rc < 0)
 		snprintf(err, errlen, "%s: apply: %s", ops->name,
 			 c->ex->last_error[0] ? c->ex->last_error : bl_exec_strerror(rc));
+out:
+	bl_rec_run_free(&r);
 	return rc;
 }
 
@@ -579,7 +652,7 @@ static int handle_target(struct bl_ctl *c, const char *key, const char *name)
 {
 	const struct bl_reconciler_ops *ops = bl_reconciler_find("target");
 	const struct bl_obj *t = bl_informer_get(c->inf, "Target", name);
-	struct bl_obj *admitted = NULL;
+	struct bl_obj *admitted = NULL, tstub = { 0 }, astub = { 0 };
 	const struct bl_obj *absent = NULL;
 	struct bl_objlist sec_owned = { 0 };
 	struct item *it = item_get(c, key);
@@ -660,7 +733,7 @@ static int handle_target(struct bl_ctl *c, const char *key, const char *name)
 			rec_ctx(c, &ctx);
 			ctx.target_scope = it->iqn;
 			struct bl_objlist none = { 0 };
-			run_one(c, ops, &ctx, &none, &plan, &res, err, sizeof(err));
+			run_one(c, ops, &ctx, &none, false, &plan, &res, err, sizeof(err));
 			bl_plan_free(&plan);
 		}
 		if (iqn && (!it->iqn || strcmp(it->iqn, iqn))) {
@@ -668,7 +741,8 @@ static int handle_target(struct bl_ctl *c, const char *key, const char *name)
 			it->iqn = strdup(iqn);
 		}
 	}
-	iqn = iqn ? iqn : it->iqn;
+	/* From here the IQN is it->iqn: a copy (the parsed Target may go). */
+	iqn = it->iqn;
 	if (!iqn) {
 		free(b.l.v);
 		bl_obj_free(admitted);
@@ -679,7 +753,18 @@ static int handle_target(struct bl_ctl *c, const char *key, const char *name)
 	}
 	rec_ctx(c, &ctx);
 	ctx.target_scope = iqn;
-	rc = run_one(c, ops, &ctx, &b.l, &plan, &res, err, sizeof(err));
+	/* What status needs of t once its parse is dropped (run_one). */
+	if (t) {
+		tstub.generation = t->generation;
+		tstub.resource_version = t->resource_version;
+		t = &tstub;
+	}
+	if (absent) {
+		astub.generation = absent->generation;
+		astub.resource_version = absent->resource_version;
+		absent = &astub;
+	}
+	rc = run_one(c, ops, &ctx, &b.l, true, &plan, &res, err, sizeof(err));
 	if (rc < 0) {
 		add_event(it, "Warning", "ReconcileFailed", "%s", err);
 		logf_(c, "%s: %s", key, err);
@@ -755,7 +840,9 @@ static int handle_all(struct bl_ctl *c, const char *key, const char *recname,
 		return 0;
 	}
 	rec_ctx(c, &ctx);
-	rc = run_one(c, ops, &ctx, &b.l, &plan, &res, err, sizeof(err));
+	/* The target sweep: its Targets are only read by desired(). */
+	rc = run_one(c, ops, &ctx, &b.l, !strcmp(recname, "target"), &plan, &res,
+		     err, sizeof(err));
 	if (rc < 0) {
 		add_event(it, "Warning", "ReconcileFailed", "%s", err);
 		logf_(c, "%s: %s", key, err);
@@ -1028,11 +1115,12 @@ static void heartbeat_and_elect(void *arg, const struct bl_obj *cl)
 	}
 }
 
-static void enqueue_target(void *arg, const struct bl_obj *t)
+/* Names only (bl_informer_foreach_name): enqueuing parses nothing. */
+static void enqueue_target(void *arg, const char *name)
 {
 	struct bl_ctl *c = arg;
 	char key[300];
-	snprintf(key, sizeof(key), "Target/%s", t->name);
+	snprintf(key, sizeof(key), "Target/%s", name);
 	enqueue(c, key);
 }
 
@@ -1050,7 +1138,7 @@ static void on_admission(void *arg, const char *cluster)
 	if (cluster)
 		pending_ref_add(c, "Cluster", cluster);
 	else
-		bl_informer_foreach(c->inf, "Target", enqueue_target, c);
+		bl_informer_foreach_name(c->inf, "Target", enqueue_target, c);
 	for (size_t i = 0; i < c->nitems; i++)
 		if (!strncmp(c->items[i].key, "Target/", 7) &&
 		    !bl_informer_cluster(c->inf, "Target", c->items[i].key + 7))
@@ -1085,7 +1173,7 @@ static void tick(struct bl_ctl *c, uint64_t now)
 	}
 	if (now >= c->next_resync_ms) {
 		/* Periodic resync: every item again (drift, missed events). */
-		bl_informer_foreach(c->inf, "Target", enqueue_target, c);
+		bl_informer_foreach_name(c->inf, "Target", enqueue_target, c);
 		for (size_t i = 0; i < c->nitems; i++)
 			if (!strncmp(c->items[i].key, "Target/", 7))
 				enqueue(c, c->items[i].key);
@@ -1124,6 +1212,9 @@ int bl_ctl_new(const struct bl_ctl_opts *o, struct bl_ctl **out)
 	if (!c->o.lease_ttl_s)
 		c->o.lease_ttl_s = 5;
 	c->log = o->log ? o->log : stderr;
+	c->plan_window = o->plan_window ? o->plan_window : PLAN_WINDOW;
+	c->memlog = o->memlog && *o->memlog;
+	c->memlog_reset = c->memlog && !strcmp(o->memlog, "reset");
 	c->runner.socket = o->target_socket;
 	c->wq = bl_wq_new(NULL);
 	c->inf = bl_informer_new(&iops, c);
@@ -1154,12 +1245,19 @@ int bl_ctl_new(const struct bl_ctl_opts *o, struct bl_ctl **out)
 		logf_(c, "etcd %s: %s", o->etcd, bl_strerror(rc));
 		goto fail;
 	}
+	memlog(c, "before list");
 	rc = bl_informer_start(c->inf, c->etcd);
+	memlog(c, "listed");
 	if (rc < 0) {
 		logf_(c, "etcd %s: list/watch: %s: %s", o->etcd, bl_strerror(rc),
 		      bl_etcd_errmsg(c->etcd));
 		goto fail;
 	}
+	/* The listing's transient copies (gRPC message, protobuf, key list)
+	 * left ~10 MB of free heap among the cached texts at 10,000 objects:
+	 * give those pages back now rather than carry them as RSS. */
+	malloc_trim(0);
+	memlog(c, "listed+trim");
 	{
 		struct bl_vstatus_opts vo = { .etcd = c->etcd, .inf = c->inf,
 			.node = c->o.node, .log = c->log, .dry_run = o->dry_run,
@@ -1181,7 +1279,7 @@ int bl_ctl_new(const struct bl_ctl_opts *o, struct bl_ctl **out)
 	 * once (without the watch, the periodic resync still would). */
 	c->admit_watch = bl_ro_admit_watch_new(c->etcd, on_admission, c);
 	/* Everything once at start, then the sweep. */
-	bl_informer_foreach(c->inf, "Target", enqueue_target, c);
+	bl_informer_foreach_name(c->inf, "Target", enqueue_target, c);
 	enqueue(c, "drbd");
 	enqueue(c, "sweep");
 	c->next_resync_ms = now_ms() + (uint64_t)c->o.resync_s * 1000;
@@ -1239,6 +1337,7 @@ int bl_ctl_run(struct bl_ctl *c, volatile int *stop, bool once)
 	while (!*stop) {
 		uint64_t now = now_ms(), wait = UINT64_MAX;
 		const char *key;
+		bool worked = false;
 		int timeout;
 
 		bl_etcd_dispatch(c->etcd, 0);
@@ -1248,17 +1347,26 @@ int bl_ctl_run(struct bl_ctl *c, volatile int *stop, bool once)
 		 * burst of changes keeps merging in the queue. */
 		while (!*stop && (key = bl_wq_get(c->wq, now_ms(), &wait)) != NULL) {
 			char *k = strdup(key);
+			memlog(c, k);
 			enum bl_wq_result r = handle(c, k);
+			memlog(c, "handled");
+			worked = true;
 			bl_wq_done(c->wq, k, r, now_ms());
 			free(k);
 			bl_etcd_dispatch(c->etcd, 0);
 		}
 		/* Nothing borrowed from the cache is held now: drop the parsed
-		 * copies of compact objects, and give the freed heap back (a
-		 * full reconcile of a 10,000-LUN target peaks at tens of MB
-		 * that glibc would otherwise keep). */
-		if (bl_informer_trim(c->inf))
+		 * copies of compact objects, and give the freed heap back
+		 * after any work (a full reconcile of a 10,000-LUN target
+		 * frees ~10 MB that glibc would otherwise keep resident; its
+		 * parsed Target is already gone, see run_one). The trim comes
+		 * after the status writes, so no figure of bench/controller.sh
+		 * waits for it. */
+		if (bl_informer_trim(c->inf) || worked) {
+			memlog(c, "drained");
 			malloc_trim(0);
+			memlog(c, "trimmed");
+		}
 		if (once && (wait == UINT64_MAX || c->failed_once))
 			return c->failed_once ? 1 : 0;
 		if (once && wait > 0) {

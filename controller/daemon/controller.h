@@ -51,6 +51,9 @@ struct bl_ctl_opts {
 	FILE *log;                  /* NULL: stderr                           */
 	const char *fault;          /* BOLLARD_FAULT value, or NULL           */
 	const char *only;           /* run only this reconciler (NULL: all)   */
+	size_t plan_window;         /* plans are applied this many actions at
+	                             * a time (controller.c); 0: 1024         */
+	const char *memlog;         /* BOLLARD_MEMLOG value, or NULL (memlog.h) */
 };
 
 /* Connect, list and watch. Returns 0 or a negative code; *out on 0. */

@@ -107,6 +107,18 @@ void bl_informer_usage(const struct bl_informer *inf, size_t *text_bytes,
 void bl_informer_foreach(const struct bl_informer *inf, const char *kind,
 			 void (*cb)(void *arg, const struct bl_obj *obj),
 			 void *arg);
+/*
+ * The same without filling the cache: for compact objects a parse that
+ * lives for the callback only (the cached one if there is one). For scans
+ * that read each object once: a 10,000-LUN Target parsed and kept until
+ * the next trim is ~4.5 MB (bollardd's refscan).
+ */
+void bl_informer_foreach_copy(const struct bl_informer *inf, const char *kind,
+			      void (*cb)(void *arg, const struct bl_obj *obj),
+			      void *arg);
+/* Names only, nothing parsed: cb gets each cached object's name of kind. */
+void bl_informer_foreach_name(const struct bl_informer *inf, const char *kind,
+			      void (*cb)(void *arg, const char *name), void *arg);
 size_t bl_informer_count(const struct bl_informer *inf);
 /* Highest revision seen (list or watch). */
 int64_t bl_informer_revision(const struct bl_informer *inf);

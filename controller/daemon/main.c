@@ -51,7 +51,10 @@ static const char usage[] =
 "  --version, -h/--help\n"
 "\n"
 "BOLLARD_FAULT=apply:N[:die] makes the executor fail (or the process die)\n"
-"after N actions: the crash-injection hook of the test suite.\n";
+"after N actions: the crash-injection hook of the test suite.\n"
+"BOLLARD_PLAN_WINDOW=N applies plans N actions at a time (default 1024).\n"
+"BOLLARD_MEMLOG=1 logs RSS, its peak and the heap at each phase of a round;\n"
+"BOLLARD_MEMLOG=reset makes each line's peak the peak since the line before.\n";
 
 int main(int argc, char **argv)
 {
@@ -80,6 +83,9 @@ int main(int argc, char **argv)
 	 * waits for a new leader; failover itself is Pacemaker's. */
 	o.lease_ttl_s = 15;
 	o.fault = getenv("BOLLARD_FAULT");
+	o.memlog = getenv("BOLLARD_MEMLOG");
+	if (getenv("BOLLARD_PLAN_WINDOW"))
+		o.plan_window = strtoul(getenv("BOLLARD_PLAN_WINDOW"), NULL, 10);
 	while ((opt = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (opt) {
 		case 'e': o.etcd = optarg; break;
