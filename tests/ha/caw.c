@@ -74,7 +74,7 @@ int caw_retryable(enum caw_kind k)
 	return k >= CAW_RETRY_CONN && k <= CAW_RETRY_TASK_SET_FULL;
 }
 
-static uint32_t crc32(const unsigned char *p, size_t n)
+uint32_t caw_crc32(const unsigned char *p, size_t n)
 {
 	uint32_t c = 0xffffffffu;
 	size_t i;
@@ -100,7 +100,7 @@ void caw_fill(unsigned char *b, uint32_t bs, uint32_t g)
 		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
 		b[i] = (unsigned char)x;
 	}
-	c = crc32(b, bs - 4);
+	c = caw_crc32(b, bs - 4);
 	memcpy(b + bs - 4, &c, 4);
 }
 
@@ -115,7 +115,7 @@ int64_t caw_value(const unsigned char *b, uint32_t bs)
 	if (bs < 64 || memcmp(b, CAW_MAGIC, sizeof(CAW_MAGIC) - 1))
 		return -1;
 	memcpy(&c, b + bs - 4, 4);
-	if (c != crc32(b, bs - 4))
+	if (c != caw_crc32(b, bs - 4))
 		return -1;
 	memcpy(&g, b + 12, 4);
 	return g ? (int64_t)g : -1;

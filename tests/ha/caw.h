@@ -71,6 +71,10 @@ struct caw_state {
 	int inflight;
 };
 
+/* CRC-32 (IEEE 802.3, reflected, as zlib's crc32()) of n bytes: the
+ * checksum in the last 4 bytes of a heartbeat block and of ha_client's
+ * numbered blocks. */
+uint32_t caw_crc32(const unsigned char *p, size_t n);
 /* Generation g (>= 1) as the content of a block of bs bytes (bs >= 64). */
 void caw_fill(unsigned char *b, uint32_t bs, uint32_t g);
 /* The generation a block holds, 0 for an all-zero block, -1 for anything

@@ -67,20 +67,6 @@ struct conn {
 static int ua_again(struct conn *c, struct scsi_task *t, int *tries, const char *what,
 		    uint64_t lba);
 
-static uint32_t crc32(const unsigned char *p, size_t n)
-{
-	uint32_t c = 0xffffffffu;
-	size_t i;
-	int k;
-
-	for (i = 0; i < n; i++) {
-		c ^= p[i];
-		for (k = 0; k < 8; k++)
-			c = (c >> 1) ^ (0xedb88320u & -(c & 1));
-	}
-	return ~c;
-}
-
 static void fill_block(unsigned char *b, uint32_t bs, uint32_t n)
 {
 	uint64_t x = 0x9e3779b97f4a7c15ull * (n + 1);
@@ -93,7 +79,7 @@ static void fill_block(unsigned char *b, uint32_t bs, uint32_t n)
 		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
 		b[i] = (unsigned char)x;
 	}
-	c = crc32(b, bs - 4);
+	c = caw_crc32(b, bs - 4);
 	memcpy(b + bs - 4, &c, 4);
 }
 
@@ -108,7 +94,7 @@ static const char *check_block(const unsigned char *b, uint32_t bs, uint32_t n)
 	if (got != n)
 		return "wrong block number";
 	memcpy(&c, b + bs - 4, 4);
-	if (c != crc32(b, bs - 4))
+	if (c != caw_crc32(b, bs - 4))
 		return "checksum mismatch";
 	return NULL;
 }
