@@ -3,8 +3,11 @@
  * pure planning over a CIB snapshot, executors injected).
  *
  * desired  per Target of this node's Cluster when spec.ha is pacemaker:
- *            - a promotable clone of ocf:linbit:drbd per replicated Volume
- *              the Target's LUNs use ("bollard-drbd-<vol>-clone");
+ *            - a promotable clone per replicated Volume the Target's LUNs
+ *              use ("bollard-drbd-<vol>-clone") of ocf:bollard:drbd
+ *              (deploy/ocf/bollard-drbd, notify=false), or of
+ *              ocf:linbit:drbd (notify=true) when the Cluster says
+ *              spec.pacemaker.drbdAgent: linbit (see build_drbd_clone);
  *            - a group "bollard-<target>": portblock block (one per service
  *              address), IPaddr2 per service address, ocf:bollard:target
  *              (param iqn), portblock unblock. portblock is opt-in, with
@@ -34,8 +37,9 @@
  *
  * The gate on peers' DRBD readiness (pacemaker_plan.c, gate_clones): a
  * clone that is not in the CIB yet is added only when every node reports
- * its DRBD config rendered, since ocf:linbit:drbd fails "not installed" on
- * a node without it and stays failed until a cleanup. The plan says what
+ * its DRBD config rendered, since a DRBD agent (ocf:linbit:drbd "not
+ * installed", ocf:bollard:drbd a failed `drbdadm up`) fails on a node
+ * without it and stays failed until a cleanup. The plan says what
  * it waits for (WaitingForPeers); the controller looks again every few
  * seconds while it waits. Additions only: what is in the CIB is never
  * removed or held because a status is missing.
@@ -106,6 +110,7 @@ struct builder {
 	bool oom;
 	long long op_timeout;        /* seconds */
 	long long mon_interval;      /* seconds */
+	bool linbit_drbd;            /* spec.pacemaker.drbdAgent: linbit */
 };
 
 /* "<n>s" into buf. */
@@ -313,9 +318,24 @@ static const json_t *find_node(const json_t *cspec, const char *node)
 	return NULL;
 }
 
+/*
+ * The DRBD clone's agent. Default ocf:bollard:drbd (deploy/ocf/bollard-drbd):
+ * notify=false, its promotion score comes from the local disk state alone
+ * (UpToDate or nothing) and promote never forces DRBD. ocf:linbit:drbd
+ * needs notify=true, and the notifications are what made a failover slow:
+ * Pacemaker runs the agent on the survivor before and after the dead
+ * instance's demote and stop and before and after the promote, each a run
+ * of a large bash script, all before the target can start (tests/ha: 20 s
+ * of a 35 s failover in the emulated guests). Sites that rely on the
+ * linbit agent (its crm-fence-peer integration, DRBD 9 multi-peer
+ * handling) choose it with spec.pacemaker.drbdAgent: linbit. Either way
+ * the clone's id, meta attributes (but notify) and operations are the same,
+ * so switching is a replace of the clone, not of its constraints.
+ */
 static int build_drbd_clone(struct builder *b, const char *vol,
 			    long long generation, size_t nnodes)
 {
+	const char *agent = b->linbit_drbd ? "ocf:linbit:drbd" : "ocf:bollard:drbd";
 	struct pcmk_elem *e;
 	int rc;
 	char id[200], cid[220], res[200], src[200], num[24];
@@ -340,8 +360,8 @@ static int build_drbd_clone(struct builder *b, const char *vol,
 	nv(b, meta, "promoted-node-max", "1");
 	nv(b, meta, "clone-max", num);
 	nv(b, meta, "clone-node-max", "1");
-	nv(b, meta, "notify", "true");
-	p = prim(b, c, id, "ocf:linbit:drbd", src);
+	nv(b, meta, "notify", b->linbit_drbd ? "true" : "false");
+	p = prim(b, c, id, agent, src);
 	params = nvset(b, p, "instance_attributes", id, "params");
 	nv(b, params, "drbd_resource", res);
 	op(b, p, "monitor", secs(i1, sizeof(i1), 3 * b->mon_interval - 1),
@@ -361,7 +381,7 @@ static int build_drbd_clone(struct builder *b, const char *vol,
 			return -ENOMEM;
 		e->generation = generation;
 	}
-	return want_agent(b->m, "ocf:linbit:drbd");
+	return want_agent(b->m, agent);
 }
 
 static void portblock(struct builder *b, xmlNodePtr g, const char *tname,
@@ -392,7 +412,7 @@ static int build_target(struct builder *b, const struct bl_obj *t,
 							    "bollard.io/portblock"));
 	bool use_pb = pb && !strcmp(pb, "true");
 	long long port = bl_rec_int(spec, "port", 3260);
-	char gid[200], src[200], id[300], desc[256], iv[24], to[24], t2[24];
+	char gid[200], src[200], id[300], tid[300], desc[256], iv[24], to[24], t2[24];
 	xmlNodePtr g, p, params;
 	size_t i, naddr = json_array_size(addrs);
 	int rc;
@@ -428,9 +448,9 @@ static int build_target(struct builder *b, const struct bl_obj *t,
 			nv(b, params, "cidr_netmask", slash + 1);
 		op(b, p, "monitor", iv, NULL, to);
 	}
-	snprintf(id, sizeof(id), "%s-target", gid);
-	p = prim(b, g, id, "ocf:bollard:target", src);
-	params = nvset(b, p, "instance_attributes", id, "params");
+	snprintf(tid, sizeof(tid), "%s-target", gid);
+	p = prim(b, g, tid, "ocf:bollard:target", src);
+	params = nvset(b, p, "instance_attributes", tid, "params");
 	nv(b, params, "iqn", bl_rec_str(spec, "iqn") ?: "");
 	op(b, p, "monitor", iv, NULL, to);
 	op(b, p, "start", "0s", NULL, op_t(b, t2, sizeof(t2), 120));
@@ -472,11 +492,26 @@ static int build_target(struct builder *b, const struct bl_obj *t,
 		at(b, c, "score", "INFINITY");
 		if ((rc = add_elem(b, c, "constraints", BL_STAGE_ACTIVATE)))
 			return rc;
+		/*
+		 * Promote, then start the target: the ocf:bollard:target
+		 * member, not the whole group. The members before it (the
+		 * service addresses, portblock's block) may start while DRBD
+		 * is being promoted: the colocation above already puts the
+		 * group where the Promoted instance goes, an address without
+		 * a listening portal only refuses connections (RST), and
+		 * nothing is served before the target starts, which the group
+		 * orders after the addresses and this constraint after the
+		 * promotion. On a failover the survivor then runs IPaddr2's
+		 * start (a large shell script: 22 s of a 51 s failover in the
+		 * tests/ha guests at host load 12) beside the promote instead
+		 * of after it. Symmetrical (the default): the target stops
+		 * before DRBD demotes.
+		 */
 		snprintf(cstr, sizeof(cstr), "%s-after-%s", gid, vname);
 		c = el(b, b->holder, "rsc_order", cstr);
 		at(b, c, "first", cid);
 		at(b, c, "first-action", "promote");
-		at(b, c, "then", gid);
+		at(b, c, "then", tid);
 		at(b, c, "then-action", "start");
 		at(b, c, "kind", "Mandatory");
 		if ((rc = add_elem(b, c, "constraints", BL_STAGE_ACTIVATE)))
@@ -523,6 +558,7 @@ static int pcmk_desired(struct bl_rec_ctx *ctx, const struct bl_objlist *objs,
 			b.op_timeout = PCMK_DEF_OP_TIMEOUT;
 		if (b.mon_interval < 1)
 			b.mon_interval = PCMK_DEF_MONITOR_INTERVAL;
+		b.linbit_drbd = !strcmp(bl_rec_str(pm, "drbdAgent") ?: "", "linbit");
 		nv(&b, props, "no-quorum-policy",
 		   !strcmp(bl_rec_str(cl->spec, "quorum") ?: "", "none")
 		   ? "ignore" : "stop");
@@ -634,12 +670,35 @@ static int observe_ready(struct bl_rec_ctx *ctx, const struct pcmk_model *want,
 	return 0;
 }
 
+/*
+ * Our own agents' meta-data come from the agent files when the caller
+ * named deploy/ocf/bollard-target (ctx->bollard_agent): ocf:bollard:TYPE
+ * is the file bollard-TYPE next to it (deploy/ocf/bollard-drbd). Into
+ * buf; false when spec is not ours or no path was given.
+ */
+static bool own_agent_path(const struct bl_rec_ctx *ctx, const char *spec,
+			   char *buf, size_t len)
+{
+	static const char pfx[] = "ocf:bollard:";
+	const char *slash;
+	int n;
+
+	if (!ctx->bollard_agent || strncmp(spec, pfx, sizeof(pfx) - 1))
+		return false;
+	slash = strrchr(ctx->bollard_agent, '/');
+	n = snprintf(buf, len, "%.*sbollard-%s",
+		     slash ? (int)(slash - ctx->bollard_agent + 1) : 0,
+		     ctx->bollard_agent, spec + sizeof(pfx) - 1);
+	return n > 0 && (size_t)n < len;
+}
+
 static int fetch_metadata(struct bl_rec_ctx *ctx, struct pcmk_agent *a)
 {
+	char path[4096];
 	const char *crm[] = { "crm_resource", "--show-metadata", a->spec, NULL };
-	const char *own[] = { "env", "OCF_ROOT=/usr/lib/ocf", ctx->bollard_agent,
+	const char *own[] = { "env", "OCF_ROOT=/usr/lib/ocf", path,
 			      "meta-data", NULL };
-	bool ours = !strcmp(a->spec, "ocf:bollard:target") && ctx->bollard_agent;
+	bool ours = own_agent_path(ctx, a->spec, path, sizeof(path));
 	struct bl_run_out o = {0};
 	int rc;
 

@@ -52,7 +52,9 @@ struct bl_rec_ctx {
 	const char *drbd_dir;   /* where .res files live; NULL: /etc/drbd.d   */
 	const char *bollard_agent; /* path of our OCF agent (deploy/ocf/
 	                         * bollard-target) whose meta-data checks the
-	                         * ocf:bollard:target params; NULL: ask
+	                         * ocf:bollard:target params, and the other
+	                         * ocf:bollard:TYPE agents' (bollard-TYPE in
+	                         * the same directory); NULL: ask
 	                         * crm_resource (installed agent), and skip
 	                         * that check with a condition if it fails   */
 	const char *target_scope; /* IQN: the target reconciler observes and

@@ -72,6 +72,8 @@ static const struct bl_field node_item = {
  * hardware and over 20 s in an emulated test VM), and Pacemaker uses the
  * recurring monitor's timeout for the initial probe too: a probe that
  * times out counts as a failure and costs a stop/start cycle. */
+static const char *const drbd_agent_enum[] = { "bollard", "linbit", NULL };
+
 static const struct bl_field pacemaker_fields[] = {
 	{ .name = "opTimeout", .type = BL_F_INT, .min = 5, .max = 3600,
 	  .def = "60",
@@ -85,6 +87,16 @@ static const struct bl_field pacemaker_fields[] = {
 		 "addresses, the target); DRBD clones are monitored every "
 		 "3 x interval - 1 s as Promoted and 3 x interval + 1 s as "
 		 "Unpromoted (Pacemaker needs the two to differ)." },
+	{ .name = "drbdAgent", .type = BL_F_STRING, .enums = drbd_agent_enum,
+	  .def = "\"bollard\"",
+	  .doc = "Resource agent of the DRBD clones. `bollard`: "
+		 "ocf:bollard:drbd (deploy/ocf/bollard-drbd, notify=false): "
+		 "a node's promotion score comes from its own disk state "
+		 "(UpToDate only) and promote never forces DRBD; a failover "
+		 "runs the agent once. `linbit`: ocf:linbit:drbd from "
+		 "drbd-utils (notify=true), for sites that depend on it; a "
+		 "failover runs it about five times in sequence (its "
+		 "notifications)." },
 	END
 };
 

@@ -13,6 +13,7 @@
  *                       (BOLLARD_FAULT=apply:N[:die] wraps it in the fault
  *                       executor) and print the counts
  *     --agent PATH      our OCF agent, for ocf:bollard:target meta-data
+ *                       (and ocf:bollard:TYPE: bollard-TYPE beside it)
  *     --window N        build the plan N actions at a time (plan.h,
  *                       "Windows": a counting run, then one plan() run per
  *                       window) and print the windows end to end, which

@@ -5,7 +5,8 @@
 #      one does not (the check can fail);
 #   2. crm_simulate on the new-target CIBs: both nodes up, promotion score on
 #      nodea -> the target group runs on nodea after the promote; nodea fails
-#      -> the group moves to nodeb, again after the promote;
+#      -> the group moves to nodeb, the target again after the promote, its
+#      service address without waiting for it (transition graph);
 #   3. apply for real with cibadmin on a CIB file (CIB_file), then re-plan:
 #      nothing left to do; changes (added IP, deleted target, ha none) converge
 #      too and foreign elements survive all of it;
@@ -61,6 +62,22 @@ promoted_before() {
 	s=$(grep -n "Resource action: *$4 *start on $3" "$1" | head -1 | cut -d: -f1)
 	[ -n "$p" ] && [ -n "$s" ] && [ "$p" -lt "$s" ]
 }
+# after DOT ACTION: every action ACTION (an action key prefix, e.g.
+# bollard-t1-ip-0_start_0) waits for in crm_simulate's graph (-D), directly
+# or not.
+after() {
+	awk -v a="$2" -F'"' '
+		/->/ { n++; from[n] = $2; to[n] = $4 }
+		END {
+			for (i = 1; i <= n; i++) if (index(to[i], a) == 1) want[to[i]] = 1
+			do {
+				grew = 0
+				for (i = 1; i <= n; i++)
+					if ((to[i] in want) && !(from[i] in want)) { want[from[i]] = 1; grew = 1 }
+			} while (grew)
+			for (k in want) if (index(k, a) != 1) print k
+		}' "$1"
+}
 simulate() { # case group drbd-primitive target-primitive
 	local c=$1 g=$2 d=$3 tg=$4 x=$T/sim-$1
 	cp "$T/$c.xml" "$x.0.xml"
@@ -76,13 +93,19 @@ simulate() { # case group drbd-primitive target-primitive
 		{ crm_simulate -x "$x.2.xml"; die "$c: $g is not running on nodea"; }
 	promoted_before "$x.2.log" "$d" nodea "$tg" ||
 		{ cat "$x.2.log"; die "$c: $tg started before $d was promoted on nodea"; }
-	crm_simulate -x "$x.2.xml" -S --node-fail nodea -O "$x.3.xml" > "$x.3.log" 2>&1 ||
+	crm_simulate -x "$x.2.xml" -S --node-fail nodea -O "$x.3.xml" -D "$x.3.dot" > "$x.3.log" 2>&1 ||
 		die "$c: crm_simulate (node-fail) failed"
 	[ "$(group_node "$x.3.xml" "$g")" = nodeb ] ||
 		{ crm_simulate -x "$x.3.xml"; die "$c: $g did not move to nodeb"; }
 	promoted_before "$x.3.log" "$d" nodeb "$tg" ||
 		{ cat "$x.3.log"; die "$c: $tg started on nodeb before the promote"; }
-	echo "ok: $c: $g on nodea, then on nodeb after nodea failed"
+	# In the failover's transition graph the target's start depends on the
+	# promote, the service address's start does not (it runs beside it).
+	[ -n "$(after "$x.3.dot" "$tg"_start_0 | grep "${d}_promote_0 nodeb")" ] ||
+		{ cat "$x.3.dot"; die "$c: $tg's start does not wait for the promote"; }
+	[ -z "$(after "$x.3.dot" "$g-ip-0_start_0" | grep "_promote_0")" ] ||
+		{ cat "$x.3.dot"; die "$c: $g-ip-0's start waits for the promote"; }
+	echo "ok: $c: $g on nodea, then on nodeb after nodea failed (address beside the promote, target after it)"
 }
 simulate pcmk-new-target bollard-t1 bollard-drbd-db bollard-t1-target
 simulate pcmk-new-two-targets bollard-t2 bollard-drbd-logs bollard-t2-target

@@ -51,6 +51,35 @@ static void t_cluster_defaults(void **state)
 							      "quorum")),
 			    "none");
 	bl_objlist_free(&l);
+
+	/* the DRBD clones' agent: ocf:bollard:drbd unless linbit is asked */
+	expect_ok(HDR "kind: Cluster\nmetadata: {name: c}\n"
+		  "spec:\n  ha: pacemaker\n  pacemaker: {opTimeout: 90}\n"
+		  "  nodes:\n"
+		  "  - {name: a, address: 10.0.0.1}\n"
+		  "  - {name: b, address: 10.0.0.2}\n", 1, &l);
+	assert_string_equal(json_string_value(json_object_get(
+		json_object_get(l.v[0]->spec, "pacemaker"), "drbdAgent")),
+		"bollard");
+	bl_objlist_free(&l);
+	expect_ok(HDR "kind: Cluster\nmetadata: {name: c}\n"
+		  "spec:\n  ha: pacemaker\n  pacemaker: {drbdAgent: linbit}\n"
+		  "  nodes:\n"
+		  "  - {name: a, address: 10.0.0.1}\n"
+		  "  - {name: b, address: 10.0.0.2}\n", 1, &l);
+	assert_string_equal(json_string_value(json_object_get(
+		json_object_get(l.v[0]->spec, "pacemaker"), "drbdAgent")),
+		"linbit");
+	bl_objlist_free(&l);
+	expect_errors(HDR "kind: Cluster\nmetadata: {name: c}\n"
+		      "spec:\n  ha: pacemaker\n"
+		      "  pacemaker: {drbdAgent: heartbeat}\n"       /* 6 */
+		      "  nodes:\n"
+		      "  - {name: a, address: 10.0.0.1}\n"
+		      "  - {name: b, address: 10.0.0.2}\n",
+		      BL_E_INVALID,
+		      "t.yaml:6:26: spec.pacemaker.drbdAgent: \"heartbeat\" is "
+		      "not one of: bollard, linbit\n");
 }
 
 static void t_volume_defaults(void **state)
