@@ -56,7 +56,10 @@ fail() {
 HA_BIN=$HA_DIR/bin
 mkdir -p "$HA_BIN"
 cp "$BUILD/bollard" "$BUILD/bollardd" "$BUILD/kmod/bollard_target.ko" "$HA_BIN/"
-HA_AGENT=$TOP/deploy/ocf/bollard-target
+# The OCF agents too (the guest links ocf:bollard:drbd to the bollard-drbd
+# beside HA_AGENT): an edit of the tree during a run does not reach it.
+cp "$TOP/deploy/ocf/bollard-target" "$TOP/deploy/ocf/bollard-drbd" "$HA_BIN/"
+HA_AGENT=$HA_BIN/bollard-target
 HA_GUEST_VARS="HA_BIN HA_AGENT HA_DIR"
 
 # --- etcd on the host's loopback; guests reach it as 10.0.2.2 ---------------------
@@ -370,11 +373,16 @@ timeline() { # NODE KILL-EPOCH
 	off=$(awk -v a="$h0" -v b="$h1" -v g="$g" 'BEGIN { printf "%.2f", g - (a + b) / 2 }')
 	ha_exec $1 'cat /vm/corosync.out' 30 >"$HA_DIR/survivor-corosync.log"
 	ha_exec $1 'cat /var/log/pacemaker/pacemaker.log' 60 >"$HA_DIR/survivor-pacemaker.log"
+	# DRBD's view (kernel log, wall clock): when it saw the peer go and
+	# when it became Primary.
+	ha_exec $1 'dmesg --time-format=iso | grep -E "drbd .*(conn\(|role\(|peer\(|PingAck)"' 30 \
+		>"$HA_DIR/survivor-kernel.log"
 	echo "  timeline on $1 (s after the kill; guest clock offset $off s):"
-	grep -hE 'A processor failed|Members\[1\]|Requesting fencing|Operation .(reboot|off). targeting|Initiating (start|promote|notify|stop|monitor)|Result of (start|promote|notify|stop) operation|Peer .* lost|State transition S_IDLE|node_update|calculated .* transition|Transition [0-9]+ .*Complete' \
-		"$HA_DIR/survivor-corosync.log" "$HA_DIR/survivor-pacemaker.log" |
+	grep -hE 'A processor failed|Members\[1\]|Requesting fencing|Operation .(reboot|off). targeting|Initiating (start|promote|notify|stop|monitor)|Result of (start|promote|notify|stop) operation|Peer .* lost|State transition S_IDLE|node_update|calculated .* transition|Transition [0-9]+ .*Complete|drbd |bollard-drbd\(' \
+		"$HA_DIR/survivor-corosync.log" "$HA_DIR/survivor-pacemaker.log" "$HA_DIR/survivor-kernel.log" |
 	while IFS= read -r l; do
-		ts=$(grep -oE '^[A-Z][a-z]{2} +[0-9]+ [0-9:]{8}(\.[0-9]+)?' <<<"$l") || continue
+		ts=$(grep -oE '^[A-Z][a-z]{2} +[0-9]+ [0-9:]{8}(\.[0-9]+)?' <<<"$l") ||
+			ts=$(grep -oE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}(,[0-9]+)?' <<<"$l" | tr T, ' .') || continue
 		e=$(date -d "$ts" +%s.%N 2>/dev/null) || continue
 		awk -v e="$e" -v o="$off" -v k="$2" -v l="$l" 'BEGIN { printf "  %+7.1f  %s\n", e - o - k, substr(l, 1, 150) }'
 	done | sort -n -k1 | awk '$1 > -5' | tee "$HA_DIR/timeline.txt"
@@ -440,8 +448,11 @@ if [ "${HA_RESYNC:-1}" = 1 ]; then
 	cleanup_add "kill $FENCE_PID 2>/dev/null"
 	ha_wait_ready $DEAD 400 || fail "$DEAD not ready after its restart"
 	log "$DEAD booted again"
-	drbd_line() { ha_exec $PASSIVE 'cat /proc/drbd' 10 | sed -n 's/^ *[0-9]*: \(cs:[^ ]* ro:[^ ]* ds:[^ ]*\).*/\1/p; s/^.*\(sync.ed: *[0-9.]*%\).*/\1/p' | tr '\n' ' '; }
-	resynced() { ha_exec $PASSIVE 'cat /proc/drbd' 10 | grep -q 'cs:Connected.*ds:UpToDate/UpToDate'; }
+	# 60 s: the guest runs one command at a time; with 10 s a loaded
+	# host (load 19, 2026-11-24) timed every one of them out and the
+	# backlog never drained ("no answer in 10 s" for 10 minutes).
+	drbd_line() { ha_exec $PASSIVE 'cat /proc/drbd' 60 | sed -n 's/^ *[0-9]*: \(cs:[^ ]* ro:[^ ]* ds:[^ ]*\).*/\1/p; s/^.*\(sync.ed: *[0-9.]*%\).*/\1/p' | tr '\n' ' '; }
+	resynced() { ha_exec $PASSIVE 'cat /proc/drbd' 60 | grep -q 'cs:Connected.*ds:UpToDate/UpToDate'; }
 	TS=$SECONDS
 	# What an operator sees: the DRBD column of `bollard get volume`
 	# (each node's bollardd writes its role/disk state and sync percent).

@@ -37,6 +37,8 @@ EOC
 # Pacemaker + corosync, as in tests/integration/pacemaker_live.sh.
 mkdir -p /usr/lib/ocf/resource.d/bollard
 ln -sf "$HA_AGENT" /usr/lib/ocf/resource.d/bollard/target
+# ocf:bollard:drbd, the DRBD clones' agent (deploy/ocf/bollard-drbd).
+ln -sf "${HA_AGENT%/*}/bollard-drbd" /usr/lib/ocf/resource.d/bollard/drbd
 ln -sf "$HA_BIN/bollard" /usr/sbin/bollard
 # The fencing stand-in (fenced finds fence_* agents in /usr/sbin).
 ln -sf "$TOP/tests/ha/guest/fence_bollard_vm" /usr/sbin/fence_bollard_vm
