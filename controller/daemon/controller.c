@@ -101,6 +101,8 @@ struct bl_ctl {
 	                             * be had: the round must not apply      */
 	bool memlog, memlog_reset;  /* BOLLARD_MEMLOG (memlog.h)              */
 	size_t plan_window;         /* actions per window (run_one)           */
+	json_t *load_recs;          /* load_obj's admission records, for one
+	                             * desired() (run_one)                   */
 };
 
 static uint64_t now_ms(void)
@@ -376,7 +378,7 @@ static struct bl_obj *load_obj(void *arg, const char *kind, const char *name)
 	 * copy. When that cannot be had (not admitted yet, an etcd error) the
 	 * LUN must not be built from the newest nor dropped: the round fails
 	 * and is retried (run_one checks load_err). */
-	rc = o ? bl_rollout_effective(c->etcd, c->inf, o, &adm)
+	rc = o ? bl_rollout_effective_cached(c->etcd, c->inf, o, c->load_recs, &adm)
 	       : bl_rollout_recorded(c->etcd, c->inf, c->o.node, kind, name, &adm);
 	if (!o && rc > 0)
 		return adm;
@@ -595,7 +597,10 @@ static int run_one(struct bl_ctl *c, const struct bl_reconciler_ops *ops,
 	memset(res, 0, sizeof(*res));
 	c->load_err = 0;
 	memlog(c, "run_one: before plan");
+	c->load_recs = json_object();   /* NULL: no cache, a get per Volume */
 	rc = bl_rec_run_desired(&r, ops, ctx, objs);
+	json_decref(c->load_recs);
+	c->load_recs = NULL;
 	if (rc == 0 && drop_parsed)
 		bl_informer_trim(c->inf);
 	memlog(c, "run_one: desired");

@@ -27,8 +27,39 @@ static void find_rollout(void *arg, const struct bl_obj *ro)
 		f->ro = ro;
 }
 
+/* The record at key: from cache (a JSON object, key -> record or null)
+ * when it holds it, else read (and kept there). New reference or NULL. */
+static int record_get(struct bl_etcd *e, const char *key, json_t *cache, json_t **rec)
+{
+	struct bl_kvs kvs = { 0 };
+	json_t *c = cache ? json_object_get(cache, key) : NULL;
+	int rc;
+
+	*rec = NULL;
+	if (c) {
+		*rec = json_is_null(c) ? NULL : json_incref(c);
+		return 0;
+	}
+	rc = bl_etcd_get(e, key, false, 1, 0, false, &kvs);
+	if (rc < 0)
+		return rc;
+	if (kvs.n)
+		*rec = json_loadb(kvs.kvs[0].value, kvs.kvs[0].value_len, 0, NULL);
+	bl_kvs_free(&kvs);
+	if (cache)
+		json_object_set(cache, key, *rec ? *rec : json_null());
+	return 0;
+}
+
 int bl_rollout_effective(struct bl_etcd *e, const struct bl_informer *inf,
 			 const struct bl_obj *obj, struct bl_obj **out)
+{
+	return bl_rollout_effective_cached(e, inf, obj, NULL, out);
+}
+
+int bl_rollout_effective_cached(struct bl_etcd *e, const struct bl_informer *inf,
+				const struct bl_obj *obj, json_t *cache,
+				struct bl_obj **out)
 {
 	struct find f = { 0 };
 	struct bl_kvs kvs = { 0 };
@@ -50,12 +81,9 @@ int bl_rollout_effective(struct bl_etcd *e, const struct bl_informer *inf,
 	if (!f.ro)
 		return 0;
 	snprintf(key, sizeof(key), "%s%s/admitted/%s", BL_RO_KEY_ROLLOUTS, f.ro->name, cl);
-	rc = bl_etcd_get(e, key, false, 1, 0, false, &kvs);
+	rc = record_get(e, key, cache, &rec);
 	if (rc < 0)
 		return rc;
-	if (kvs.n)
-		rec = json_loadb(kvs.kvs[0].value, kvs.kvs[0].value_len, 0, NULL);
-	bl_kvs_free(&kvs);
 	snprintf(okey, sizeof(okey), "%s/%s", obj->kind, obj->name);
 	g = json_object_get(json_object_get(rec, "objects"), okey);
 	if (!g && json_object_get(json_object_get(rec, "absent"), okey)) {

@@ -120,6 +120,17 @@ void bl_ro_format_time(int64_t ms, char *buf, size_t len);
  */
 int bl_rollout_effective(struct bl_etcd *e, const struct bl_informer *inf,
 			 const struct bl_obj *obj, struct bl_obj **out);
+/*
+ * The same, with the admission records read at most once per (rollout,
+ * cluster) for the life of cache (a JSON object the caller owns, empty at
+ * first): a target reconcile that loads 10,000 governed Volumes one at a
+ * time reads its cluster's record once, not 10,000 times. The caller
+ * drops the cache when the reconcile ends, so a rollback is still seen by
+ * the next one. cache NULL: bl_rollout_effective.
+ */
+int bl_rollout_effective_cached(struct bl_etcd *e, const struct bl_informer *inf,
+				const struct bl_obj *obj, json_t *cache,
+				struct bl_obj **out);
 
 /*
  * The same over a borrowed list (bollardd's node-wide reconciles on node):
