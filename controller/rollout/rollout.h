@@ -199,7 +199,9 @@ void bl_ro_admit_watch_free(struct bl_ro_admit_watch *w);
  * Read rollout ro's status: *out the summary, with "clusters" (the array
  * of per-cluster entries, sorted by name) when clusters is true, NULL when
  * there is no status; *mod_revision (may be NULL) the summary's. An older
- * single-key status comes with its own array. Returns 0 or an etcd error.
+ * single-key status comes with its own array and "legacy": true (in
+ * memory only: bl_ro_status_write then writes every entry). Returns 0 or
+ * an etcd error.
  */
 int bl_ro_status_read(struct bl_etcd *e, const char *ro, bool clusters,
 		      json_t **out, int64_t *mod_revision);

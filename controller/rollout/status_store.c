@@ -60,7 +60,13 @@ int bl_ro_status_read(struct bl_etcd *e, const char *ro, bool clusters,
 		json_decref(st);
 		return 0;
 	}
-	if (!clusters || json_is_array(json_object_get(st, "clusters"))) {
+	if (json_is_array(json_object_get(st, "clusters"))) {
+		/* an older controller's single key: in memory, say so */
+		json_object_set_new(st, "legacy", json_true());
+		*out = st;
+		return 0;
+	}
+	if (!clusters) {
 		*out = st;
 		return 0;
 	}
@@ -84,7 +90,6 @@ int bl_ro_status_read(struct bl_etcd *e, const char *ro, bool clusters,
 		return -ENOMEM;
 	}
 	json_object_set_new(st, "clusters", arr);
-	json_object_set_new(st, "split", json_true());  /* in memory only */
 	*out = st;
 	return 0;
 }
@@ -160,8 +165,7 @@ int bl_ro_status_write(struct bl_etcd *e, const char *ro, const json_t *old,
 {
 	/* An older controller's single key (its entries in the summary's
 	 * "clusters" array, no per-cluster keys): every entry is written. */
-	bool legacy = old && json_is_array(json_object_get(old, "clusters")) &&
-		      !json_is_true(json_object_get(old, "split"));
+	bool legacy = old && json_is_true(json_object_get(old, "legacy"));
 	json_t *was = entries_by_name(legacy ? NULL : old), *now = entries_by_name(nst), *v;
 	json_t *sum = json_deep_copy(nst), *osum = old ? json_deep_copy(old) : NULL;
 	struct txn t = { .n = 0 };
@@ -173,10 +177,10 @@ int bl_ro_status_write(struct bl_etcd *e, const char *ro, const json_t *old,
 	if (!was || !now || !sum)
 		goto out;
 	json_object_del(sum, "clusters");
-	json_object_del(sum, "split");
+	json_object_del(sum, "legacy");
 	if (osum) {
 		json_object_del(osum, "clusters");
-		json_object_del(osum, "split");
+		json_object_del(osum, "legacy");
 	}
 	/* Changed and new entries; then the ones that left the rollout. */
 	json_object_foreach(now, nm, v) {

@@ -83,6 +83,12 @@ ssize=$(etcdctl_t get --print-value-only /bollard/v1/rollouts/ds/status | wc -c)
 [ "$ssize" -lt 4096 ] || die "the status summary is $ssize bytes at $N clusters (want < 4 KB)"
 nentries=$(etcdctl_t get --prefix --keys-only /bollard/v1/rollouts/ds/clusters/ | grep -c .)
 [ "$nentries" = $N ] || die "$nentries per-cluster status keys, want $N"
+# Written only when it changes: the last cluster (the one that waited
+# longest) was written a few times per state change, not every round.
+ver=$(etcdctl_t get -w json /bollard/v1/rollouts/ds/clusters/sim-$(printf %04d $N) |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["kvs"][0]["version"])')
+echo "per-cluster status key of sim-$(printf %04d $N): written $ver times"
+[ "$ver" -le 30 ] || die "sim-$(printf %04d $N)'s status key was written $ver times (an unchanged entry rewritten?)"
 B rollout status ds --no-wait >"$T/nw.out"; rc=$?
 [ $rc = 0 ] || { head -5 "$T/nw.out"; die "status --no-wait: exit $rc, want 0"; }
 [ "$(grep -c '^sim-[0-9]* *Healthy' "$T/nw.out")" = $N ] ||
