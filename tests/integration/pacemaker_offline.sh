@@ -6,7 +6,8 @@
 #   2. crm_simulate on the new-target CIBs: both nodes up, promotion score on
 #      nodea -> the target group runs on nodea after the promote; nodea fails
 #      -> the group moves to nodeb, the target again after the promote, its
-#      service address without waiting for it (transition graph);
+#      service address without waiting for it (transition graph); nodea
+#      back with the same promotion score -> the role stays on nodeb;
 #   3. apply for real with cibadmin on a CIB file (CIB_file), then re-plan:
 #      nothing left to do; changes (added IP, deleted target, ha none) converge
 #      too and foreign elements survive all of it;
@@ -105,7 +106,30 @@ simulate() { # case group drbd-primitive target-primitive
 		{ cat "$x.3.dot"; die "$c: $tg's start does not wait for the promote"; }
 	[ -z "$(after "$x.3.dot" "$g-ip-0_start_0" | grep "_promote_0")" ] ||
 		{ cat "$x.3.dot"; die "$c: $g-ip-0's start waits for the promote"; }
-	echo "ok: $c: $g on nodea, then on nodeb after nodea failed (address beside the promote, target after it)"
+	# nodea comes back (fenced, so with no resource history) and its
+	# disk is UpToDate again: ocf:bollard:drbd gives both nodes the same
+	# score (1000 whatever the role, so a promotion changes no attribute
+	# and aborts no transition); the role must stay on nodeb.
+	python3 - "$x.3.xml" "$x.4.xml" <<'PY' || die "$c: could not drop nodea's history"
+import sys
+s = open(sys.argv[1]).read()
+a = s.index('<node_state id="1"')
+b = s.index('</node_state>', a) + len('</node_state>')
+open(sys.argv[2], 'w').write(s[:a] + s[b:])
+PY
+	crm_simulate -x "$x.4.xml" -S -u nodea -O "$x.5.xml" > "$x.5.log" 2>&1 ||
+		die "$c: crm_simulate (nodea back) failed"
+	for n in nodea nodeb; do
+		CIB_file=$x.5.xml crm_attribute -N $n -n "master-$d" -v 1000 -l reboot ||
+			die "$c: crm_attribute $n"
+	done
+	crm_simulate -x "$x.5.xml" -S -O "$x.6.xml" > "$x.6.log" 2>&1 &&
+		crm_simulate -x "$x.6.xml" -S -O "$x.7.xml" > "$x.7.log" 2>&1 ||
+		die "$c: crm_simulate (equal scores) failed"
+	! grep -q "Resource action: *$d *demote on nodeb" "$x.6.log" "$x.7.log" &&
+		[ "$(group_node "$x.7.xml" "$g")" = nodeb ] ||
+		{ cat "$x.6.log" "$x.7.log"; die "$c: equal scores moved the role back to nodea"; }
+	echo "ok: $c: $g on nodea, then on nodeb after nodea failed (address beside the promote, target after it); stays on nodeb when nodea returns with an equal score"
 }
 simulate pcmk-new-target bollard-t1 bollard-drbd-db bollard-t1-target
 simulate pcmk-new-two-targets bollard-t2 bollard-drbd-logs bollard-t2-target

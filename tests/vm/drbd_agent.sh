@@ -11,8 +11,8 @@
 # scores the agent sets are read back with the real crm_attribute.
 #   1. ocf-tester (resource-agents): meta-data, validate-all, probes,
 #      start/stop idempotence, promote/demote (and again), monitor codes;
-#   2. scores: an UpToDate Secondary 1000, the Primary 10000 (written by
-#      the recurring monitor after promote), stopped none;
+#   2. scores: 1000 for UpToDate, Secondary or Primary (promote and the
+#      Promoted monitor leave it alone), stopped none;
 #   3. an Outdated disk (drbdadm outdate): monitor deletes the score and
 #      promote fails, the resource staying Secondary (never forced);
 #   4. stop twice succeeds, monitor says 7.
@@ -81,12 +81,11 @@ rmon() { OCF_RESKEY_CRM_meta_interval=31000 run monitor; }
 [ "$(score)" = 1000 ] || fail "UpToDate Secondary: score $(score), want 1000"
 [ "$(run promote)" = 0 ] || fail "promote"
 drbdsetup status r0 | grep -q 'role:Primary' || fail "not Primary after promote"
-[ "$(score)" = 1000 ] || fail "promote wrote the score (it leaves that to the monitor)"
 [ "$(rmon)" = 8 ] || fail "monitor of the Primary must be 8"
-[ "$(score)" = 10000 ] || fail "Primary: score $(score), want 10000"
+[ "$(score)" = 1000 ] || fail "Primary: score $(score), want 1000"
 [ "$(run demote)" = 0 ] || fail "demote"
 [ "$(score)" = 1000 ] || fail "after demote: score $(score), want 1000"
-echo "guest: scores: Secondary 1000, Primary 10000"
+echo "guest: scores: Secondary 1000, Primary 1000"
 
 drbdadm outdate r0 || fail "drbdadm outdate"
 drbdsetup status r0 | grep -q 'disk:Outdated' || fail "disk not Outdated"
