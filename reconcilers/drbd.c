@@ -279,6 +279,30 @@ static int build_res(struct drbd_model *m, const struct bl_rec_ctx *ctx,
 			      port);
 	if (!r->addr)
 		return -ENOMEM;
+	/*
+	 * Fencing. Where Pacemaker promotes, DRBD must not let it promote a
+	 * disk that missed writes. The case: the replication link fails
+	 * (it is often a dedicated back-to-back cable, not corosync's path),
+	 * both nodes live on, the Primary keeps acknowledging writes that
+	 * only it has; then the Primary dies, and Pacemaker would promote
+	 * the peer's stale disk. Every acknowledged write since the link
+	 * failed would be gone. With "resource-and-stonith", the Primary
+	 * that loses its peer freezes I/O and runs the fence-peer handler,
+	 * which bans promotion everywhere but on itself before I/O resumes;
+	 * a node that wants to become Primary without its peer runs it too,
+	 * and drbd-utils' crm script lets that go ahead only when Pacemaker
+	 * has fenced the peer (or the peer is outdated). The ban is lifted
+	 * on the peer once it has resynced. Without Pacemaker (ha: none)
+	 * nobody promotes automatically, and there is nothing to fence.
+	 */
+	if (!strcmp(bl_rec_str(cspec, "ha") ? bl_rec_str(cspec, "ha") : "",
+		    "pacemaker")) {
+		r->fencing = strdup("resource-and-stonith");
+		if (asprintf(&r->pcmk_clone, "bollard-drbd-%s-clone", vol->name) < 0)
+			r->pcmk_clone = NULL;
+		if (!r->fencing || !r->pcmk_clone)
+			return -ENOMEM;
+	}
 	json_array_foreach(nodes, i, n) {
 		const char *name = bl_rec_str(n, "name");
 		struct drbd_peer *p;

@@ -195,6 +195,35 @@ static const char *arg1(const struct cnode *kids, const char *w0)
 	return n && n->nw >= 2 && !n->block ? n->w[1] : NULL;
 }
 
+/* "fencing POLICY;" anywhere under a resource: .res files put it in net
+ * (DRBD 9) or disk (8.4) at resource level, `drbdsetup show` in each
+ * connection's net (9) or the volume's disk block (8.4). */
+static const char *find_fencing(const struct cnode *n)
+{
+	for (; n; n = n->next) {
+		const char *f;
+
+		if (n->block) {
+			if ((f = find_fencing(n->kids)))
+				return f;
+		} else if (n->nw >= 2 && !strcmp(n->w[0], "fencing")) {
+			return n->w[1];
+		}
+	}
+	return NULL;
+}
+
+/* DRBD's default policy counts as absent, as `drbdsetup show` omits it. */
+static int set_fencing(struct drbd_res *r, const struct cnode *res)
+{
+	const char *f = find_fencing(res->kids);
+
+	if (!f || !strcmp(f, "dont-care"))
+		return 0;
+	r->fencing = strdup(f);
+	return r->fencing ? 0 : -ENOMEM;
+}
+
 static int to_int(const char *s, int def)
 {
 	char *end;
@@ -239,6 +268,8 @@ void drbd_res_free(struct drbd_res *r)
 	free(r->own.backing);
 	free(r->own.vg);
 	free(r->own.lv);
+	free(r->fencing);
+	free(r->pcmk_clone);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -380,8 +411,10 @@ int drbd_parse_conf(const char *text, const char *self,
 		if (!res->block || res->nw != 2 || strcmp(res->w[0], "resource"))
 			continue;
 		init_res(&r);
-		if (!(r.name = strdup(res->w[1])))
+		if (!(r.name = strdup(res->w[1])) || set_fencing(&r, res)) {
+			drbd_res_free(&r);
 			goto out_nomem;
+		}
 		net = find(res->kids, "net");
 		if (net && net->block && arg1(net->kids, "protocol"))
 			r.protocol = protocol_of(arg1(net->kids, "protocol"));
@@ -442,8 +475,10 @@ int drbd_parse_show(const char *text, struct drbd_res **out, size_t *n,
 		if (!res->block || res->nw != 2 || strcmp(res->w[0], "resource"))
 			continue;
 		init_res(&r);
-		if (!(r.name = strdup(res->w[1])))
+		if (!(r.name = strdup(res->w[1])) || set_fencing(&r, res)) {
+			drbd_res_free(&r);
 			goto out_nomem;
+		}
 		net = find(res->kids, "net");
 		if (net && net->block && arg1(net->kids, "protocol"))
 			r.protocol = protocol_of(arg1(net->kids, "protocol"));
@@ -571,6 +606,12 @@ void drbd_res_diff_d(const struct drbd_res *want, const struct drbd_res *have,
 		snprintf(buf, len, "minor %d -> %d", have->minor, want->minor);
 		return;
 	}
+	if (!str_eq(want->fencing, have->fencing)) {
+		snprintf(buf, len, "fencing %s -> %s",
+			 have->fencing ? have->fencing : "dont-care",
+			 want->fencing ? want->fencing : "dont-care");
+		return;
+	}
 	if (!str_eq(want->disk, have->disk) ||
 	    !str_eq(want->meta_disk, have->meta_disk)) {
 		snprintf(buf, len, "disk %s -> %s",
@@ -696,6 +737,41 @@ static void render_host(struct sbuf *b, const struct drbd_res *r,
 	sb_printf(b, "\t\t}\n\t}\n");
 }
 
+/*
+ * The net section, and with a fencing policy its handlers. DRBD calls
+ * fence-peer when it is (or wants to become) Primary and cannot reach the
+ * peer; drbd-utils' crm-fence-peer script then bans the promotable clone
+ * from every node but this one, and the unfence script lifts the ban on
+ * the peer once it has resynced. 8.4 keeps fencing among the disk
+ * options and has no unfence-peer event (after-resync-target is where
+ * the ban goes); 9 has it among the net options. The clone id is passed
+ * rather than found by the script, whatever agent the clone runs.
+ */
+static void render_fencing(struct sbuf *b, const struct drbd_res *r,
+			   enum drbd_dialect d)
+{
+	const char *sfx = d == DRBD_V84 ? "" : ".9";
+
+	sb_printf(b, "\tnet {\n\t\tprotocol %c;\n", r->protocol);
+	if (r->fencing && d != DRBD_V84)
+		sb_printf(b, "\t\tfencing %s;\n", r->fencing);
+	sb_printf(b, "\t}\n");
+	if (!r->fencing)
+		return;
+	if (d == DRBD_V84)
+		sb_printf(b, "\tdisk {\n\t\tfencing %s;\n\t}\n", r->fencing);
+	if (!r->pcmk_clone)
+		return;
+	sb_printf(b, "\thandlers {\n");
+	sb_printf(b, "\t\tfence-peer \"" DRBD_HANDLER_DIR "/crm-fence-peer%s.sh "
+		  "--master-id=%s\";\n", sfx, r->pcmk_clone);
+	sb_printf(b, "\t\t%s \"" DRBD_HANDLER_DIR "/crm-unfence-peer%s.sh "
+		  "--master-id=%s\";\n",
+		  d == DRBD_V84 ? "after-resync-target" : "unfence-peer", sfx,
+		  r->pcmk_clone);
+	sb_printf(b, "\t}\n");
+}
+
 char *drbd_render(const struct drbd_res *r, const char *self)
 {
 	return drbd_render_d(r, self, DRBD_V9);
@@ -724,7 +800,7 @@ char *drbd_render_d(const struct drbd_res *r, const char *self,
 	if (r->own.vg)
 		sb_printf(&b, " vg=%s lv=%s", r->own.vg, r->own.lv);
 	sb_printf(&b, "\nresource \"%s\" {\n", r->name);
-	sb_printf(&b, "\tnet {\n\t\tprotocol %c;\n\t}\n", r->protocol);
+	render_fencing(&b, r, d);
 	for (size_t i = 0; i < nh; i++)
 		render_host(&b, r, &hosts[i], d);
 	if (d != DRBD_V84) {

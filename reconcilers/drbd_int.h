@@ -17,6 +17,7 @@
 #define DRBD_RES_PREFIX   "bollard-"
 #define DRBD_DEFAULT_DIR  "/etc/drbd.d"
 #define DRBD_HEADER_TAG   "# bollard:"
+#define DRBD_HANDLER_DIR  "/usr/lib/drbd"   /* drbd-utils' handler scripts */
 
 struct drbd_peer {
 	char *name;          /* host name (on <name> / net _name)          */
@@ -44,6 +45,16 @@ struct drbd_res {
 	struct drbd_peer *peers;
 	size_t npeers;
 	struct drbd_owner own;
+	/*
+	 * DRBD's fencing policy; NULL is DRBD's default, dont-care (which
+	 * `drbdsetup show` does not print). With Pacemaker deciding who is
+	 * Primary, desired() sets "resource-and-stonith" and names the
+	 * promotable clone (pcmk_clone, desired only, never parsed) that
+	 * DRBD's crm-fence-peer handler constrains: see build_res() in drbd.c
+	 * for why a two-node pair needs it.
+	 */
+	char *fencing;
+	char *pcmk_clone;
 };
 
 /*
