@@ -41,6 +41,34 @@ static const char show_text[] =
 	"}\n"
 	"resource \"other\" {\n    _this_host { node-id 3; }\n}\n";
 
+/* The same, as DRBD runs it for a Cluster with ha: pacemaker. */
+static const char show_text_fenced[] =
+	"resource \"bollard-db\" {\n"
+	"    options {\n    }\n"
+	"    _this_host {\n"
+	"        node-id\t\t\t0;\n"
+	"        volume 0 {\n"
+	"            device\t\t\tminor 100;\n"
+	"            disk\t\t\t\"/dev/vg0/bollard-db\";\n"
+	"            meta-disk\t\t\tinternal;\n"
+	"            disk {\n            }\n"
+	"        }\n"
+	"    }\n"
+	"    connection {\n"
+	"        _peer_node_id 1;\n"
+	"        path {\n"
+	"            _this_host ipv4 10.0.0.1:7789;\n"
+	"            _remote_host ipv4 10.0.0.2:7789;\n"
+	"        }\n"
+	"        net {\n"
+	"            _name \"nodeb\";\n"
+	"            protocol A; # comment\n"
+	"            fencing resource-and-stonith;\n"
+	"        }\n"
+	"    }\n"
+	"}\n"
+	"resource \"other\" {\n    _this_host { node-id 3; }\n}\n";
+
 static void fill_res(struct drbd_res *r, char proto)
 {
 	memset(r, 0, sizeof(*r));
@@ -296,6 +324,87 @@ struct reported {
 	size_t n;
 };
 
+/* Fencing: rendered in each dialect's place with the crm handlers naming
+ * the clone, parsed back from the config and from either dialect's
+ * `drbdsetup show` (8.4: the volume's disk block; 9: the connection's
+ * net), and a live resource without it differs ("dont-care" is DRBD's
+ * default, which show omits). */
+static void test_fencing(void **state)
+{
+	static const char show9[] =
+		"resource \"bollard-db\" {\n"
+		"    _this_host {\n        node-id 0;\n"
+		"        volume 0 {\n            device minor 100;\n"
+		"            disk \"/dev/vg0/bollard-db\";\n"
+		"            meta-disk internal;\n        }\n    }\n"
+		"    connection {\n        _peer_node_id 1;\n"
+		"        path {\n            _this_host ipv4 10.0.0.1:7789;\n"
+		"            _remote_host ipv4 10.0.0.2:7789;\n        }\n"
+		"        net {\n            _name \"nodeb\";\n"
+		"            fencing resource-and-stonith;\n        }\n    }\n}\n";
+	static const char show84[] =
+		"resource bollard-db {\n"
+		"    _remote_host {\n        address ipv4 10.0.0.2:7789;\n    }\n"
+		"    _this_host {\n        address ipv4 10.0.0.1:7789;\n"
+		"        volume 0 {\n            device minor 100;\n"
+		"            disk \"/dev/vg0/bollard-db\";\n"
+		"            meta-disk internal;\n"
+		"            disk {\n                fencing resource-and-stonith;\n"
+		"            }\n        }\n    }\n}\n";
+	struct drbd_res want, *v = NULL;
+	size_t n = 0;
+	char err[128], diff[128];
+	char *t9, *t84;
+
+	(void)state;
+	fill_res(&want, 'C');
+	want.fencing = strdup("resource-and-stonith");
+	want.pcmk_clone = strdup("bollard-drbd-db-clone");
+	t9 = drbd_render_d(&want, "nodea", DRBD_V9);
+	t84 = drbd_render_d(&want, "nodea", DRBD_V84);
+	assert_non_null(strstr(t9, "\tnet {\n\t\tprotocol C;\n\t\tfencing resource-and-stonith;\n\t}\n"));
+	assert_non_null(strstr(t9, "fence-peer \"/usr/lib/drbd/crm-fence-peer.9.sh --master-id=bollard-drbd-db-clone\";"));
+	assert_non_null(strstr(t9, "unfence-peer \"/usr/lib/drbd/crm-unfence-peer.9.sh --master-id=bollard-drbd-db-clone\";"));
+	assert_non_null(strstr(t84, "\tdisk {\n\t\tfencing resource-and-stonith;\n\t}\n"));
+	assert_non_null(strstr(t84, "fence-peer \"/usr/lib/drbd/crm-fence-peer.sh --master-id=bollard-drbd-db-clone\";"));
+	assert_non_null(strstr(t84, "after-resync-target \"/usr/lib/drbd/crm-unfence-peer.sh --master-id=bollard-drbd-db-clone\";"));
+	assert_null(strstr(t84, "unfence-peer \""));
+	/* config round trip, both dialects */
+	assert_int_equal(drbd_parse_conf(t9, "nodea", &v, &n, err, sizeof(err)), 0);
+	assert_string_equal(v[0].fencing, "resource-and-stonith");
+	assert_true(drbd_res_equal(&want, &v[0]));
+	drbd_res_array_free(v, n);
+	assert_int_equal(drbd_parse_conf(t84, "nodea", &v, &n, err, sizeof(err)), 0);
+	assert_string_equal(v[0].fencing, "resource-and-stonith");
+	drbd_res_array_free(v, n);
+	/* live, both dialects: equal */
+	assert_int_equal(drbd_parse_show(show9, &v, &n, err, sizeof(err)), 0);
+	drbd_res_diff_d(&want, &v[0], DRBD_V9, diff, sizeof(diff));
+	assert_string_equal(diff, "");
+	drbd_res_array_free(v, n);
+	assert_int_equal(drbd_parse_show(show84, &v, &n, err, sizeof(err)), 0);
+	drbd_res_diff_d(&want, &v[0], DRBD_V84, diff, sizeof(diff));
+	assert_string_equal(diff, "");
+	drbd_res_array_free(v, n);
+	/* a live resource without a policy differs */
+	assert_int_equal(drbd_parse_show(show84_text, &v, &n, err, sizeof(err)), 0);
+	assert_null(v[0].fencing);
+	drbd_res_diff_d(&want, &v[0], DRBD_V84, diff, sizeof(diff));
+	assert_string_equal(diff, "fencing dont-care -> resource-and-stonith");
+	drbd_res_array_free(v, n);
+	/* without Pacemaker: no policy, no handlers */
+	free(t9);
+	free(want.fencing);
+	free(want.pcmk_clone);
+	want.fencing = want.pcmk_clone = NULL;
+	t9 = drbd_render_d(&want, "nodea", DRBD_V9);
+	assert_null(strstr(t9, "fencing"));
+	assert_null(strstr(t9, "handlers"));
+	free(t9);
+	free(t84);
+	drbd_res_free(&want);
+}
+
 static void on_report(void *arg, const char *what, const void *data, size_t n)
 {
 	struct reported *r = arg;
@@ -369,7 +478,7 @@ static void test_reconciler_converges(void **state)
 	/* now the file is in place and DRBD runs it */
 	f.file_name = "bollard-db.res";
 	f.file_text = text;
-	f.show = show_text;
+	f.show = show_text_fenced;
 	f.status = "[{\"name\":\"bollard-db\",\"role\":\"Secondary\","
 		   "\"devices\":[{\"volume\":0,\"disk-state\":\"UpToDate\"}]}]";
 	f.calls_md = 0;
@@ -500,6 +609,7 @@ int main(void)
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_render_roundtrip),
 		cmocka_unit_test(test_dialect_84),
+		cmocka_unit_test(test_fencing),
 		cmocka_unit_test(test_reconciler_converges),
 		cmocka_unit_test(test_reconciler_other_node),
 		cmocka_unit_test(test_live_json),
