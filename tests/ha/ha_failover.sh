@@ -413,6 +413,14 @@ grep -vE ' ok gen=' "$CAWLOG" | sed 's/^/  caw: /'
 PR2=$(timeout 30 "$C" pr-show "$(url $PASSIVE)") || bad+=" PR IN failed after failover;"
 log "PR after: $PR2"
 PRNOTE="kept"
+# DRBD fencing (the Cluster is ha: pacemaker, so bollardd renders
+# "fencing resource-and-stonith" with drbd-utils' crm handlers): the
+# survivor could only become Primary without its peer through the
+# fence-peer handler, which leaves a constraint banning promotion on every
+# other node until the peer has resynced.
+FENCE_CONS=$(ha_exec $PASSIVE "cibadmin -Q -o constraints" 30 | grep -o 'id="drbd-fence-by-handler-[^"]*"' | head -1)
+echo "FIGURE: DRBD fence-peer constraint after the failover: ${FENCE_CONS:-none}"
+[ -n "$FENCE_CONS" ] || bad+=" no drbd-fence-by-handler constraint: the survivor was promoted without DRBD's fence-peer handler;"
 # The controller requests the PR store for every LUN by default
 # (Target.spec.features.persistentReservations): a LUN without it, or PR
 # state that changed across the failover, fails the test.
@@ -472,6 +480,11 @@ if [ "${HA_RESYNC:-1}" = 1 ]; then
 		[ "$(grep -o '/UpToDate' <<<"$r" | wc -l)" -ge 2 ] && ! grep -q '%\|(' <<<"$r"
 	}
 	wait_for 120 vol_synced || fail "bollard get volume never showed both nodes UpToDate: $(vol_row)"
+	# The resynced peer's after-resync-target handler lifts the ban, so
+	# the pair can fail over again.
+	unfenced() { ! ha_exec $PASSIVE "cibadmin -Q -o constraints" 30 | grep -q 'drbd-fence-by-handler'; }
+	wait_for 120 unfenced || fail "the fence-peer constraint is still there after the resync: $DEAD could never be promoted"
+	log "fence-peer constraint lifted after the resync"
 	echo "  bollard get volume:"
 	B get volume "$VOL" | sed 's/^/  /'
 fi
