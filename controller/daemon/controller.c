@@ -120,6 +120,15 @@ static void utc_now(char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+struct bl_etcd_opts bl_ctl_etcd_opts(const struct bl_ctl_opts *o)
+{
+	return (struct bl_etcd_opts){
+		.endpoints = o->etcd, .user = o->etcd_user,
+		.password = o->etcd_password, .ca_file = o->etcd_ca,
+		.cert_file = o->etcd_cert, .key_file = o->etcd_key,
+	};
+}
+
 static void logf_(struct bl_ctl *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void logf_(struct bl_ctl *c, const char *fmt, ...)
@@ -1102,9 +1111,8 @@ static void heartbeat_and_elect(void *arg, const struct bl_obj *cl)
 		 * reconcile longer than the TTL (a slow node, 10,000 LUNs)
 		 * does not cost the leadership; without the thread the
 		 * election still works, driven by the loop's ticks. */
-		struct bl_etcd_opts eo = { .endpoints = c->o.etcd,
-					   .user = c->o.etcd_user,
-					   .password = c->o.etcd_password };
+		struct bl_etcd_opts eo = bl_ctl_etcd_opts(&c->o);
+
 		if (bl_leader_start_keepalive(c->leaders[i], &eo) < 0)
 			fprintf(c->log, "bollardd: cluster %s: no keepalive thread; "
 				"the lease is renewed from the loop only\n", cl->name);
@@ -1242,9 +1250,7 @@ int bl_ctl_new(const struct bl_ctl_opts *o, struct bl_ctl **out)
 		logf_(c, "BOLLARD_FAULT=%s: malformed", o->fault);
 		goto fail;
 	}
-	eo.endpoints = o->etcd;
-	eo.user = o->etcd_user;
-	eo.password = o->etcd_password;
+	eo = bl_ctl_etcd_opts(o);
 	rc = bl_etcd_open(&eo, &c->etcd);
 	if (rc < 0) {
 		logf_(c, "etcd %s: %s", o->etcd, bl_strerror(rc));

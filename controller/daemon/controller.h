@@ -36,11 +36,16 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "bl_etcd.h"
+
 struct bl_ctl;
 
 struct bl_ctl_opts {
 	const char *etcd;           /* endpoints                              */
 	const char *etcd_user, *etcd_password;
+	/* TLS for https:// endpoints: CA (NULL: system roots), client
+	 * certificate and key (NULL: none) */
+	const char *etcd_ca, *etcd_cert, *etcd_key;
 	const char *node;           /* this node's name in Cluster.spec.nodes */
 	const char *state_dir;      /* relative file backings live here       */
 	const char *target_socket;  /* NULL: default engine transport         */
@@ -55,6 +60,11 @@ struct bl_ctl_opts {
 	                             * a time (controller.c); 0: 1024         */
 	const char *memlog;         /* BOLLARD_MEMLOG value, or NULL (memlog.h) */
 };
+
+/* How bollardd reaches etcd with these options; the same for every
+ * connection it opens (its client, the lease keepalive threads, the
+ * fleet role of --rollouts-only). */
+struct bl_etcd_opts bl_ctl_etcd_opts(const struct bl_ctl_opts *o);
 
 /* Connect, list and watch. Returns 0 or a negative code; *out on 0. */
 int bl_ctl_new(const struct bl_ctl_opts *o, struct bl_ctl **out);

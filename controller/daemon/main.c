@@ -32,6 +32,11 @@ static const char usage[] =
 "Options:\n"
 "  --etcd URLS            etcd endpoints (default: $BOLLARD_ETCD)\n"
 "  --etcd-user U --etcd-password P\n"
+"  --cacert FILE          CA for https:// endpoints (default:\n"
+"                         $BOLLARD_ETCD_CACERT, else the system roots)\n"
+"  --cert FILE --key FILE client certificate and key, for an etcd with\n"
+"                         --client-cert-auth (default: $BOLLARD_ETCD_CERT,\n"
+"                         $BOLLARD_ETCD_KEY)\n"
 "  --node NAME            this node's name in Cluster.spec.nodes (default:\n"
 "                         $BOLLARD_NODE, else the host name)\n"
 "  --state-dir DIR        relative file backings live here (default\n"
@@ -66,7 +71,8 @@ int main(int argc, char **argv)
 		{ "lease-ttl", 1, 0, 'l' }, { "only", 1, 0, 'O' },
 		{ "dry-run", 0, 0, 'D' }, { "once", 0, 0, '1' },
 		{ "version", 0, 0, 'V' }, { "help", 0, 0, 'h' },
-		{ "rollouts-only", 0, 0, 'R' }, { 0 },
+		{ "rollouts-only", 0, 0, 'R' }, { "cacert", 1, 0, 'C' },
+		{ "cert", 1, 0, 'c' }, { "key", 1, 0, 'k' }, { 0 },
 	};
 	struct bl_ctl_opts o = { 0 };
 	struct bl_ctl *c = NULL;
@@ -77,6 +83,10 @@ int main(int argc, char **argv)
 
 	o.etcd = getenv("BOLLARD_ETCD");
 	o.node = getenv("BOLLARD_NODE");
+	/* as /etc/default/bollard names them (deploy/default/bollard) */
+	o.etcd_ca = getenv("BOLLARD_ETCD_CACERT");
+	o.etcd_cert = getenv("BOLLARD_ETCD_CERT");
+	o.etcd_key = getenv("BOLLARD_ETCD_KEY");
 	o.state_dir = "/var/lib/bollard";
 	/* 15 s, not 5: under load (and in the emulated VMs of tests/ha) a 5 s
 	 * lease lapsed between two ticks of a busy loop. Only CIB writing
@@ -101,6 +111,9 @@ int main(int argc, char **argv)
 		case 'D': o.dry_run = true; break;
 		case '1': once = true; break;
 		case 'R': rollouts_only = true; break;
+		case 'C': o.etcd_ca = optarg; break;
+		case 'c': o.etcd_cert = optarg; break;
+		case 'k': o.etcd_key = optarg; break;
 		case 'V': printf("bollardd %s\n", BOLLARD_VERSION); return 0;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
@@ -121,8 +134,9 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* --rollouts-only: the fleet role alone (controller/rollout/). */
 	if (rollouts_only) {
-		rc = bl_fleet_run(o.etcd, o.etcd_user, o.etcd_password, o.node,
-				  o.lease_ttl_s, &stop, NULL);
+		struct bl_etcd_opts eo = bl_ctl_etcd_opts(&o);
+
+		rc = bl_fleet_run(&eo, o.node, o.lease_ttl_s, &stop, NULL);
 		if (rc < 0)
 			fprintf(stderr, "bollardd: %s\n", bl_strerror(rc));
 		return rc < 0 ? 1 : 0;

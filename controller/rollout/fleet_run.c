@@ -27,12 +27,10 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-int bl_fleet_run(const char *etcd, const char *user, const char *password,
-		 const char *id, unsigned lease_ttl_s, volatile int *stop,
-		 FILE *log)
+int bl_fleet_run(const struct bl_etcd_opts *eo, const char *id,
+		 unsigned lease_ttl_s, volatile int *stop, FILE *log)
 {
 	static const struct bl_informer_ops ops = { ignore_change, log_error };
-	struct bl_etcd_opts eo = { .endpoints = etcd, .user = user, .password = password };
 	struct bl_fleet_opts fo = { 0 };
 	struct bl_etcd *e = NULL;
 	struct bl_informer *inf = NULL;
@@ -43,12 +41,12 @@ int bl_fleet_run(const char *etcd, const char *user, const char *password,
 	inf = bl_informer_new(&ops, log);
 	if (!inf)
 		return -ENOMEM;
-	rc = bl_etcd_open(&eo, &e);
+	rc = bl_etcd_open(eo, &e);
 	if (rc < 0)
 		goto out_inf;
 	rc = bl_informer_start(inf, e);
 	if (rc < 0) {
-		fprintf(log, "fleet: etcd %s: %s: %s\n", etcd, bl_strerror(rc),
+		fprintf(log, "fleet: etcd %s: %s: %s\n", eo->endpoints, bl_strerror(rc),
 			bl_etcd_errmsg(e));
 		goto out_etcd;
 	}
@@ -57,11 +55,11 @@ int bl_fleet_run(const char *etcd, const char *user, const char *password,
 	fo.id = id;
 	fo.lease_ttl_s = lease_ttl_s;
 	fo.log = log;
-	fo.keepalive = &eo;
+	fo.keepalive = eo;
 	rc = bl_fleet_new(&fo, &f);
 	if (rc < 0)
 		goto out_etcd;
-	fprintf(log, "fleet: rollouts-only controller %s watching %s\n", id, etcd);
+	fprintf(log, "fleet: rollouts-only controller %s watching %s\n", id, eo->endpoints);
 	fflush(log);
 	while (!*stop) {
 		bl_etcd_dispatch(e, 0);

@@ -249,8 +249,8 @@ int  bl_fleet_tick(struct bl_fleet *f, uint64_t now_ms);
  * role until *stop. Returns 0, or a negative code when etcd cannot be
  * opened or listed.
  */
-int bl_fleet_run(const char *etcd, const char *user, const char *password,
-		 const char *id, unsigned lease_ttl_s, volatile int *stop,
-		 FILE *log);
+struct bl_etcd_opts;
+int bl_fleet_run(const struct bl_etcd_opts *eo, const char *id,
+		 unsigned lease_ttl_s, volatile int *stop, FILE *log);
 
 #endif
