@@ -11,13 +11,16 @@
 #   3. a client certificate from another CA: the same;
 #   4. the wrong CA for the server (and no --cacert: system roots): fails
 #      with "certificate verify failed";
-#   5. plain http:// to the TLS port fails.
-# bollardd has no TLS options (bollardd --help): only the CLI is tested.
+#   5. plain http:// to the TLS port fails;
+#   6. bollardd (gRPC) cannot start without a client certificate, and with
+#      BOLLARD_ETCD_CACERT/_CERT/_KEY (or --cacert/--cert/--key) reconciles
+#      the quickstart into bollard-target and writes its status.
 . "$(dirname "$0")/../lib/common.sh"
 . "$TOP/tests/lib/etcd.sh"
 [ -x "$BUILD/bollard" ] || die "$BUILD/bollard not built"
 command -v openssl >/dev/null || skip "openssl not installed (mk/deps.sh installs it)"
 command -v etcdctl >/dev/null || skip "etcdctl not installed (Debian etcd-client)"
+command -v jq >/dev/null || skip "jq not installed (mk/deps.sh installs it)"
 
 mk_tmp T
 C=$T/pki
@@ -97,4 +100,39 @@ fails "system roots" "certificate verify failed" --cert "$C/client.crt" --key "$
 if out=$("$BUILD/bollard" --etcd "http://127.0.0.1:$ETCD_PORT" --timeout 3s get volumes 2>&1); then
 	die "plain http:// to the TLS port succeeded: $out"
 fi
+
+# 6. bollardd (the gRPC client) with the same files, from the environment
+# /etc/default/bollard sets for its unit. Without a client certificate it
+# cannot start; with one it reconciles the quickstart applied above into a
+# real bollard-target and writes the Target's status itself (the status
+# etcdctl wrote in 1. is removed first).
+[ -x "$BUILD/bollardd" ] && [ -x "$BUILD/bollard-target" ] || die "bollardd/bollard-target not built"
+TPORT=$(free_port)
+"$BUILD/bollard-target" --listen 127.0.0.1:$TPORT --socket "$T/t.sock" >"$T/target.log" 2>&1 &
+TPID=$!
+cleanup_add "kill $TPID 2>/dev/null; wait $TPID 2>/dev/null"
+wait_for 10 test -S "$T/t.sock" || die "bollard-target did not start"
+mkdir -p "$T/state/volumes"
+D() { timeout 60 "$BUILD/bollardd" --etcd "$ETCD_URL" --node local --state-dir "$T/state" \
+	--target-socket "$T/t.sock" --once "$@"; }
+if BOLLARD_ETCD_CACERT=$C/ca.crt D >"$T/d1" 2>&1; then
+	cat "$T/d1"; die "bollardd without a client certificate converged"
+fi
+echo "bollardd without a client certificate: $(tail -1 "$T/d1")"
+etcdctl_t del /bollard/v1/status/Target/demo/local >/dev/null || die "etcdctl del of the status failed"
+BOLLARD_ETCD_CACERT=$C/ca.crt BOLLARD_ETCD_CERT=$C/client.crt BOLLARD_ETCD_KEY=$C/client.key \
+	D >"$T/d2" 2>&1 || { cat "$T/d2"; die "bollardd with the client certificate did not converge"; }
+"$BUILD/bollard" target --socket "$T/t.sock" show iqn.2026-11.io.bollard:demo >"$T/show" 2>&1 ||
+	{ cat "$T/d2" "$T/show"; die "bollardd over TLS did not create the target"; }
+etcdctl_t get /bollard/v1/status/Target/demo/local --print-value-only >"$T/st" || die "etcdctl get of the status failed"
+ready() { jq -e '.node == "local" and any(.conditions[]; .type == "Ready" and .status == "True")' >/dev/null; }
+ready <"$T/st" ||
+	{ cat "$T/d2" "$T/st"; die "bollardd over TLS wrote no Ready status for target/demo"; }
+# the options do the same as the environment
+etcdctl_t del /bollard/v1/status/Target/demo/local >/dev/null
+D --cacert "$C/ca.crt" --cert "$C/client.crt" --key "$C/client.key" >"$T/d3" 2>&1 ||
+	{ cat "$T/d3"; die "bollardd --cacert/--cert/--key did not converge"; }
+etcdctl_t get /bollard/v1/status/Target/demo/local --print-value-only | ready ||
+	die "bollardd --cacert/--cert/--key wrote no status"
+echo "bollardd over TLS with a client certificate (environment and options): converged, status written"
 echo "cli etcd TLS: ok"
