@@ -82,9 +82,10 @@ int cli_connect(struct cli *c, struct bl_etcd **out)
 	struct bl_etcd_opts o = {
 		.user = c->user,
 		.password = c->password,
-		.ca_file = c->cacert,
-		.cert_file = c->cert,
-		.key_file = c->key,
+		/* the flags, else what /etc/default/bollard sets for bollardd */
+		.ca_file = c->cacert ? c->cacert : getenv("BOLLARD_ETCD_CACERT"),
+		.cert_file = c->cert ? c->cert : getenv("BOLLARD_ETCD_CERT"),
+		.key_file = c->key ? c->key : getenv("BOLLARD_ETCD_KEY"),
 		.timeout_ms = c->timeout_ms,
 	};
 	int rc;

@@ -38,6 +38,7 @@ static const char main_usage[] =
 "                            started by `bollard up`)\n"
 "  --etcd-user USER, --etcd-password PASS\n"
 "  --cacert FILE, --cert FILE, --key FILE   TLS for https:// endpoints\n"
+"                            (else $BOLLARD_ETCD_CACERT, _CERT, _KEY)\n"
 "  --timeout DURATION        per etcd request (default 5s)\n"
 "  -h, --help                help for any command\n"
 "\n"

@@ -76,7 +76,11 @@ B "${GOOD[@]}" get volumes -o name >"$T/out2" 2>&1 || { cat "$T/out2"; die "get 
 grep -q 'demo' "$T/out2" || { cat "$T/out2"; die "get over TLS does not list volume/demo"; }
 etcdctl_t get --prefix /bollard/v1/ --keys-only | grep -q 'Volume/demo' ||
 	die "etcdctl (same certificates) does not see what the CLI wrote"
-echo "TLS with client certificate: apply, get, apply --wait (watch) ok"
+# the same files from the environment bollardd's unit reads
+BOLLARD_ETCD_CACERT=$C/ca.crt BOLLARD_ETCD_CERT=$C/client.crt BOLLARD_ETCD_KEY=$C/client.key \
+	B get volumes -o name >"$T/out3" 2>&1 || { cat "$T/out3"; die "get with BOLLARD_ETCD_CACERT/_CERT/_KEY failed"; }
+grep -q 'demo' "$T/out3" || { cat "$T/out3"; die "get with the environment does not list volume/demo"; }
+echo "TLS with client certificate: apply, get, apply --wait (watch), environment ok"
 
 fails() { # what expect-in-message bollard-args...: the command must fail saying expect
 	local what=$1 want=$2 out
