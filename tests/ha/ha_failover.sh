@@ -482,7 +482,11 @@ if [ "${HA_RESYNC:-1}" = 1 ]; then
 	wait_for 120 vol_synced || fail "bollard get volume never showed both nodes UpToDate: $(vol_row)"
 	# The resynced peer's after-resync-target handler lifts the ban, so
 	# the pair can fail over again.
-	unfenced() { ! ha_exec $PASSIVE "cibadmin -Q -o constraints" 30 | grep -q 'drbd-fence-by-handler'; }
+	unfenced() { # (a guest command that does not answer is not "lifted")
+		local cons
+		cons=$(ha_exec $PASSIVE "cibadmin -Q -o constraints" 60) && [ -n "$cons" ] &&
+			! grep -q 'drbd-fence-by-handler' <<<"$cons"
+	}
 	wait_for 120 unfenced || fail "the fence-peer constraint is still there after the resync: $DEAD could never be promoted"
 	log "fence-peer constraint lifted after the resync"
 	echo "  bollard get volume:"
