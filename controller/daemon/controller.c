@@ -33,6 +33,7 @@
 #include "bl_schema.h"
 #include "bt_engine.h"
 #include "daemon/controller.h"
+#include "daemon/hb_lease.h"
 #include "daemon/informer.h"
 #include "daemon/leader.h"
 #include "daemon/memlog.h"
@@ -77,6 +78,8 @@ struct bl_ctl {
 	char **leader_cluster;
 	size_t nleaders;
 	int64_t hb_lease;
+	struct bl_hb_lease *hbk;    /* keeps hb_lease alive (hb_lease.h)      */
+	uint64_t hb_changes;        /* hbk's lease count seen so far          */
 	uint64_t next_resync_ms, next_hb_ms;
 	struct bl_ctl_stats st;
 	bool failed_once;           /* for --once                             */
@@ -1167,7 +1170,22 @@ static void tick(struct bl_ctl *c, uint64_t now)
 	struct clscan s = { c, now, now >= c->next_hb_ms };
 	int64_t ttl;
 
-	if (s.hb_due) {
+	if (c->hbk) {
+		/* The thread renews it; a new lease means every key bound to
+		 * the old one is gone: put them again now. */
+		uint64_t ch;
+
+		c->hb_lease = bl_hb_lease_get(c->hbk, &ch);
+		if (ch != c->hb_changes) {
+			c->hb_changes = ch;
+			s.hb_due = true;
+		}
+		if (s.hb_due) {
+			bl_vstatus_set_lease(c->vs, c->hb_lease, true);
+			c->next_hb_ms = now + c->o.lease_ttl_s * 1000 / 3;
+		}
+	} else if (s.hb_due) {
+		/* No thread (it could not start): renewed from the loop. */
 		if (c->hb_lease && (bl_etcd_lease_keepalive(c->etcd, c->hb_lease, &ttl) < 0 ||
 				    ttl <= 0))
 			c->hb_lease = 0;
@@ -1319,7 +1337,9 @@ void bl_ctl_free(struct bl_ctl *c)
 	bl_ro_admit_watch_free(c->admit_watch);
 	bl_vstatus_free(c->vs);
 	drbd_live_forget(c);
-	if (c->hb_lease && c->etcd)
+	if (c->hbk)
+		bl_hb_lease_stop(c->hbk, true);
+	else if (c->hb_lease && c->etcd)
 		bl_etcd_lease_revoke(c->etcd, c->hb_lease);
 	bl_informer_free(c->inf);
 	bl_etcd_close(c->etcd);
@@ -1345,6 +1365,14 @@ int bl_ctl_run(struct bl_ctl *c, volatile int *stop, bool once)
 	 * lease; a daemon writes it once tick() has the heartbeat's lease. */
 	if (once)
 		bl_vstatus_set_lease(c->vs, 0, false);
+	if (!once && !c->hbk) {
+		struct bl_etcd_opts eo = bl_ctl_etcd_opts(&c->o);
+		int rc = bl_hb_lease_start(&eo, c->o.lease_ttl_s, &c->hbk);
+
+		if (rc < 0)
+			logf_(c, "heartbeat lease: no keepalive thread (%s); renewed "
+			      "from the loop", bl_strerror(rc));
+	}
 	while (!*stop) {
 		uint64_t now = now_ms(), wait = UINT64_MAX;
 		const char *key;

@@ -4,7 +4,8 @@
 DAEMON_LIB_SRCS := controller/daemon/workqueue.c controller/daemon/informer.c \
                    controller/daemon/leader.c controller/daemon/spawn.c \
                    controller/daemon/target_exec.c controller/daemon/controller.c \
-                   controller/daemon/volume_status.c controller/daemon/memlog.c
+                   controller/daemon/volume_status.c controller/daemon/memlog.c \
+                   controller/daemon/hb_lease.c
 DAEMON_LIB_OBJS := $(DAEMON_LIB_SRCS:%.c=$(OBJ)/%.o)
 DAEMON_LIB      := $(BUILD)/libbl_daemon.a
 
@@ -52,8 +53,15 @@ $(BUILD)/tests/unit/test_leader: $(OBJ)/tests/unit/test_leader.o $(DAEMON_LIB) $
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DAEMON_LDLIBS) -lcmocka
 
+$(OBJ)/tests/unit/test_hb_lease.o: EXTRA_CFLAGS += -Icontroller/etcd -Itests/lib $(call pc,--cflags cmocka)
+$(OBJ)/tests/unit/test_hb_lease.o: $(ETCD_GEN_H)
+$(BUILD)/tests/unit/test_hb_lease: $(OBJ)/tests/unit/test_hb_lease.o $(DAEMON_LIB) $$(ETCD_PROC_OBJ) $$(DAEMON_LINK)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DAEMON_LDLIBS) -lcmocka
+
 UNIT_TESTS += $(BUILD)/tests/unit/test_workqueue $(BUILD)/tests/unit/test_informer \
-              $(BUILD)/tests/unit/test_leader
+              $(BUILD)/tests/unit/test_leader \
+              $(BUILD)/tests/unit/test_hb_lease
 
 # bench/controller.sh's in-process probe: etcd put -> engine event, no CLI
 # start-up in the figure (bench/cli_converge_probe.c).
