@@ -15,59 +15,40 @@
 #include "drbd_int.h"
 #include "reconciler.h"
 
-static const char show_text[] =
-	"resource \"bollard-db\" {\n"
-	"    options {\n    }\n"
-	"    _this_host {\n"
-	"        node-id\t\t\t0;\n"
-	"        volume 0 {\n"
-	"            device\t\t\tminor 100;\n"
-	"            disk\t\t\t\"/dev/vg0/bollard-db\";\n"
-	"            meta-disk\t\t\tinternal;\n"
-	"            disk {\n            }\n"
-	"        }\n"
-	"    }\n"
-	"    connection {\n"
-	"        _peer_node_id 1;\n"
-	"        path {\n"
-	"            _this_host ipv4 10.0.0.1:7789;\n"
-	"            _remote_host ipv4 10.0.0.2:7789;\n"
-	"        }\n"
-	"        net {\n"
-	"            _name \"nodeb\";\n"
+/* `drbdsetup show` of bollard-db (DRBD 9), cut where a fencing policy
+ * goes (the connection's net), and one more resource. */
+#define SHOW_DB_HEAD \
+	"resource \"bollard-db\" {\n" \
+	"    options {\n    }\n" \
+	"    _this_host {\n" \
+	"        node-id\t\t\t0;\n" \
+	"        volume 0 {\n" \
+	"            device\t\t\tminor 100;\n" \
+	"            disk\t\t\t\"/dev/vg0/bollard-db\";\n" \
+	"            meta-disk\t\t\tinternal;\n" \
+	"            disk {\n            }\n" \
+	"        }\n" \
+	"    }\n" \
+	"    connection {\n" \
+	"        _peer_node_id 1;\n" \
+	"        path {\n" \
+	"            _this_host ipv4 10.0.0.1:7789;\n" \
+	"            _remote_host ipv4 10.0.0.2:7789;\n" \
+	"        }\n" \
+	"        net {\n" \
+	"            _name \"nodeb\";\n" \
 	"            protocol A; # comment\n"
-	"        }\n"
-	"    }\n"
-	"}\n"
-	"resource \"other\" {\n    _this_host { node-id 3; }\n}\n";
+#define SHOW_DB_TAIL \
+	"        }\n" \
+	"    }\n" \
+	"}\n" \
+	"resource \"other\" {\n    _this_host { node-id 3; }\n}\n"
+
+static const char show_text[] = SHOW_DB_HEAD SHOW_DB_TAIL;
 
 /* The same, as DRBD runs it for a Cluster with ha: pacemaker. */
 static const char show_text_fenced[] =
-	"resource \"bollard-db\" {\n"
-	"    options {\n    }\n"
-	"    _this_host {\n"
-	"        node-id\t\t\t0;\n"
-	"        volume 0 {\n"
-	"            device\t\t\tminor 100;\n"
-	"            disk\t\t\t\"/dev/vg0/bollard-db\";\n"
-	"            meta-disk\t\t\tinternal;\n"
-	"            disk {\n            }\n"
-	"        }\n"
-	"    }\n"
-	"    connection {\n"
-	"        _peer_node_id 1;\n"
-	"        path {\n"
-	"            _this_host ipv4 10.0.0.1:7789;\n"
-	"            _remote_host ipv4 10.0.0.2:7789;\n"
-	"        }\n"
-	"        net {\n"
-	"            _name \"nodeb\";\n"
-	"            protocol A; # comment\n"
-	"            fencing resource-and-stonith;\n"
-	"        }\n"
-	"    }\n"
-	"}\n"
-	"resource \"other\" {\n    _this_host { node-id 3; }\n}\n";
+	SHOW_DB_HEAD "            fencing resource-and-stonith;\n" SHOW_DB_TAIL;
 
 static void fill_res(struct drbd_res *r, char proto)
 {
