@@ -575,6 +575,40 @@ static bool secret_ready(const struct round *r, const struct cl *c,
 	return true;
 }
 
+/* Every node of `nodes` has a status for object `name` in st (keys
+ * "<name>/<node>") at generation want, with Ready True. */
+static bool nodes_ready(const struct strv *st, json_t *nodes, const char *name,
+			int64_t want)
+{
+	json_t *n, *cond;
+	size_t i, j;
+
+	json_array_foreach(nodes, i, n) {
+		char k[400];
+		json_t *v;
+		bool ok = false;
+		ssize_t at;
+
+		snprintf(k, sizeof(k), "%s/%s", name,
+			 json_string_value(json_object_get(n, "name")));
+		at = strv_find(st, k);
+		if (at < 0 || !(v = st->v[at]))
+			return false;
+		if (json_integer_value(json_object_get(v, "observedGeneration")) != want)
+			return false;
+		json_array_foreach(json_object_get(v, "conditions"), j, cond) {
+			const char *ty = json_string_value(json_object_get(cond, "type"));
+			const char *sv = json_string_value(json_object_get(cond, "status"));
+
+			if (ty && sv && !strcmp(ty, "Ready") && !strcmp(sv, "True"))
+				ok = true;
+		}
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
 /*
  * A Volume's health on a cluster: a replicated Volume reports, on every
  * node, the generation that node's DRBD round reconciled (the admitted
@@ -586,43 +620,20 @@ static bool secret_ready(const struct round *r, const struct cl *c,
 static bool volume_ready(const struct round *r, const struct cl *c,
 			 const char *name, int64_t want)
 {
-	json_t *nodes = json_object_get(c->obj->spec, "nodes"), *n;
+	json_t *nodes = json_object_get(c->obj->spec, "nodes");
 	const struct bl_obj *vol = bl_informer_get(r->f->o.inf, "Volume", name);
-	size_t i;
 
 	if (!vol || !json_is_object(json_object_get(vol->spec, "replication")))
 		return true;
-	json_array_foreach(nodes, i, n) {
-		char k[400];
-		json_t *st, *cond;
-		size_t j;
-		bool ok = false;
-		snprintf(k, sizeof(k), "%s/%s", name,
-			 json_string_value(json_object_get(n, "name")));
-		ssize_t at = strv_find(&r->vstatus, k);
-		if (at < 0 || !(st = r->vstatus.v[at]))
-			return false;
-		if (json_integer_value(json_object_get(st, "observedGeneration")) != want)
-			return false;
-		json_array_foreach(json_object_get(st, "conditions"), j, cond) {
-			const char *ty = json_string_value(json_object_get(cond, "type"));
-			const char *sv = json_string_value(json_object_get(cond, "status"));
-			if (ty && sv && !strcmp(ty, "Ready") && !strcmp(sv, "True"))
-				ok = true;
-		}
-		if (!ok)
-			return false;
-	}
-	return true;
+	return nodes_ready(&r->vstatus, nodes, name, want);
 }
 
 /* Every governed object Ready at its admitted generation on every node. */
 static bool cluster_ready(const struct round *r, const struct cl *c)
 {
-	json_t *nodes = json_object_get(c->obj->spec, "nodes"), *n, *g;
+	json_t *nodes = json_object_get(c->obj->spec, "nodes"), *g;
 	json_t *adm = json_object_get(c->rec, "objects");
 	const char *okey;
-	size_t i;
 
 	json_object_foreach(c->desired, okey, g) {
 		json_t *ag = json_object_get(adm, okey);
@@ -642,27 +653,8 @@ static bool cluster_ready(const struct round *r, const struct cl *c)
 				return false;
 			continue;
 		}
-		json_array_foreach(nodes, i, n) {
-			char k[400];
-			json_t *st, *cond;
-			size_t j;
-			bool ok = false;
-			snprintf(k, sizeof(k), "%s/%s", tname,
-				 json_string_value(json_object_get(n, "name")));
-			ssize_t at = strv_find(&r->status, k);
-			if (at < 0 || !(st = r->status.v[at]))
-				return false;
-			if (json_integer_value(json_object_get(st, "observedGeneration")) != want)
-				return false;
-			json_array_foreach(json_object_get(st, "conditions"), j, cond) {
-				const char *ty = json_string_value(json_object_get(cond, "type"));
-				const char *sv = json_string_value(json_object_get(cond, "status"));
-				if (ty && sv && !strcmp(ty, "Ready") && !strcmp(sv, "True"))
-					ok = true;
-			}
-			if (!ok)
-				return false;
-		}
+		if (!nodes_ready(&r->status, nodes, tname, want))
+			return false;
 	}
 	return true;
 }
