@@ -303,6 +303,29 @@ static int build_res(struct drbd_model *m, const struct bl_rec_ctx *ctx,
 		if (!r->fencing || !r->pcmk_clone)
 			return -ENOMEM;
 	}
+	/*
+	 * Peer liveness. DRBD notices a peer that died without a word only
+	 * when a ping goes unanswered, and an idle connection (a Secondary
+	 * receives; it sends nothing that would time out) pings every
+	 * ping-int: 10 s by default. Until then the survivor still sees a
+	 * Primary peer and refuses to be promoted, even after Pacemaker has
+	 * fenced that peer: in tests/ha DRBD dropped the dead Primary 10.2 s
+	 * after the kill, 1.6 s after Pacemaker had fenced it, and the
+	 * promotion waited for it. With Pacemaker deciding, the default is
+	 * therefore 2 s, below corosync's detection plus fencing. A ping is
+	 * a few bytes; what decides false alarms is ping-timeout (how long
+	 * an answer may take), which stays DRBD's unless the Volume says.
+	 */
+	{
+		long long pi = bl_rec_int(repl, "pingInterval", 0);
+		long long pt = bl_rec_int(repl, "pingTimeout", 0);
+
+		if (!pi && r->fencing)
+			pi = 2;
+		r->ping_int = pi == DRBD_PING_INT_DEFAULT ? 0 : (int)pi;
+		pt = (pt + 99) / 100;
+		r->ping_timeout = pt == DRBD_PING_TIMEOUT_DEFAULT ? 0 : (int)pt;
+	}
 	json_array_foreach(nodes, i, n) {
 		const char *name = bl_rec_str(n, "name");
 		struct drbd_peer *p;

@@ -392,6 +392,22 @@ static void init_res(struct drbd_res *r)
 	r->protocol = 'C';
 }
 
+/* ping-int / ping-timeout of a net block (the resource's under 8.4 and in
+ * .res files, a connection's under 9); DRBD's defaults count as absent. */
+static void net_timing(struct drbd_res *r, const struct cnode *net)
+{
+	int v;
+
+	if (!net || !net->block)
+		return;
+	v = to_int(arg1(net->kids, "ping-int"), 0);
+	if (v > 0)
+		r->ping_int = v == DRBD_PING_INT_DEFAULT ? 0 : v;
+	v = to_int(arg1(net->kids, "ping-timeout"), 0);
+	if (v > 0)
+		r->ping_timeout = v == DRBD_PING_TIMEOUT_DEFAULT ? 0 : v;
+}
+
 int drbd_parse_conf(const char *text, const char *self,
 		    struct drbd_res **out, size_t *n, char *err, size_t errlen)
 {
@@ -418,6 +434,7 @@ int drbd_parse_conf(const char *text, const char *self,
 		net = find(res->kids, "net");
 		if (net && net->block && arg1(net->kids, "protocol"))
 			r.protocol = protocol_of(arg1(net->kids, "protocol"));
+		net_timing(&r, net);
 		for (const struct cnode *on = res->kids; on; on = on->next) {
 			int id;
 
@@ -482,6 +499,7 @@ int drbd_parse_show(const char *text, struct drbd_res **out, size_t *n,
 		net = find(res->kids, "net");
 		if (net && net->block && arg1(net->kids, "protocol"))
 			r.protocol = protocol_of(arg1(net->kids, "protocol"));
+		net_timing(&r, net);
 		th = find(res->kids, "_this_host");
 		if (th && th->block) {
 			r.node_id = to_int(arg1(th->kids, "node-id"), -1);
@@ -513,6 +531,7 @@ int drbd_parse_show(const char *text, struct drbd_res **out, size_t *n,
 				if (arg1(cnet->kids, "protocol"))
 					r.protocol = protocol_of(
 						arg1(cnet->kids, "protocol"));
+				net_timing(&r, cnet);
 			}
 			if (path && path->block && !r.addr)
 				r.addr = addr_of(find(path->kids, "_this_host"));
@@ -610,6 +629,17 @@ void drbd_res_diff_d(const struct drbd_res *want, const struct drbd_res *have,
 		snprintf(buf, len, "fencing %s -> %s",
 			 have->fencing ? have->fencing : "dont-care",
 			 want->fencing ? want->fencing : "dont-care");
+		return;
+	}
+	if (want->ping_int != have->ping_int ||
+	    want->ping_timeout != have->ping_timeout) {
+		snprintf(buf, len, "ping-int %d -> %d s, ping-timeout %d -> %d tenths",
+			 have->ping_int ? have->ping_int : DRBD_PING_INT_DEFAULT,
+			 want->ping_int ? want->ping_int : DRBD_PING_INT_DEFAULT,
+			 have->ping_timeout ? have->ping_timeout
+					    : DRBD_PING_TIMEOUT_DEFAULT,
+			 want->ping_timeout ? want->ping_timeout
+					    : DRBD_PING_TIMEOUT_DEFAULT);
 		return;
 	}
 	if (!str_eq(want->disk, have->disk) ||
@@ -753,6 +783,10 @@ static void render_fencing(struct sbuf *b, const struct drbd_res *r,
 	const char *sfx = d == DRBD_V84 ? "" : ".9";
 
 	sb_printf(b, "\tnet {\n\t\tprotocol %c;\n", r->protocol);
+	if (r->ping_int)
+		sb_printf(b, "\t\tping-int %d;\n", r->ping_int);
+	if (r->ping_timeout)
+		sb_printf(b, "\t\tping-timeout %d;\n", r->ping_timeout);
 	if (r->fencing && d != DRBD_V84)
 		sb_printf(b, "\t\tfencing %s;\n", r->fencing);
 	sb_printf(b, "\t}\n");

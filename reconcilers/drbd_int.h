@@ -55,7 +55,19 @@ struct drbd_res {
 	 */
 	char *fencing;
 	char *pcmk_clone;
+	/*
+	 * How fast DRBD notices a silently dead peer: net ping-int (seconds)
+	 * and ping-timeout (tenths of a second). 0 is DRBD's default (10 s,
+	 * 5 tenths), which `drbdsetup show` does not print, so a value equal
+	 * to the default is stored as 0 on both sides of the comparison.
+	 * Why bollard lowers ping-int under Pacemaker: build_res() in drbd.c.
+	 */
+	int ping_int;
+	int ping_timeout;
 };
+
+#define DRBD_PING_INT_DEFAULT      10  /* seconds     */
+#define DRBD_PING_TIMEOUT_DEFAULT   5  /* 1/10 second */
 
 /*
  * The two dialects. DRBD 9 (the kernel module from LINBIT) and DRBD 8.4

@@ -177,6 +177,21 @@ static const struct bl_field replication_fields[] = {
 	{ .name = "minor", .type = BL_F_INT, .min = 0, .max = 1048575,
 	  .def_doc = "allocated at apply",
 	  .doc = "DRBD minor number (/dev/drbdN). Kept once allocated." },
+	{ .name = "pingInterval", .type = BL_F_INT, .min = 1, .max = 120,
+	  .def_doc = "2 with the Cluster's `ha: pacemaker`, else DRBD's 10",
+	  .doc = "Seconds: DRBD's net ping-int, how often an idle connection "
+		 "checks that the peer is alive. A Secondary whose Primary "
+		 "died silently keeps seeing it as Primary until then, and "
+		 "cannot be promoted before: under Pacemaker it bounds the "
+		 "failover time, so bollard lowers it there." },
+	{ .name = "pingTimeout", .type = BL_F_INT, .min = 100, .max = 30000,
+	  .def_doc = "DRBD's 500",
+	  .doc = "Milliseconds (rounded up to tenths of a second): DRBD's net "
+		 "ping-timeout, how long a ping answer may take before the "
+		 "connection is dropped. Raise it where the nodes stall for "
+		 "longer (a dropped connection reconnects and resyncs; with "
+		 "Pacemaker the Primary briefly freezes I/O while its "
+		 "fence-peer handler runs)." },
 	END
 };
 

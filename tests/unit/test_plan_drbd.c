@@ -48,7 +48,56 @@ static const char show_text[] = SHOW_DB_HEAD SHOW_DB_TAIL;
 
 /* The same, as DRBD runs it for a Cluster with ha: pacemaker. */
 static const char show_text_fenced[] =
-	SHOW_DB_HEAD "            fencing resource-and-stonith;\n" SHOW_DB_TAIL;
+	SHOW_DB_HEAD "            fencing resource-and-stonith;\n"
+	"            ping-int         \t2; # seconds\n" SHOW_DB_TAIL;
+
+/*
+ * ping-int / ping-timeout: DRBD's defaults count as absent on both sides
+ * (drbdsetup show leaves them out), other values are parsed, rendered and
+ * diffed; a changed value is a difference that needs an adjust.
+ */
+static void fill_res(struct drbd_res *r, char proto);
+
+static void test_ping(void **state)
+{
+	static const char dflt[] = SHOW_DB_HEAD
+		"            ping-int 10; # seconds\n"
+		"            ping-timeout 5; # 1/10 seconds\n" SHOW_DB_TAIL;
+	static const char set[] = SHOW_DB_HEAD
+		"            ping-int 3; # seconds\n"
+		"            ping-timeout 12; # 1/10 seconds\n" SHOW_DB_TAIL;
+	struct drbd_res *v = NULL, want;
+	size_t n = 0;
+	char err[128], diff[256];
+	char *t;
+
+	(void)state;
+	assert_int_equal(drbd_parse_show(dflt, &v, &n, err, sizeof(err)), 0);
+	assert_int_equal(v[0].ping_int, 0);
+	assert_int_equal(v[0].ping_timeout, 0);
+	drbd_res_array_free(v, n);
+	assert_int_equal(drbd_parse_show(set, &v, &n, err, sizeof(err)), 0);
+	assert_int_equal(v[0].ping_int, 3);
+	assert_int_equal(v[0].ping_timeout, 12);
+
+	fill_res(&want, 'A');
+	want.ping_int = 3;
+	want.ping_timeout = 12;
+	drbd_res_diff(&want, &v[0], diff, sizeof(diff));
+	assert_string_equal(diff, "");
+	want.ping_int = 2;
+	drbd_res_diff(&want, &v[0], diff, sizeof(diff));
+	assert_string_equal(diff, "ping-int 3 -> 2 s, ping-timeout 12 -> 12 tenths");
+	t = drbd_render_d(&want, "nodea", DRBD_V84);
+	assert_non_null(strstr(t, "\t\tping-int 2;\n\t\tping-timeout 12;\n"));
+	free(t);
+	want.ping_int = want.ping_timeout = 0;
+	t = drbd_render_d(&want, "nodea", DRBD_V9);
+	assert_null(strstr(t, "ping"));
+	free(t);
+	drbd_res_free(&want);
+	drbd_res_array_free(v, n);
+}
 
 static void fill_res(struct drbd_res *r, char proto)
 {
@@ -591,6 +640,7 @@ int main(void)
 		cmocka_unit_test(test_render_roundtrip),
 		cmocka_unit_test(test_dialect_84),
 		cmocka_unit_test(test_fencing),
+		cmocka_unit_test(test_ping),
 		cmocka_unit_test(test_reconciler_converges),
 		cmocka_unit_test(test_reconciler_other_node),
 		cmocka_unit_test(test_live_json),
