@@ -9,8 +9,10 @@
  *              ocf:linbit:drbd (notify=true) when the Cluster says
  *              spec.pacemaker.drbdAgent: linbit (see build_drbd_clone);
  *            - a group "bollard-<target>": portblock block (one per service
- *              address), IPaddr2 per service address, ocf:bollard:target
- *              (param iqn), portblock unblock. portblock is opt-in, with
+ *              address), an address per service address (ocf:bollard:address,
+ *              or ocf:heartbeat:IPaddr2 when the Cluster says
+ *              spec.pacemaker.addressAgent: heartbeat; see build_target),
+ *              ocf:bollard:target (param iqn), portblock unblock. portblock is opt-in, with
  *              the Target annotation bollard.io/portblock: "true": on
  *              Debian 12, iptables 1.8.9 lists protocols by number and the
  *              shipped portblock agent then never removes its DROP rule, so
@@ -111,6 +113,7 @@ struct builder {
 	long long op_timeout;        /* seconds */
 	long long mon_interval;      /* seconds */
 	bool linbit_drbd;            /* spec.pacemaker.drbdAgent: linbit */
+	const char *addr_agent;      /* spec.pacemaker.addressAgent's agent */
 };
 
 /* "<n>s" into buf. */
@@ -434,6 +437,19 @@ static int build_target(struct builder *b, const struct bl_obj *t,
 			portblock(b, g, t->name, "block", i, ip, port, src);
 		}
 	}
+	/*
+	 * The service addresses. ocf:bollard:address (deploy/ocf/
+	 * bollard-address) by default: on a failover the survivor starts the
+	 * address beside the DRBD promote and the target's start waits for
+	 * both, and IPaddr2's start (a large bash script sourcing
+	 * ocf-shellfuncs, tens of processes) took 4-14 s of it in the tests/ha
+	 * guests, up to 48 s at load; ours runs two `ip` processes and sends
+	 * its gratuitous ARPs in the background. Both take the same params (ip,
+	 * cidr_netmask), so spec.pacemaker.addressAgent: heartbeat keeps
+	 * IPaddr2 exactly as before, and switching replaces the group (same
+	 * ids, constraints untouched; Pacemaker restarts a primitive whose
+	 * agent changed).
+	 */
 	json_array_foreach(addrs, i, a) {
 		const char *s = json_string_value(a) ?: "";
 		const char *slash = strchr(s, '/');
@@ -441,7 +457,7 @@ static int build_target(struct builder *b, const struct bl_obj *t,
 
 		snprintf(ip, sizeof(ip), "%.*s", (int)strcspn(s, "/"), s);
 		snprintf(id, sizeof(id), "%s-ip-%zu", gid, i);
-		p = prim(b, g, id, "ocf:heartbeat:IPaddr2", src);
+		p = prim(b, g, id, b->addr_agent, src);
 		params = nvset(b, p, "instance_attributes", id, "params");
 		nv(b, params, "ip", ip);
 		if (slash)
@@ -466,7 +482,7 @@ static int build_target(struct builder *b, const struct bl_obj *t,
 		}
 	}
 	if ((rc = add_elem(b, g, "resources", BL_STAGE_CONFIG)) ||
-	    (rc = want_agent(b->m, "ocf:heartbeat:IPaddr2")) ||
+	    (rc = want_agent(b->m, b->addr_agent)) ||
 	    (rc = want_agent(b->m, "ocf:bollard:target")) ||
 	    (use_pb && naddr && (rc = want_agent(b->m, "ocf:heartbeat:portblock"))))
 		return rc;
@@ -501,10 +517,10 @@ static int build_target(struct builder *b, const struct bl_obj *t,
 		 * a listening portal only refuses connections (RST), and
 		 * nothing is served before the target starts, which the group
 		 * orders after the addresses and this constraint after the
-		 * promotion. On a failover the survivor then runs IPaddr2's
-		 * start (a large shell script: 22 s of a 51 s failover in the
-		 * tests/ha guests at host load 12) beside the promote instead
-		 * of after it. Symmetrical (the default): the target stops
+		 * promotion. On a failover the survivor then runs the
+		 * address's start (with IPaddr2, a large shell script: 22 s of
+		 * a 51 s failover in the tests/ha guests at host load 12)
+		 * beside the promote instead of after it. Symmetrical (the default): the target stops
 		 * before DRBD demotes.
 		 */
 		snprintf(cstr, sizeof(cstr), "%s-after-%s", gid, vname);
@@ -559,6 +575,8 @@ static int pcmk_desired(struct bl_rec_ctx *ctx, const struct bl_objlist *objs,
 		if (b.mon_interval < 1)
 			b.mon_interval = PCMK_DEF_MONITOR_INTERVAL;
 		b.linbit_drbd = !strcmp(bl_rec_str(pm, "drbdAgent") ?: "", "linbit");
+		b.addr_agent = !strcmp(bl_rec_str(pm, "addressAgent") ?: "", "heartbeat")
+			       ? "ocf:heartbeat:IPaddr2" : "ocf:bollard:address";
 		nv(&b, props, "no-quorum-policy",
 		   !strcmp(bl_rec_str(cl->spec, "quorum") ?: "", "none")
 		   ? "ignore" : "stop");

@@ -73,6 +73,7 @@ static const struct bl_field node_item = {
  * recurring monitor's timeout for the initial probe too: a probe that
  * times out counts as a failure and costs a stop/start cycle. */
 static const char *const drbd_agent_enum[] = { "bollard", "linbit", NULL };
+static const char *const address_agent_enum[] = { "bollard", "heartbeat", NULL };
 
 static const struct bl_field pacemaker_fields[] = {
 	{ .name = "opTimeout", .type = BL_F_INT, .min = 5, .max = 3600,
@@ -97,6 +98,17 @@ static const struct bl_field pacemaker_fields[] = {
 		 "drbd-utils (notify=true), for sites that depend on it; a "
 		 "failover runs it about five times in sequence (its "
 		 "notifications)." },
+	{ .name = "addressAgent", .type = BL_F_STRING, .enums = address_agent_enum,
+	  .def = "\"bollard\"",
+	  .doc = "Resource agent of the service addresses. `bollard`: "
+		 "ocf:bollard:address (deploy/ocf/bollard-address): a POSIX "
+		 "sh agent that adds the address with two `ip` runs and sends "
+		 "its gratuitous ARPs (IPv6: unsolicited neighbour "
+		 "advertisements) in the background, so a failover's start "
+		 "does not wait for them. `heartbeat`: ocf:heartbeat:IPaddr2 "
+		 "from resource-agents, a large bash script (seconds per start "
+		 "in small or emulated nodes). Switching restarts each "
+		 "Target's group once." },
 	END
 };
 

@@ -80,6 +80,36 @@ static void t_cluster_defaults(void **state)
 		      BL_E_INVALID,
 		      "t.yaml:6:26: spec.pacemaker.drbdAgent: \"heartbeat\" is "
 		      "not one of: bollard, linbit\n");
+
+	/* the service addresses' agent: ocf:bollard:address unless heartbeat
+	 * (IPaddr2) is asked */
+	expect_ok(HDR "kind: Cluster\nmetadata: {name: c}\n"
+		  "spec:\n  ha: pacemaker\n  pacemaker: {opTimeout: 90}\n"
+		  "  nodes:\n"
+		  "  - {name: a, address: 10.0.0.1}\n"
+		  "  - {name: b, address: 10.0.0.2}\n", 1, &l);
+	assert_string_equal(json_string_value(json_object_get(
+		json_object_get(l.v[0]->spec, "pacemaker"), "addressAgent")),
+		"bollard");
+	bl_objlist_free(&l);
+	expect_ok(HDR "kind: Cluster\nmetadata: {name: c}\n"
+		  "spec:\n  ha: pacemaker\n  pacemaker: {addressAgent: heartbeat}\n"
+		  "  nodes:\n"
+		  "  - {name: a, address: 10.0.0.1}\n"
+		  "  - {name: b, address: 10.0.0.2}\n", 1, &l);
+	assert_string_equal(json_string_value(json_object_get(
+		json_object_get(l.v[0]->spec, "pacemaker"), "addressAgent")),
+		"heartbeat");
+	bl_objlist_free(&l);
+	expect_errors(HDR "kind: Cluster\nmetadata: {name: c}\n"
+		      "spec:\n  ha: pacemaker\n"
+		      "  pacemaker: {addressAgent: IPaddr2}\n"       /* 6 */
+		      "  nodes:\n"
+		      "  - {name: a, address: 10.0.0.1}\n"
+		      "  - {name: b, address: 10.0.0.2}\n",
+		      BL_E_INVALID,
+		      "t.yaml:6:29: spec.pacemaker.addressAgent: \"IPaddr2\" is "
+		      "not one of: bollard, heartbeat\n");
 }
 
 static void t_volume_defaults(void **state)
