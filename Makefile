@@ -115,7 +115,8 @@ clean:
 
 # ---- install -------------------------------------------------------------------
 # The programs a node runs, their man pages (docs/man/NAME.SECTION) and the
-# deploy/ files: systemd units, the OCF agent, /etc/default/bollard.
+# deploy/ files: systemd units, the OCF agents (deploy/ocf/bollard-TYPE as
+# ocf:bollard:TYPE: target, drbd, address), /etc/default/bollard.
 # bollard-plan goes next to bollard, which execs it for `bollard plan`
 # (controller/cli/main.c: exec_sibling). The units and the OCF agent name
 # their programs by path (/usr/sbin/..., /etc/default/bollard): they are
@@ -148,8 +149,10 @@ install: $(INSTALL_BIN) $(INSTALL_SBIN)
 		$(DEPLOY_PATHS) $$u >$(DESTDIR)$(UNITDIR)/$${u##*/}; \
 		chmod 644 $(DESTDIR)$(UNITDIR)/$${u##*/}; \
 	done
-	$(DEPLOY_PATHS) deploy/ocf/bollard-target >$(DESTDIR)$(OCFDIR)/target
-	chmod 755 $(DESTDIR)$(OCFDIR)/target
+	set -e; for a in deploy/ocf/bollard-*; do \
+		$(DEPLOY_PATHS) $$a >$(DESTDIR)$(OCFDIR)/$${a##*/bollard-}; \
+		chmod 755 $(DESTDIR)$(OCFDIR)/$${a##*/bollard-}; \
+	done
 	test -e $(DESTDIR)$(SYSCONFDIR)/default/bollard || \
 		$(INSTALL) -m 644 deploy/default/bollard $(DESTDIR)$(SYSCONFDIR)/default/bollard
 

@@ -56,9 +56,11 @@ fail() {
 HA_BIN=$HA_DIR/bin
 mkdir -p "$HA_BIN"
 cp "$BUILD/bollard" "$BUILD/bollardd" "$BUILD/kmod/bollard_target.ko" "$HA_BIN/"
-# The OCF agents too (the guest links ocf:bollard:drbd to the bollard-drbd
-# beside HA_AGENT): an edit of the tree during a run does not reach it.
-cp "$TOP/deploy/ocf/bollard-target" "$TOP/deploy/ocf/bollard-drbd" "$HA_BIN/"
+# The OCF agents too (the guest links ocf:bollard:drbd and address to the
+# bollard-drbd and bollard-address beside HA_AGENT): an edit of the tree
+# during a run does not reach it.
+cp "$TOP/deploy/ocf/bollard-target" "$TOP/deploy/ocf/bollard-drbd" \
+	"$TOP/deploy/ocf/bollard-address" "$HA_BIN/"
 HA_AGENT=$HA_BIN/bollard-target
 HA_GUEST_VARS="HA_BIN HA_AGENT HA_DIR"
 

@@ -82,5 +82,13 @@ ocf=$R2/opt/bollard/lib/ocf/resource.d/bollard/target
 [ -x "$ocf" ] || die "OCF agent not installed"
 exe=$(sed -n 's/^OCF_RESKEY_bollard_default=//p' "$ocf")
 [ -x "$R2$exe" ] || die "OCF agent's bollard default $exe is not what was installed"
-echo "installed: units and OCF agent name the installed programs"
+# every OCF agent of deploy/ocf, as ocf:bollard:TYPE, and answering meta-data
+for a in "$TOP"/deploy/ocf/bollard-*; do
+	t=${a##*/bollard-}
+	i=$R2/opt/bollard/lib/ocf/resource.d/bollard/$t
+	[ -x "$i" ] || die "OCF agent $t (${a##*/}) not installed"
+	OCF_ROOT=/usr/lib/ocf "$i" meta-data | grep -q "<resource-agent name=\"$t\"" ||
+		die "installed OCF agent $t: meta-data does not name it $t"
+done
+echo "installed: units and OCF agents name the installed programs"
 echo "install: ok"

@@ -4,13 +4,15 @@
 #   - a hub network namespace holds a bridge and etcd; nodes nodea and nodeb
 #     each get their own network namespace (veth to the bridge) plus their
 #     own mount + UTS namespace (hostname, tmpfs /run and /dev/shm, private
-#     pacemaker/corosync state, ocf:bollard:target resolving to
-#     deploy/ocf/bollard-target and /usr/sbin/bollard to build/bollard);
+#     pacemaker/corosync state, ocf:bollard:target and ocf:bollard:address
+#     resolving to deploy/ocf/bollard-target and bollard-address, and
+#     /usr/sbin/bollard to build/bollard);
 #   - every node runs corosync -f, pacemakerd -f, bollard-target and bollardd;
 #   - a Cluster (ha: pacemaker), a shared file Volume (replication: none) and
 #     a Target with one service address are applied with `bollard apply`;
 #   - the elected bollardd writes the target group into the CIB, Pacemaker
-#     starts it on one node with the service IP, iscsi-inq (from the hub)
+#     starts it on one node with the service IP (ocf:bollard:address, the
+#     default spec.pacemaker.addressAgent), iscsi-inq (from the hub)
 #     reads the LUN through the VIP and the NAA is recorded; the other node
 #     has the target staged but disabled;
 #   - that node's processes are killed and its namespace deleted: the group
@@ -30,7 +32,9 @@ for b in bollard bollardd bollard-target; do
 	[ -x "$BUILD/$b" ] || die "$BUILD/$b not built"
 done
 AGENT=$TOP/deploy/ocf/bollard-target
+ADDR_AGENT=$TOP/deploy/ocf/bollard-address
 [ -x "$AGENT" ] || die "$AGENT missing"
+[ -x "$ADDR_AGENT" ] || die "$ADDR_AGENT missing"
 for d in /var/lib/pacemaker /var/lib/corosync /var/log/pacemaker /etc/corosync \
 	/usr/lib/ocf/resource.d /usr/lib/ocf/lib/heartbeat; do
 	[ -d $d ] || skip "$d missing (pacemaker/corosync/resource-agents not installed)"
@@ -118,7 +122,8 @@ mount --bind "$D/lib-corosync" /var/lib/corosync
 mount --bind "$D/log-pacemaker" /var/log/pacemaker
 [ -d /var/log/corosync ] && mount --bind "$D/log-corosync" /var/log/corosync
 mount --bind "$D/etc-corosync" /etc/corosync
-# ocf:bollard:target and /usr/sbin/bollard, added on top of the real dirs.
+# ocf:bollard:target, ocf:bollard:address and /usr/sbin/bollard, added on
+# top of the real dirs.
 mount -t overlay overlay -o "lowerdir=$D/ocf:/usr/lib/ocf/resource.d" /usr/lib/ocf/resource.d
 mount -t overlay overlay -o "lowerdir=$D/sbin:/usr/sbin" /usr/sbin
 mkdir -p /run/bollard /run/resource-agents /run/crm
@@ -198,6 +203,7 @@ start_node() { # name
 	chmod 750 "$d"/lib-pacemaker/*; chmod 600 "$d/lib-pacemaker/cib/cib.xml"
 	chmod 770 "$d/log-pacemaker"
 	ln -s "$AGENT" "$d/ocf/bollard/target"
+	ln -s "$ADDR_AGENT" "$d/ocf/bollard/address"
 	ln -s "$BIN/bollard" "$d/sbin/bollard"
 	ip netns add "$ns" || die "ip netns add $ns"
 	cleanup_add "kill_ns $ns"
@@ -315,6 +321,8 @@ case $ACTIVE in nodea) PASSIVE=nodeb ;; nodeb) PASSIVE=nodea ;; *) fail "group o
 log "$GROUP started on $ACTIVE"
 innode "$ACTIVE" ip -4 addr show dev eth0 | grep -q "inet $VIP/24" || fail "VIP $VIP not on $ACTIVE"
 innode "$PASSIVE" ip -4 addr show dev eth0 | grep -q "inet $VIP/" && fail "VIP $VIP also on $PASSIVE"
+innode "$ACTIVE" cibadmin -Q -o resources | grep -q "id=\"$GROUP-ip-0\".*provider=\"bollard\" type=\"address\"" ||
+	{ innode "$ACTIVE" cibadmin -Q -o resources; fail "$GROUP-ip-0 is not ocf:bollard:address"; }
 wait_for 30 inq || { innode "$ACTIVE" crm_mon -1 -r; innode "$ACTIVE" iptables -n -L INPUT; fail "iscsi-inq $URL failed with the group up on $ACTIVE"; }
 members=$(innode "$ACTIVE" cibadmin -Q -o resources | grep -c 'type="portblock"')
 if [ "$PORTBLOCK" = true ]; then

@@ -20,7 +20,7 @@ cat /proc/drbd | head -2
 insmod "$HA_BIN/bollard_target.ko" || { echo "guest: insmod bollard_target.ko failed"; exit 1; }
 
 # The host reaches the Target's service address (10.0.2.100, on eth0 where
-# IPaddr2 puts it) through qemu's hostfwd, which delivers to 10.0.2.15:3260.
+# the address agent puts it) through qemu's hostfwd, which delivers to 10.0.2.15:3260.
 modprobe -a iptable_nat nf_nat >/dev/null 2>&1
 iptables -w -t nat -A PREROUTING -i eth0 -p tcp --dport 3260 \
 	-j DNAT --to-destination 10.0.2.100:3260 || echo "guest: DNAT rule failed"
@@ -39,6 +39,10 @@ mkdir -p /usr/lib/ocf/resource.d/bollard
 ln -sf "$HA_AGENT" /usr/lib/ocf/resource.d/bollard/target
 # ocf:bollard:drbd, the DRBD clones' agent (deploy/ocf/bollard-drbd).
 ln -sf "${HA_AGENT%/*}/bollard-drbd" /usr/lib/ocf/resource.d/bollard/drbd
+# ocf:bollard:address, the service addresses' agent (deploy/ocf/
+# bollard-address; its announcer, send_arp, comes from the host's
+# resource-agents like IPaddr2's).
+ln -sf "${HA_AGENT%/*}/bollard-address" /usr/lib/ocf/resource.d/bollard/address
 ln -sf "$HA_BIN/bollard" /usr/sbin/bollard
 # The fencing stand-in (fenced finds fence_* agents in /usr/sbin).
 ln -sf "$TOP/tests/ha/guest/fence_bollard_vm" /usr/sbin/fence_bollard_vm
