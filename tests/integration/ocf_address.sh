@@ -11,8 +11,8 @@
 #     the peer's p0 sees a gratuitous ARP from the address (IPv4) or an
 #     unsolicited neighbour advertisement (IPv6);
 #   - start does not wait for the announcer: with 50 announcements (10 s)
-#     the agent's output pipe closes while the announcer still runs, and
-#     stop ends it;
+#     start returns (and its output pipe closes) while the announcer still
+#     runs, and stop ends it;
 #   - an interface that is down makes monitor fail (1); a bad ip or prefix
 #     is OCF_ERR_CONFIGURED (6); an address on no connected network without
 #     nic fails with a reason that says so, and adds nothing.
@@ -117,8 +117,9 @@ has_addr d0 $VIP/24 && die "$VIP still on d0 after stop"
 echo "ok: start twice, monitor 0/7, stop, stop twice"
 
 # --- start does not wait for the announcer; stop ends it ---------------------------
-# $(...) returns when the agent's stdout closes: had the announcer (50 pairs,
-# 200 ms apart: 10 s) kept it open, it would have ended by then.
+# The announcer (50 pairs, 200 ms apart: 10 s) must still run when start
+# has returned: a start that waited for it (or for the end of its output)
+# would find it gone.
 innode env OCF_RESKEY_ip=$VIP OCF_RESKEY_arp_count=50 OCF_RESOURCE_INSTANCE=t-ann$$ \
 	"$AGENT" start 2>"$T/err" | cat >/dev/null
 [ "${PIPESTATUS[0]}" = 0 ] || { cat "$T/err"; die "start with arp_count=50"; }
