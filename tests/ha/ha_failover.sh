@@ -382,7 +382,7 @@ timeline() { # NODE KILL-EPOCH
 	ha_exec $1 'dmesg --time-format=iso | grep -E "drbd.*(conn\(|role\(|peer\(|PingAck)"' 30 \
 		>"$HA_DIR/survivor-kernel.log"
 	echo "  timeline on $1 (s after the kill; guest clock offset $off s):"
-	grep -hE 'A processor failed|Members\[1\]|Requesting fencing|Operation .(reboot|off). targeting|Initiating (start|promote|notify|stop|monitor)|Result of (start|promote|notify|stop) operation|Peer .* lost|State transition S_IDLE|node_update|calculated .* transition|Transition [0-9]+ .*Complete|drbd[0-9]*[: ]|bollard-drbd\(' \
+	grep -hE 'A processor failed|Members\[1\]|Requesting fencing|Operation .(reboot|off). targeting|Initiating (start|promote|notify|stop|monitor)|Result of (start|promote|notify|stop) operation|Peer .* lost|State transition S_IDLE|node_update|calculated .* transition|Transition [0-9]+ .*Complete|drbd[0-9]*[: ]|bollard-(drbd|address)\(' \
 		"$HA_DIR/survivor-corosync.log" "$HA_DIR/survivor-pacemaker.log" "$HA_DIR/survivor-kernel.log" |
 	while IFS= read -r l; do
 		ts=$(grep -oE '^[A-Z][a-z]{2} +[0-9]+ [0-9:]{8}(\.[0-9]+)?' <<<"$l") ||
