@@ -90,6 +90,11 @@ totem {
 	# pause detected for 1244 ms") and Pacemaker's controller had to be
 	# restarted; 3000 still saw 3 spurious losses in a run at load 12-16.
 	token: 3000
+	# consensus: how long the survivor waits, after the token loss, to
+	# agree on the new membership. corosync's default is 1.2 x token
+	# (3.6 s of a failover); corosync.conf(5) says a consensus above the
+	# join timeout (50 ms) and below token is safe for two nodes.
+	consensus: ${HA_CONSENSUS:-600}
 	crypto_cipher: none
 	crypto_hash: none
 }
@@ -281,6 +286,13 @@ grep -q 'node-id' "$HA_DIR/rendered.res" && fail "the rendered .res has DRBD 9 s
 log "DRBD: bollardd rendered $RES.res (8.4 dialect), created the metadata and brought it up on both nodes"
 connected() { ha_exec nodea 'cat /proc/drbd' 10 | grep -q 'cs:Connected'; }
 wait_for 120 connected || { ha_exec nodea 'cat /proc/drbd'; fail "DRBD never connected"; }
+# The kernel runs the liveness bollard renders under Pacemaker (ping-int
+# 2 s, docs/reconcilers.md): a dead Primary is dropped before fencing
+# ends instead of 10 s after the kill. bollardd reads it back from this
+# same output; a format it did not parse would adjust on every round.
+ha_exec nodea "drbdsetup show $RES" 10 >"$HA_DIR/live-show.txt"
+grep -Eq '^[[:space:]]*ping-int[[:space:]]+2;' "$HA_DIR/live-show.txt" ||
+	{ cat "$HA_DIR/live-show.txt"; fail "DRBD does not run ping-int 2 (drbdsetup show above)"; }
 TS=$SECONDS
 if [ "${HA_FULL_SYNC:-0}" = 1 ]; then
 	ha_exec nodea "drbdadm primary --force $RES && drbdadm secondary $RES" 60 || fail "initial primary --force"
@@ -444,6 +456,7 @@ for n in nodea nodeb; do
 	f=${HA_SHARE[$n]}/bollardd.log
 	echo "FIGURE: bollardd leadership on $n: cluster $(grep -cE 'leader of cluster' "$f") won, $(grep -cE 'lost leadership' "$f") lost; fleet role $(grep -cE 'leading the fleet role' "$f") won, $(grep -cE 'lost the fleet role' "$f") lost"
 	grep -hE 'leader of cluster|lost leadership|the fleet role' "$f" | sed "s/^/  $n: /"
+	echo "FIGURE: bollardd DRBD rounds that applied actions on $n: $(grep -ciE 'drbd.*applied' "$f")"
 done
 [ -z "$bad" ] || fail "after failover:$bad"
 
