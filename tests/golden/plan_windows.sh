@@ -11,27 +11,22 @@
 # window. Cases whose args print one payload or JSON are run the same way.
 #   GOLDEN_CASES="a b" run only these cases
 . "$(dirname "$0")/../lib/common.sh"
+. "$TOP/tests/lib/golden.sh"
 
 DRIVER=$BUILD/bollard-plan-test
 [ -x "$DRIVER" ] || die "$DRIVER not built (make build/bollard-plan-test)"
-PLANS=$TOP/tests/plans
 
 pass=0 fail=0 failed=() windowed=0
-cases=${GOLDEN_CASES:-$(cd "$PLANS" && ls -d */ | tr -d / | grep -v '^_')}
-for c in $cases; do
+for c in $(golden_cases); do
 	dir=$PLANS/$c
-	case "$c" in
-	drbd-*) rec=drbd ;;
-	pcmk-*) rec=pacemaker ;;
-	target-*) rec=target ;;
-	*) echo "plan_windows: $c: unknown prefix"; fail=$((fail + 1)); failed+=("$c"); continue ;;
-	esac
+	if ! rec=$(golden_rec "$c"); then
+		echo "plan_windows: $c: unknown prefix"; fail=$((fail + 1)); failed+=("$c"); continue
+	fi
 	[ -f "$dir/expected.plan" ] || continue
-	args=()
-	[ -f "$dir/args" ] && read -r -a args < "$dir/args"
+	golden_args "$dir"
 	ok=1
 	for w in 1 2 3; do
-		out=$("$DRIVER" "${args[@]}" --window $w "$rec" "$dir" 2>&1)
+		out=$("$DRIVER" "${golden_argv[@]}" --window $w "$rec" "$dir" 2>&1)
 		rc=$?
 		[ $rc = 0 ] || out="$out
 (driver exit status $rc)"

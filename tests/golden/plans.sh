@@ -10,24 +10,19 @@
 # The reconciler is named by the case prefix: drbd-* -> drbd, pcmk-* ->
 # pacemaker. An optional <case>/args file adds driver options.
 . "$(dirname "$0")/../lib/common.sh"
+. "$TOP/tests/lib/golden.sh"
 
 DRIVER=$BUILD/bollard-plan-test
 [ -x "$DRIVER" ] || die "$DRIVER not built (make build/bollard-plan-test)"
-PLANS=$TOP/tests/plans
 
 pass=0 fail=0 failed=()
-cases=${GOLDEN_CASES:-$(cd "$PLANS" && ls -d */ | tr -d / | grep -v '^_')}
-for c in $cases; do
+for c in $(golden_cases); do
 	dir=$PLANS/$c
-	case "$c" in
-	drbd-*) rec=drbd ;;
-	pcmk-*) rec=pacemaker ;;
-	target-*) rec=target ;;
-	*) echo "golden: $c: unknown prefix"; fail=$((fail + 1)); failed+=("$c"); continue ;;
-	esac
-	args=()
-	[ -f "$dir/args" ] && read -r -a args < "$dir/args"
-	out=$("$DRIVER" "${args[@]}" "$rec" "$dir" 2>&1)
+	if ! rec=$(golden_rec "$c"); then
+		echo "golden: $c: unknown prefix"; fail=$((fail + 1)); failed+=("$c"); continue
+	fi
+	golden_args "$dir"
+	out=$("$DRIVER" "${golden_argv[@]}" "$rec" "$dir" 2>&1)
 	rc=$?
 	[ $rc = 0 ] || out="$out
 (driver exit status $rc)"
