@@ -88,15 +88,18 @@ int cli_connect(struct cli *c, struct bl_etcd **out)
 		.key_file = c->key ? c->key : getenv("BOLLARD_ETCD_KEY"),
 		.timeout_ms = c->timeout_ms,
 	};
+	char why[256] = "";
 	int rc;
 
 	if (!ep)
 		return -EINVAL;
 	o.endpoints = ep;
+	o.errbuf = why;
+	o.errlen = sizeof(why);
 	rc = bl_etcd_open(&o, out);
 	if (rc < 0)
-		cli_error(c, "cannot connect to etcd at %s: %s", ep,
-			  bl_strerror(rc));
+		cli_error(c, "cannot connect to etcd at %s: %s%s%s", ep,
+			  bl_strerror(rc), *why ? ": " : "", why);
 	free(ep);
 	return rc;
 }

@@ -1231,6 +1231,7 @@ int bl_ctl_new(const struct bl_ctl_opts *o, struct bl_ctl **out)
 {
 	static const struct bl_informer_ops iops = { on_change, on_error };
 	struct bl_etcd_opts eo = { 0 };
+	char why[256] = "";
 	struct bl_ctl *c = calloc(1, sizeof(*c));
 	unsigned after = 0;
 	int die = 0, rc;
@@ -1269,9 +1270,12 @@ int bl_ctl_new(const struct bl_ctl_opts *o, struct bl_ctl **out)
 		goto fail;
 	}
 	eo = bl_ctl_etcd_opts(o);
+	eo.errbuf = why;
+	eo.errlen = sizeof(why);
 	rc = bl_etcd_open(&eo, &c->etcd);
 	if (rc < 0) {
-		logf_(c, "etcd %s: %s", o->etcd, bl_strerror(rc));
+		logf_(c, "etcd %s: %s%s%s", o->etcd, bl_strerror(rc),
+		      *why ? ": " : "", why);
 		goto fail;
 	}
 	memlog(c, "before list");

@@ -52,6 +52,10 @@ struct bl_etcd_opts {
 	const char *cert_file;      /* client certificate, optional           */
 	const char *key_file;
 	int timeout_ms;             /* per unary call; 0: 5000                */
+	char *errbuf;               /* where a failed bl_etcd_open leaves its
+	                             * message (it returns no handle to ask);
+	                             * NULL: dropped                          */
+	size_t errlen;
 };
 
 struct bl_kv {
@@ -76,7 +80,8 @@ struct bl_kvs {
 /* Open a handle: parse endpoints, create one (lazily connecting) channel
  * per endpoint and the completion-queue thread. Does not contact etcd, so
  * it succeeds with etcd down; fails on bad options (-EINVAL), unreadable
- * TLS files (-errno), -ENOMEM. */
+ * TLS files (-errno), -ENOMEM, and then writes why to opts->errbuf (when
+ * given; "" when there is nothing more to say than the code). */
 int  bl_etcd_open(const struct bl_etcd_opts *opts, struct bl_etcd **out);
 /* Cancel every watch, collect every outstanding gRPC batch, stop the
  * thread and free. Not from inside a callback. NULL is ignored. */

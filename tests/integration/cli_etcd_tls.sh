@@ -100,6 +100,11 @@ fails "client certificate from another CA" "refused this client" \
 fails "wrong CA" "certificate verify failed" \
 	--cacert "$C/other.crt" --cert "$C/client.crt" --key "$C/client.key"
 fails "system roots" "certificate verify failed" --cert "$C/client.crt" --key "$C/client.key"
+# 4b. TLS files that cannot be read: the error names the file (it is found
+# while opening the connection, before any handle can carry a message)
+fails "unreadable CA file" "$T/no-such-ca.pem" --cacert "$T/no-such-ca.pem"
+fails "key without certificate" "needs both cert_file and key_file" \
+	--cacert "$C/ca.crt" --key "$C/client.key"
 # 5. plain http to the TLS port
 if out=$("$BUILD/bollard" --etcd "http://127.0.0.1:$ETCD_PORT" --timeout 3s get volumes 2>&1); then
 	die "plain http:// to the TLS port succeeded: $out"

@@ -898,6 +898,9 @@ int bl_etcd_open(const struct bl_etcd_opts *o, struct bl_etcd **out)
 	return 0;
 
 out_free:
+	/* The caller never gets this handle to ask errmsg of. */
+	if (o->errbuf && o->errlen)
+		snprintf(o->errbuf, o->errlen, "%s", bl_etcd_errmsg(e));
 	free_handle(e);
 	return rc;
 }
