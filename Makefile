@@ -116,7 +116,10 @@ clean:
 # ---- install -------------------------------------------------------------------
 # The programs a node runs, their man pages (docs/man/NAME.SECTION) and the
 # deploy/ files: systemd units, the OCF agents (deploy/ocf/bollard-TYPE as
-# ocf:bollard:TYPE: target, drbd, address), /etc/default/bollard.
+# ocf:bollard:TYPE: target, drbd, address), DRBD's fence-peer handler
+# (deploy/drbd/bollard-fence-peer in LIBEXECDIR; bollardd renders
+# /usr/lib/bollard/bollard-fence-peer into the DRBD configuration, so a
+# node installs with PREFIX=/usr or links it there), /etc/default/bollard.
 # bollard-plan goes next to bollard, which execs it for `bollard plan`
 # (controller/cli/main.c: exec_sibling). The units and the OCF agent name
 # their programs by path (/usr/sbin/..., /etc/default/bollard): they are
@@ -129,6 +132,7 @@ MANDIR     ?= $(PREFIX)/share/man
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 OCFDIR     ?= $(PREFIX)/lib/ocf/resource.d/bollard
+LIBEXECDIR ?= $(PREFIX)/lib/bollard
 INSTALL    ?= install
 
 INSTALL_BIN  := $(BUILD)/bollard $(BUILD)/bollard-plan
@@ -139,7 +143,7 @@ DEPLOY_PATHS := sed -e 's|/usr/sbin/bollard$$|$(BINDIR)/bollard|' \
 
 install: $(INSTALL_BIN) $(INSTALL_SBIN)
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
-		$(DESTDIR)$(OCFDIR) $(DESTDIR)$(SYSCONFDIR)/default
+		$(DESTDIR)$(OCFDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SYSCONFDIR)/default
 	$(INSTALL) -m 755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/
 	$(INSTALL) -m 755 $(INSTALL_SBIN) $(DESTDIR)$(SBINDIR)/
 	set -e; for m in $(MAN_PAGES); do \
@@ -153,6 +157,7 @@ install: $(INSTALL_BIN) $(INSTALL_SBIN)
 		$(DEPLOY_PATHS) $$a >$(DESTDIR)$(OCFDIR)/$${a##*/bollard-}; \
 		chmod 755 $(DESTDIR)$(OCFDIR)/$${a##*/bollard-}; \
 	done
+	$(INSTALL) -m 755 deploy/drbd/bollard-fence-peer $(DESTDIR)$(LIBEXECDIR)/
 	test -e $(DESTDIR)$(SYSCONFDIR)/default/bollard || \
 		$(INSTALL) -m 644 deploy/default/bollard $(DESTDIR)$(SYSCONFDIR)/default/bollard
 

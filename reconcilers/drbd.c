@@ -290,8 +290,9 @@ static int build_res(struct drbd_model *m, const struct bl_rec_ctx *ctx,
 	 * that loses its peer freezes I/O and runs the fence-peer handler,
 	 * which bans promotion everywhere but on itself before I/O resumes;
 	 * a node that wants to become Primary without its peer runs it too,
-	 * and drbd-utils' crm script lets that go ahead only when Pacemaker
-	 * has fenced the peer (or the peer is outdated). The ban is lifted
+	 * and the handler (bollard-fence-peer; drbd-utils' crm-fence-peer
+	 * with drbdAgent: linbit) lets that go ahead only when Pacemaker has
+	 * fenced the peer (or the peer is outdated). The ban is lifted
 	 * on the peer once it has resynced. Without Pacemaker (ha: none)
 	 * nobody promotes automatically, and there is nothing to fence.
 	 */
@@ -300,6 +301,15 @@ static int build_res(struct drbd_model *m, const struct bl_rec_ctx *ctx,
 		r->fencing = strdup("resource-and-stonith");
 		if (asprintf(&r->pcmk_clone, "bollard-drbd-%s-clone", vol->name) < 0)
 			r->pcmk_clone = NULL;
+		/*
+		 * The fence-peer handler goes with the clone's agent: the
+		 * Cluster's spec.pacemaker.drbdAgent is read here directly
+		 * (the DRBD reconciler already has the Cluster's spec), as
+		 * the Pacemaker reconciler does. linbit keeps drbd-utils'
+		 * whole classic stack, crm-fence-peer included.
+		 */
+		r->crm_fence_peer = !strcmp(bl_rec_str(json_object_get(cspec,
+					"pacemaker"), "drbdAgent") ?: "", "linbit");
 		if (!r->fencing || !r->pcmk_clone)
 			return -ENOMEM;
 	}

@@ -770,9 +770,13 @@ static void render_host(struct sbuf *b, const struct drbd_res *r,
 /*
  * The net section, and with a fencing policy its handlers. DRBD calls
  * fence-peer when it is (or wants to become) Primary and cannot reach the
- * peer; drbd-utils' crm-fence-peer script then bans the promotable clone
- * from every node but this one, and the unfence script lifts the ban on
- * the peer once it has resynced. 8.4 keeps fencing among the disk
+ * peer; the handler bans the promotable clone's Promoted role from every
+ * node but this one, and drbd-utils' unfence script lifts the ban on the
+ * peer once it has resynced. The fence-peer handler is bollard's own
+ * (deploy/drbd/bollard-fence-peer: the same constraint, a few processes
+ * instead of crm-fence-peer's dozen Pacemaker clients on a failover's
+ * critical path, and no "peer outdated" without evidence), or drbd-utils'
+ * crm-fence-peer with spec.pacemaker.drbdAgent: linbit. 8.4 keeps fencing among the disk
  * options and has no unfence-peer event (after-resync-target is where
  * the ban goes); 9 has it among the net options. The clone id is passed
  * rather than found by the script, whatever agent the clone runs.
@@ -797,8 +801,13 @@ static void render_fencing(struct sbuf *b, const struct drbd_res *r,
 	if (!r->pcmk_clone)
 		return;
 	sb_printf(b, "\thandlers {\n");
-	sb_printf(b, "\t\tfence-peer \"" DRBD_HANDLER_DIR "/crm-fence-peer%s.sh "
-		  "--master-id=%s\";\n", sfx, r->pcmk_clone);
+	if (r->crm_fence_peer)
+		sb_printf(b, "\t\tfence-peer \"" DRBD_HANDLER_DIR
+			  "/crm-fence-peer%s.sh --master-id=%s\";\n", sfx,
+			  r->pcmk_clone);
+	else
+		sb_printf(b, "\t\tfence-peer \"" DRBD_BOLLARD_FENCE_PEER
+			  " --master-id=%s\";\n", r->pcmk_clone);
 	sb_printf(b, "\t\t%s \"" DRBD_HANDLER_DIR "/crm-unfence-peer%s.sh "
 		  "--master-id=%s\";\n",
 		  d == DRBD_V84 ? "after-resync-target" : "unfence-peer", sfx,

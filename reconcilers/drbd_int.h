@@ -18,6 +18,8 @@
 #define DRBD_DEFAULT_DIR  "/etc/drbd.d"
 #define DRBD_HEADER_TAG   "# bollard:"
 #define DRBD_HANDLER_DIR  "/usr/lib/drbd"   /* drbd-utils' handler scripts */
+/* bollard's own fence-peer handler (deploy/drbd/bollard-fence-peer) */
+#define DRBD_BOLLARD_FENCE_PEER "/usr/lib/bollard/bollard-fence-peer"
 
 struct drbd_peer {
 	char *name;          /* host name (on <name> / net _name)          */
@@ -55,6 +57,14 @@ struct drbd_res {
 	 */
 	char *fencing;
 	char *pcmk_clone;
+	/*
+	 * Which fence-peer handler (desired only): false is bollard's own
+	 * (DRBD_BOLLARD_FENCE_PEER), true drbd-utils' crm-fence-peer script,
+	 * kept with the rest of the classic stack when the Cluster says
+	 * spec.pacemaker.drbdAgent: linbit. The unfence side is drbd-utils'
+	 * crm-unfence-peer either way.
+	 */
+	bool crm_fence_peer;
 	/*
 	 * How fast DRBD notices a silently dead peer: net ping-int (seconds)
 	 * and ping-timeout (tenths of a second). 0 is DRBD's default (10 s,

@@ -94,10 +94,12 @@ static const struct bl_field pacemaker_fields[] = {
 		 "ocf:bollard:drbd (deploy/ocf/bollard-drbd, notify=false): "
 		 "a node's promotion score comes from its own disk state "
 		 "(UpToDate only) and promote never forces DRBD; a failover "
-		 "runs the agent once. `linbit`: ocf:linbit:drbd from "
-		 "drbd-utils (notify=true), for sites that depend on it; a "
-		 "failover runs it about five times in sequence (its "
-		 "notifications)." },
+		 "runs the agent once; DRBD's fence-peer handler is "
+		 "bollard's (deploy/drbd/bollard-fence-peer). `linbit`: "
+		 "ocf:linbit:drbd from drbd-utils (notify=true), for sites "
+		 "that depend on it; a failover runs it about five times in "
+		 "sequence (its notifications); DRBD's fence-peer handler is "
+		 "drbd-utils' crm-fence-peer." },
 	{ .name = "addressAgent", .type = BL_F_STRING, .enums = address_agent_enum,
 	  .def = "\"bollard\"",
 	  .doc = "Resource agent of the service addresses. `bollard`: "

@@ -6,6 +6,9 @@
 #      bollard-plan installed next to it can have answered;
 #   2. with that bollard-plan removed, `bollard plan` fails and says what
 #      it needs (step 1 cannot pass some other way);
+#   1b. DRBD's fence-peer handler is installed where bollardd's rendered
+#      DRBD configuration names it (the path taken from a rendered config),
+#      and runs (it refuses without DRBD's environment);
 #   3. every docs/man page is installed under its section (its .TH line
 #      says the section of the directory it lands in) and man renders it;
 #   4. PREFIX=/opt/bollard: every program the systemd units' ExecStart and
@@ -41,6 +44,19 @@ out=$(PATH=$T/empty "$R/usr/bin/bollard" plan --help 2>&1) ||
 	die "installed bollard plan --help failed: $out"
 grep -q '^Usage: bollard plan' <<<"$out" || die "installed bollard plan --help printed no plan usage: $out"
 echo "installed: bollard plan runs the bollard-plan next to it"
+
+# 1b. the fence-peer handler, at the path the DRBD reconciler renders
+DRV=$BUILD/bollard-plan-test
+[ -x "$DRV" ] || die "$DRV not built"
+fp=$("$DRV" --payload drbd-config/bollard-db/stage drbd "$TOP/tests/plans/drbd-new-volume" |
+	sed -n 's/^[[:space:]]*fence-peer "\([^ "]*\).*/\1/p')
+[ -n "$fp" ] || die "no fence-peer handler in the rendered DRBD config"
+[ -x "$R$fp" ] || die "fence-peer handler $fp (rendered) not installed"
+cmp -s "$R$fp" "$TOP/deploy/drbd/bollard-fence-peer" || die "$fp is not deploy/drbd/bollard-fence-peer"
+out=$(env -u DRBD_RESOURCE BOLLARD_FENCE_KMSG=/dev/null "$R$fp" --master-id=x 2>&1)
+[ $? = 1 ] && grep -q "DRBD_RESOURCE is not set" <<<"$out" ||
+	die "installed fence-peer handler without DRBD_RESOURCE: $out"
+echo "installed: fence-peer handler at $fp, as rendered"
 
 # 2. the same without bollard-plan
 rm "$R/usr/bin/bollard-plan"

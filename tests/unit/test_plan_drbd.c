@@ -354,8 +354,9 @@ struct reported {
 	size_t n;
 };
 
-/* Fencing: rendered in each dialect's place with the crm handlers naming
- * the clone, parsed back from the config and from either dialect's
+/* Fencing: rendered in each dialect's place with the handlers naming the
+ * clone (bollard's fence-peer, drbd-utils' with crm_fence_peer; drbd-utils'
+ * unfence either way), parsed back from the config and from either dialect's
  * `drbdsetup show` (8.4: the volume's disk block; 9: the connection's
  * net), and a live resource without it differs ("dont-care" is DRBD's
  * default, which show omits). */
@@ -393,12 +394,28 @@ static void test_fencing(void **state)
 	t9 = drbd_render_d(&want, "nodea", DRBD_V9);
 	t84 = drbd_render_d(&want, "nodea", DRBD_V84);
 	assert_non_null(strstr(t9, "\tnet {\n\t\tprotocol C;\n\t\tfencing resource-and-stonith;\n\t}\n"));
-	assert_non_null(strstr(t9, "fence-peer \"/usr/lib/drbd/crm-fence-peer.9.sh --master-id=bollard-drbd-db-clone\";"));
+	assert_non_null(strstr(t9, "\tfence-peer \"/usr/lib/bollard/bollard-fence-peer --master-id=bollard-drbd-db-clone\";"));
 	assert_non_null(strstr(t9, "unfence-peer \"/usr/lib/drbd/crm-unfence-peer.9.sh --master-id=bollard-drbd-db-clone\";"));
 	assert_non_null(strstr(t84, "\tdisk {\n\t\tfencing resource-and-stonith;\n\t}\n"));
-	assert_non_null(strstr(t84, "fence-peer \"/usr/lib/drbd/crm-fence-peer.sh --master-id=bollard-drbd-db-clone\";"));
+	assert_non_null(strstr(t84, "\tfence-peer \"/usr/lib/bollard/bollard-fence-peer --master-id=bollard-drbd-db-clone\";"));
 	assert_non_null(strstr(t84, "after-resync-target \"/usr/lib/drbd/crm-unfence-peer.sh --master-id=bollard-drbd-db-clone\";"));
 	assert_null(strstr(t84, "unfence-peer \""));
+	assert_null(strstr(t9, "crm-fence-peer"));
+	assert_null(strstr(t84, "crm-fence-peer"));
+	/* drbdAgent: linbit keeps drbd-utils' crm-fence-peer */
+	want.crm_fence_peer = true;
+	{
+		char *c9 = drbd_render_d(&want, "nodea", DRBD_V9);
+		char *c84 = drbd_render_d(&want, "nodea", DRBD_V84);
+
+		assert_non_null(strstr(c9, "\tfence-peer \"/usr/lib/drbd/crm-fence-peer.9.sh --master-id=bollard-drbd-db-clone\";"));
+		assert_non_null(strstr(c84, "\tfence-peer \"/usr/lib/drbd/crm-fence-peer.sh --master-id=bollard-drbd-db-clone\";"));
+		assert_null(strstr(c9, "bollard-fence-peer"));
+		assert_non_null(strstr(c84, "after-resync-target \"/usr/lib/drbd/crm-unfence-peer.sh --master-id=bollard-drbd-db-clone\";"));
+		free(c9);
+		free(c84);
+	}
+	want.crm_fence_peer = false;
 	/* config round trip, both dialects */
 	assert_int_equal(drbd_parse_conf(t9, "nodea", &v, &n, err, sizeof(err)), 0);
 	assert_string_equal(v[0].fencing, "resource-and-stonith");

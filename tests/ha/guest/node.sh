@@ -44,6 +44,11 @@ ln -sf "${HA_AGENT%/*}/bollard-drbd" /usr/lib/ocf/resource.d/bollard/drbd
 # resource-agents like IPaddr2's).
 ln -sf "${HA_AGENT%/*}/bollard-address" /usr/lib/ocf/resource.d/bollard/address
 ln -sf "$HA_BIN/bollard" /usr/sbin/bollard
+# DRBD's fence-peer handler, where bollardd's rendered DRBD configuration
+# names it (deploy/drbd/bollard-fence-peer; drbd-utils' crm-unfence-peer
+# stays the unfence side).
+mkdir -p /usr/lib/bollard
+ln -sf "$TOP/deploy/drbd/bollard-fence-peer" /usr/lib/bollard/bollard-fence-peer
 # The fencing stand-in (fenced finds fence_* agents in /usr/sbin).
 ln -sf "$TOP/tests/ha/guest/fence_bollard_vm" /usr/sbin/fence_bollard_vm
 mkdir -p /var/lib/pacemaker/{cib,pengine,blackbox,cores} /var/log/pacemaker /var/lib/corosync /run/crm /run/resource-agents
