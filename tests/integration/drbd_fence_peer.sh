@@ -57,7 +57,7 @@ fence() {
 	local c=$1; shift
 	[ "$c" = keep ] || cp "$c" "$T/cib.xml"
 	: >"$T/kmsg"
-	CIB_file=$T/cib.xml BOLLARD_PROC_DRBD=$T/proc_drbd BOLLARD_FENCE_KMSG=$T/kmsg \
+	CIB_file=$T/cib.xml BOLLARD_PROC_DRBD=$T/proc_drbd BOLLARD_FENCE_KMSG=$T/kmsg BOLLARD_FENCE_RUNDIR=$T \
 		DRBD_RESOURCE=$RES DRBD_MINOR=0 DRBD_PEER=nodeb \
 		"$H" --master-id=$CLONE --node=nodea "$@" 2>"$T/stderr"
 	rc=$?
@@ -92,7 +92,7 @@ fence "$T/up-2.1.7.xml"
 echo "ok: peer reachable with timestamp in_ccm/crmd: exit 4"
 # Without DRBD_PEER the peer is the CIB's one other node.
 cp "$T/down.xml" "$T/cib.xml"
-CIB_file=$T/cib.xml BOLLARD_PROC_DRBD=$T/proc_drbd BOLLARD_FENCE_KMSG=$T/kmsg \
+CIB_file=$T/cib.xml BOLLARD_PROC_DRBD=$T/proc_drbd BOLLARD_FENCE_KMSG=$T/kmsg BOLLARD_FENCE_RUNDIR=$T \
 	DRBD_RESOURCE=$RES DRBD_MINOR=0 "$H" --master-id=$CLONE --node=nodea 2>"$T/stderr"
 rc=$?
 [ $rc = 7 ] || { cat "$T/stderr"; die "no DRBD_PEER, peer fenced: exit $rc, not 7"; }
@@ -128,7 +128,7 @@ proc84 UpToDate/DUnknown
 # DRBD 9: UP_TO_DATE_NODES / DRBD_MY_NODE_ID, the peer by node id.
 fence9() { # MASK
 	cp "$T/down.xml" "$T/cib.xml"
-	CIB_file=$T/cib.xml BOLLARD_PROC_DRBD=/nonexistent BOLLARD_FENCE_KMSG=$T/kmsg \
+	CIB_file=$T/cib.xml BOLLARD_PROC_DRBD=/nonexistent BOLLARD_FENCE_KMSG=$T/kmsg BOLLARD_FENCE_RUNDIR=$T \
 		DRBD_RESOURCE=$RES UP_TO_DATE_NODES=$1 DRBD_MY_NODE_ID=0 DRBD_PEER_NODE_ID=1 \
 		DRBD_NODE_ID_0=nodea DRBD_NODE_ID_1=nodeb \
 		"$H" --master-id=$CLONE --node=nodea 2>"$T/stderr"
@@ -144,7 +144,7 @@ echo "ok: DRBD 9 environment: UpToDate -> 7, not UpToDate -> 5 and nothing place
 # --- the constraint exists already ------------------------------------------------
 # For nodeb (nodeb's handler fenced nodea): nodea must not go ahead.
 cp "$T/down.xml" "$T/cib.xml"
-CIB_file=$T/cib.xml BOLLARD_PROC_DRBD=$T/proc_drbd BOLLARD_FENCE_KMSG=/dev/null \
+CIB_file=$T/cib.xml BOLLARD_PROC_DRBD=$T/proc_drbd BOLLARD_FENCE_KMSG=/dev/null BOLLARD_FENCE_RUNDIR=$T \
 	DRBD_RESOURCE=$RES DRBD_MINOR=0 "$H" --master-id=$CLONE --node=nodeb 2>/dev/null
 [ "$(constraints)" = 1 ] || die "nodeb's handler placed no constraint"
 cp "$T/cib.xml" "$T/before.xml"
