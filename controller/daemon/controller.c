@@ -33,6 +33,7 @@
 #include "bl_schema.h"
 #include "bt_engine.h"
 #include "daemon/controller.h"
+#include "daemon/ctl_int.h"
 #include "daemon/hb_lease.h"
 #include "daemon/informer.h"
 #include "daemon/leader.h"
@@ -40,88 +41,9 @@
 #include "daemon/spawn.h"
 #include "daemon/target_exec.h"
 #include "daemon/volume_status.h"
-#include "drbd_int.h"
 #include "daemon/workqueue.h"
 #include "reconciler.h"
 #include "rollout/rollout.h"
-
-#define MAX_EVENTS 10
-
-struct ev {
-	char time[32];
-	char type[8];               /* Normal | Warning                       */
-	char reason[32];
-	char msg[256];
-};
-
-/* Per work item memory: remembered IQN, last status written, events. */
-struct item {
-	char *key;
-	char *iqn;                  /* Target items: last IQN seen            */
-	char *last_status;          /* last status JSON written (no times)    */
-	struct ev events[MAX_EVENTS];
-	unsigned nevents;
-	char ready_since[32];
-};
-
-struct bl_ctl {
-	struct bl_ctl_opts o;
-	FILE *log;
-	struct bl_etcd *etcd;
-	struct bl_informer *inf;
-	struct bl_wq *wq;
-	struct bl_target_runner runner;
-	struct bl_executor *ex;
-	struct item *items;
-	size_t nitems, capitems;
-	struct bl_leader **leaders; /* one per pacemaker cluster we are in   */
-	char **leader_cluster;
-	size_t nleaders;
-	int64_t hb_lease;
-	struct bl_hb_lease *hbk;    /* keeps hb_lease alive (hb_lease.h)      */
-	uint64_t hb_changes;        /* hbk's lease count seen so far          */
-	uint64_t next_resync_ms, next_hb_ms;
-	struct bl_ctl_stats st;
-	bool failed_once;           /* for --once                             */
-	char **pending_refs;        /* "Kind/name" of changed Volumes, Secrets
-	                             * and Clusters whose referring Targets
-	                             * the next "refscan" item enqueues       */
-	size_t npending, cappending;
-	const char *guard_cluster;  /* leader-only work: re-check the lease of
-	                             * this cluster right before applying    */
-	struct bl_fleet *fleet;     /* the fleet rollout role (candidate)     */
-	struct bl_ro_admit_watch *admit_watch; /* rollout admissions         */
-	json_t *obs_refs;           /* handle_target -> its status: the Secret
-	                             * generations a rollout admitted and this
-	                             * reconcile used ({"Secret/x": gen})    */
-	struct bl_vstatus *vs;      /* Volume status (volume_status.h)        */
-	uint64_t next_sync_poll_ms; /* while a resync runs: next DRBD look    */
-	struct drbd_live *drbd_live;/* what the DRBD reconciler's observe saw */
-	size_t ndrbd_live;          /* in this round (ctx->report)            */
-	bool drbd_reported;
-	bool drbd_status_done;      /* this round's Volume status written     */
-	int load_err;               /* load_obj: an admitted Volume could not
-	                             * be had: the round must not apply      */
-	bool memlog, memlog_reset;  /* BOLLARD_MEMLOG (memlog.h)              */
-	size_t plan_window;         /* actions per window (run_one)           */
-	json_t *load_recs;          /* load_obj's admission records, for one
-	                             * desired() (run_one)                   */
-};
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void utc_now(char *buf, size_t len)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 struct bl_etcd_opts bl_ctl_etcd_opts(const struct bl_ctl_opts *o)
 {
@@ -132,14 +54,12 @@ struct bl_etcd_opts bl_ctl_etcd_opts(const struct bl_ctl_opts *o)
 	};
 }
 
-static void logf_(struct bl_ctl *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void logf_(struct bl_ctl *c, const char *fmt, ...)
+void ctl_logf(struct bl_ctl *c, const char *fmt, ...)
 {
 	char ts[32];
 	va_list ap;
 
-	utc_now(ts, sizeof(ts));
+	ctl_utc_now(ts, sizeof(ts));
 	fprintf(c->log, "%s bollardd[%s]: ", ts, c->o.node);
 	va_start(ap, fmt);
 	vfprintf(c->log, fmt, ap);
@@ -148,73 +68,29 @@ static void logf_(struct bl_ctl *c, const char *fmt, ...)
 	fflush(c->log);
 }
 
-static struct item *item_get(struct bl_ctl *c, const char *key)
-{
-	size_t i;
-	for (i = 0; i < c->nitems; i++)
-		if (!strcmp(c->items[i].key, key))
-			return &c->items[i];
-	if (c->nitems == c->capitems) {
-		size_t cap = c->capitems ? c->capitems * 2 : 64;
-		struct item *v = realloc(c->items, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		c->items = v;
-		c->capitems = cap;
-	}
-	memset(&c->items[c->nitems], 0, sizeof(struct item));
-	c->items[c->nitems].key = strdup(key);
-	if (!c->items[c->nitems].key)
-		return NULL;
-	return &c->items[c->nitems++];
-}
-
-static void add_event(struct item *it, const char *type, const char *reason,
-		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void add_event(struct item *it, const char *type, const char *reason,
-		      const char *fmt, ...)
-{
-	struct ev *e;
-	va_list ap;
-
-	if (!it)
-		return;
-	if (it->nevents == MAX_EVENTS) {
-		memmove(&it->events[0], &it->events[1], sizeof(it->events[0]) * (MAX_EVENTS - 1));
-		it->nevents--;
-	}
-	e = &it->events[it->nevents++];
-	utc_now(e->time, sizeof(e->time));
-	snprintf(e->type, sizeof(e->type), "%s", type);
-	snprintf(e->reason, sizeof(e->reason), "%s", reason);
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	va_end(ap);
-}
-
 /* BOLLARD_MEMLOG: memory at the phases of a round (memlog.h). */
 static void memlog(struct bl_ctl *c, const char *what)
 {
 	char line[256];
 
 	if (c->memlog && bl_memlog_line(what, c->memlog_reset, line, sizeof(line)) == 0)
-		logf_(c, "%s", line);
+		ctl_logf(c, "%s", line);
 }
 
-static void enqueue(struct bl_ctl *c, const char *key)
+void ctl_enqueue(struct bl_ctl *c, const char *key)
 {
 	bl_wq_add(c->wq, key, now_ms(), 0);
 }
 
 /* ---- event mapping ---------------------------------------------------------*/
 
-static void enqueue_pacemaker(struct bl_ctl *c, const char *cluster)
+void ctl_enqueue_pacemaker(struct bl_ctl *c, const char *cluster)
 {
 	char key[300];
 	if (!cluster)
 		return;
 	snprintf(key, sizeof(key), "pacemaker/%s", cluster);
-	enqueue(c, key);
+	ctl_enqueue(c, key);
 }
 
 /*
@@ -224,7 +100,7 @@ static void enqueue_pacemaker(struct bl_ctl *c, const char *cluster)
  * objects change at once (a directory of 10,000 Volumes applied, or the
  * initial listing): one scan per batch is linear.
  */
-static void pending_ref_add(struct bl_ctl *c, const char *kind, const char *name)
+void ctl_pending_ref_add(struct bl_ctl *c, const char *kind, const char *name)
 {
 	char *k = NULL;
 
@@ -239,7 +115,7 @@ static void pending_ref_add(struct bl_ctl *c, const char *kind, const char *name
 	if (asprintf(&k, "%s/%s", kind, name) < 0)
 		return;
 	c->pending_refs[c->npending++] = k;
-	enqueue(c, "refscan");
+	ctl_enqueue(c, "refscan");
 }
 
 static int cmp_strp(const void *a, const void *b)
@@ -270,7 +146,7 @@ static void enqueue_if_pending(void *arg, const struct bl_obj *t)
 
 	if (bl_obj_foreach_ref(t, ref_pending, s) > 0) {
 		snprintf(key, sizeof(key), "Target/%s", t->name);
-		enqueue(s->c, key);
+		ctl_enqueue(s->c, key);
 	}
 }
 
@@ -299,27 +175,27 @@ static void on_change(void *arg, const char *key, const char *kind, const char *
 	(void)key;
 	if (!strcmp(kind, "Target")) {
 		snprintf(k, sizeof(k), "Target/%s", name);
-		enqueue(c, k);
-		enqueue_pacemaker(c, cluster);
+		ctl_enqueue(c, k);
+		ctl_enqueue_pacemaker(c, cluster);
 	} else if (!strcmp(kind, "Volume") || !strcmp(kind, "Secret") ||
 		   !strcmp(kind, "Cluster")) {
-		pending_ref_add(c, kind, name);
+		ctl_pending_ref_add(c, kind, name);
 		if (strcmp(kind, "Secret"))
-			enqueue(c, "drbd");
+			ctl_enqueue(c, "drbd");
 		if (!strcmp(kind, "Cluster"))
-			enqueue_pacemaker(c, name);
+			ctl_enqueue_pacemaker(c, name);
 		else
-			enqueue_pacemaker(c, cluster);
+			ctl_enqueue_pacemaker(c, cluster);
 		/* A node leaving a cluster: its targets must go. */
 		if (!strcmp(kind, "Cluster"))
-			enqueue(c, "sweep");
+			ctl_enqueue(c, "sweep");
 	}
 }
 
 static void on_error(void *arg, const char *key, const char *msg)
 {
 	struct bl_ctl *c = arg;
-	logf_(c, "watch: %s: %s", key, msg);
+	ctl_logf(c, "watch: %s: %s", key, msg);
 }
 
 /* ---- object lists -----------------------------------------------------------*/
@@ -416,125 +292,9 @@ static void blist_all_but_volumes(struct bl_ctl *c, struct blist *b)
 			bl_informer_foreach(c->inf, *k, blist_add, b);
 }
 
-/* ---- status -----------------------------------------------------------------*/
-
-static json_t *cond(const char *type, bool status, const char *reason, const char *msg)
-{
-	return json_pack("{s:s, s:s, s:s, s:s}", "type", type, "status",
-			 status ? "True" : "False", "reason", reason, "message",
-			 msg ? msg : "");
-}
-
-/*
- * Write status for kind/name unless it is unchanged. ready: converged with
- * no problem; progressing: this round changed something; degraded: a
- * failure or a condition.
- */
-static void write_status_hold(struct bl_ctl *c, struct item *it, const char *kind,
-			      const char *name, const struct bl_obj *obj,
-			      const struct bl_plan *plan, const struct bl_apply_result *res,
-			      int rc, const char *err, const char *hold);
-
-static void write_status(struct bl_ctl *c, struct item *it, const char *kind,
-			 const char *name, const struct bl_obj *obj,
-			 const struct bl_plan *plan, const struct bl_apply_result *res,
-			 int rc, const char *err)
-{
-	write_status_hold(c, it, kind, name, obj, plan, res, rc, err, NULL);
-}
-
-/*
- * hold: not reconciled on purpose (a rollout has not admitted it yet):
- * Ready False with reason AwaitingAdmission and hold as the message.
- */
-static void write_status_hold(struct bl_ctl *c, struct item *it, const char *kind,
-			      const char *name, const struct bl_obj *obj,
-			      const struct bl_plan *plan, const struct bl_apply_result *res,
-			      int rc, const char *err, const char *hold)
-{
-	json_t *st, *conds, *summary, *events;
-	char key[512], *body, *cmp, ts[32];
-	bool degraded = !hold && (rc < 0 || (plan && plan->nconds > 0));
-	bool progressing = !hold && rc == 0 && res && res->done > 0;
-	bool ready = !hold && rc == 0 && !degraded && !progressing;
-	const char *dreason = hold ? "AwaitingAdmission" : rc < 0 ? "ReconcileFailed" :
-			      (plan && plan->nconds ? plan->conds[0].reason : "AsExpected");
-	char dmsg[600];
-	size_t i;
-
-	if (hold)
-		snprintf(dmsg, sizeof(dmsg), "%s", hold);
-	else if (rc < 0)
-		snprintf(dmsg, sizeof(dmsg), "%s", err && err[0] ? err : bl_strerror(rc));
-	else if (plan && plan->nconds)
-		snprintf(dmsg, sizeof(dmsg), "%s", plan->conds[0].msg ? plan->conds[0].msg : "");
-	else
-		dmsg[0] = '\0';
-
-	conds = json_array();
-	json_array_append_new(conds, cond("Ready", ready, ready ? "Converged" :
-					  progressing ? "Applying" : dreason,
-					  ready ? "live state matches the spec" : dmsg));
-	json_array_append_new(conds, cond("Progressing", progressing,
-					  progressing ? "Applied" : "Idle",
-					  progressing ? "changes applied; verifying" : ""));
-	json_array_append_new(conds, cond("Degraded", degraded, degraded ? dreason : "AsExpected",
-					  degraded ? dmsg : ""));
-	summary = json_array();
-	for (i = 0; plan && i < plan->n && i < 20; i++)
-		json_array_append_new(summary, json_sprintf("%s %s/%s: %s",
-					plan->v[i].verb, plan->v[i].kind,
-					plan->v[i].object, plan->v[i].desc));
-	st = json_pack("{s:s, s:I, s:I, s:o, s:{s:I, s:I, s:I, s:I, s:o}, s:{s:I}}",
-		       "node", c->o.node,
-		       "observedGeneration", (json_int_t)(obj ? obj->generation : 0),
-		       "observedResourceVersion", (json_int_t)(obj ? obj->resource_version : 0),
-		       "conditions", conds,
-		       "lastPlan",
-		       "actions", (json_int_t)(plan ? bl_plan_total(plan) : 0),
-		       "applied", (json_int_t)(res ? res->done : 0),
-		       "failed", (json_int_t)(res ? res->failed : 0),
-		       "skipped", (json_int_t)(res ? res->skipped : 0),
-		       "summary", summary,
-		       "counters", "engineOps", (json_int_t)c->runner.ops);
-	if (!st)
-		return;
-	if (c->obs_refs && !hold)
-		json_object_set(st, "observedRefs", c->obs_refs);
-	/* Compare without events and times: write only real changes. */
-	cmp = json_dumps(st, JSON_COMPACT | JSON_SORT_KEYS);
-	if (cmp && it->last_status && !strcmp(cmp, it->last_status)) {
-		free(cmp);
-		json_decref(st);
-		return;
-	}
-	free(it->last_status);
-	it->last_status = cmp;
-	events = json_array();
-	for (i = 0; i < it->nevents; i++)
-		json_array_append_new(events, json_pack("{s:s, s:s, s:s, s:s}",
-				"time", it->events[i].time, "type", it->events[i].type,
-				"reason", it->events[i].reason, "message", it->events[i].msg));
-	json_object_set_new(st, "events", events);
-	utc_now(ts, sizeof(ts));
-	json_object_set_new(st, "updated", json_string(ts));
-	body = json_dumps(st, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(st);
-	if (!body)
-		return;
-	snprintf(key, sizeof(key), "/bollard/v1/status/%s/%s/%s", kind, name, c->o.node);
-	if (!c->o.dry_run && bl_etcd_put(c->etcd, key, body, strlen(body), 0, NULL) == 0)
-		c->st.status_writes++;
-	free(body);
-}
-
 /* ---- reconciling ------------------------------------------------------------*/
 
-static void on_report(void *arg, const char *what, const void *data, size_t n);
-static int peer_status(void *arg, const char *kind, const char *name,
-		       const char *node, char **json);
-
-static void rec_ctx(struct bl_ctl *c, struct bl_rec_ctx *ctx)
+void ctl_rec_ctx(struct bl_ctl *c, struct bl_rec_ctx *ctx)
 {
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->node = c->o.node;
@@ -543,9 +303,9 @@ static void rec_ctx(struct bl_ctl *c, struct bl_rec_ctx *ctx)
 	bl_rec_io_real(&ctx->io);
 	ctx->io.run = bl_target_run;
 	ctx->io.arg = &c->runner;
-	ctx->report = on_report;
+	ctx->report = ctl_on_report;
 	ctx->report_arg = c;
-	ctx->peer_status = peer_status;
+	ctx->peer_status = ctl_peer_status;
 	ctx->peer_status_arg = c;
 	ctx->load = load_obj;
 	ctx->load_arg = c;
@@ -595,8 +355,6 @@ static int apply_windows(struct bl_ctl *c, struct bl_rec_run *r, struct bl_plan 
  * of jansson tree; its desired model keeps what it needs in ~2 MB).
  * Returns 0 when converged or applied cleanly, <0 on failure.
  */
-static bool is_leader_of(struct bl_ctl *c, const char *cluster);
-
 static int run_one(struct bl_ctl *c, const struct bl_reconciler_ops *ops,
 		   struct bl_rec_ctx *ctx, const struct bl_objlist *objs,
 		   bool drop_parsed, struct bl_plan *plan,
@@ -643,7 +401,7 @@ static int run_one(struct bl_ctl *c, const struct bl_reconciler_ops *ops,
 		goto out;
 	/* Observing and planning took time: a stalled leader must not write
 	 * a CIB after its lease may have passed to another node. */
-	if (c->guard_cluster && !is_leader_of(c, c->guard_cluster)) {
+	if (c->guard_cluster && !ctl_is_leader_of(c, c->guard_cluster)) {
 		snprintf(err, errlen, "%s: no longer the leader of cluster %s; "
 			 "plan not applied", ops->name, c->guard_cluster);
 		rc = BL_E_CANCELED;
@@ -672,7 +430,7 @@ static int handle_target(struct bl_ctl *c, const char *key, const char *name)
 	struct bl_obj *admitted = NULL, tstub = { 0 }, astub = { 0 };
 	const struct bl_obj *absent = NULL;
 	struct bl_objlist sec_owned = { 0 };
-	struct item *it = item_get(c, key);
+	struct item *it = ctl_item_get(c, key);
 	struct blist b = { 0 };
 	struct bl_rec_ctx ctx;
 	struct bl_plan plan;
@@ -687,15 +445,15 @@ static int handle_target(struct bl_ctl *c, const char *key, const char *name)
 	 * the generation admitted to its cluster, never the newest before. */
 	rc = t ? bl_rollout_effective(c->etcd, c->inf, t, &admitted) : 0;
 	if (rc < 0) {
-		logf_(c, "%s: admitted generation: %s", key, bl_strerror(rc));
+		ctl_logf(c, "%s: admitted generation: %s", key, bl_strerror(rc));
 		return rc;
 	}
 	/* Creation and deletion are gated too: a governed Target that is new
 	 * to its cluster's admission record, or deleted while the record still
 	 * names it, is left as it is live until its admission. */
 	if (rc == BL_RO_NOT_ADMITTED) {
-		logf_(c, "%s: not admitted to its cluster by its rollout yet; left as it is", key);
-		write_status_hold(c, it, "Target", name, t, NULL, NULL, 0, NULL,
+		ctl_logf(c, "%s: not admitted to its cluster by its rollout yet; left as it is", key);
+		ctl_write_status_hold(c, it, "Target", name, t, NULL, NULL, 0, NULL,
 				  "created or relabelled into a rollout's scope: waits for "
 				  "the rollout to admit it to its cluster");
 		return 0;
@@ -704,7 +462,7 @@ static int handle_target(struct bl_ctl *c, const char *key, const char *name)
 	 * (as for a deleted Target: LUN data and Volumes are kept). */
 	if (rc == BL_RO_ABSENT) {
 		const char *tiqn = json_string_value(json_object_get(t->spec, "iqn"));
-		logf_(c, "%s: creation rolled back by its rollout; not served", key);
+		ctl_logf(c, "%s: creation rolled back by its rollout; not served", key);
 		if (tiqn && (!it->iqn || strcmp(it->iqn, tiqn))) {
 			free(it->iqn);
 			it->iqn = strdup(tiqn);
@@ -717,11 +475,11 @@ static int handle_target(struct bl_ctl *c, const char *key, const char *name)
 		 * gave it back (served again): from its kept copy. */
 		rc = bl_rollout_recorded(c->etcd, c->inf, c->o.node, "Target", name, &admitted);
 		if (rc < 0) {
-			logf_(c, "%s: admission records: %s", key, bl_strerror(rc));
+			ctl_logf(c, "%s: admission records: %s", key, bl_strerror(rc));
 			return rc;
 		}
 		if (rc > 0)
-			logf_(c, "%s: deleted, deletion not admitted by its rollout "
+			ctl_logf(c, "%s: deleted, deletion not admitted by its rollout "
 			      "(or rolled back); served at generation %lld", key,
 			      (long long)admitted->generation);
 	}
@@ -739,7 +497,7 @@ static int handle_target(struct bl_ctl *c, const char *key, const char *name)
 		rc = bl_rollout_effective_secrets(c->etcd, c->inf, c->o.node, &b.l,
 						  &sec_owned, &c->obs_refs);
 		if (rc < 0) {
-			logf_(c, "%s: admitted Secrets: %s", key, bl_strerror(rc));
+			ctl_logf(c, "%s: admitted Secrets: %s", key, bl_strerror(rc));
 			free(b.l.v);
 			bl_obj_free(admitted);
 			bl_objlist_free(&sec_owned);
@@ -747,7 +505,7 @@ static int handle_target(struct bl_ctl *c, const char *key, const char *name)
 		}
 		/* The IQN may have changed: the old one must go too. */
 		if (it->iqn && iqn && strcmp(it->iqn, iqn)) {
-			rec_ctx(c, &ctx);
+			ctl_rec_ctx(c, &ctx);
 			ctx.target_scope = it->iqn;
 			struct bl_objlist none = { 0 };
 			run_one(c, ops, &ctx, &none, false, &plan, &res, err, sizeof(err));
@@ -768,7 +526,7 @@ static int handle_target(struct bl_ctl *c, const char *key, const char *name)
 		bl_objlist_free(&sec_owned);
 		return 0;   /* never seen, nothing to remove */
 	}
-	rec_ctx(c, &ctx);
+	ctl_rec_ctx(c, &ctx);
 	ctx.target_scope = iqn;
 	/* What status needs of t once its parse is dropped (run_one). */
 	if (t) {
@@ -783,16 +541,16 @@ static int handle_target(struct bl_ctl *c, const char *key, const char *name)
 	}
 	rc = run_one(c, ops, &ctx, &b.l, true, &plan, &res, err, sizeof(err));
 	if (rc < 0) {
-		add_event(it, "Warning", "ReconcileFailed", "%s", err);
-		logf_(c, "%s: %s", key, err);
+		ctl_add_event(it, "Warning", "ReconcileFailed", "%s", err);
+		ctl_logf(c, "%s: %s", key, err);
 	} else if (res.done) {
-		add_event(it, "Normal", "Applied", "%zu action(s) applied to the engine", res.done);
-		logf_(c, "%s: applied %zu action(s)", key, res.done);
+		ctl_add_event(it, "Normal", "Applied", "%zu action(s) applied to the engine", res.done);
+		ctl_logf(c, "%s: applied %zu action(s)", key, res.done);
 	}
 	if (t)
-		write_status(c, it, "Target", name, t, &plan, &res, rc, err);
+		ctl_write_status(c, it, "Target", name, t, &plan, &res, rc, err);
 	else if (absent && rc == 0)
-		write_status_hold(c, it, "Target", name, absent, NULL, NULL, 0, NULL,
+		ctl_write_status_hold(c, it, "Target", name, absent, NULL, NULL, 0, NULL,
 				  "its creation was rolled back by its rollout on this "
 				  "cluster: waits for the rollout to admit it again");
 	else if (!c->o.dry_run) {
@@ -812,15 +570,12 @@ static int handle_target(struct bl_ctl *c, const char *key, const char *name)
 	return rc;
 }
 
-static void after_round(struct bl_ctl *c, const char *key, const char *recname,
-			const struct bl_plan *plan, int rc);
-
 /* Every object: drbd and the target sweep run over the whole node. */
 static int handle_all(struct bl_ctl *c, const char *key, const char *recname,
 		      const char *cluster)
 {
 	const struct bl_reconciler_ops *ops = bl_reconciler_find(recname);
-	struct item *it = item_get(c, key);
+	struct item *it = ctl_item_get(c, key);
 	struct blist b = { 0 };
 	struct bl_objlist admitted = { 0 };
 	struct bl_rec_ctx ctx;
@@ -844,52 +599,40 @@ static int handle_all(struct bl_ctl *c, const char *key, const char *recname,
 	 * admission (which enqueues this item again: on_admission). */
 	rc = bl_rollout_effective_list(c->etcd, c->inf, c->o.node, &b.l, &admitted);
 	if (rc < 0) {
-		logf_(c, "%s: admitted generations: %s", key, bl_strerror(rc));
+		ctl_logf(c, "%s: admitted generations: %s", key, bl_strerror(rc));
 		bl_objlist_free(&admitted);
 		free(b.l.v);
 		return rc;
 	}
 	if (rc > 0) {
-		logf_(c, "%s: held: a governed Target's creation waits "
+		ctl_logf(c, "%s: held: a governed Target's creation waits "
 		      "for its admission", key);
 		bl_objlist_free(&admitted);
 		free(b.l.v);
 		return 0;
 	}
-	rec_ctx(c, &ctx);
+	ctl_rec_ctx(c, &ctx);
 	/* The target sweep: its Targets are only read by desired(). */
 	rc = run_one(c, ops, &ctx, &b.l, !strcmp(recname, "target"), &plan, &res,
 		     err, sizeof(err));
 	if (rc < 0) {
-		add_event(it, "Warning", "ReconcileFailed", "%s", err);
-		logf_(c, "%s: %s", key, err);
+		ctl_add_event(it, "Warning", "ReconcileFailed", "%s", err);
+		ctl_logf(c, "%s: %s", key, err);
 	} else if (res.done) {
-		logf_(c, "%s: applied %zu action(s)", key, res.done);
+		ctl_logf(c, "%s: applied %zu action(s)", key, res.done);
 	}
 	if (cluster) {
 		const struct bl_obj *cl = bl_informer_get(c->inf, "Cluster", cluster);
 		if (cl)
-			write_status(c, it, "Cluster", cluster, cl, &plan, &res, rc, err);
+			ctl_write_status(c, it, "Cluster", cluster, cl, &plan, &res, rc, err);
 	}
-	after_round(c, key, recname, &plan, rc);
+	ctl_after_round(c, key, recname, &plan, rc);
 	bl_plan_free(&plan);
 	free(b.l.v);
 	bl_objlist_free(&admitted);
 	if (rc == 0 && res.done)
 		bl_wq_add(c->wq, key, now_ms(), 0);
 	return rc;
-}
-
-static void volume_status_poll(struct bl_ctl *c);
-static void drbd_live_forget(struct bl_ctl *c);
-
-static bool is_leader_of(struct bl_ctl *c, const char *cluster)
-{
-	size_t i;
-	for (i = 0; i < c->nleaders; i++)
-		if (!strcmp(c->leader_cluster[i], cluster))
-			return bl_leader_valid(c->leaders[i], now_ms());
-	return false;
 }
 
 static enum bl_wq_result handle(struct bl_ctl *c, const char *key)
@@ -909,24 +652,24 @@ static enum bl_wq_result handle(struct bl_ctl *c, const char *key)
 			rc = handle_all(c, key, "target", NULL);
 	} else if (!strcmp(key, "drbd")) {
 		if (!c->o.only || !strcmp(c->o.only, "drbd")) {
-			drbd_live_forget(c);
+			ctl_drbd_live_forget(c);
 			c->drbd_status_done = false;
 			rc = handle_all(c, key, "drbd", NULL);
 			/* No round (held by a rollout, or it failed before
 			 * it planned): the status from a look of its own */
 			if (!c->drbd_status_done)
-				volume_status_poll(c);
-			drbd_live_forget(c);
+				ctl_volume_status_poll(c);
+			ctl_drbd_live_forget(c);
 		}
 	} else if (!strcmp(key, "drbd-status")) {
 		if (!c->o.only || !strcmp(c->o.only, "drbd"))
-			volume_status_poll(c);
+			ctl_volume_status_poll(c);
 	} else if (!strncmp(key, "pacemaker/", 10)) {
 		const char *cl = key + 10;
 		const struct bl_obj *o = bl_informer_get(c->inf, "Cluster", cl);
 		const char *ha = o ? json_string_value(json_object_get(o->spec, "ha")) : NULL;
 		if ((!c->o.only || !strcmp(c->o.only, "pacemaker")) && ha &&
-		    !strcmp(ha, "pacemaker") && is_leader_of(c, cl)) {
+		    !strcmp(ha, "pacemaker") && ctl_is_leader_of(c, cl)) {
 			c->guard_cluster = cl;
 			rc = handle_all(c, key, "pacemaker", cl);
 			c->guard_cluster = NULL;
@@ -939,205 +682,13 @@ static enum bl_wq_result handle(struct bl_ctl *c, const char *key)
 	return BL_WQ_OK;
 }
 
-/* ---- elections and heartbeats -------------------------------------------------*/
-
-static bool node_in(const struct bl_obj *cl, const char *node)
-{
-	json_t *n;
-	size_t i;
-	json_array_foreach(json_object_get(cl->spec, "nodes"), i, n) {
-		const char *nm = json_string_value(json_object_get(n, "name"));
-		if (nm && !strcmp(nm, node))
-			return true;
-	}
-	return false;
-}
-
-/* ---- Volume status: DRBD replication state per node ---------------------*/
-
-/*
- * volume_status.h writes it, from what the DRBD reconciler's observe saw
- * (handed over through ctx->report: one look at DRBD per round, not one
- * for the plan and another for the status). While a resync runs, tick()
- * enqueues "drbd-status" every VOLUME_SYNC_POLL_MS: a cheap look at DRBD's
- * state alone (drbd_live_observe: `drbdsetup status --json`, or /proc/drbd
- * and `drbdsetup show` under 8.4), no plan, no LV or metadata probes, so
- * the percentage moves in etcd without waiting for the periodic resync;
- * once in sync, nothing is polled. (From tick, not a self-enqueue: --once
- * must not wait for a resync.)
- */
-#define VOLUME_SYNC_POLL_MS 5000
-
-static void drbd_live_forget(struct bl_ctl *c)
-{
-	drbd_live_free(c->drbd_live, c->ndrbd_live);
-	c->drbd_live = NULL;
-	c->ndrbd_live = 0;
-	c->drbd_reported = false;
-}
-
-static void on_report(void *arg, const char *what, const void *data, size_t n)
-{
-	struct bl_ctl *c = arg;
-	const struct drbd_live *l = data;
-
-	if (strcmp(what, "drbd-live"))
-		return;
-	drbd_live_forget(c);
-	c->drbd_live = calloc(n + 1, sizeof(*c->drbd_live));
-	if (!c->drbd_live)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		c->drbd_live[i] = l[i];
-		if (!(c->drbd_live[i].name = strdup(l[i].name))) {
-			drbd_live_forget(c);
-			return;
-		}
-		c->ndrbd_live = i + 1;
-	}
-	c->drbd_reported = true;
-}
-
-/*
- * After a DRBD round: the status from its observation, and "configured"
- * from its plan when it planned (observe succeeded: a plan failed at
- * apply still lists what it did not finish). A round that planned without
- * asking DRBD (nothing replicated is wanted here) only removes status; one
- * that failed before it asked leaves the status to handle() (a look of its
- * own).
- */
-static void volume_status(struct bl_ctl *c, const struct bl_plan *plan, int rc)
-{
-	bool planned = rc == 0 || plan->n > 0 || plan->nconds > 0;
-
-	if (c->drbd_reported)
-		bl_vstatus_write(c->vs, c->drbd_live, c->ndrbd_live,
-				 planned ? plan : NULL);
-	else if (planned)
-		bl_vstatus_prune(c->vs);  /* observe did not ask DRBD: nothing
-					   * replicated is wanted here */
-	c->drbd_status_done = c->drbd_reported || planned;
-	c->next_sync_poll_ms = now_ms() + VOLUME_SYNC_POLL_MS;
-}
-
-/*
- * The Pacemaker reconciler holds a DRBD clone back until every node
- * reports its DRBD config rendered (WaitingForPeers, pacemaker_plan.c).
- * Peers' status is not watched here, so a waiting round looks again after
- * PEER_WAIT_POLL_MS, for as long as it waits.
- */
-#define PEER_WAIT_POLL_MS 3000
-
-static bool plan_waits_for_peers(const struct bl_plan *plan)
-{
-	for (size_t i = 0; i < plan->nconds; i++)
-		if (!strcmp(plan->conds[i].reason, "WaitingForPeers"))
-			return true;
-	return false;
-}
-
-/* A node-wide round (handle_all) ended: what its plan means beyond it. */
-static void after_round(struct bl_ctl *c, const char *key, const char *recname,
-			const struct bl_plan *plan, int rc)
-{
-	if (!strcmp(recname, "drbd"))
-		volume_status(c, plan, rc);
-	else if (!strcmp(recname, "pacemaker") && !c->o.dry_run &&
-		 plan_waits_for_peers(plan))
-		bl_wq_add(c->wq, key, now_ms(), PEER_WAIT_POLL_MS);
-}
-
-/* A node's status, for the Pacemaker reconciler's gate (ctx->peer_status). */
-static int peer_status(void *arg, const char *kind, const char *name,
-		       const char *node, char **json)
-{
-	struct bl_ctl *c = arg;
-
-	return bl_status_read(c->etcd, kind, name, node, json);
-}
-
-/* The resync poll: DRBD's state only. */
-static void volume_status_poll(struct bl_ctl *c)
-{
-	struct bl_rec_ctx ctx;
-
-	rec_ctx(c, &ctx);
-	bl_vstatus_refresh(c->vs, &ctx);
-	c->next_sync_poll_ms = now_ms() + VOLUME_SYNC_POLL_MS;
-}
-
-struct clscan {
-	struct bl_ctl *c;
-	uint64_t now;
-	bool hb_due;                /* put the heartbeat keys this tick       */
-};
-
-static void heartbeat_and_elect(void *arg, const struct bl_obj *cl)
-{
-	struct clscan *s = arg;
-	struct bl_ctl *c = s->c;
-	const char *ha = json_string_value(json_object_get(cl->spec, "ha"));
-	char key[400];
-	size_t i;
-
-	if (!node_in(cl, c->o.node))
-		return;
-	/* The key lives as long as its lease: putting it again each tick
-	 * (every 250 ms) only cost etcd writes. Put once per lease period
-	 * third, which also restores it under a new lease. */
-	if (c->hb_lease && s->hb_due) {
-		char val[256];
-		snprintf(key, sizeof(key), "/bollard/v1/nodes/%s/%s", cl->name, c->o.node);
-		snprintf(val, sizeof(val), "{\"node\":\"%s\",\"version\":\"%s\"}",
-			 c->o.node, "v1");
-		bl_etcd_put(c->etcd, key, val, strlen(val), c->hb_lease, NULL);
-	}
-	if (!ha || strcmp(ha, "pacemaker"))
-		return;
-	for (i = 0; i < c->nleaders; i++)
-		if (!strcmp(c->leader_cluster[i], cl->name))
-			break;
-	if (i == c->nleaders) {
-		void *l = realloc(c->leaders, (c->nleaders + 1) * sizeof(*c->leaders));
-		void *n = l ? realloc(c->leader_cluster, (c->nleaders + 1) * sizeof(char *)) : NULL;
-		if (l)
-			c->leaders = l;
-		if (!n)
-			return;
-		c->leader_cluster = n;
-		snprintf(key, sizeof(key), "/bollard/v1/leader/%s", cl->name);
-		c->leaders[i] = bl_leader_new(c->etcd, key, c->o.node, c->o.lease_ttl_s);
-		c->leader_cluster[i] = strdup(cl->name);
-		if (!c->leaders[i] || !c->leader_cluster[i])
-			return;
-		/* The lease is kept alive from a thread of its own, so a
-		 * reconcile longer than the TTL (a slow node, 10,000 LUNs)
-		 * does not cost the leadership; without the thread the
-		 * election still works, driven by the loop's ticks. */
-		struct bl_etcd_opts eo = bl_ctl_etcd_opts(&c->o);
-
-		if (bl_leader_start_keepalive(c->leaders[i], &eo) < 0)
-			fprintf(c->log, "bollardd: cluster %s: no keepalive thread; "
-				"the lease is renewed from the loop only\n", cl->name);
-		c->nleaders++;
-	}
-	bool was = bl_leader_is_leader(c->leaders[i]);
-	bl_leader_tick(c->leaders[i], s->now);
-	if (!was && bl_leader_is_leader(c->leaders[i])) {
-		logf_(c, "leader of cluster %s", cl->name);
-		enqueue_pacemaker(c, cl->name);
-	} else if (was && !bl_leader_is_leader(c->leaders[i])) {
-		logf_(c, "lost leadership of cluster %s", cl->name);
-	}
-}
-
 /* Names only (bl_informer_foreach_name): enqueuing parses nothing. */
 static void enqueue_target(void *arg, const char *name)
 {
 	struct bl_ctl *c = arg;
 	char key[300];
 	snprintf(key, sizeof(key), "Target/%s", name);
-	enqueue(c, key);
+	ctl_enqueue(c, key);
 }
 
 /*
@@ -1152,66 +703,35 @@ static void on_admission(void *arg, const char *cluster)
 	/* The cluster's Targets through the batched reference scan (one pass
 	 * per batch of events, like a Cluster change). */
 	if (cluster)
-		pending_ref_add(c, "Cluster", cluster);
+		ctl_pending_ref_add(c, "Cluster", cluster);
 	else
 		bl_informer_foreach_name(c->inf, "Target", enqueue_target, c);
 	for (size_t i = 0; i < c->nitems; i++)
 		if (!strncmp(c->items[i].key, "Target/", 7) &&
 		    !bl_informer_cluster(c->inf, "Target", c->items[i].key + 7))
-			enqueue(c, c->items[i].key);
-	enqueue(c, "drbd");
-	enqueue(c, "sweep");
+			ctl_enqueue(c, c->items[i].key);
+	ctl_enqueue(c, "drbd");
+	ctl_enqueue(c, "sweep");
 	for (size_t i = 0; i < c->nleaders; i++)
-		enqueue_pacemaker(c, c->leader_cluster[i]);
+		ctl_enqueue_pacemaker(c, c->leader_cluster[i]);
 }
 
 static void tick(struct bl_ctl *c, uint64_t now)
 {
-	struct clscan s = { c, now, now >= c->next_hb_ms };
-	int64_t ttl;
-
-	if (c->hbk) {
-		/* The thread renews it; a new lease means every key bound to
-		 * the old one is gone: put them again now. */
-		uint64_t ch;
-
-		c->hb_lease = bl_hb_lease_get(c->hbk, &ch);
-		if (ch != c->hb_changes) {
-			c->hb_changes = ch;
-			s.hb_due = true;
-		}
-		if (s.hb_due) {
-			bl_vstatus_set_lease(c->vs, c->hb_lease, true);
-			c->next_hb_ms = now + c->o.lease_ttl_s * 1000 / 3;
-		}
-	} else if (s.hb_due) {
-		/* No thread (it could not start): renewed from the loop. */
-		if (c->hb_lease && (bl_etcd_lease_keepalive(c->etcd, c->hb_lease, &ttl) < 0 ||
-				    ttl <= 0))
-			c->hb_lease = 0;
-		if (!c->hb_lease)
-			bl_etcd_lease_grant(c->etcd, c->o.lease_ttl_s, &c->hb_lease);
-		/* Volume status lives with the heartbeat (volume_status.h). */
-		bl_vstatus_set_lease(c->vs, c->hb_lease, true);
-		c->next_hb_ms = now + c->o.lease_ttl_s * 1000 / 3;
-	}
-	bl_informer_foreach(c->inf, "Cluster", heartbeat_and_elect, &s);
+	ctl_heartbeat(c, now);
 	if (c->fleet)
 		bl_fleet_tick(c->fleet, now);   /* controller/rollout/ */
-	if (bl_vstatus_syncing(c->vs) && now >= c->next_sync_poll_ms) {
-		enqueue(c, "drbd-status");      /* resync progress, no plan */
-		c->next_sync_poll_ms = now + VOLUME_SYNC_POLL_MS;
-	}
+	ctl_volume_status_tick(c, now);
 	if (now >= c->next_resync_ms) {
 		/* Periodic resync: every item again (drift, missed events). */
 		bl_informer_foreach_name(c->inf, "Target", enqueue_target, c);
 		for (size_t i = 0; i < c->nitems; i++)
 			if (!strncmp(c->items[i].key, "Target/", 7))
-				enqueue(c, c->items[i].key);
-		enqueue(c, "drbd");
-		enqueue(c, "sweep");
+				ctl_enqueue(c, c->items[i].key);
+		ctl_enqueue(c, "drbd");
+		ctl_enqueue(c, "sweep");
 		for (size_t i = 0; i < c->nleaders; i++)
-			enqueue_pacemaker(c, c->leader_cluster[i]);
+			ctl_enqueue_pacemaker(c, c->leader_cluster[i]);
 		c->next_resync_ms = now + (uint64_t)c->o.resync_s * 1000;
 	}
 }
@@ -1266,7 +786,7 @@ int bl_ctl_new(const struct bl_ctl_opts *o, struct bl_ctl **out)
 		}
 		c->ex = f;
 	} else if (rc != -ENOENT) {
-		logf_(c, "BOLLARD_FAULT=%s: malformed", o->fault);
+		ctl_logf(c, "BOLLARD_FAULT=%s: malformed", o->fault);
 		goto fail;
 	}
 	eo = bl_ctl_etcd_opts(o);
@@ -1274,7 +794,7 @@ int bl_ctl_new(const struct bl_ctl_opts *o, struct bl_ctl **out)
 	eo.errlen = sizeof(why);
 	rc = bl_etcd_open(&eo, &c->etcd);
 	if (rc < 0) {
-		logf_(c, "etcd %s: %s%s%s", o->etcd, bl_strerror(rc),
+		ctl_logf(c, "etcd %s: %s%s%s", o->etcd, bl_strerror(rc),
 		      *why ? ": " : "", why);
 		goto fail;
 	}
@@ -1282,7 +802,7 @@ int bl_ctl_new(const struct bl_ctl_opts *o, struct bl_ctl **out)
 	rc = bl_informer_start(c->inf, c->etcd);
 	memlog(c, "listed");
 	if (rc < 0) {
-		logf_(c, "etcd %s: list/watch: %s: %s", o->etcd, bl_strerror(rc),
+		ctl_logf(c, "etcd %s: list/watch: %s: %s", o->etcd, bl_strerror(rc),
 		      bl_etcd_errmsg(c->etcd));
 		goto fail;
 	}
@@ -1313,10 +833,10 @@ int bl_ctl_new(const struct bl_ctl_opts *o, struct bl_ctl **out)
 	c->admit_watch = bl_ro_admit_watch_new(c->etcd, on_admission, c);
 	/* Everything once at start, then the sweep. */
 	bl_informer_foreach_name(c->inf, "Target", enqueue_target, c);
-	enqueue(c, "drbd");
-	enqueue(c, "sweep");
+	ctl_enqueue(c, "drbd");
+	ctl_enqueue(c, "sweep");
 	c->next_resync_ms = now_ms() + (uint64_t)c->o.resync_s * 1000;
-	logf_(c, "watching %s (revision %lld, %zu objects)", o->etcd,
+	ctl_logf(c, "watching %s (revision %lld, %zu objects)", o->etcd,
 	      (long long)bl_informer_revision(c->inf), bl_informer_count(c->inf));
 	*out = c;
 	return 0;
@@ -1340,7 +860,7 @@ void bl_ctl_free(struct bl_ctl *c)
 	bl_fleet_free(c->fleet);
 	bl_ro_admit_watch_free(c->admit_watch);
 	bl_vstatus_free(c->vs);
-	drbd_live_forget(c);
+	ctl_drbd_live_forget(c);
 	if (c->hbk)
 		bl_hb_lease_stop(c->hbk, true);
 	else if (c->hb_lease && c->etcd)
@@ -1374,7 +894,7 @@ int bl_ctl_run(struct bl_ctl *c, volatile int *stop, bool once)
 		int rc = bl_hb_lease_start(&eo, c->o.lease_ttl_s, &c->hbk);
 
 		if (rc < 0)
-			logf_(c, "heartbeat lease: no keepalive thread (%s); renewed "
+			ctl_logf(c, "heartbeat lease: no keepalive thread (%s); renewed "
 			      "from the loop", bl_strerror(rc));
 	}
 	while (!*stop) {

@@ -5,7 +5,8 @@ DAEMON_LIB_SRCS := controller/daemon/workqueue.c controller/daemon/informer.c \
                    controller/daemon/leader.c controller/daemon/spawn.c \
                    controller/daemon/target_exec.c controller/daemon/controller.c \
                    controller/daemon/volume_status.c controller/daemon/memlog.c \
-                   controller/daemon/hb_lease.c
+                   controller/daemon/hb_lease.c controller/daemon/ctl_status.c \
+                   controller/daemon/ctl_elect.c
 DAEMON_LIB_OBJS := $(DAEMON_LIB_SRCS:%.c=$(OBJ)/%.o)
 DAEMON_LIB      := $(BUILD)/libbl_daemon.a
 
