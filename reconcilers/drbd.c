@@ -299,7 +299,7 @@ static int build_res(struct drbd_model *m, const struct bl_rec_ctx *ctx,
 	if (!strcmp(bl_rec_str(cspec, "ha") ? bl_rec_str(cspec, "ha") : "",
 		    "pacemaker")) {
 		r->fencing = strdup("resource-and-stonith");
-		if (asprintf(&r->pcmk_clone, "bollard-drbd-%s-clone", vol->name) < 0)
+		if (asprintf(&r->pcmk_clone, BL_PCMK_DRBD_CLONE_ID, vol->name) < 0)
 			r->pcmk_clone = NULL;
 		/*
 		 * The fence-peer handler goes with the clone's agent: the

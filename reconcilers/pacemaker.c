@@ -345,8 +345,8 @@ static int build_drbd_clone(struct builder *b, const char *vol,
 	char i1[24], i2[24], t[24], t2[24];
 	xmlNodePtr c, meta, p, params;
 
-	snprintf(id, sizeof(id), PCMK_PREFIX "drbd-%s", vol);
-	snprintf(cid, sizeof(cid), "%s-clone", id);
+	snprintf(id, sizeof(id), BL_PCMK_DRBD_ID, vol);
+	snprintf(cid, sizeof(cid), BL_PCMK_DRBD_CLONE_ID, vol);
 	snprintf(res, sizeof(res), PCMK_PREFIX "%s", vol);
 	snprintf(src, sizeof(src), "Volume/%s", vol);
 	snprintf(num, sizeof(num), "%zu", nnodes);
@@ -497,7 +497,7 @@ static int build_target(struct builder *b, const struct bl_obj *t,
 			continue;
 		if ((rc = build_drbd_clone(b, vname, vol->generation, nnodes)))
 			return rc;
-		snprintf(cid, sizeof(cid), PCMK_PREFIX "drbd-%s-clone", vname);
+		snprintf(cid, sizeof(cid), BL_PCMK_DRBD_CLONE_ID, vname);
 		if ((rc = elem_needs(b->m, gid, cid)))
 			return rc;
 		snprintf(cstr, sizeof(cstr), "%s-with-%s", gid, vname);

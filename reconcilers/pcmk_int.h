@@ -24,8 +24,9 @@
 #include <libxml/tree.h>
 
 #include "plan.h"
+#include "reconciler.h"
 
-#define PCMK_PREFIX  "bollard-"
+#define PCMK_PREFIX  BL_PCMK_PREFIX
 #define PCMK_MARKER  "bollard-managed"
 
 /* One element bollard wants in the CIB (top level of its section). */

@@ -164,4 +164,20 @@ long long bl_rec_int(const json_t *obj, const char *key, long long def);
 /* Size field: JSON integer bytes or a string for bl_parse_size. */
 int bl_rec_size(const json_t *v, unsigned long long *bytes);
 
+
+/*
+ * A replicated Volume's DRBD resource in Pacemaker: the primitive
+ * "bollard-drbd-<volume>" and its promotable clone
+ * "bollard-drbd-<volume>-clone" (printf formats, the Volume's name their
+ * one argument). The Pacemaker reconciler puts the clone in the CIB; the
+ * DRBD reconciler names it to its fence-peer handler (--master-id), which
+ * constrains the clone Pacemaker runs. One definition for both, so they
+ * cannot drift apart (tests/unit/test_plan_names.c checks the two
+ * reconcilers' plans agree). BL_PCMK_PREFIX is the mark of every CIB
+ * element bollard owns (pcmk_int.h: PCMK_PREFIX).
+ */
+#define BL_PCMK_PREFIX          "bollard-"
+#define BL_PCMK_DRBD_ID         BL_PCMK_PREFIX "drbd-%s"
+#define BL_PCMK_DRBD_CLONE_ID   BL_PCMK_DRBD_ID "-clone"
+
 #endif
