@@ -124,6 +124,22 @@ struct bl_obj *bl_objlist_find(const struct bl_objlist *l, const char *kind,
 	return NULL;
 }
 
+bool bl_cluster_has_node(const struct bl_obj *cl, const char *node)
+{
+	json_t *n;
+	size_t i;
+
+	if (!cl || !node)
+		return false;
+	json_array_foreach(json_object_get(cl->spec, "nodes"), i, n) {
+		const char *nm = json_string_value(json_object_get(n, "name"));
+
+		if (nm && !strcmp(nm, node))
+			return true;
+	}
+	return false;
+}
+
 /* Stable counting sort by kind rank: linear, however long the list. */
 void bl_objlist_sort_apply(struct bl_objlist *l)
 {

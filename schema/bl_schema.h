@@ -123,6 +123,8 @@ int  bl_objlist_push(struct bl_objlist *l, struct bl_obj *obj);
 /* First object of (canonical kind, name), or NULL. Borrowed. */
 struct bl_obj *bl_objlist_find(const struct bl_objlist *l, const char *kind,
 			       const char *name);
+/* Whether a Cluster object's spec.nodes names node (false for NULL). */
+bool bl_cluster_has_node(const struct bl_obj *cluster, const char *node);
 /*
  * Stable sort into dependency (apply) order: Cluster, Secret, Volume,
  * Target, Rollout; within a kind the input order is kept. Deletes should

@@ -18,18 +18,6 @@
 
 /* ---- elections and heartbeats -------------------------------------------------*/
 
-static bool node_in(const struct bl_obj *cl, const char *node)
-{
-	json_t *n;
-	size_t i;
-	json_array_foreach(json_object_get(cl->spec, "nodes"), i, n) {
-		const char *nm = json_string_value(json_object_get(n, "name"));
-		if (nm && !strcmp(nm, node))
-			return true;
-	}
-	return false;
-}
-
 struct clscan {
 	struct bl_ctl *c;
 	uint64_t now;
@@ -44,7 +32,7 @@ static void heartbeat_and_elect(void *arg, const struct bl_obj *cl)
 	char key[400];
 	size_t i;
 
-	if (!node_in(cl, c->o.node))
+	if (!bl_cluster_has_node(cl, c->o.node))
 		return;
 	/* The key lives as long as its lease: putting it again each tick
 	 * (every 250 ms) only cost etcd writes. Put once per lease period

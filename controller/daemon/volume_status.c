@@ -160,20 +160,6 @@ void bl_vstatus_set_lease(struct bl_vstatus *v, int64_t lease, bool required)
 			entry_put(v, &v->v[i]);
 }
 
-static bool node_in(const struct bl_obj *cl, const char *node)
-{
-	json_t *n;
-	size_t i;
-
-	json_array_foreach(json_object_get(cl->spec, "nodes"), i, n) {
-		const char *nm = json_string_value(json_object_get(n, "name"));
-
-		if (nm && !strcmp(nm, node))
-			return true;
-	}
-	return false;
-}
-
 /* Replicated, and its Cluster has this node. */
 static bool replicated_here(const struct bl_vstatus *v, const struct bl_obj *vol)
 {
@@ -183,7 +169,7 @@ static bool replicated_here(const struct bl_vstatus *v, const struct bl_obj *vol
 		return false;
 	cl = bl_informer_get(v->o.inf, "Cluster",
 			     json_string_value(json_object_get(vol->spec, "cluster")) ?: "");
-	return cl && node_in(cl, v->o.node);
+	return cl && bl_cluster_has_node(cl, v->o.node);
 }
 
 static json_t *cond(const char *type, bool status, const char *reason,

@@ -139,19 +139,6 @@ struct pend {
 	json_t *map;                     /* secret_gens': "Secret/x" -> gen */
 };
 
-static bool has_node(const struct bl_obj *cl, const char *node)
-{
-	json_t *n;
-	size_t i;
-
-	json_array_foreach(json_object_get(cl->spec, "nodes"), i, n) {
-		const char *nm = json_string_value(json_object_get(n, "name"));
-		if (nm && !strcmp(nm, node))
-			return true;
-	}
-	return false;
-}
-
 /* One (rollout, cluster of this node): its record to p->fn. */
 static void pend_cluster(void *arg, const struct bl_obj *cl)
 {
@@ -161,7 +148,7 @@ static void pend_cluster(void *arg, const struct bl_obj *cl)
 	char key[600];
 	int rc;
 
-	if (p->rc || !has_node(cl, p->node) ||
+	if (p->rc || !bl_cluster_has_node(cl, p->node) ||
 	    !bl_ro_selector_match(json_object_get(p->ro->spec, "clusterSelector"), cl->labels))
 		return;
 	snprintf(key, sizeof(key), "%s%s/admitted/%s", BL_RO_KEY_ROLLOUTS, p->ro->name, cl->name);

@@ -61,6 +61,10 @@ static void t_cluster_defaults(void **state)
 	assert_string_equal(json_string_value(json_object_get(
 		json_object_get(l.v[0]->spec, "pacemaker"), "drbdAgent")),
 		"bollard");
+	assert_true(bl_cluster_has_node(l.v[0], "b"));
+	assert_false(bl_cluster_has_node(l.v[0], "c"));
+	assert_false(bl_cluster_has_node(l.v[0], "10.0.0.1"));
+	assert_false(bl_cluster_has_node(NULL, "a"));
 	bl_objlist_free(&l);
 	expect_ok(HDR "kind: Cluster\nmetadata: {name: c}\n"
 		  "spec:\n  ha: pacemaker\n  pacemaker: {drbdAgent: linbit}\n"
