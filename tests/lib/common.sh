@@ -22,10 +22,16 @@ cleanup_add() { _cleanups+=("$*"); }
 skip() { echo "SKIP: $*" >&2; exit 77; }
 die()  { echo "FAIL: $*" >&2; exit 1; }
 
+# Ports below the kernel's ephemeral range (32768-60999 by default): a
+# port there can be the local end of someone's outgoing connection, which
+# the "does it accept?" probe below cannot see, and the test's bind then
+# fails with EADDRINUSE (target_pr_persist did, once, with a second HA
+# run's guests connecting beside the CI). tests/lib/etcd_proc.c picks from
+# the same 20000-31999.
 free_port() {
 	local p
 	for _ in $(seq 1 200); do
-		p=$(( (RANDOM % 20000) + 20000 ))
+		p=$(( (RANDOM % 12000) + 20000 ))
 		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return 0; fi
 	done
 	return 1
