@@ -13,6 +13,14 @@
 #     CIB unchanged;
 #   - the constraint exists for the other node -> exit 1, CIB unchanged; it
 #     exists for this node -> kept (one constraint), exit 7;
+#   - a refusal leaves the CIB's constraints as it found them although the
+#     handler starts its cibadmin -C beside its first query: DRBD's peer
+#     not a node of the CIB, this node not among them, no single peer ->
+#     exit 1 and this run's constraint removed again; a constraint that was
+#     there before (another node's, or this node's from an earlier run)
+#     stays untouched on such a refusal;
+#   - the handler leaves no process behind (every run goes through a
+#     session of its own, waited for until it is empty);
 #   - every answer is logged (kmsg stand-in) with its exit code;
 #   - drbd-utils' crm-unfence-peer.sh removes the constraint the handler
 #     placed (same id), run in a mount namespace whose /proc/drbd says
@@ -51,16 +59,35 @@ proc84() { # LOCAL/PEER disk states
 	printf 'version: 8.4.11 (api:1/proto:86-101)\nsrcversion: 0\n 0: cs:WFConnection ro:Secondary/Unknown ds:%s C r-----\n    ns:0 nr:0 dw:0 dr:0\n' \
 		"$1" >"$T/proc_drbd"
 }
+# The handler runs in a session of its own (setsid; it must not fork
+# here, so that the session's id is the handler's pid): after it exits,
+# any process left in that session is one it did not wait for (the
+# cibadmin -C it starts beside its query), which would change the CIB
+# after the handler's answer and race the checks below.
+setsid sh -c 'echo $$' >"$T/sid" &
+pid=$!
+wait $pid
+[ "$(cat "$T/sid")" = $pid ] || die "setsid forked: cannot watch the handler's session"
+alive() { kill -0 -- "-$1" 2>/dev/null; }
+gone() { ! alive "$1"; }
 # fence CIB [ARGS...]: run the handler as nodea on a copy of CIB ($T/cib.xml),
-# 8.4-style environment; its exit code in $rc, its log in $T/kmsg.
+# 8.4-style environment, DRBD_PEER=$FPEER (default nodeb); its exit code in
+# $rc, its log in $T/kmsg. Fails if the handler left a process running.
 fence() {
-	local c=$1; shift
+	local c=$1 pid; shift
 	[ "$c" = keep ] || cp "$c" "$T/cib.xml"
 	: >"$T/kmsg"
 	CIB_file=$T/cib.xml BOLLARD_PROC_DRBD=$T/proc_drbd BOLLARD_FENCE_KMSG=$T/kmsg BOLLARD_FENCE_RUNDIR=$T \
-		DRBD_RESOURCE=$RES DRBD_MINOR=0 DRBD_PEER=nodeb \
-		"$H" --master-id=$CLONE --node=nodea "$@" 2>"$T/stderr"
+		DRBD_RESOURCE=$RES DRBD_MINOR=0 DRBD_PEER=${FPEER-nodeb} \
+		setsid "$H" --master-id=$CLONE --node=nodea "$@" 2>"$T/stderr" &
+	pid=$!
+	wait $pid
 	rc=$?
+	if alive $pid; then
+		wait_for 30 gone $pid || die "the handler's session $pid is still running 30 s after it exited"
+		cat "$T/stderr"
+		die "the handler (exit $rc) left a process running after its answer"
+	fi
 	return $rc   # for a run in the background
 }
 constraints() { grep -c "<rsc_location id=\"$CID\"" "$T/cib.xml"; }
@@ -160,6 +187,52 @@ fence keep
 [ $rc = 7 ] && [ "$(constraints)" = 1 ] && cmp -s "$T/cib.xml" "$T/before.xml" ||
 	{ cat "$T/stderr"; die "own constraint present: exit $rc, $(constraints) constraints"; }
 echo "ok: own constraint present: kept, exit 7"
+
+# --- a refusal leaves the CIB as it found it ----------------------------------------
+# The cibadmin -C started beside the query succeeds on these CIBs; the
+# handler then refuses for a reason found in the query and must remove
+# this run's constraint again. The epoch changes with the two writes, so
+# the constraints section is compared, not the file.
+cons() { CIB_file=$T/cib.xml cibadmin -Q -l -o constraints; }
+refused() { # WHAT REASON-PATTERN UNDO-PATTERN
+	[ $rc = 1 ] || { cat "$T/stderr"; die "$1: exit $rc, not 1"; }
+	grep -q "$2" "$T/stderr" || { cat "$T/stderr"; die "$1: reason not logged"; }
+	grep -q "$3" "$T/kmsg" || { cat "$T/kmsg"; die "$1: what it did to the constraint is not logged"; }
+	logged 1 || { cat "$T/kmsg"; die "$1: exit 1 not logged"; }
+}
+cp "$T/up.xml" "$T/cib.xml"; cons >"$T/before.c"
+grep -q "$CID" "$T/before.c" && die "up.xml has constraint $CID"
+FPEER=nodec fence keep
+refused "DRBD's peer not a node" "DRBD's peer 'nodec' is not a node of the CIB" "removed constraint $CID"
+cons | cmp -s - "$T/before.c" || { cons; die "DRBD's peer not a node: constraints changed"; }
+echo "ok: DRBD's peer not a node of the CIB: exit 1, this run's constraint removed again"
+fence keep --node=nodex
+refused "this node not among the nodes" "this node 'nodex' is not among the CIB's nodes" "removed constraint $CID"
+cons | cmp -s - "$T/before.c" || { cons; die "this node not among the nodes: constraints changed"; }
+echo "ok: this node not among the CIB's nodes: exit 1, this run's constraint removed again"
+CIB_file=$T/cib.xml cibadmin -C -o nodes -X '<node id="3" uname="nodec"/>' || die "cibadmin -C node nodec"
+FPEER="" fence keep
+refused "three nodes" "cannot tell the peer among" "removed constraint $CID"
+cons | cmp -s - "$T/before.c" || { cons; die "three nodes: constraints changed"; }
+echo "ok: no single peer among three nodes: exit 1, this run's constraint removed again"
+# A constraint that was there before is not this run's: a refusal keeps it
+# (the create fails on its id; the CIB is not written at all).
+cp "$T/up.xml" "$T/cib.xml"
+CIB_file=$T/cib.xml BOLLARD_PROC_DRBD=$T/proc_drbd BOLLARD_FENCE_KMSG=/dev/null BOLLARD_FENCE_RUNDIR=$T \
+	DRBD_RESOURCE=$RES DRBD_MINOR=0 DRBD_PEER=nodea "$H" --master-id=$CLONE --node=nodeb 2>/dev/null
+[ "$(constraints)" = 1 ] || die "nodeb's handler placed no constraint"
+cp "$T/cib.xml" "$T/before.xml"
+FPEER=nodec fence keep
+refused "foreign constraint, peer not a node" "DRBD's peer 'nodec' is not a node" "nothing of this run's to remove"
+cmp -s "$T/cib.xml" "$T/before.xml" || { cons; die "foreign constraint, peer not a node: the CIB changed"; }
+echo "ok: nodeb's constraint present, refusal: constraint left as it was"
+fence "$T/up.xml"
+[ $rc = 4 ] && ours || die "setup (own constraint): exit $rc"
+cp "$T/cib.xml" "$T/before.xml"
+FPEER=nodec fence keep
+refused "own earlier constraint, peer not a node" "DRBD's peer 'nodec' is not a node" "nothing of this run's to remove"
+cmp -s "$T/cib.xml" "$T/before.xml" || { cons; die "own earlier constraint, peer not a node: the CIB changed"; }
+echo "ok: an earlier run's constraint present, refusal: constraint left as it was"
 
 # --- crm-unfence-peer lifts it ------------------------------------------------------
 UNF=/usr/lib/drbd/crm-unfence-peer.sh
