@@ -21,9 +21,26 @@ insmod "$HA_BIN/bollard_target.ko" || { echo "guest: insmod bollard_target.ko fa
 
 # The host reaches the Target's service address (10.0.2.100, on eth0 where
 # the address agent puts it) through qemu's hostfwd, which delivers to 10.0.2.15:3260.
-modprobe -a iptable_nat nf_nat >/dev/null 2>&1
+modprobe -a iptable_nat nf_nat iptable_filter ipt_REJECT nf_reject_ipv4 >/dev/null 2>&1
 iptables -w -t nat -A PREROUTING -i eth0 -p tcp --dport 3260 \
 	-j DNAT --to-destination 10.0.2.100:3260 || echo "guest: DNAT rule failed"
+# While this node does not hold 10.0.2.100 (the passive node, and the
+# survivor until its address agent starts), the DNATed SYN is for an
+# address that is not local. Without forwarding the kernel drops it, and
+# slirp has already accepted the host side of the connection: the client's
+# Login PDU then waits in slirp while slirp retransmits its SYN with
+# backoff, the client's login times out (10 s) although the target may be
+# up long before, and the abandoned connection is delivered later, when a
+# SYN gets through, as a second login with the client's ISID that
+# reinstates (ends) the client's new session. A real portal address with
+# no owner answers nothing either, but an initiator's own TCP then
+# retries; here the host-side socket hides that. So refuse at once: route
+# it to FORWARD and reset it there, as a port nobody listens on would.
+# Nothing else is forwarded.
+iptables -w -P FORWARD DROP || echo "guest: FORWARD policy failed"
+iptables -w -A FORWARD -i eth0 -p tcp -d 10.0.2.100 --dport 3260 \
+	-j REJECT --reject-with tcp-reset || echo "guest: REJECT rule failed"
+sysctl -qw net.ipv4.ip_forward=1 || echo "guest: ip_forward failed"
 
 # drbdadm gets its own config: Debian's global_common.conf carries a DRBD 9
 # only option the 8.4 tools reject.
