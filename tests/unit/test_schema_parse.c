@@ -50,70 +50,93 @@ static void t_cluster_defaults(void **state)
 	assert_string_equal(json_string_value(json_object_get(l.v[0]->spec,
 							      "quorum")),
 			    "none");
-	bl_objlist_free(&l);
-
-	/* the DRBD clones' agent: ocf:bollard:drbd unless linbit is asked */
-	expect_ok(HDR "kind: Cluster\nmetadata: {name: c}\n"
-		  "spec:\n  ha: pacemaker\n  pacemaker: {opTimeout: 90}\n"
-		  "  nodes:\n"
-		  "  - {name: a, address: 10.0.0.1}\n"
-		  "  - {name: b, address: 10.0.0.2}\n", 1, &l);
-	assert_string_equal(json_string_value(json_object_get(
-		json_object_get(l.v[0]->spec, "pacemaker"), "drbdAgent")),
-		"bollard");
+	/* membership is by spec.nodes[].name, not by address */
 	assert_true(bl_cluster_has_node(l.v[0], "b"));
 	assert_false(bl_cluster_has_node(l.v[0], "c"));
 	assert_false(bl_cluster_has_node(l.v[0], "10.0.0.1"));
 	assert_false(bl_cluster_has_node(NULL, "a"));
 	bl_objlist_free(&l);
-	expect_ok(HDR "kind: Cluster\nmetadata: {name: c}\n"
-		  "spec:\n  ha: pacemaker\n  pacemaker: {drbdAgent: linbit}\n"
-		  "  nodes:\n"
-		  "  - {name: a, address: 10.0.0.1}\n"
-		  "  - {name: b, address: 10.0.0.2}\n", 1, &l);
-	assert_string_equal(json_string_value(json_object_get(
-		json_object_get(l.v[0]->spec, "pacemaker"), "drbdAgent")),
-		"linbit");
-	bl_objlist_free(&l);
-	expect_errors(HDR "kind: Cluster\nmetadata: {name: c}\n"
-		      "spec:\n  ha: pacemaker\n"
-		      "  pacemaker: {drbdAgent: heartbeat}\n"       /* 6 */
-		      "  nodes:\n"
-		      "  - {name: a, address: 10.0.0.1}\n"
-		      "  - {name: b, address: 10.0.0.2}\n",
-		      BL_E_INVALID,
-		      "t.yaml:6:26: spec.pacemaker.drbdAgent: \"heartbeat\" is "
-		      "not one of: bollard, linbit\n");
+}
 
-	/* the service addresses' agent: ocf:bollard:address unless heartbeat
-	 * (IPaddr2) is asked */
-	expect_ok(HDR "kind: Cluster\nmetadata: {name: c}\n"
-		  "spec:\n  ha: pacemaker\n  pacemaker: {opTimeout: 90}\n"
-		  "  nodes:\n"
-		  "  - {name: a, address: 10.0.0.1}\n"
-		  "  - {name: b, address: 10.0.0.2}\n", 1, &l);
-	assert_string_equal(json_string_value(json_object_get(
-		json_object_get(l.v[0]->spec, "pacemaker"), "addressAgent")),
-		"bollard");
+/*
+ * The agents Pacemaker runs, chosen in spec.pacemaker: drbdAgent (the DRBD
+ * clones: ocf:bollard:drbd unless linbit is asked) and addressAgent (the
+ * service addresses: ocf:bollard:address unless heartbeat, IPaddr2, is
+ * asked). One row a field: the value it takes when left out (the pacemaker
+ * mapping then holds only opTimeout, so the default must be applied beside
+ * a field that is given), the values it takes as written, and a value it
+ * refuses with the exact diagnostics. Every document has the pacemaker
+ * mapping on line 6, so a message's column is where the value starts on
+ * that line.
+ */
+static const struct {
+	const char *field;
+	const char *def;	/* the value when the field is left out */
+	const char *valid[3];	/* values kept as written; NULL ends */
+	const char *bad, *err;	/* a value refused, with these diagnostics */
+} pcmk_agents[] = {
+	{ "drbdAgent", "bollard", { "bollard", "linbit" }, "heartbeat",
+	  "t.yaml:6:26: spec.pacemaker.drbdAgent: \"heartbeat\" is "
+	  "not one of: bollard, linbit\n" },
+	{ "addressAgent", "bollard", { "bollard", "heartbeat" }, "IPaddr2",
+	  "t.yaml:6:29: spec.pacemaker.addressAgent: \"IPaddr2\" is "
+	  "not one of: bollard, heartbeat\n" },
+};
+
+/* A two-node pacemaker Cluster with spec.pacemaker {field: value}, or
+ * {opTimeout: 90} where value is NULL. */
+static void pcmk_doc(char *doc, size_t size, const char *field,
+		     const char *value)
+{
+	int n = snprintf(doc, size,
+			 HDR "kind: Cluster\nmetadata: {name: c}\n"
+			 "spec:\n  ha: pacemaker\n"
+			 "  pacemaker: {%s: %s}\n"               /* 6 */
+			 "  nodes:\n"
+			 "  - {name: a, address: 10.0.0.1}\n"
+			 "  - {name: b, address: 10.0.0.2}\n",
+			 value ? field : "opTimeout", value ? value : "90");
+
+	assert_true(n > 0 && (size_t)n < size);
+}
+
+/* The document with field: value (NULL: left out) parses and the parsed
+ * spec.pacemaker.field is want. */
+static void expect_pcmk_agent(const char *field, const char *value,
+			      const char *want)
+{
+	struct bl_objlist l;
+	const char *got;
+	char doc[512];
+
+	pcmk_doc(doc, sizeof(doc), field, value);
+	expect_ok(doc, 1, &l);
+	got = json_string_value(json_object_get(
+		json_object_get(l.v[0]->spec, "pacemaker"), field));
+	if (!got || strcmp(got, want))
+		fprintf(stderr, "spec.pacemaker.%s (%s): got %s, want %s\n",
+			field, value ? value : "left out",
+			got ? got : "nothing", want);
+	assert_non_null(got);
+	assert_string_equal(got, want);
 	bl_objlist_free(&l);
-	expect_ok(HDR "kind: Cluster\nmetadata: {name: c}\n"
-		  "spec:\n  ha: pacemaker\n  pacemaker: {addressAgent: heartbeat}\n"
-		  "  nodes:\n"
-		  "  - {name: a, address: 10.0.0.1}\n"
-		  "  - {name: b, address: 10.0.0.2}\n", 1, &l);
-	assert_string_equal(json_string_value(json_object_get(
-		json_object_get(l.v[0]->spec, "pacemaker"), "addressAgent")),
-		"heartbeat");
-	bl_objlist_free(&l);
-	expect_errors(HDR "kind: Cluster\nmetadata: {name: c}\n"
-		      "spec:\n  ha: pacemaker\n"
-		      "  pacemaker: {addressAgent: IPaddr2}\n"       /* 6 */
-		      "  nodes:\n"
-		      "  - {name: a, address: 10.0.0.1}\n"
-		      "  - {name: b, address: 10.0.0.2}\n",
-		      BL_E_INVALID,
-		      "t.yaml:6:29: spec.pacemaker.addressAgent: \"IPaddr2\" is "
-		      "not one of: bollard, heartbeat\n");
+}
+
+static void t_cluster_pacemaker_agents(void **state)
+{
+	size_t i, v, n = sizeof(pcmk_agents) / sizeof(pcmk_agents[0]);
+	char doc[512];
+
+	for (i = 0; i < n; i++) {
+		const char *field = pcmk_agents[i].field;
+
+		expect_pcmk_agent(field, NULL, pcmk_agents[i].def);
+		for (v = 0; pcmk_agents[i].valid[v]; v++)
+			expect_pcmk_agent(field, pcmk_agents[i].valid[v],
+					  pcmk_agents[i].valid[v]);
+		pcmk_doc(doc, sizeof(doc), field, pcmk_agents[i].bad);
+		expect_errors(doc, BL_E_INVALID, pcmk_agents[i].err);
+	}
 }
 
 static void t_volume_defaults(void **state)
@@ -537,6 +560,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_cluster_defaults),
+		cmocka_unit_test(t_cluster_pacemaker_agents),
 		cmocka_unit_test(t_volume_defaults),
 		cmocka_unit_test(t_target_defaults),
 		cmocka_unit_test(t_secret_and_rollout),
