@@ -99,22 +99,33 @@ cat "$T/ocf-tester.log"
 [ $rc = 0 ] || die "ocf-tester failed (rc=$rc)"
 has_addr d0 10.213.5.10/24 && die "ocf-tester left 10.213.5.10 behind"
 
-# --- IPv4 on the connected network --------------------------------------------------
+# --- start/monitor/stop on the connected network, each family ----------------------
+# cycle FAMILY ADDR PREFIX: ADDR on the node's connected network of that
+# family (4: 10.213.5.0/24, announced by a gratuitous ARP; 6:
+# 2001:db8:213::/64, by an unsolicited neighbour advertisement), PREFIX that
+# network's (what start must take from the connected route).
+cycle() {
+	local fam=$1 vip=$2 len=$3 kind=arp host=32 what="gratuitous ARP from"
+	[ "$fam" = 6 ] && kind=na host=128 what="neighbour advertisement for"
+	[ "$(agent monitor ip="$vip")" = 7 ] || die "IPv$fam probe on a node that never ran it must be 7"
+	capture $kind "$vip"
+	[ "$(agent start ip="$vip")" = 0 ] || { cat "$T/err"; die "start $vip"; }
+	has_addr d0 "$vip/$len" ||
+		{ innode ip -o addr; die "$vip/$len (the connected route's prefix) not on d0"; }
+	wait $CAP || die "no $what $vip reached the peer"
+	echo "ok: IPv$fam start added $vip/$len to d0 and announced it"
+	[ "$(agent start ip="$vip")" = 0 ] || die "IPv$fam start twice must succeed"
+	[ "$(innode ip -o addr show to "$vip/$host" | wc -l)" = 1 ] || die "start twice added $vip twice"
+	[ "$(agent monitor ip="$vip")" = 0 ] || die "IPv$fam monitor of a started address must be 0"
+	[ "$(agent stop ip="$vip")" = 0 ] || die "IPv$fam stop"
+	has_addr d0 "$vip/$len" && die "$vip still on d0 after stop"
+	[ "$(agent monitor ip="$vip")" = 7 ] || die "IPv$fam monitor after stop must be 7"
+	[ "$(agent stop ip="$vip")" = 0 ] || die "IPv$fam stop twice must succeed"
+	echo "ok: IPv$fam start twice, monitor 0/7, stop, stop twice"
+}
 VIP=10.213.5.100
-[ "$(agent monitor ip=$VIP)" = 7 ] || die "probe on a node that never ran it must be 7"
-capture arp $VIP
-[ "$(agent start ip=$VIP)" = 0 ] || { cat "$T/err"; die "start $VIP"; }
-has_addr d0 $VIP/24 || { innode ip -o addr; die "$VIP/24 (the connected route's prefix) not on d0"; }
-wait $CAP || die "no gratuitous ARP from $VIP reached the peer"
-echo "ok: start added $VIP/24 to d0 and announced it"
-[ "$(agent start ip=$VIP)" = 0 ] || die "start twice must succeed"
-[ "$(innode ip -o addr show to $VIP/32 | wc -l)" = 1 ] || die "start twice added $VIP twice"
-[ "$(agent monitor ip=$VIP)" = 0 ] || die "monitor of a started address must be 0"
-[ "$(agent stop ip=$VIP)" = 0 ] || die "stop"
-has_addr d0 $VIP/24 && die "$VIP still on d0 after stop"
-[ "$(agent monitor ip=$VIP)" = 7 ] || die "monitor after stop must be 7"
-[ "$(agent stop ip=$VIP)" = 0 ] || die "stop twice must succeed"
-echo "ok: start twice, monitor 0/7, stop, stop twice"
+cycle 4 $VIP 24
+cycle 6 2001:db8:213::100 64
 
 # --- start does not wait for the announcer; stop ends it ---------------------------
 # The announcer (50 pairs, 200 ms apart: 10 s) must still run when start
@@ -156,6 +167,7 @@ done
 [ "$(agent validate-all ip=$VIP arp_count=x)" = 6 ] || die "arp_count=x must be 6"
 [ "$(agent validate-all)" = 6 ] || die "no ip must be 6"
 grep -q "ocf-exit-reason:parameter ip is required" "$T/err" || die "no reason for the missing ip"
+[ "$(agent validate-all ip=2001:db8::1::2)" = 6 ] || die "a bad IPv6 address must be 6"
 [ "$(agent validate-all ip=$VIP)" = 0 ] || die "validate-all of a good ip"
 [ "$(agent start ip=198.51.100.7)" = 1 ] || die "start on no connected network must fail (1)"
 grep -q "ocf-exit-reason:no connected network covers 198.51.100.7" "$T/err" ||
@@ -164,17 +176,4 @@ innode ip -o addr | grep -q 198.51.100.7 && die "198.51.100.7 added anyway"
 [ "$(agent start ip=198.51.100.7 nic=nosuch0 cidr_netmask=24)" = 1 ] || die "start on a missing nic must fail (1)"
 echo "ok: bad parameters are 6, no connected network fails with a reason"
 
-# --- IPv6 ---------------------------------------------------------------------------
-VIP6=2001:db8:213::100
-[ "$(agent monitor ip=$VIP6)" = 7 ] || die "IPv6 probe must be 7"
-capture na $VIP6
-[ "$(agent start ip=$VIP6)" = 0 ] || { cat "$T/err"; die "start $VIP6"; }
-has_addr d0 $VIP6/64 || { innode ip -o addr; die "$VIP6/64 not on d0"; }
-wait $CAP || die "no neighbour advertisement for $VIP6 reached the peer"
-[ "$(agent monitor ip=$VIP6)" = 0 ] || die "IPv6 monitor must be 0"
-[ "$(agent stop ip=$VIP6)" = 0 ] || die "IPv6 stop"
-has_addr d0 $VIP6/64 && die "$VIP6 still on d0"
-[ "$(agent monitor ip=$VIP6)" = 7 ] || die "IPv6 monitor after stop must be 7"
-[ "$(agent validate-all ip=2001:db8::1::2)" = 6 ] || die "a bad IPv6 address must be 6"
-echo "ok: IPv6 start (announced), monitor, stop"
 echo "ocf address agent: compliant; start/stop/monitor/announce behave"
