@@ -89,7 +89,7 @@ while time.time() < end:
 sys.exit(1)
 EOF
 	CAP=$!
-	wait_for 10 test -e "$T/cap.ready" || die "capture did not start"
+	wait_for 60 test -e "$T/cap.ready" || die "capture did not start"
 }
 
 # --- ocf-tester --------------------------------------------------------------------
