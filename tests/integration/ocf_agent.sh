@@ -4,7 +4,11 @@
 # validate-all, start/stop idempotence, monitor exit codes), then the
 # agent's own behaviour is checked: start enables a staged target, stop
 # disables it (dropping sessions), monitor says 7 (not running) when the
-# target is disabled or absent and 0 when enabled.
+# target is disabled or absent and 0 when enabled. A target whose LUN
+# cannot be attached yet (its device missing here; on an appliance, a DRBD
+# device not Primary yet, which the Pacemaker reconciler relies on: it does
+# not order the start after the promote) is not enabled: start retries until
+# it can be, and fails with the reason at its deadline.
 . "$(dirname "$0")/../lib/common.sh"
 command -v ocf-tester >/dev/null || skip "ocf-tester (resource-agents) not installed"
 [ -d /usr/lib/ocf/lib/heartbeat ] || skip "OCF shell functions not installed"
@@ -47,4 +51,27 @@ OCF_RESKEY_iqn=iqn.2026-11.io.bollard:absent OCF_RESKEY_socket="$T/t.sock" \
 [ $? = 7 ] || die "monitor of an absent target must be 7"
 OCF_RESKEY_iqn=not-an-iqn "$AGENT" validate-all >/dev/null 2>&1
 [ $? = 6 ] || die "validate-all of a bad iqn must be 6 (OCF_ERR_CONFIGURED)"
-echo "ocf agent: compliant; start/stop/monitor behave"
+
+IQN2=iqn.2026-11.io.bollard:later
+TG create $IQN2 || die "create $IQN2"
+TG lun add $IQN2 0 "$T/later.img" || die "lun add $IQN2 (backing absent)"
+run2() { # action [timeout-ms] -> exit code; stderr in $T/start2.err
+	OCF_RESKEY_iqn=$IQN2 OCF_RESKEY_socket="$T/t.sock" OCF_RESKEY_bollard="$BUILD/bollard" \
+		OCF_RESKEY_CRM_meta_timeout=${2:-60000} "$AGENT" "$1" >/dev/null 2>"$T/start2.err"
+	echo $?
+}
+# Deadline: a 7 s action timeout leaves 2 s of tries (5 s margin).
+[ "$(run2 start 7000)" = 1 ] || die "start of a target whose LUN cannot be attached must fail"
+grep -q "ocf-exit-reason:enable $IQN2 failed for 2s" "$T/start2.err" ||
+	{ cat "$T/start2.err"; die "no exit reason naming the deadline"; }
+[ "$(run2 monitor)" = 7 ] || die "a failed start left $IQN2 enabled"
+# The backing appears while start is retrying: start succeeds.
+run2 start >"$T/start2.rc" &
+SPID=$!
+sleep 1
+kill -0 $SPID 2>/dev/null || die "start returned before the LUN could be attached: $(cat "$T/start2.rc")"
+truncate -s 16M "$T/later.img"
+wait $SPID
+[ "$(cat "$T/start2.rc")" = 0 ] || { cat "$T/start2.err"; die "start did not succeed once the LUN could be attached"; }
+[ "$(run2 monitor)" = 0 ] || die "monitor after the delayed start must be 0"
+echo "ocf agent: compliant; start/stop/monitor behave; start waits for an attachable LUN"

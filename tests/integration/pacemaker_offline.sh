@@ -4,10 +4,13 @@
 #   1. every golden pcmk case's would-be CIB passes crm_verify, and a broken
 #      one does not (the check can fail);
 #   2. crm_simulate on the new-target CIBs: both nodes up, promotion score on
-#      nodea -> the target group runs on nodea after the promote; nodea fails
-#      -> the group moves to nodeb, the target again after the promote, its
-#      service address without waiting for it (transition graph); nodea
-#      back with the same promotion score -> the role stays on nodeb;
+#      nodea -> the target group runs on nodea, where DRBD is promoted; nodea
+#      fails -> the group moves to nodeb; in both transitions the target's
+#      start and its service address's run beside the promote, not after it
+#      (transition graph: the target's start waits for Primary itself);
+#      nodea back with the same promotion score -> the role stays on nodeb;
+#      nodeb in standby -> the role moves back, and nodeb's demote waits for
+#      the target's stop there;
 #   3. apply for real with cibadmin on a CIB file (CIB_file), then re-plan:
 #      nothing left to do; changes (added IP, deleted target, ha none) converge
 #      too and foreign elements survive all of it;
@@ -55,14 +58,6 @@ group_node() {
 		ing && /^ *\* / { total++; bad = 1 }
 		END { if (bad || total == 0) exit; for (n in nodes) if (nodes[n] == total) print n }'
 }
-# promoted_before LOG RSC NODE: the promote of RSC on NODE comes before the
-# first start of a group member (target) in the transition.
-promoted_before() {
-	local p s
-	p=$(grep -n "Resource action: *$2 *promote on $3" "$1" | head -1 | cut -d: -f1)
-	s=$(grep -n "Resource action: *$4 *start on $3" "$1" | head -1 | cut -d: -f1)
-	[ -n "$p" ] && [ -n "$s" ] && [ "$p" -lt "$s" ]
-}
 # after DOT ACTION: every action ACTION (an action key prefix, e.g.
 # bollard-t1-ip-0_start_0) waits for in crm_simulate's graph (-D), directly
 # or not.
@@ -88,22 +83,24 @@ simulate() { # case group drbd-primitive target-primitive
 		die "$c: crm_attribute nodea"
 	CIB_file=$x.1.xml crm_attribute -N nodeb -n "master-$d" -v 5000 -l reboot ||
 		die "$c: crm_attribute nodeb"
-	crm_simulate -x "$x.1.xml" -S -O "$x.2.xml" > "$x.2.log" 2>&1 ||
+	crm_simulate -x "$x.1.xml" -S -O "$x.2.xml" -D "$x.2.dot" > "$x.2.log" 2>&1 ||
 		die "$c: crm_simulate (promote) failed"
 	[ "$(group_node "$x.2.xml" "$g")" = nodea ] ||
 		{ crm_simulate -x "$x.2.xml"; die "$c: $g is not running on nodea"; }
-	promoted_before "$x.2.log" "$d" nodea "$tg" ||
-		{ cat "$x.2.log"; die "$c: $tg started before $d was promoted on nodea"; }
+	grep -q "Resource action: *$d *promote on nodea" "$x.2.log" ||
+		{ cat "$x.2.log"; die "$c: $d was not promoted on nodea"; }
+	[ -z "$(after "$x.2.dot" "$tg"_start_0 | grep "_promote_0")" ] ||
+		{ cat "$x.2.dot"; die "$c: $tg's start waits for the promote"; }
 	crm_simulate -x "$x.2.xml" -S --node-fail nodea -O "$x.3.xml" -D "$x.3.dot" > "$x.3.log" 2>&1 ||
 		die "$c: crm_simulate (node-fail) failed"
 	[ "$(group_node "$x.3.xml" "$g")" = nodeb ] ||
 		{ crm_simulate -x "$x.3.xml"; die "$c: $g did not move to nodeb"; }
-	promoted_before "$x.3.log" "$d" nodeb "$tg" ||
-		{ cat "$x.3.log"; die "$c: $tg started on nodeb before the promote"; }
-	# In the failover's transition graph the target's start depends on the
-	# promote, the service address's start does not (it runs beside it).
-	[ -n "$(after "$x.3.dot" "$tg"_start_0 | grep "${d}_promote_0 nodeb")" ] ||
-		{ cat "$x.3.dot"; die "$c: $tg's start does not wait for the promote"; }
+	grep -q "Resource action: *$d *promote on nodeb" "$x.3.log" ||
+		{ cat "$x.3.log"; die "$c: $d was not promoted on nodeb"; }
+	# In the failover's transition graph neither the target's start nor
+	# the service address's waits for the promote: they run beside it.
+	[ -z "$(after "$x.3.dot" "$tg"_start_0 | grep "_promote_0")" ] ||
+		{ cat "$x.3.dot"; die "$c: $tg's start waits for the promote"; }
 	[ -z "$(after "$x.3.dot" "$g-ip-0_start_0" | grep "_promote_0")" ] ||
 		{ cat "$x.3.dot"; die "$c: $g-ip-0's start waits for the promote"; }
 	# nodea comes back (fenced, so with no resource history) and its
@@ -129,7 +126,17 @@ PY
 	! grep -q "Resource action: *$d *demote on nodeb" "$x.6.log" "$x.7.log" &&
 		[ "$(group_node "$x.7.xml" "$g")" = nodeb ] ||
 		{ cat "$x.6.log" "$x.7.log"; die "$c: equal scores moved the role back to nodea"; }
-	echo "ok: $c: $g on nodea, then on nodeb after nodea failed (address beside the promote, target after it); stays on nodeb when nodea returns with an equal score"
+	# A planned move (nodeb to standby): the target stops before DRBD
+	# demotes under it (DRBD refuses to demote a device held open).
+	CIB_file=$x.7.xml crm_attribute -N nodeb -n standby -v on ||
+		die "$c: crm_attribute standby"
+	crm_simulate -x "$x.7.xml" -S -O "$x.8.xml" -D "$x.8.dot" > "$x.8.log" 2>&1 ||
+		die "$c: crm_simulate (nodeb standby) failed"
+	[ "$(group_node "$x.8.xml" "$g")" = nodea ] ||
+		{ crm_simulate -x "$x.8.xml"; die "$c: $g did not move to nodea"; }
+	[ -n "$(after "$x.8.dot" "${d}_demote_0 nodeb" | grep "^${tg}_stop_0 nodeb")" ] ||
+		{ cat "$x.8.dot"; die "$c: $d's demote on nodeb does not wait for $tg's stop"; }
+	echo "ok: $c: $g on nodea, then on nodeb after nodea failed (address and target beside the promote); stays on nodeb when nodea returns with an equal score; back to nodea on standby, demote after the target's stop"
 }
 simulate pcmk-new-target bollard-t1 bollard-drbd-db bollard-t1-target
 simulate pcmk-new-two-targets bollard-t2 bollard-drbd-logs bollard-t2-target
