@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bt_mgmt_client.h"
 #include "target_print.h"
@@ -32,7 +33,11 @@ static const char usage_main[] =
 "  create IQN [ATTR=VALUE...]       add a target (disabled), attributes\n"
 "                                   set in the same call\n"
 "  delete IQN [--force]             remove a target (--force drops sessions)\n"
-"  enable IQN                       admit logins\n"
+"  enable IQN [--wait SECONDS]      admit logins; --wait: retry every 50 ms\n"
+"                                   until the engine accepts (the target is\n"
+"                                   staged and every LUN's device opens for\n"
+"                                   writing, e.g. DRBD Primary), at most\n"
+"                                   SECONDS; then the last refusal\n"
 "  disable IQN                      refuse logins, drop its sessions\n"
 "  set IQN ATTR=VALUE...            maxSessionsPerInitiator, maxSessions,\n"
 "                                   nopIntervalMs, nopTimeoutMs, demoMode,\n"
@@ -73,6 +78,7 @@ struct topts {
 	const char *block_size;
 	const char *features;
 	const char *from_lun, *max_luns;
+	const char *wait;                    /* enable --wait SECONDS */
 	const char *chap_user, *mutual_user;
 	char *chap_secret, *mutual_secret;   /* owned, wiped at the end */
 	bool force, readonly, help;
@@ -154,7 +160,8 @@ static const char *const valued[] = {
 	"--socket", "-o", "--output", "--uid", "--block-size", "--chap-user",
 	"--mutual-user", "--chap-secret", "--chap-secret-file",
 	"--chap-secret-env", "--mutual-secret", "--mutual-secret-file",
-	"--mutual-secret-env", "--features", "--from-lun", "--max-luns", NULL,
+	"--mutual-secret-env", "--features", "--from-lun", "--max-luns", "--wait",
+	NULL,
 };
 
 static int parse_opts(struct topts *o, int argc, char **argv)
@@ -215,6 +222,8 @@ static int parse_opts(struct topts *o, int argc, char **argv)
 			o->from_lun = val;
 		else if (!strcmp(name, "--max-luns"))
 			o->max_luns = val;
+		else if (!strcmp(name, "--wait"))
+			o->wait = val;
 		else if (!strcmp(name, "--chap-user"))
 			o->chap_user = val;
 		else if (!strcmp(name, "--mutual-user"))
@@ -305,6 +314,50 @@ static int do_create(struct topts *o, struct btc *c)
 	return rc < 0 ? engine_fail(o, c, rc) : 0;
 }
 
+/*
+ * enable IQN --wait SECONDS. Pacemaker starts ocf:bollard:target beside the
+ * DRBD promote (reconcilers/pacemaker.c orders only its stop before the
+ * demote): an enable attaches every LUN's device for writing, which DRBD
+ * refuses until it is Primary, so the agent must retry. Retrying here, one
+ * management call every 50 ms from one process, instead of a `bollard
+ * target enable` process per try from the agent's shell loop: in the
+ * emulated guests of tests/ha each process costs tens of milliseconds of a
+ * CPU that the promotion (its fence-peer handler runs two cibadmin) needs
+ * at that very moment. Any refusal is retried (not staged yet, a device
+ * that does not open); at the deadline the last one is reported.
+ */
+static int do_enable_wait(struct topts *o, struct btc *c)
+{
+	const struct timespec pause = { 0, 50 * 1000 * 1000 };
+	struct timespec now, end;
+	uint64_t secs;
+	bool said = false;
+	int rc;
+
+	if (btc_parse_u64(o->wait, &secs) < 0 || secs > 86400)
+		return fail(o, "--wait %s: want whole seconds, at most 86400", o->wait);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += (time_t)secs;
+	for (;;) {
+		rc = btc_target_enable(c, o->pos[0], true);
+		if (rc == 0)
+			return 0;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end.tv_sec ||
+		    (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+			return engine_fail(o, c, rc);
+		if (!said) {
+			/* Once: what it waits for, for the agent's log. */
+			const char *m = btc_errmsg(c);
+
+			fprintf(stderr, "bollard target: enable: %s: %s; retrying for up to %" PRIu64 " s\n",
+				o->pos[0], *m ? m : bt_strerror(rc), secs);
+			said = true;
+		}
+		nanosleep(&pause, NULL);
+	}
+}
+
 static volatile sig_atomic_t stop_events;
 
 static void on_sigint(int sig)
@@ -359,8 +412,11 @@ static int run(struct topts *o, struct btc *c, const char *cmd, const char *sub)
 			return 1;
 		rc = btc_target_del(c, o->pos[0], o->force);
 	} else if (!strcmp(cmd, "enable") || !strcmp(cmd, "disable")) {
-		if (need(o, 1, 1, !strcmp(cmd, "enable") ? "enable IQN" : "disable IQN"))
+		if (need(o, 1, 1, !strcmp(cmd, "enable") ? "enable IQN [--wait SECONDS]" : "disable IQN"))
 			return 1;
+		if (o->wait)
+			return strcmp(cmd, "enable") ? fail(o, "--wait is for enable only")
+						     : do_enable_wait(o, c);
 		rc = btc_target_enable(c, o->pos[0], !strcmp(cmd, "enable"));
 	} else if (!strcmp(cmd, "set")) {
 		return do_set(o, c);

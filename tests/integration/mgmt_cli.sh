@@ -74,6 +74,12 @@ expect_fail "missing backing" "backing store could not be opened" \
 	"$BL" target --socket "$SOCK" lun add "$IQN" 3 "$T/does-not-exist.img"
 expect_fail "unknown target" "not found" \
 	"$BL" target --socket "$SOCK" enable iqn.2024-01.io.bollard.test:none
+expect_fail "unknown target, waited" "not found" \
+	"$BL" target --socket "$SOCK" enable iqn.2024-01.io.bollard.test:none --wait 1
+expect_fail "bad --wait" "want whole seconds" \
+	"$BL" target --socket "$SOCK" enable "$IQN" --wait soon
+expect_fail "--wait on disable" "for enable only" \
+	"$BL" target --socket "$SOCK" disable "$IQN" --wait 1
 expect_fail "no daemon" "cannot connect" \
 	"$BL" target --socket "$T/nope.sock" show
 
