@@ -350,8 +350,12 @@ static int do_enable_wait(struct topts *o, struct btc *c)
 			/* Once: what it waits for, for the agent's log. */
 			const char *m = btc_errmsg(c);
 
-			fprintf(stderr, "bollard target: enable: %s: %s; retrying for up to %" PRIu64 " s\n",
-				o->pos[0], *m ? m : bt_strerror(rc), secs);
+			if (*m)   /* the engine's message names the target */
+				fprintf(stderr, "bollard target: enable: %s; retrying for up to %" PRIu64 " s\n",
+					m, secs);
+			else
+				fprintf(stderr, "bollard target: enable: %s: %s; retrying for up to %" PRIu64 " s\n",
+					o->pos[0], bt_strerror(rc), secs);
 			said = true;
 		}
 		nanosleep(&pause, NULL);
