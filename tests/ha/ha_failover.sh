@@ -364,10 +364,11 @@ kill "$WPID" 2>/dev/null   # timeout(1) passes SIGTERM on to the client
 wait "$WPID" 2>/dev/null
 ACKED=$(cat "$ACK")
 log "killed $ACTIVE's qemu (SIGKILL, no shutdown) with $ACKED blocks acknowledged"
-# The client retries (a heartbeat, then its write) every 0.2 s; the first
-# acknowledged write ends the outage.
+# The client retries (a heartbeat, then its write) every 0.1 s, the
+# figure's granularity (a refused try costs the survivor a TCP reset or a
+# login reject); the first acknowledged write ends the outage.
 resumed() { timeout 20 "$C" write "$(url $PASSIVE)" "$ACKED" 1 "$ACK" "$CAWST" "$CAWLOG" 2>>"$HA_DIR/retry.err"; }
-T_POLL=0.2
+T_POLL=0.1
 ok=
 for _ in $(seq 3000); do
 	resumed; rc=$?
@@ -412,30 +413,21 @@ ha_exec $PASSIVE "grep -hE 'A processor failed|Members\\[1\\]' /vm/corosync.out 
 	crm_mon -1 -o -t 2>/dev/null | sed -n '/Operations:/,\$p' | grep -E 'promote|start|notify' | tail -8" 60 |
 	sed 's/^/  survivor: /' | tee "$HA_DIR/survivor-ops.txt"
 [ -s "$HA_DIR/fence.log" ] && sed 's/^/  fence: /' "$HA_DIR/fence.log"
-# 50 more numbered writes on the survivor. A lost connection here (client
-# exit 2: the command in flight has no known outcome, which the block
-# checks and the CAW judge below account for) is what an initiator meets
-# and survives by reconnecting, so the client reconnects, at most 5 times,
-# and each loss is reported (FIGURE below) with the CAW log's last lines;
-# one clean-clone CI run saw such a loss once and its cause is not known
-# yet. Any other failure (exit 4: a CAW outcome that is an error, exit 1)
-# fails at once.
-LOST_AFTER=0
-ACKED=$(cat "$ACK") WANT=$(( $(cat "$ACK") + 50 ))
-while [ "$ACKED" -lt "$WANT" ]; do
-	rc=0
-	timeout 300 "$C" write "$(url $PASSIVE)" "$ACKED" $((WANT - ACKED)) "$ACK" "$CAWST" "$CAWLOG" \
-		2>>"$HA_DIR/after.err" || rc=$?
-	ACKED=$(cat "$ACK")
-	[ $rc = 0 ] && break
-	[ $rc = 2 ] && [ $LOST_AFTER -lt 5 ] ||
-		fail "writes after failover (client exit $rc at block $ACKED): $(tail -3 "$HA_DIR/after.err"; tail -3 "$CAWLOG")"
-	LOST_AFTER=$((LOST_AFTER + 1))
-	log "connection lost after the failover at block $ACKED (client exit 2); reconnecting. CAW log: $(tail -2 "$CAWLOG" | tr '\n' ' ')"
-	ha_exec $PASSIVE "crm_mon -1 -r 2>&1 | tail -12; dmesg | tail -5" 30 | sed 's/^/  survivor: /'
-	sleep 1
-done
-echo "FIGURE: connections lost after the failover (survivor already serving): $LOST_AFTER"
+# 50 more numbered writes on the survivor, in one session: once the
+# survivor serves, nothing may end the client's session. A lost connection
+# here (client exit 2) fails the test, with the survivor's view of it. One
+# clean-clone CI run (session 5) saw one: a login with the client's ISID
+# from another port had reinstated its session, which was the client's own
+# abandoned attempt from the outage, held by slirp until a SYN got through;
+# guest/node.sh now resets those connections at once (see there).
+timeout 300 "$C" write "$(url $PASSIVE)" "$(cat "$ACK")" 50 "$ACK" "$CAWST" "$CAWLOG" \
+	2>"$HA_DIR/after.err" || {
+	rc=$?
+	ha_exec $PASSIVE "crm_mon -1 -r 2>&1 | tail -12; dmesg | grep -E 'bollard|drbd' | tail -12" 30 |
+		sed 's/^/  survivor: /'
+	fail "writes after failover (client exit $rc at block $(cat "$ACK")): $(tail -3 "$HA_DIR/after.err"; tail -3 "$CAWLOG")"
+}
+ACKED=$(cat "$ACK")   # what the verify below reads back: before and after the kill
 ID2=$(timeout 30 "$C" id "$(url $PASSIVE)") || fail "identity after failover"
 log "LUN on $PASSIVE: $ID2"
 bad=
