@@ -13,7 +13,7 @@ libprotobuf-c-dev protobuf-c-compiler libcmocka-dev libmnl-dev \
 libcurl4-openssl-dev liburing-dev libiscsi-dev clang-14 libclang-rt-14-dev libxml2-dev"
 test="etcd-server etcd-client libiscsi-bin curl pacemaker pacemaker-cli-utils \
 corosync drbd-utils resource-agents iproute2 iptables procps psmisc jq openssl \
-python3 python3-jsonschema python3-yaml libxml2-utils"
+python3 python3-jsonschema python3-yaml libxml2-utils strace"
 vm="qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static cpio \
 kmod sparse open-iscsi dkms"
 bench="tgt bc"
