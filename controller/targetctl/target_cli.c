@@ -329,22 +329,21 @@ static int do_create(struct topts *o, struct btc *c)
 static int do_enable_wait(struct topts *o, struct btc *c)
 {
 	const struct timespec pause = { 0, 50 * 1000 * 1000 };
-	struct timespec now, end;
-	uint64_t secs;
+	struct timespec ts;
+	uint64_t secs, end_ms;
 	bool said = false;
 	int rc;
 
 	if (btc_parse_u64(o->wait, &secs) < 0 || secs > 86400)
 		return fail(o, "--wait %s: want whole seconds, at most 86400", o->wait);
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += (time_t)secs;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	end_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 + secs * 1000;
 	for (;;) {
 		rc = btc_target_enable(c, o->pos[0], true);
 		if (rc == 0)
 			return 0;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec > end.tv_sec ||
-		    (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 >= end_ms)
 			return engine_fail(o, c, rc);
 		if (!said) {
 			/* Once: what it waits for, for the agent's log. */
