@@ -200,39 +200,42 @@ refused() { # WHAT REASON-PATTERN UNDO-PATTERN
 	grep -q "$3" "$T/kmsg" || { cat "$T/kmsg"; die "$1: what it did to the constraint is not logged"; }
 	logged 1 || { cat "$T/kmsg"; die "$1: exit 1 not logged"; }
 }
-cp "$T/up.xml" "$T/cib.xml"; cons >"$T/before.c"
-grep -q "$CID" "$T/before.c" && die "up.xml has constraint $CID"
-FPEER=nodec fence keep
-refused "DRBD's peer not a node" "DRBD's peer 'nodec' is not a node of the CIB" "removed constraint $CID"
-cons | cmp -s - "$T/before.c" || { cons; die "DRBD's peer not a node: constraints changed"; }
-echo "ok: DRBD's peer not a node of the CIB: exit 1, this run's constraint removed again"
-fence keep --node=nodex
-refused "this node not among the nodes" "this node 'nodex' is not among the CIB's nodes" "removed constraint $CID"
-cons | cmp -s - "$T/before.c" || { cons; die "this node not among the nodes: constraints changed"; }
-echo "ok: this node not among the CIB's nodes: exit 1, this run's constraint removed again"
+# undone WHAT REASON [FENCE-ARGS]: the handler (FENCE-ARGS, on the CIB as it
+# is) refuses with REASON, removes the constraint this run placed, and the
+# constraints section is as before.
+undone() {
+	local what=$1 reason=$2; shift 2
+	cons >"$T/before.c"
+	grep -q "$CID" "$T/before.c" && die "$what: constraint $CID there before the run"
+	fence keep "$@"
+	refused "$what" "$reason" "removed constraint $CID"
+	cons | cmp -s - "$T/before.c" || { cons; die "$what: constraints changed"; }
+	echo "ok: $what: exit 1, this run's constraint removed again"
+}
+# kept WHAT: with a constraint already in the CIB, a refusal (DRBD's peer
+# nodec is no node) leaves the CIB file byte-identical.
+kept() {
+	cp "$T/cib.xml" "$T/before.xml"
+	FPEER=nodec fence keep
+	refused "$1" "DRBD's peer 'nodec' is not a node" "nothing of this run's to remove"
+	cmp -s "$T/cib.xml" "$T/before.xml" || { cons; die "$1: the CIB changed"; }
+	echo "ok: $1: refusal, constraint left as it was"
+}
+cp "$T/up.xml" "$T/cib.xml"
+FPEER=nodec undone "DRBD's peer not a node of the CIB" "DRBD's peer 'nodec' is not a node of the CIB"
+undone "this node not among the CIB's nodes" "this node 'nodex' is not among the CIB's nodes" --node=nodex
 CIB_file=$T/cib.xml cibadmin -C -o nodes -X '<node id="3" uname="nodec"/>' || die "cibadmin -C node nodec"
-FPEER="" fence keep
-refused "three nodes" "cannot tell the peer among" "removed constraint $CID"
-cons | cmp -s - "$T/before.c" || { cons; die "three nodes: constraints changed"; }
-echo "ok: no single peer among three nodes: exit 1, this run's constraint removed again"
+FPEER="" undone "no single peer among three nodes" "cannot tell the peer among"
 # A constraint that was there before is not this run's: a refusal keeps it
 # (the create fails on its id; the CIB is not written at all).
 cp "$T/up.xml" "$T/cib.xml"
 CIB_file=$T/cib.xml BOLLARD_PROC_DRBD=$T/proc_drbd BOLLARD_FENCE_KMSG=/dev/null BOLLARD_FENCE_RUNDIR=$T \
 	DRBD_RESOURCE=$RES DRBD_MINOR=0 DRBD_PEER=nodea "$H" --master-id=$CLONE --node=nodeb 2>/dev/null
 [ "$(constraints)" = 1 ] || die "nodeb's handler placed no constraint"
-cp "$T/cib.xml" "$T/before.xml"
-FPEER=nodec fence keep
-refused "foreign constraint, peer not a node" "DRBD's peer 'nodec' is not a node" "nothing of this run's to remove"
-cmp -s "$T/cib.xml" "$T/before.xml" || { cons; die "foreign constraint, peer not a node: the CIB changed"; }
-echo "ok: nodeb's constraint present, refusal: constraint left as it was"
+kept "nodeb's constraint present"
 fence "$T/up.xml"
 [ $rc = 4 ] && ours || die "setup (own constraint): exit $rc"
-cp "$T/cib.xml" "$T/before.xml"
-FPEER=nodec fence keep
-refused "own earlier constraint, peer not a node" "DRBD's peer 'nodec' is not a node" "nothing of this run's to remove"
-cmp -s "$T/cib.xml" "$T/before.xml" || { cons; die "own earlier constraint, peer not a node: the CIB changed"; }
-echo "ok: an earlier run's constraint present, refusal: constraint left as it was"
+kept "an earlier run's constraint present"
 
 # --- crm-unfence-peer lifts it ------------------------------------------------------
 UNF=/usr/lib/drbd/crm-unfence-peer.sh

@@ -74,6 +74,15 @@ after() {
 			for (k in want) if (index(k, a) != 1) print k
 		}' "$1"
 }
+# beside_promote CASE LOG DOT RSC NODE TARGET: RSC was promoted on NODE in
+# the transition (LOG), and TARGET's start did not wait for any promote in
+# its graph (DOT): it runs beside it and waits for Primary itself.
+beside_promote() {
+	grep -q "Resource action: *$4 *promote on $5" "$2" ||
+		{ cat "$2"; die "$1: $4 was not promoted on $5"; }
+	[ -z "$(after "$3" "$6"_start_0 | grep "_promote_0")" ] ||
+		{ cat "$3"; die "$1: $6's start waits for the promote"; }
+}
 simulate() { # case group drbd-primitive target-primitive
 	local c=$1 g=$2 d=$3 tg=$4 x=$T/sim-$1
 	cp "$T/$c.xml" "$x.0.xml"
@@ -87,20 +96,14 @@ simulate() { # case group drbd-primitive target-primitive
 		die "$c: crm_simulate (promote) failed"
 	[ "$(group_node "$x.2.xml" "$g")" = nodea ] ||
 		{ crm_simulate -x "$x.2.xml"; die "$c: $g is not running on nodea"; }
-	grep -q "Resource action: *$d *promote on nodea" "$x.2.log" ||
-		{ cat "$x.2.log"; die "$c: $d was not promoted on nodea"; }
-	[ -z "$(after "$x.2.dot" "$tg"_start_0 | grep "_promote_0")" ] ||
-		{ cat "$x.2.dot"; die "$c: $tg's start waits for the promote"; }
+	beside_promote "$c" "$x.2.log" "$x.2.dot" "$d" nodea "$tg"
 	crm_simulate -x "$x.2.xml" -S --node-fail nodea -O "$x.3.xml" -D "$x.3.dot" > "$x.3.log" 2>&1 ||
 		die "$c: crm_simulate (node-fail) failed"
 	[ "$(group_node "$x.3.xml" "$g")" = nodeb ] ||
 		{ crm_simulate -x "$x.3.xml"; die "$c: $g did not move to nodeb"; }
-	grep -q "Resource action: *$d *promote on nodeb" "$x.3.log" ||
-		{ cat "$x.3.log"; die "$c: $d was not promoted on nodeb"; }
 	# In the failover's transition graph neither the target's start nor
 	# the service address's waits for the promote: they run beside it.
-	[ -z "$(after "$x.3.dot" "$tg"_start_0 | grep "_promote_0")" ] ||
-		{ cat "$x.3.dot"; die "$c: $tg's start waits for the promote"; }
+	beside_promote "$c" "$x.3.log" "$x.3.dot" "$d" nodeb "$tg"
 	[ -z "$(after "$x.3.dot" "$g-ip-0_start_0" | grep "_promote_0")" ] ||
 		{ cat "$x.3.dot"; die "$c: $g-ip-0's start waits for the promote"; }
 	# nodea comes back (fenced, so with no resource history) and its
