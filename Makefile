@@ -117,7 +117,8 @@ clean:
 # The programs a node runs, their man pages (docs/man/NAME.SECTION) and the
 # deploy/ files: systemd units, the OCF agents (deploy/ocf/bollard-TYPE as
 # ocf:bollard:TYPE: target, drbd, address), DRBD's fence-peer handler
-# (deploy/drbd/bollard-fence-peer in LIBEXECDIR; bollardd renders
+# (deploy/drbd/bollard-fence-peer in LIBEXECDIR, with its CIB client
+# bollard-cib beside it; bollardd renders
 # /usr/lib/bollard/bollard-fence-peer into the DRBD configuration, so a
 # node installs with PREFIX=/usr or links it there), /etc/default/bollard.
 # bollard-plan goes next to bollard, which execs it for `bollard plan`
@@ -141,7 +142,7 @@ MAN_PAGES    := $(sort $(wildcard docs/man/*.[1-8]))
 DEPLOY_PATHS := sed -e 's|/usr/sbin/bollard$$|$(BINDIR)/bollard|' \
 	-e 's|/usr/sbin/|$(SBINDIR)/|g' -e 's|/etc/default/|$(SYSCONFDIR)/default/|g'
 
-install: $(INSTALL_BIN) $(INSTALL_SBIN)
+install: $(INSTALL_BIN) $(INSTALL_SBIN) $(BUILD)/bollard-cib
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(OCFDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SYSCONFDIR)/default
 	$(INSTALL) -m 755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/
@@ -157,7 +158,7 @@ install: $(INSTALL_BIN) $(INSTALL_SBIN)
 		$(DEPLOY_PATHS) $$a >$(DESTDIR)$(OCFDIR)/$${a##*/bollard-}; \
 		chmod 755 $(DESTDIR)$(OCFDIR)/$${a##*/bollard-}; \
 	done
-	$(INSTALL) -m 755 deploy/drbd/bollard-fence-peer $(DESTDIR)$(LIBEXECDIR)/
+	$(INSTALL) -m 755 deploy/drbd/bollard-fence-peer $(BUILD)/bollard-cib $(DESTDIR)$(LIBEXECDIR)/
 	test -e $(DESTDIR)$(SYSCONFDIR)/default/bollard || \
 		$(INSTALL) -m 644 deploy/default/bollard $(DESTDIR)$(SYSCONFDIR)/default/bollard
 

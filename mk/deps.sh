@@ -10,7 +10,7 @@ set -eu
 
 build="build-essential pkg-config libyaml-dev libjansson-dev libgrpc-dev \
 libprotobuf-c-dev protobuf-c-compiler libcmocka-dev libmnl-dev \
-libcurl4-openssl-dev liburing-dev libiscsi-dev clang-14 libclang-rt-14-dev libxml2-dev"
+libcurl4-openssl-dev liburing-dev libiscsi-dev clang-14 libclang-rt-14-dev libxml2-dev libqb-dev libbz2-dev"
 test="etcd-server etcd-client libiscsi-bin curl pacemaker pacemaker-cli-utils \
 corosync drbd-utils resource-agents iproute2 iptables procps psmisc jq openssl \
 python3 python3-jsonschema python3-yaml libxml2-utils strace"

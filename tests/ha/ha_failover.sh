@@ -55,7 +55,7 @@ fail() {
 # A snapshot of what the guests run: 9p caches, others relink build/.
 HA_BIN=$HA_DIR/bin
 mkdir -p "$HA_BIN"
-cp "$BUILD/bollard" "$BUILD/bollardd" "$BUILD/kmod/bollard_target.ko" "$HA_BIN/"
+cp "$BUILD/bollard" "$BUILD/bollardd" "$BUILD/bollard-cib" "$BUILD/kmod/bollard_target.ko" "$HA_BIN/"
 # The OCF agents too (the guest links ocf:bollard:drbd and address to the
 # bollard-drbd and bollard-address beside HA_AGENT): an edit of the tree
 # during a run does not reach it.
@@ -450,6 +450,10 @@ PRNOTE="kept"
 FENCE_CONS=$(ha_exec $PASSIVE "cibadmin -Q -o constraints" 30 | grep -o 'id="drbd-fence-by-handler-[^"]*"' | head -1)
 echo "FIGURE: DRBD fence-peer constraint after the failover: ${FENCE_CONS:-none}"
 [ -n "$FENCE_CONS" ] || bad+=" no drbd-fence-by-handler constraint: the survivor was promoted without DRBD's fence-peer handler;"
+# The handler talks to the CIB through bollard-cib (cibadmin costs over a
+# second per run in these guests); it names its client when it places.
+grep -q 'bollard-fence-peer.*placed constraint .*; with bollard-cib)' "$HA_DIR/survivor-kernel.log" ||
+	bad+=" the survivor's fence-peer handler did not place its constraint with bollard-cib;"
 # The controller requests the PR store for every LUN by default
 # (Target.spec.features.persistentReservations): a LUN without it, or PR
 # state that changed across the failover, fails the test.

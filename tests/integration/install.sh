@@ -56,7 +56,11 @@ cmp -s "$R$fp" "$TOP/deploy/drbd/bollard-fence-peer" || die "$fp is not deploy/d
 out=$(env -u DRBD_RESOURCE BOLLARD_FENCE_KMSG=/dev/null "$R$fp" --master-id=x 2>&1)
 [ $? = 1 ] && grep -q "DRBD_RESOURCE is not set" <<<"$out" ||
 	die "installed fence-peer handler without DRBD_RESOURCE: $out"
-echo "installed: fence-peer handler at $fp, as rendered"
+# its CIB client beside it (the handler looks there: ${0%/*}/bollard-cib)
+[ -x "${R}${fp%/*}/bollard-cib" ] || die "bollard-cib not installed beside the handler (${fp%/*})"
+out=$("${R}${fp%/*}/bollard-cib" --help) && grep -q '^usage: bollard-cib' <<<"$out" ||
+	die "installed bollard-cib --help: $out"
+echo "installed: fence-peer handler at $fp, as rendered, and bollard-cib beside it"
 
 # 2. the same without bollard-plan
 rm "$R/usr/bin/bollard-plan"

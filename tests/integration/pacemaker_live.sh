@@ -28,7 +28,7 @@ for t in ip unshare nsenter corosync pacemakerd crm_resource cibadmin etcd \
 	iscsi-inq python3 iptables curl; do
 	command -v $t >/dev/null || skip "$t not installed"
 done
-for b in bollard bollardd bollard-target; do
+for b in bollard bollardd bollard-target bollard-cib; do
 	[ -x "$BUILD/$b" ] || die "$BUILD/$b not built"
 done
 AGENT=$TOP/deploy/ocf/bollard-target
@@ -47,7 +47,7 @@ chmod 755 "$T"
 # A snapshot of the binaries: others may relink build/ while this runs.
 mkdir "$T/bin"
 snap() { cp "$BUILD/$1" "$T/bin/$1" && sleep 0.2 && cmp -s "$BUILD/$1" "$T/bin/$1"; }
-for b in bollard bollardd bollard-target; do
+for b in bollard bollardd bollard-target bollard-cib; do
 	for _ in 1 2 3 4 5 6 7 8 9 10; do snap $b && break; sleep 1; done
 	cmp -s "$BUILD/$b" "$T/bin/$b" || die "could not copy a stable $BUILD/$b"
 done
@@ -231,6 +231,64 @@ both_online() {
 }
 wait_for 90 both_online || { innode nodea crm_mon -1; fail "the cluster did not come up with both nodes online"; }
 log "cluster up: $(innode nodea crm_mon -1 | grep -E 'Current DC')"
+
+# --- bollard-cib, the fence-peer handler's CIB client, against the live CIB ----------
+# On both nodes (one is the DC, the other forwards writes to it), with
+# --no-fallback: a protocol problem fails here instead of quietly running
+# cibadmin. Then bollard-fence-peer itself, with bollard-cib, on a
+# DRBD state given as a /proc/drbd file: both nodes are online, so it
+# places its constraint and answers 4 ("peer outdated").
+# The constraints need a resource to name: a Dummy, stopped, made by
+# bollard-cib too.
+DUMMY=bollard-cibtest
+cib_client() { # node
+	local n=$1 c="$BIN/bollard-cib --no-fallback" id=bollard-cibtest-$1 out rc
+	local X="<rsc_location id=\"$id\" rsc=\"$DUMMY\" node=\"$n\" score=\"0\"/>"
+	for sec in nodes crm_config; do
+		innode "$n" $c -Q -l -o $sec >"$T/fast.xml" || fail "$n: bollard-cib -Q -l -o $sec"
+		innode "$n" cibadmin -Q -l -o $sec >"$T/slow.xml" || fail "$n: cibadmin -Q -l -o $sec"
+		xmllint --format "$T/fast.xml" | sed 1d | diff - "$T/slow.xml" ||
+			fail "$n: bollard-cib and cibadmin read different <$sec>"
+	done
+	innode "$n" $c -Q -l >"$T/fast.xml" || fail "$n: bollard-cib -Q -l"
+	grep -q '^<cib .*<node_state [^>]*uname="nodea".*<node_state [^>]*uname="nodeb"' "$T/fast.xml" ||
+		grep -q '^<cib .*<node_state [^>]*uname="nodeb".*<node_state [^>]*uname="nodea"' "$T/fast.xml" ||
+		{ head -c 600 "$T/fast.xml"; fail "$n: bollard-cib -Q -l: no whole CIB with both node_states"; }
+	innode "$n" $c -C -o constraints -X "$X" || fail "$n: bollard-cib -C"
+	innode "$n" cibadmin -Q -o constraints | grep -q "id=\"$id\"" || fail "$n: the create is not in the CIB"
+	out=$(innode "$n" $c -C -o constraints -X "$X" 2>&1); rc=$?
+	[ $rc = 1 ] && [[ $out == *"File exists (cib_rc=-17)"* ]] ||
+		fail "$n: a second create of $id: exit $rc, '$out' (want 1, 'File exists')"
+	innode "$n" $c -D -o constraints -X "<rsc_location id=\"$id\"/>" || fail "$n: bollard-cib -D"
+	innode "$n" cibadmin -Q -o constraints | grep -q "id=\"$id\"" && fail "$n: the delete left $id"
+	log "$n: bollard-cib reads, creates and deletes as cibadmin does"
+}
+innode nodea "$BIN/bollard-cib" --no-fallback -C -o resources -X "<primitive id=\"$DUMMY\" \
+class=\"ocf\" provider=\"pacemaker\" type=\"Dummy\"><meta_attributes id=\"$DUMMY-meta\"><nvpair \
+id=\"$DUMMY-role\" name=\"target-role\" value=\"Stopped\"/></meta_attributes></primitive>" ||
+	fail "bollard-cib -C -o resources (a stopped Dummy)"
+cib_client nodea
+cib_client nodeb
+fence_peer() { # expected-exit [--timeout=N]
+	innode nodea env DRBD_RESOURCE=cibtest DRBD_MINOR=0 BOLLARD_PROC_DRBD="$T/proc-drbd" \
+		BOLLARD_FENCE_KMSG=/dev/null BOLLARD_FENCE_RUNDIR="$T" BOLLARD_CIB="$BIN/bollard-cib" \
+		sh "$TOP/deploy/drbd/bollard-fence-peer" --master-id="$DUMMY" --node=nodea "${@:2}" \
+		>"$T/fence.out" 2>&1
+	local rc=$?
+	[ $rc = "$1" ] || { cat "$T/fence.out"; fail "bollard-fence-peer: exit $rc, want $1"; }
+}
+echo " 0: cs:WFConnection ro:Secondary/Unknown ds:UpToDate/DUnknown C r-----" >"$T/proc-drbd"
+FCID=drbd-fence-by-handler-cibtest-$DUMMY
+fence_peer 4
+grep -q "placed constraint $FCID: .*; with bollard-cib)" "$T/fence.out" ||
+	{ cat "$T/fence.out"; fail "handler: no 'placed constraint ... with bollard-cib'"; }
+innode nodeb cibadmin -Q -o constraints | grep -q "id=\"$FCID\"" || fail "the handler's constraint is not in the CIB"
+fence_peer 4
+grep -q "already in place" "$T/fence.out" || { cat "$T/fence.out"; fail "handler, second run: constraint not found in place"; }
+grep -qi "cibadmin" "$T/fence.out" && { cat "$T/fence.out"; fail "handler ran cibadmin beside bollard-cib"; }
+innode nodea "$BIN/bollard-cib" -D -o constraints -X "<rsc_location id=\"$FCID\"/>" || fail "removing $FCID"
+innode nodea "$BIN/bollard-cib" -D -o resources -X "<primitive id=\"$DUMMY\"/>" || fail "removing $DUMMY"
+log "bollard-fence-peer with bollard-cib: placed $FCID (peer reachable: exit 4), found it the second time"
 
 # portblock: Debian 12 ships iptables 1.8.9, whose `iptables -n -L` prints
 # the protocol as a number ("6", netfilter bug 1729, fixed in 1.8.10), and

@@ -66,6 +66,8 @@ ln -sf "$HA_BIN/bollard" /usr/sbin/bollard
 # stays the unfence side).
 mkdir -p /usr/lib/bollard
 ln -sf "$TOP/deploy/drbd/bollard-fence-peer" /usr/lib/bollard/bollard-fence-peer
+# and its CIB client beside it, where the handler looks for it.
+ln -sf "$HA_BIN/bollard-cib" /usr/lib/bollard/bollard-cib
 # The fencing stand-in (fenced finds fence_* agents in /usr/sbin).
 ln -sf "$TOP/tests/ha/guest/fence_bollard_vm" /usr/sbin/fence_bollard_vm
 mkdir -p /var/lib/pacemaker/{cib,pengine,blackbox,cores} /var/log/pacemaker /var/lib/corosync /run/crm /run/resource-agents
