@@ -44,6 +44,7 @@
 #define BL_CIB_IPC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* enum cib_call_options values used here (Pacemaker's cib_types.h). */
 #define BL_CIB_SCOPE_LOCAL  0x00000100u  /* answer from this node's copy */
@@ -52,6 +53,23 @@
 #define BL_CIB_IPC_COMPRESSED     0x00000001u
 #define BL_CIB_IPC_WANT_RESPONSE  0x00000200u
 #define BL_CIB_IPC_VERSION        1
+
+/* The header before every message: Pacemaker's pcmk__ipc_header_t
+ * (lib/common/crmcommon_private.h), whose first part is libqb's struct
+ * qb_ipc_response_header; laid out the same here (bollard_cib.c checks
+ * that against libqb's own struct at compile time). */
+struct bl_cib_qb_hdr {
+	int32_t id __attribute__((aligned(8)));    /* request id; a reply's */
+	int32_t size __attribute__((aligned(8)));  /* header + payload      */
+	int32_t error __attribute__((aligned(8)));
+} __attribute__((aligned(8)));
+struct bl_cib_ipc_hdr {
+	struct bl_cib_qb_hdr qb;
+	uint32_t size_uncompressed;  /* the XML with its NUL                 */
+	uint32_t size_compressed;    /* the bzip2 payload, when compressed   */
+	uint32_t flags;              /* BL_CIB_IPC_*                         */
+	uint8_t version;             /* BL_CIB_IPC_VERSION                   */
+};
 
 /* Build the registration request for client NAME (no '"', '<', '&'). A
  * malloc'd, NUL-terminated string in *out. */

@@ -27,6 +27,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,15 +43,17 @@
 #include "bl_err.h"
 #include "cib_ipc.h"
 
-/* Pacemaker's IPC message header (lib/common/crmcommon_private.h,
- * pcmk__ipc_header_t), the same layout. */
-struct pcmk_hdr {
-	struct qb_ipc_response_header qb;
-	uint32_t size_uncompressed;
-	uint32_t size_compressed;
-	uint32_t flags;
-	uint8_t version;
-};
+/* cib_ipc.h's header must be libqb's response header plus Pacemaker's
+ * fields, byte for byte. */
+_Static_assert(sizeof(struct qb_ipc_response_header) == 24 &&
+	       offsetof(struct bl_cib_ipc_hdr, size_uncompressed) ==
+	       sizeof(struct qb_ipc_response_header) &&
+	       offsetof(struct bl_cib_ipc_hdr, qb.size) ==
+	       offsetof(struct qb_ipc_response_header, size) &&
+	       offsetof(struct bl_cib_ipc_hdr, qb.error) ==
+	       offsetof(struct qb_ipc_response_header, error) &&
+	       sizeof(struct bl_cib_ipc_hdr) == 40,
+	       "struct bl_cib_ipc_hdr does not match Pacemaker's IPC header");
 
 enum { EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_NOANSWER = 3, EXIT_PROTO = 4 };
 
@@ -106,7 +109,7 @@ static int check_server(struct conn *c)
  * NUL-terminated XML (valid until the next call), *len its length. */
 static int call(struct conn *c, const char *msg, char **xml, size_t *len)
 {
-	struct pcmk_hdr h;
+	struct bl_cib_ipc_hdr h;
 	struct iovec iov[2];
 	uint32_t id = ++c->next_id;
 	ssize_t n;
@@ -135,7 +138,7 @@ static int call(struct conn *c, const char *msg, char **xml, size_t *len)
 		return (int)n;
 	}
 	for (;;) {
-		struct pcmk_hdr *r = (struct pcmk_hdr *)(void *)c->buf;
+		struct bl_cib_ipc_hdr *r = (struct bl_cib_ipc_hdr *)(void *)c->buf;
 		long long left = c->deadline_ms - now_ms();
 		unsigned int size_u;
 

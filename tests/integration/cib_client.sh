@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# tests/integration/cib_client.sh - bollard-cib (the fence-peer handler's
+# CIB client) against answers a real CIB manager cannot be made to give,
+# from build/tests/fake-cib in a network namespace of its own (the IPC
+# service name is an abstract socket, one per namespace):
+#   - an answer it does not understand: --no-fallback exits 4 and says why;
+#     without it, cibadmin runs with the same arguments (a stand-in
+#     cibadmin in PATH records them);
+#   - a bzip2-compressed answer (pacemaker-based compresses what does not
+#     fit its buffer): decompressed and printed;
+#   - a refusal (cib_rc -203): exit 1 with Pacemaker's reason;
+#   - a service run by uid 65534, not root or hacluster: not believed;
+#   - no service at all: exit 3.
+# pacemaker_live.sh runs bollard-cib against the real CIB manager.
+. "$(dirname "$0")/../lib/common.sh"
+
+[ "$(id -u)" = 0 ] || skip "needs root (a network namespace; the fake service as uid 65534)"
+command -v unshare >/dev/null || skip "unshare not installed"
+CIB=$BUILD/bollard-cib FAKE=$BUILD/tests/fake-cib
+[ -x "$CIB" ] && [ -x "$FAKE" ] || die "$CIB or $FAKE not built"
+if [ -z "${CIB_CLIENT_NETNS:-}" ]; then
+	exec unshare -n env CIB_CLIENT_NETNS=1 bash "$0" "$@"
+fi
+
+mk_tmp T
+chmod 755 "$T"
+mkdir "$T/path" "$T/rdy"
+chmod 777 "$T/rdy"   # fake-cib nobody writes its ready file there
+cat >"$T/path/cibadmin" <<EOS
+#!/bin/sh
+echo "stand-in cibadmin: \$*"
+EOS
+chmod 755 "$T/path/cibadmin"
+export PATH="$T/path:$PATH"
+
+FPID=""
+serve() { # MODE
+	[ -n "$FPID" ] && { kill "$FPID"; wait "$FPID" 2>/dev/null; }
+	rm -f "$T/rdy/ready"
+	"$FAKE" "$1" "$T/rdy/ready" 2>"$T/fake.err" &
+	FPID=$!
+	wait_for 10 test -e "$T/rdy/ready" || { cat "$T/fake.err"; die "fake-cib $1 did not come up"; }
+}
+cleanup_add '[ -n "$FPID" ] && kill $FPID 2>/dev/null'
+run() { # WANT-EXIT ARGS...: bollard-cib ARGS; stdout in $OUT, stderr in $ERR
+	local want=$1 rc; shift
+	"$CIB" "$@" >"$T/out" 2>"$T/err"; rc=$?
+	OUT=$(cat "$T/out") ERR=$(cat "$T/err")
+	[ $rc = "$want" ] || die "bollard-cib $*: exit $rc, want $want (out: $OUT; err: $ERR)"
+}
+
+run 3 --no-fallback -Q
+[[ $ERR == *"cannot connect to the CIB manager"* ]] || die "no service: $ERR"
+echo "ok: no CIB manager: exit 3 ($ERR)"
+
+serve garbage
+run 4 --no-fallback -Q -l
+[[ $ERR == *"unexpected answer to the registration"* ]] || die "garbage: $ERR"
+[ -z "$OUT" ] || die "garbage, --no-fallback: printed '$OUT'"
+run 0 -Q -l -o status
+[ "$OUT" = "stand-in cibadmin: -Q -l -o status" ] || die "garbage: fallback ran '$OUT'"
+[[ $ERR == *"running cibadmin instead"* && $ERR != *"<"* ]] || die "garbage: fallback said '$ERR'"
+echo "ok: an answer not understood: exit 4 with --no-fallback, else cibadmin with the same arguments"
+
+serve bz2
+run 0 --no-fallback -Q -l
+[ "$OUT" = '<cib fake="bz2"/>' ] || die "bz2: printed '$OUT'"
+echo "ok: a compressed answer is decompressed: $OUT"
+
+serve refuse
+run 1 --no-fallback -C -o constraints -X '<rsc_location id="x"/>'
+[[ $ERR == *"cib_create constraints: update does not conform to the configured schema (cib_rc=-203)"* ]] ||
+	die "refuse: $ERR"
+echo "ok: a refusal: exit 1 ($ERR)"
+
+serve nobody
+run 4 --no-fallback -Q
+[[ $ERR == *"runs as uid 65534 gid 65534, not root or hacluster"* ]] || die "nobody: $ERR"
+echo "ok: a service not run by root or hacluster is not believed"
+
+run 2 -Q -X '<x/>'
+run 2 -C -o constraints
+run 2 -t 0 -Q
+echo "ok: usage errors exit 2"
