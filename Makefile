@@ -118,7 +118,8 @@ clean:
 # deploy/ files: systemd units, the OCF agents (deploy/ocf/bollard-TYPE as
 # ocf:bollard:TYPE: target, drbd, address), DRBD's fence-peer handler
 # (deploy/drbd/bollard-fence-peer in LIBEXECDIR, with its CIB client
-# bollard-cib beside it; bollardd renders
+# bollard-cib and DRBD's usermode helper bollard-drbd-helper beside it,
+# the latter named by $(SYSCONFDIR)/modprobe.d/bollard-drbd.conf; bollardd renders
 # /usr/lib/bollard/bollard-fence-peer into the DRBD configuration, so a
 # node installs with PREFIX=/usr or links it there), /etc/default/bollard.
 # bollard-plan goes next to bollard, which execs it for `bollard plan`
@@ -158,7 +159,11 @@ install: $(INSTALL_BIN) $(INSTALL_SBIN) $(BUILD)/bollard-cib
 		$(DEPLOY_PATHS) $$a >$(DESTDIR)$(OCFDIR)/$${a##*/bollard-}; \
 		chmod 755 $(DESTDIR)$(OCFDIR)/$${a##*/bollard-}; \
 	done
-	$(INSTALL) -m 755 deploy/drbd/bollard-fence-peer $(BUILD)/bollard-cib $(DESTDIR)$(LIBEXECDIR)/
+	$(INSTALL) -m 755 deploy/drbd/bollard-fence-peer deploy/drbd/bollard-drbd-helper \
+		$(BUILD)/bollard-cib $(DESTDIR)$(LIBEXECDIR)/
+	$(INSTALL) -d $(DESTDIR)$(SYSCONFDIR)/modprobe.d
+	sed 's|/usr/lib/bollard/|$(LIBEXECDIR)/|' deploy/drbd/bollard-drbd.conf \
+		>$(DESTDIR)$(SYSCONFDIR)/modprobe.d/bollard-drbd.conf
 	test -e $(DESTDIR)$(SYSCONFDIR)/default/bollard || \
 		$(INSTALL) -m 644 deploy/default/bollard $(DESTDIR)$(SYSCONFDIR)/default/bollard
 

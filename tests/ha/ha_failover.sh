@@ -454,6 +454,10 @@ echo "FIGURE: DRBD fence-peer constraint after the failover: ${FENCE_CONS:-none}
 # second per run in these guests); it names its client when it places.
 grep -q 'bollard-fence-peer.*placed constraint .*; with bollard-cib)' "$HA_DIR/survivor-kernel.log" ||
 	bad+=" the survivor's fence-peer handler did not place its constraint with bollard-cib;"
+# ... and DRBD reached the handler through bollard's usermode helper
+# (guest/node.sh installs it as `make install` does), not drbdadm.
+grep -q 'helper command: /usr/lib/bollard/bollard-drbd-helper fence-peer .* exit code 7' "$HA_DIR/survivor-kernel.log" ||
+	bad+=" DRBD did not run the fence-peer handler through bollard-drbd-helper (exit 7);"
 # The controller requests the PR store for every LUN by default
 # (Target.spec.features.persistentReservations): a LUN without it, or PR
 # state that changed across the failover, fails the test.

@@ -60,7 +60,13 @@ out=$(env -u DRBD_RESOURCE BOLLARD_FENCE_KMSG=/dev/null "$R$fp" --master-id=x 2>
 [ -x "${R}${fp%/*}/bollard-cib" ] || die "bollard-cib not installed beside the handler (${fp%/*})"
 out=$("${R}${fp%/*}/bollard-cib" --help) && grep -q '^usage: bollard-cib' <<<"$out" ||
 	die "installed bollard-cib --help: $out"
-echo "installed: fence-peer handler at $fp, as rendered, and bollard-cib beside it"
+# DRBD's usermode helper, beside it, named by the modprobe.d file
+[ -x "${R}${fp%/*}/bollard-drbd-helper" ] || die "bollard-drbd-helper not installed beside the handler"
+mp=$R/etc/modprobe.d/bollard-drbd.conf
+[ -f "$mp" ] || die "no $mp installed"
+grep -qx "options drbd usermode_helper=/usr/lib/bollard/bollard-drbd-helper" "$mp" ||
+	die "$mp does not name the installed helper: $(grep options "$mp")"
+echo "installed: fence-peer handler at $fp, as rendered, bollard-cib and bollard-drbd-helper beside it"
 
 # 2. the same without bollard-plan
 rm "$R/usr/bin/bollard-plan"

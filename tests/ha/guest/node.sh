@@ -15,7 +15,16 @@ vm_mod crc32c_generic virtio_blk || exit 1
 for _ in $(seq 50); do [ -b /dev/vda ] && break; sleep 0.1; done
 [ -b /dev/vda ] || { echo "guest: no /dev/vda"; exit 1; }
 modprobe crc32c_intel 2>/dev/null
+# DRBD's usermode helper, as `make install` deploys it (deploy/drbd/
+# bollard-drbd.conf in /etc/modprobe.d, the helper in /usr/lib/bollard):
+# the fence-peer handler of bollardd's resources without drbdadm's four
+# program starts before it (deploy/drbd/bollard-drbd-helper).
+mkdir -p /usr/lib/bollard /etc/modprobe.d
+ln -sf "$TOP/deploy/drbd/bollard-drbd-helper" /usr/lib/bollard/bollard-drbd-helper
+cp "$TOP/deploy/drbd/bollard-drbd.conf" /etc/modprobe.d/bollard-drbd.conf
 vm_mod drbd || exit 1
+read -r h </sys/module/drbd/parameters/usermode_helper
+echo "guest: DRBD usermode helper $h"
 cat /proc/drbd | head -2
 insmod "$HA_BIN/bollard_target.ko" || { echo "guest: insmod bollard_target.ko failed"; exit 1; }
 
