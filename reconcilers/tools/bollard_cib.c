@@ -62,6 +62,7 @@ enum { EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_NOANSWER = 3, EXIT_PROTO = 4 };
 struct conn {
 	qb_ipcc_connection_t *qb;
 	char *buf;              /* one received message               */
+	size_t buf_size;        /* the connection's, libqb negotiated */
 	char *plain;            /* a decompressed payload, when one   */
 	uint32_t next_id;       /* IPC request id                     */
 	long long deadline_ms;
@@ -146,7 +147,7 @@ static int call(struct conn *c, const char *msg, char **xml, size_t *len)
 			snprintf(c->err, sizeof(c->err), "no answer from the CIB manager in time");
 			return -ETIMEDOUT;
 		}
-		n = qb_ipcc_recv(c->qb, c->buf, BUF_SIZE, left > 1000 ? 1000 : (int)left);
+		n = qb_ipcc_recv(c->qb, c->buf, c->buf_size, left > 1000 ? 1000 : (int)left);
 		if (n == -EAGAIN || n == -ETIMEDOUT)
 			continue;
 		if (n < 0) {
@@ -259,11 +260,6 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	c.deadline_ms = now_ms() + timeout_s * 1000LL;
-	c.buf = malloc(BUF_SIZE);
-	if (!c.buf) {
-		fprintf(stderr, "bollard-cib: out of memory\n");
-		return EXIT_NOANSWER;
-	}
 
 	c.qb = qb_ipcc_connect("cib_rw", BUF_SIZE);
 	if (!c.qb) {
@@ -274,6 +270,19 @@ int main(int argc, char **argv)
 	}
 	if ((rc = check_server(&c)) < 0)
 		goto out_disconnect;
+	/* The server may enforce a larger buffer than BUF_SIZE (based does
+	 * with PCMK_ipc_buffer) and then sends answers up to that size
+	 * uncompressed: receive into what libqb negotiated, as Pacemaker's
+	 * own clients do. */
+	c.buf_size = BUF_SIZE;
+	if (qb_ipcc_get_buffer_size(c.qb) > BUF_SIZE)
+		c.buf_size = (size_t)qb_ipcc_get_buffer_size(c.qb);
+	c.buf = malloc(c.buf_size);
+	if (!c.buf) {
+		rc = -ENOMEM;
+		snprintf(c.err, sizeof(c.err), "out of memory");
+		goto out_disconnect;
+	}
 	if ((rc = bl_cib_register_msg("bollard-cib", &msg)) < 0 ||
 	    (rc = call(&c, msg, &xml, &len)) < 0)
 		goto out_disconnect;

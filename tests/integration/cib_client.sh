@@ -10,6 +10,9 @@
 #     fit its buffer): decompressed and printed;
 #   - a refusal (cib_rc -203): exit 1 with Pacemaker's reason;
 #   - a service run by uid 65534, not root or hacluster: not believed;
+#   - a service whose IPC buffer is larger than the one bollard-cib asks
+#     for (pacemaker-based with PCMK_ipc_buffer above 512 KiB) answering
+#     uncompressed with more than that: received whole;
 #   - no service at all: exit 3.
 # pacemaker_live.sh runs bollard-cib against the real CIB manager.
 . "$(dirname "$0")/../lib/common.sh"
@@ -77,6 +80,15 @@ serve nobody
 run 4 --no-fallback -Q
 [[ $ERR == *"runs as uid 65534 gid 65534, not root or hacluster"* ]] || die "nobody: $ERR"
 echo "ok: a service not run by root or hacluster is not believed"
+
+serve big
+run 0 --no-fallback -Q -l
+# fake-cib's answer is 600 KiB; bollard-cib prints what is inside <cib_calldata>
+head='<cib-reply t="cib" cib_op="cib_query" cib_callid="1" cib_rc="0"><cib_calldata>'
+tail='</cib_calldata></cib-reply>'
+[ ${#OUT} = $((600 * 1024 - ${#head} - ${#tail})) ] && [[ $OUT == '<cib fake="big" pad="xxx'*'xxx"/>' ]] ||
+	die "big: printed ${#OUT} bytes: ${OUT:0:80}...; err: $ERR"
+echo "ok: a 600 KB uncompressed answer from a service with a 1 MiB IPC buffer is received (${#OUT} bytes)"
 
 run 2 -Q -X '<x/>'
 run 2 -C -o constraints

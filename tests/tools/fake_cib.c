@@ -15,7 +15,13 @@
  *       refuse   registration ok; the call is answered with cib_rc -203
  *                (schema validation failed);
  *       nobody   as bz2, but the server runs as uid/gid 65534: a client
- *                must not believe it.
+ *                must not believe it;
+ *       big      the service enforces a 1 MiB IPC buffer (as pacemaker-based
+ *                does with PCMK_ipc_buffer=1048576) and answers the call
+ *                uncompressed with a 600 KB <cib-reply> (based compresses
+ *                only what does not fit its own buffer): a client must
+ *                receive into the buffer size libqb negotiated, not the
+ *                one it asked for.
  * READY-FILE is created once the service listens. Runs until killed.
  * Run it in a network namespace of its own (unshare -n): the service name
  * is an abstract socket, one per namespace.
@@ -77,6 +83,29 @@ static void send_xml(qb_ipcs_connection_t *c, int32_t id, const char *xml, int c
 		fprintf(stderr, "fake-cib: send failed\n");
 }
 
+#define BIG_BUFFER (1024 * 1024)
+#define BIG_ANSWER (600 * 1024)
+
+/* The "big" mode's answer: a query result of BIG_ANSWER bytes, one
+ * <cib> whose attribute pads it ("xxx..."). */
+static char *big_answer(void)
+{
+	static const char head[] = "<cib-reply t=\"cib\" cib_op=\"cib_query\" cib_callid=\"1\" "
+		"cib_rc=\"0\"><cib_calldata><cib fake=\"big\" pad=\"";
+	static const char tail[] = "\"/></cib_calldata></cib-reply>";
+	char *s = malloc(BIG_ANSWER + 1);
+
+	if (!s) {
+		fprintf(stderr, "fake-cib: out of memory\n");
+		exit(1);
+	}
+	memset(s, 'x', BIG_ANSWER);
+	memcpy(s, head, sizeof(head) - 1);
+	memcpy(s + BIG_ANSWER - (sizeof(tail) - 1), tail, sizeof(tail) - 1);
+	s[BIG_ANSWER] = '\0';
+	return s;
+}
+
 static int32_t on_msg(qb_ipcs_connection_t *c, void *data, size_t size)
 {
 	const struct bl_cib_ipc_hdr *h = data;
@@ -92,6 +121,11 @@ static int32_t on_msg(qb_ipcs_connection_t *c, void *data, size_t size)
 	} else if (!strcmp(mode, "refuse")) {
 		send_xml(c, h->qb.id, "<cib-reply t=\"cib\" cib_op=\"cib_create\" "
 			 "cib_callid=\"1\" cib_rc=\"-203\"/>", 0);
+	} else if (!strcmp(mode, "big")) {
+		char *big = big_answer();
+
+		send_xml(c, h->qb.id, big, 0);
+		free(big);
 	} else {
 		send_xml(c, h->qb.id, "<cib-reply t=\"cib\" cib_op=\"cib_query\" cib_callid=\"1\" "
 			 "cib_rc=\"0\"><cib_calldata><cib fake=\"bz2\"/></cib_calldata></cib-reply>", 1);
@@ -154,7 +188,7 @@ int main(int argc, char **argv)
 	FILE *f;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: fake-cib garbage|bz2|refuse|nobody READY-FILE\n");
+		fprintf(stderr, "usage: fake-cib garbage|bz2|refuse|nobody|big READY-FILE\n");
 		return 2;
 	}
 	the_fake.mode = argv[1];
@@ -168,6 +202,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fake-cib: cannot create the service\n");
 		return 1;
 	}
+	if (!strcmp(argv[1], "big"))
+		qb_ipcs_enforce_buffer_size(s, BIG_BUFFER);
 	qb_ipcs_poll_handlers_set(s, &ph);
 	if (qb_ipcs_run(s) != 0) {
 		fprintf(stderr, "fake-cib: qb_ipcs_run failed\n");
