@@ -73,12 +73,13 @@ gone() { ! alive "$1"; }
 # fence CIB [ARGS...]: run the handler as nodea on a copy of CIB ($T/cib.xml),
 # 8.4-style environment, DRBD_PEER=$FPEER (default nodeb); its exit code in
 # $rc, its log in $T/kmsg. Fails if the handler left a process running.
+# DRBD_MINOR is $FMINOR (default 0).
 fence() {
 	local c=$1 pid; shift
 	[ "$c" = keep ] || cp "$c" "$T/cib.xml"
 	: >"$T/kmsg"
 	CIB_file=$T/cib.xml BOLLARD_PROC_DRBD=$T/proc_drbd BOLLARD_FENCE_KMSG=$T/kmsg BOLLARD_FENCE_RUNDIR=$T \
-		DRBD_RESOURCE=$RES DRBD_MINOR=0 DRBD_PEER=${FPEER-nodeb} \
+		DRBD_RESOURCE=$RES DRBD_MINOR=${FMINOR-0} DRBD_PEER=${FPEER-nodeb} \
 		setsid "$H" --master-id=$CLONE --node=nodea "$@" 2>"$T/stderr" &
 	pid=$!
 	wait $pid
@@ -151,6 +152,20 @@ fence keep
 cmp -s "$T/cib.xml" "$T/before.xml" || die "local Outdated: the CIB changed"
 logged 5 || die "exit 5 not logged"
 echo "ok: local disk Outdated: nothing placed, exit 5"
+# A minor the handler cannot find (or find no disk state for) in /proc/drbd
+# is not evidence that our disk is not UpToDate: DRBD 8.4 reads 5 as "peer
+# unreachable, assumed dead" and outdates the peer when its own disk IS
+# UpToDate (conn_try_outdate_peer). So 1 (helper broken), nothing placed.
+proc84 UpToDate/DUnknown
+FMINOR=3 fence keep
+[ $rc = 1 ] || { cat "$T/stderr"; die "minor not in /proc/drbd: exit $rc, not 1"; }
+cmp -s "$T/cib.xml" "$T/before.xml" || die "minor not in /proc/drbd: the CIB changed"
+logged 1 || die "minor not in /proc/drbd: exit 1 not logged"
+printf 'version: 8.4.11 (api:1/proto:86-101)\nsrcversion: 0\n 0: cs:Unconfigured\n' >"$T/proc_drbd"
+fence keep
+[ $rc = 1 ] || { cat "$T/stderr"; die "minor Unconfigured: exit $rc, not 1"; }
+cmp -s "$T/cib.xml" "$T/before.xml" || die "minor Unconfigured: the CIB changed"
+echo "ok: a minor absent from /proc/drbd or without a disk state: nothing placed, exit 1 (not 5)"
 proc84 UpToDate/DUnknown
 # DRBD 9: UP_TO_DATE_NODES / DRBD_MY_NODE_ID, the peer by node id.
 fence9() { # MASK
