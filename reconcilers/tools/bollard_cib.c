@@ -27,6 +27,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -75,6 +76,23 @@ static long long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* The deadline for what libqb does not bound: qb_ipcc_connect() waits
+ * for the server's handshake without a timeout, so a CIB manager that is
+ * alive but not serving (stopped, stuck) held bollard-cib, and the
+ * fence-peer handler waiting for it, for ever whatever -t said. SIGALRM
+ * one second after the deadline (call() reports a late answer itself
+ * before that) ends the process with the "no answer" status. The timer
+ * stays armed across the exec of cibadmin, which it bounds as well. */
+static void on_alarm(int sig)
+{
+	static const char msg[] = "bollard-cib: no answer from the CIB manager in time\n";
+	ssize_t w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+
+	(void)sig;
+	(void)w;
+	_exit(EXIT_NOANSWER);
 }
 
 /* The CIB manager must run as root or as Pacemaker's daemon user or group
@@ -260,6 +278,15 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	c.deadline_ms = now_ms() + timeout_s * 1000LL;
+	{
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_alarm;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGALRM, &sa, NULL);
+		alarm((unsigned)timeout_s + 1);
+	}
 
 	c.qb = qb_ipcc_connect("cib_rw", BUF_SIZE);
 	if (!c.qb) {

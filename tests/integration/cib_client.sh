@@ -13,7 +13,11 @@
 #   - a service whose IPC buffer is larger than the one bollard-cib asks
 #     for (pacemaker-based with PCMK_ipc_buffer above 512 KiB) answering
 #     uncompressed with more than that: received whole;
-#   - no service at all: exit 3.
+#   - no service at all: exit 3;
+#   - a service that accepts no connection (fake-cib stopped with
+#     SIGSTOP, as a stuck pacemaker-based): -t still ends the wait, exit 3
+#     (libqb's connect has no timeout of its own; a bollard-cib still
+#     running long after its -t is killed and reported as a hang).
 # pacemaker_live.sh runs bollard-cib against the real CIB manager.
 . "$(dirname "$0")/../lib/common.sh"
 
@@ -89,6 +93,16 @@ tail='</cib_calldata></cib-reply>'
 [ ${#OUT} = $((600 * 1024 - ${#head} - ${#tail})) ] && [[ $OUT == '<cib fake="big" pad="xxx'*'xxx"/>' ]] ||
 	die "big: printed ${#OUT} bytes: ${OUT:0:80}...; err: $ERR"
 echo "ok: a 600 KB uncompressed answer from a service with a 1 MiB IPC buffer is received (${#OUT} bytes)"
+
+serve bz2
+kill -STOP "$FPID"
+timeout 30 "$CIB" -t 1 --no-fallback -Q -l >"$T/out" 2>"$T/err"; rc=$?
+kill -CONT "$FPID"
+ERR=$(cat "$T/err")
+[ $rc != 124 ] || die "a stuck service: bollard-cib -t 1 still waiting after 30 s (err: $ERR)"
+[ $rc = 3 ] && [[ $ERR == *"no answer from the CIB manager in time"* ]] ||
+	die "a stuck service: exit $rc, want 3 (err: $ERR)"
+echo "ok: a service that does not answer the connection: -t ends the wait, exit 3"
 
 run 2 -Q -X '<x/>'
 run 2 -C -o constraints
