@@ -511,26 +511,38 @@ static int build_target(struct builder *b, const struct bl_obj *t,
 		if ((rc = add_elem(b, c, "constraints", BL_STAGE_ACTIVATE)))
 			return rc;
 		/*
-		 * Stop the target, then demote: DRBD refuses to demote a
-		 * device the target still holds open. Asymmetric on purpose:
-		 * there is no "promote, then start the target". The target's
-		 * start (deploy/ocf/bollard-target) itself waits until every
-		 * LUN's device opens for writing, which a DRBD device does only
-		 * once it is Primary, so nothing can be served from a Secondary
-		 * whatever Pacemaker orders; the colocation above already puts
-		 * the group where the Promoted instance goes. On a failover the
-		 * survivor then runs the target's start beside the promote
-		 * (after the service addresses, which the group orders first)
-		 * instead of after the promote's result has been recorded and
-		 * a new transition computed (promote result, transition, the
-		 * target agent's own start). In the tests/ha guests Primary ->
-		 * first write fell from 1.6-2.4 s to 0.7-1.7 s, but there the
-		 * start's processes also compete with the promotion for the
-		 * emulated CPUs, which took about as much longer: a wash under
-		 * TCG, one Pacemaker round trip less on real machines. The
-		 * cost: when a promotion fails, the target's start waits until
-		 * its own timeout and fails too.
+		 * Promote, then start the target; stop the target, then
+		 * demote. Two asymmetrical orders on the target primitive
+		 * alone, so the group's service addresses (ordered first
+		 * within the group) start beside the promote: an address
+		 * start cannot wait on DRBD.
+		 *
+		 * The target's start must not run beside the promote. From
+		 * 2026-11-24 (session 6) until the next session it did: its
+		 * agent waits until every LUN's device opens for writing,
+		 * which a DRBD device does only once Primary. That saved one
+		 * Pacemaker round trip on a failover, but when the scheduler
+		 * moved the promotion to the other node while that start was
+		 * in flight (tests/ha saw it once at set-up: master scores
+		 * changing under a running transition), the start waited out
+		 * its own timeout and failed. A failed start bans the target
+		 * from that node (start-failure-is-fatal) until someone
+		 * clears it, and the next failover to that node then never
+		 * served. With the order, the start is only scheduled on the
+		 * node whose promote succeeded. The agent keeps its wait
+		 * (bollard target enable --wait): it costs nothing when the
+		 * device is already writable.
 		 */
+		snprintf(cstr, sizeof(cstr), "%s-after-promote-%s", gid, vname);
+		c = el(b, b->holder, "rsc_order", cstr);
+		at(b, c, "first", cid);
+		at(b, c, "first-action", "promote");
+		at(b, c, "then", tid);
+		at(b, c, "then-action", "start");
+		at(b, c, "kind", "Mandatory");
+		at(b, c, "symmetrical", "false");
+		if ((rc = add_elem(b, c, "constraints", BL_STAGE_ACTIVATE)))
+			return rc;
 		snprintf(cstr, sizeof(cstr), "%s-before-demote-%s", gid, vname);
 		c = el(b, b->holder, "rsc_order", cstr);
 		at(b, c, "first", tid);

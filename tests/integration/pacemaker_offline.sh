@@ -74,14 +74,16 @@ after() {
 			for (k in want) if (index(k, a) != 1) print k
 		}' "$1"
 }
-# beside_promote CASE LOG DOT RSC NODE TARGET: RSC was promoted on NODE in
-# the transition (LOG), and TARGET's start did not wait for any promote in
-# its graph (DOT): it runs beside it and waits for Primary itself.
-beside_promote() {
+# after_promote CASE LOG DOT RSC NODE TARGET: RSC was promoted on NODE in
+# the transition (LOG), and TARGET's start waits for that promote in its
+# graph (DOT): a target start beside the promote could be left waiting for
+# a Primary that the scheduler has meanwhile moved to the other node, fail
+# at its timeout and ban the target from that node (reconcilers/pacemaker.c).
+after_promote() {
 	grep -q "Resource action: *$4 *promote on $5" "$2" ||
 		{ cat "$2"; die "$1: $4 was not promoted on $5"; }
-	[ -z "$(after "$3" "$6"_start_0 | grep "_promote_0")" ] ||
-		{ cat "$3"; die "$1: $6's start waits for the promote"; }
+	after "$3" "$6"_start_0 | grep -q "^$4_promote_0 $5\$" ||
+		{ cat "$3"; die "$1: $6's start on $5 does not wait for $4's promote on $5"; }
 }
 simulate() { # case group drbd-primitive target-primitive
 	local c=$1 g=$2 d=$3 tg=$4 x=$T/sim-$1
@@ -96,14 +98,14 @@ simulate() { # case group drbd-primitive target-primitive
 		die "$c: crm_simulate (promote) failed"
 	[ "$(group_node "$x.2.xml" "$g")" = nodea ] ||
 		{ crm_simulate -x "$x.2.xml"; die "$c: $g is not running on nodea"; }
-	beside_promote "$c" "$x.2.log" "$x.2.dot" "$d" nodea "$tg"
+	after_promote "$c" "$x.2.log" "$x.2.dot" "$d" nodea "$tg"
 	crm_simulate -x "$x.2.xml" -S --node-fail nodea -O "$x.3.xml" -D "$x.3.dot" > "$x.3.log" 2>&1 ||
 		die "$c: crm_simulate (node-fail) failed"
 	[ "$(group_node "$x.3.xml" "$g")" = nodeb ] ||
 		{ crm_simulate -x "$x.3.xml"; die "$c: $g did not move to nodeb"; }
-	# In the failover's transition graph neither the target's start nor
-	# the service address's waits for the promote: they run beside it.
-	beside_promote "$c" "$x.3.log" "$x.3.dot" "$d" nodeb "$tg"
+	# In the failover's transition graph the target's start waits for
+	# the promote; the service address's does not: it runs beside it.
+	after_promote "$c" "$x.3.log" "$x.3.dot" "$d" nodeb "$tg"
 	[ -z "$(after "$x.3.dot" "$g-ip-0_start_0" | grep "_promote_0")" ] ||
 		{ cat "$x.3.dot"; die "$c: $g-ip-0's start waits for the promote"; }
 	# nodea comes back (fenced, so with no resource history) and its
