@@ -429,6 +429,20 @@ static int build_target(struct builder *b, const struct bl_obj *t,
 	snprintf(desc, sizeof(desc), PCMK_MARKER ": %s", src);
 	g = el(b, b->holder, "group", gid);
 	at(b, g, "description", desc);
+	/*
+	 * A failed start bans a resource from its node until the failure
+	 * is cleared (start-failure-is-fatal); failure-timeout clears it
+	 * after a minute. A ban that outlived its cause would leave the
+	 * node unable to take the target on the next failover: tests/ha
+	 * hit one from set-up, where the group existed for a moment
+	 * before its colocation, started on the node DRBD was then not
+	 * promoted on, and its start waited out its timeout.
+	 */
+	{
+		xmlNodePtr gmeta = nvset(b, g, "meta_attributes", gid, "meta");
+
+		nv(b, gmeta, "failure-timeout", "60s");
+	}
 	if (use_pb && naddr) {
 		json_array_foreach(addrs, i, a) {
 			char ip[64];

@@ -424,11 +424,17 @@ static int cmp_elem(const void *x, const void *y)
 {
 	const struct pcmk_elem *a = *(const struct pcmk_elem *const *)x;
 	const struct pcmk_elem *b = *(const struct pcmk_elem *const *)y;
+	int k;
 
 	if (a->stage != b->stage)
 		return a->stage < b->stage ? -1 : 1;
 	if (sec_index(a->section) != sec_index(b->section))
 		return sec_index(a->section) - sec_index(b->section);
+	/* Within a section by element name (so a group's rsc_colocation is
+	 * created before its rsc_orders, right after the group: until it
+	 * exists, Pacemaker may start the group anywhere), then by id. */
+	if ((k = strcmp((const char *)a->node->name, (const char *)b->node->name)))
+		return k;
 	return strcmp(a->id, b->id);
 }
 

@@ -99,7 +99,7 @@ pcmk_pid=$!
 # thread, it flapped 8 times per run with 15 s and the guests ran 60 s.)
 # ha_failover.sh prints both roles' changes (FIGURE: bollardd leadership).
 # Restarted like deploy/systemd/bollardd.service does (Restart=always,
-# RestartSec=2), and at its Nice=10: bollardd exits when etcd does not answer at start, which
+# RestartSec=2): bollardd exits when etcd does not answer at start, which
 # under TCG happened once in a few boots (a slow first connection).
 # The full resync runs at bollardd's default period (60 s), as deployed;
 # the watch and the resync-progress poll do the rest. With a 5 s period
@@ -109,7 +109,7 @@ pcmk_pid=$!
 (
 	trap 'kill $p 2>/dev/null; exit 0' TERM
 	while :; do
-		nice -n 10 "$HA_BIN/bollardd" --etcd "$HA_ETCD" --node "$HA_NODE" \
+		"$HA_BIN/bollardd" --etcd "$HA_ETCD" --node "$HA_NODE" \
 			>>/vm/bollardd.log 2>&1 &
 		p=$!
 		wait $p
