@@ -99,6 +99,24 @@ simulate() { # case group drbd-primitive target-primitive
 	[ "$(group_node "$x.2.xml" "$g")" = nodea ] ||
 		{ crm_simulate -x "$x.2.xml"; die "$c: $g is not running on nodea"; }
 	after_promote "$c" "$x.2.log" "$x.2.dot" "$d" nodea "$tg"
+	# A failed start of the target on nodeb at 12:00:00 (the fail-count
+	# and last-failure attributes the controller writes for one) bans it
+	# there (start-failure-is-fatal); the group's failure-timeout (60 s)
+	# lifts the ban: nodea failing 30 s later leaves the group stopped,
+	# 5 minutes later moves it to nodeb.
+	cp "$x.2.xml" "$x.f1.xml"
+	CIB_file=$x.f1.xml crm_attribute -N nodeb -n "fail-count-$tg#start_0" -v INFINITY -l reboot &&
+		CIB_file=$x.f1.xml crm_attribute -N nodeb -n "last-failure-$tg#start_0" \
+			-v "$(date -u -d '2026-01-01 12:00:00' +%s)" -l reboot ||
+		die "$c: crm_attribute (failed start)"
+	crm_simulate -x "$x.f1.xml" -S -t "2026-01-01 12:00:30" --node-fail nodea \
+		-O "$x.f2.xml" > "$x.f2.log" 2>&1 || die "$c: crm_simulate (node-fail at +30 s) failed"
+	[ "$(group_node "$x.f2.xml" "$g")" != nodeb ] ||
+		{ cat "$x.f2.log"; die "$c: $g went to nodeb 30 s after its start failed there"; }
+	crm_simulate -x "$x.f1.xml" -S -t "2026-01-01 12:05:00" --node-fail nodea \
+		-O "$x.f3.xml" > "$x.f3.log" 2>&1 || die "$c: crm_simulate (node-fail at +5 min) failed"
+	[ "$(group_node "$x.f3.xml" "$g")" = nodeb ] ||
+		{ cat "$x.f3.log"; die "$c: $g not on nodeb 5 min after its start failed there (failure-timeout)"; }
 	crm_simulate -x "$x.2.xml" -S --node-fail nodea -O "$x.3.xml" -D "$x.3.dot" > "$x.3.log" 2>&1 ||
 		die "$c: crm_simulate (node-fail) failed"
 	[ "$(group_node "$x.3.xml" "$g")" = nodeb ] ||
@@ -141,7 +159,7 @@ PY
 		{ crm_simulate -x "$x.8.xml"; die "$c: $g did not move to nodea"; }
 	[ -n "$(after "$x.8.dot" "${d}_demote_0 nodeb" | grep "^${tg}_stop_0 nodeb")" ] ||
 		{ cat "$x.8.dot"; die "$c: $d's demote on nodeb does not wait for $tg's stop"; }
-	echo "ok: $c: $g on nodea, then on nodeb after nodea failed (address and target beside the promote); stays on nodeb when nodea returns with an equal score; back to nodea on standby, demote after the target's stop"
+	echo "ok: $c: $g on nodea (target after the promote), a failed start's ban expires; then on nodeb after nodea failed (address beside the promote, target after it); stays on nodeb when nodea returns with an equal score; back to nodea on standby, demote after the target's stop"
 }
 simulate pcmk-new-target bollard-t1 bollard-drbd-db bollard-t1-target
 simulate pcmk-new-two-targets bollard-t2 bollard-drbd-logs bollard-t2-target
