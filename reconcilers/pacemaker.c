@@ -408,6 +408,21 @@ static void portblock(struct builder *b, xmlNodePtr g, const char *tname,
 	   secs(t, sizeof(t), b->op_timeout));
 }
 
+/* A Mandatory, one-way rsc_order ID: FIRST's FACTION, then THEN's TACTION. */
+static int one_way_order(struct builder *b, const char *id, const char *first,
+			 const char *faction, const char *then, const char *taction)
+{
+	xmlNodePtr c = el(b, b->holder, "rsc_order", id);
+
+	at(b, c, "first", first);
+	at(b, c, "first-action", faction);
+	at(b, c, "then", then);
+	at(b, c, "then-action", taction);
+	at(b, c, "kind", "Mandatory");
+	at(b, c, "symmetrical", "false");
+	return add_elem(b, c, "constraints", BL_STAGE_ACTIVATE);
+}
+
 static int build_target(struct builder *b, const struct bl_obj *t,
 			const struct bl_objlist *objs, size_t nnodes)
 {
@@ -537,9 +552,9 @@ static int build_target(struct builder *b, const struct bl_obj *t,
 		 * which a DRBD device does only once Primary. That saved one
 		 * Pacemaker round trip on a failover, but when the scheduler
 		 * moved the promotion to the other node while that start was
-		 * in flight (tests/ha saw it once at set-up: master scores
-		 * changing under a running transition), the start waited out
-		 * its own timeout and failed. A failed start bans the target
+		 * in flight (tests/ha saw it twice at set-up, where the group
+		 * existed for a moment before its colocation), the start
+		 * waited out its own timeout and failed. A failed start bans the target
 		 * from that node (start-failure-is-fatal) until someone
 		 * clears it, and the next failover to that node then never
 		 * served. With the order, the start is only scheduled on the
@@ -548,24 +563,10 @@ static int build_target(struct builder *b, const struct bl_obj *t,
 		 * device is already writable.
 		 */
 		snprintf(cstr, sizeof(cstr), "%s-after-promote-%s", gid, vname);
-		c = el(b, b->holder, "rsc_order", cstr);
-		at(b, c, "first", cid);
-		at(b, c, "first-action", "promote");
-		at(b, c, "then", tid);
-		at(b, c, "then-action", "start");
-		at(b, c, "kind", "Mandatory");
-		at(b, c, "symmetrical", "false");
-		if ((rc = add_elem(b, c, "constraints", BL_STAGE_ACTIVATE)))
+		if ((rc = one_way_order(b, cstr, cid, "promote", tid, "start")))
 			return rc;
 		snprintf(cstr, sizeof(cstr), "%s-before-demote-%s", gid, vname);
-		c = el(b, b->holder, "rsc_order", cstr);
-		at(b, c, "first", tid);
-		at(b, c, "first-action", "stop");
-		at(b, c, "then", cid);
-		at(b, c, "then-action", "demote");
-		at(b, c, "kind", "Mandatory");
-		at(b, c, "symmetrical", "false");
-		if ((rc = add_elem(b, c, "constraints", BL_STAGE_ACTIVATE)))
+		if ((rc = one_way_order(b, cstr, tid, "stop", cid, "demote")))
 			return rc;
 	}
 	return 0;
