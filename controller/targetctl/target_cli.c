@@ -7,6 +7,7 @@
  * environment are sent to the engine and never printed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -14,8 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bt_mgmt_client.h"
+#include "drbd_watch.h"
 #include "target_print.h"
 #include "bt_engine.h"
 #include "bt_err.h"
@@ -37,7 +40,11 @@ static const char usage_main[] =
 "                                   until the engine accepts (the target is\n"
 "                                   staged and every LUN's device opens for\n"
 "                                   writing, e.g. DRBD Primary), at most\n"
-"                                   SECONDS; then the last refusal\n"
+"                                   SECONDS; then the last refusal. Gives up\n"
+"                                   early when /proc/drbd shows a LUN's DRBD\n"
+"                                   minor cannot become Primary here for 10 s\n"
+"                                   (peer Primary; disk Outdated, Inconsistent,\n"
+"                                   Diskless or Failed; Unconfigured; absent)\n"
 "  disable IQN                      refuse logins, drop its sessions\n"
 "  set IQN ATTR=VALUE...            maxSessionsPerInitiator, maxSessions,\n"
 "                                   nopIntervalMs, nopTimeoutMs, demoMode,\n"
@@ -315,36 +322,174 @@ static int do_create(struct topts *o, struct btc *c)
 }
 
 /*
- * enable IQN --wait SECONDS. Pacemaker starts ocf:bollard:target beside the
- * DRBD promote (reconcilers/pacemaker.c orders only its stop before the
- * demote): an enable attaches every LUN's device for writing, which DRBD
- * refuses until it is Primary, so the agent must retry. Retrying here, one
+ * enable IQN --wait SECONDS. Pacemaker may start ocf:bollard:target beside
+ * the DRBD promote rather than after it (one round trip less per failover):
+ * an enable attaches every LUN's device for writing, which DRBD refuses
+ * until it is Primary, so the agent must retry. Retrying here, one
  * management call every 50 ms from one process, instead of a `bollard
  * target enable` process per try from the agent's shell loop: in the
  * emulated guests of tests/ha each process costs tens of milliseconds of a
  * CPU that the promotion (its fence-peer handler runs two cibadmin) needs
  * at that very moment. Any refusal is retried (not staged yet, a device
  * that does not open); at the deadline the last one is reported.
+ *
+ * Unless the promote is not coming here at all: then waiting out the
+ * start's timeout (~2 minutes) only keeps Pacemaker from recovering
+ * meanwhile. After the first refusal of the staged target, when DRBD
+ * 8.4's /proc/drbd exists, its LUNs are asked for once (the dump `show`
+ * uses) and those whose path is /dev/drbdN (after realpath, so
+ * /dev/drbd/by-res/R/V counts) are watched: every try also reads
+ * /proc/drbd, and a minor that stays in a hopeless state (peer Primary,
+ * an unpromotable local disk, Unconfigured or absent: drbd_watch.c) for
+ * the whole grace ends the wait at once with a sentence naming the device
+ * and its state (the agent's exit reason). No /proc/drbd,
+ * DRBD 9's (it lists no minors), or no DRBD LUN: the plain wait. Tests
+ * point BOLLARD_PROC_DRBD at a file of their own and shorten the grace
+ * (10 s) with BOLLARD_DRBD_GRACE_MS.
  */
+struct enable_watch {
+	const char *proc;             /* /proc/drbd or BOLLARD_PROC_DRBD      */
+	uint64_t grace_ms;
+	struct dw_track *t;           /* the DRBD minors among the LUNs       */
+	size_t n;
+	char *buf;                    /* the file's text, grown as needed     */
+	size_t cap;
+	bool set_up;                  /* LUNs looked at (once)                */
+};
+
+/* The whole file into w->buf, NUL-terminated: its length, or -errno. */
+static ssize_t watch_read(struct enable_watch *w)
+{
+	int fd = open(w->proc, O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
+	ssize_t r;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (len + 1 >= w->cap) {
+			size_t cap = w->cap ? w->cap * 2 : 16384;
+			char *nb = cap <= (16u << 20) ? realloc(w->buf, cap) : NULL;
+
+			if (!nb) {
+				r = -ENOMEM;
+				goto close_fd;
+			}
+			w->buf = nb;
+			w->cap = cap;
+		}
+		r = read(fd, w->buf + len, w->cap - len - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			r = -errno;
+			goto close_fd;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	w->buf[len] = 0;
+	r = (ssize_t)len;
+close_fd:
+	close(fd);
+	return r;
+}
+
+/* Add path's minor to the watch if it is a DRBD device not there yet. */
+static int watch_add(struct enable_watch *w, const char *path)
+{
+	struct dw_track *nt;
+	char *real = NULL;
+	unsigned minor;
+	size_t i;
+
+	if (dw_dev_minor(path, &minor) < 0) {
+		real = realpath(path, NULL);
+		if (!real || dw_dev_minor(real, &minor) < 0) {
+			free(real);
+			return 0;
+		}
+		free(real);
+	}
+	for (i = 0; i < w->n; i++)
+		if (w->t[i].minor == minor)
+			return 0;
+	nt = realloc(w->t, (w->n + 1) * sizeof(*nt));
+	if (!nt)
+		return -ENOMEM;
+	w->t = nt;
+	memset(&nt[w->n], 0, sizeof(nt[0]));
+	nt[w->n].minor = minor;
+	snprintf(nt[w->n].dev, sizeof(nt[0].dev), "%s", path);
+	w->n++;
+	return 0;
+}
+
+/*
+ * Which LUNs are DRBD minors, once the target is staged (a refusal other
+ * than "not found": a target without LUNs would have been enabled, so the
+ * LUN that failed is in the map; LUNs staged after this look are not
+ * watched). Done once: no /proc/drbd, or the dump read. A failed dump is
+ * tried again at the next refusal; running out of memory leaves the watch
+ * empty, i.e. the plain wait.
+ */
+static void watch_set_up(const struct topts *o, struct btc *c,
+			 struct enable_watch *w)
+{
+	struct btc_state st;
+	size_t i, j;
+	int rc = 0;
+
+	if (watch_read(w) < 0) {
+		w->set_up = true;
+		return;          /* no DRBD here */
+	}
+	if (btc_dump(c, o->pos[0], &st) < 0)
+		return;
+	w->set_up = true;
+	for (i = 0; i < st.ntargets && rc == 0; i++)
+		for (j = 0; j < st.targets[i].nluns && rc == 0; j++)
+			if (st.targets[i].luns[j].path)
+				rc = watch_add(w, st.targets[i].luns[j].path);
+	if (rc < 0)
+		w->n = 0;        /* out of memory: watch nothing */
+	btc_state_free(&st);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static int do_enable_wait(struct topts *o, struct btc *c)
 {
 	const struct timespec pause = { 0, 50 * 1000 * 1000 };
-	struct timespec ts;
+	struct enable_watch w = { .grace_ms = 10000 };
+	const char *g = getenv("BOLLARD_DRBD_GRACE_MS");
 	uint64_t secs, end_ms;
 	bool said = false;
-	int rc;
+	int rc, hit;
 
 	if (btc_parse_u64(o->wait, &secs) < 0 || secs > 86400)
 		return fail(o, "--wait %s: want whole seconds, at most 86400", o->wait);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	end_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 + secs * 1000;
+	if (g && *g && (btc_parse_u64(g, &w.grace_ms) < 0 || w.grace_ms > 86400000))
+		return fail(o, "BOLLARD_DRBD_GRACE_MS=%s: want milliseconds", g);
+	w.proc = getenv("BOLLARD_PROC_DRBD");
+	if (!w.proc || !*w.proc)
+		w.proc = "/proc/drbd";
+	end_ms = now_ms() + secs * 1000;
 	for (;;) {
 		rc = btc_target_enable(c, o->pos[0], true);
 		if (rc == 0)
-			return 0;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		if ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 >= end_ms)
-			return engine_fail(o, c, rc);
+			goto free_watch;
+		if (now_ms() >= end_ms) {
+			rc = engine_fail(o, c, rc);
+			goto free_watch;
+		}
 		if (!said) {
 			/* Once: what it waits for, for the agent's log. */
 			const char *m = btc_errmsg(c);
@@ -357,8 +502,27 @@ static int do_enable_wait(struct topts *o, struct btc *c)
 					o->pos[0], bt_strerror(rc), secs);
 			said = true;
 		}
+		if (!w.set_up && rc != BT_E_NOT_FOUND)
+			watch_set_up(o, c, &w);
+		if (w.n) {
+			ssize_t len = watch_read(&w);
+
+			hit = dw_step(w.t, w.n, len < 0 ? NULL : w.buf,
+				      len < 0 ? 0 : (size_t)len, now_ms(), w.grace_ms);
+			if (hit >= 0) {
+				char why[512];
+
+				dw_describe(&w.t[hit], w.grace_ms, w.proc, why, sizeof(why));
+				rc = fail(o, "%s: %s", o->pos[0], why);
+				goto free_watch;
+			}
+		}
 		nanosleep(&pause, NULL);
 	}
+free_watch:
+	free(w.t);
+	free(w.buf);
+	return rc;
 }
 
 static volatile sig_atomic_t stop_events;

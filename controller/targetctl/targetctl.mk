@@ -7,7 +7,7 @@
 # libbt_core.a, so they test those files alone.
 
 TGTCTL_SRCS := controller/targetctl/bt_mgmt_client.c controller/targetctl/target_cli.c \
-               controller/targetctl/target_print.c
+               controller/targetctl/target_print.c controller/targetctl/drbd_watch.c
 TGTCTL_OBJS := $(TGTCTL_SRCS:%.c=$(OBJ)/%.o)
 TGTCTL_LIB  := $(BUILD)/libbl_targetctl.a
 
@@ -70,3 +70,11 @@ $(BUILD)/tests/unit/test_mgmt_sock: $(OBJ)/tests/unit/test_mgmt_sock.o $(OBJ)/ke
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka $(call pc,--libs libmnl) -lpthread
 
 UNIT_TESTS += $(BUILD)/tests/unit/test_mgmt_sock
+
+# `enable --wait`'s reading of /proc/drbd (drbd_watch.c, pure).
+$(BUILD)/tests/unit/test_drbd_watch: $(OBJ)/tests/unit/test_drbd_watch.o \
+		$(OBJ)/controller/targetctl/drbd_watch.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka
+
+UNIT_TESTS += $(BUILD)/tests/unit/test_drbd_watch

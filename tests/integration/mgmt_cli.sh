@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # mgmt_cli.sh - `bollard target` against a real bollard-target over its unix
 # management socket: the scripting contract verbatim, the JSON it shows,
-# typed errors and exit codes, secrets never shown, a real initiator
-# (libiscsi) after enable, and LUN removal refused while a session is
-# logged in unless --force.
+# typed errors and exit codes, secrets never shown, enable --wait giving up
+# early on a DRBD minor that cannot become Primary here (a fake /proc/drbd),
+# a real initiator (libiscsi) after enable, and LUN removal refused while a
+# session is logged in unless --force.
 . "$(dirname "$0")/../lib/common.sh"
 
 [ -x "$BUILD/bollard-target" ] || skip "no $BUILD/bollard-target (make first)"
@@ -82,6 +83,75 @@ expect_fail "--wait on disable" "for enable only" \
 	"$BL" target --socket "$SOCK" disable "$IQN" --wait 1
 expect_fail "no daemon" "cannot connect" \
 	"$BL" target --socket "$T/nope.sock" show
+
+# ---- enable --wait gives up early when DRBD cannot become Primary here ----
+# A staged target only records its LUN map, so a LUN can name a DRBD minor
+# that does not exist on this host: every enable is then refused (the
+# device does not open), as on a Secondary. A fake /proc/drbd
+# (BOLLARD_PROC_DRBD) says what DRBD would; the grace is cut to 300 ms.
+# `timeout 30` turns a wait that never gives up into a failure (exit 124)
+# instead of a hang; nothing here measures time.
+N=147
+while [ -e /dev/drbd$N ]; do N=$((N + 1)); done
+DIQN=iqn.2024-01.io.bollard.test:drbd
+"$BL" target --socket "$SOCK" create "$DIQN" || die "create $DIQN"
+"$BL" target --socket "$SOCK" lun add "$DIQN" 0 "$T/disk1.img" || die "lun add $DIQN 0"
+"$BL" target --socket "$SOCK" lun add "$DIQN" 1 /dev/drbd$N || die "lun add /dev/drbd$N (staged, not opened)"
+waitd() { # PROC-FILE SECONDS: enable --wait with that /proc/drbd
+	env BOLLARD_PROC_DRBD="$1" BOLLARD_DRBD_GRACE_MS=300 timeout 30 \
+		"$BL" target --socket "$SOCK" enable "$DIQN" --wait "$2"
+}
+no_give_up() { ! grep -q "giving up" "$T/err" || die "$1: gave up: $(cat "$T/err")"; }
+printf 'version: 8.4.11 (api:1/proto:86-101)\n%s: cs:Connected ro:Secondary/Primary ds:UpToDate/UpToDate C r-----\n    ns:0 nr:0 dw:0\n' \
+	$N >"$T/drbd.peer"
+expect_fail "peer Primary" \
+	"enable: $DIQN: /dev/drbd$N is Secondary and its peer Primary for 300 ms (.*ro:Secondary/Primary.*): the promote is not coming here; giving up" \
+	waitd "$T/drbd.peer" 60
+tail -n 1 "$T/err" | grep -q "giving up" || die "peer Primary: the reason is not the last line: $(cat "$T/err")"
+printf '%s: cs:WFConnection ro:Secondary/Unknown ds:Outdated/DUnknown C r-----\n' $N >"$T/drbd.outdated"
+expect_fail "Outdated" "/dev/drbd$N's local disk is Outdated for 300 ms" waitd "$T/drbd.outdated" 60
+printf ' 0: cs:Connected ro:Secondary/Primary ds:UpToDate/UpToDate C r-----\n' >"$T/drbd.other"
+expect_fail "minor missing" "/dev/drbd$N (minor $N) is not in $T/drbd.other for 300 ms" \
+	waitd "$T/drbd.other" 60
+# The peer died, our promote may be under way: keep trying to the end, past the grace.
+printf '%s: cs:WFConnection ro:Secondary/Unknown ds:UpToDate/DUnknown C r-----\n' $N >"$T/drbd.wait"
+expect_fail "peer gone" "retrying for up to 2 s" waitd "$T/drbd.wait" 2
+grep -q "enable: .*backing store could not be opened" "$T/err" || die "peer gone: not the engine's refusal: $(cat "$T/err")"
+no_give_up "peer gone"
+# No /proc/drbd, or DRBD 9's (no minors listed): as before, the plain wait.
+expect_fail "no /proc/drbd" "backing store could not be opened" waitd "$T/absent" 1
+no_give_up "no /proc/drbd"
+printf 'version: 9.2.4 (api:2/proto:86-122)\nTransports (api:18): tcp (9.2.4)\n' >"$T/drbd.9"
+expect_fail "DRBD 9" "backing store could not be opened" waitd "$T/drbd.9" 1
+no_give_up "DRBD 9"
+"$BL" target --socket "$SOCK" show "$DIQN" -o json | jq -e '.targets[0].enabled == false' >/dev/null ||
+	die "$DIQN enabled after refused enables"
+"$BL" target --socket "$SOCK" delete "$DIQN" || die "delete $DIQN"
+# Staged only after the wait began (bollardd still at it at set-up): the
+# LUNs are looked at once the target exists, so it still gives up. The
+# waiter is stopped while the target is created and its LUN added, else it
+# could enable the target in between (no LUN yet: nothing to refuse); a
+# `show` after the stop lets the engine answer any try already sent.
+BOLLARD_PROC_DRBD="$T/drbd.peer" BOLLARD_DRBD_GRACE_MS=300 \
+	"$BL" target --socket "$SOCK" enable "$DIQN" --wait 60 >"$T/out" 2>"$T/err" &
+WPID=$!
+cleanup_add "kill -CONT $WPID 2>/dev/null; kill $WPID 2>/dev/null"
+began() { grep -q "not found; retrying" "$T/err"; }
+wait_for 10 began || die "staged later: the wait did not begin: $(cat "$T/err")"
+kill -STOP $WPID
+stopped() { [ "$(awk '{print $3}' /proc/$WPID/stat)" = T ]; }
+wait_for 10 stopped || die "staged later: the waiter did not stop"
+"$BL" target --socket "$SOCK" show >/dev/null || die "show"
+"$BL" target --socket "$SOCK" create "$DIQN" || die "create $DIQN again"
+"$BL" target --socket "$SOCK" lun add "$DIQN" 0 /dev/drbd$N || die "lun add /dev/drbd$N again"
+kill -CONT $WPID
+exited() { ! kill -0 $WPID 2>/dev/null; }
+wait_for 30 exited || die "staged later: still waiting after 30 s: $(cat "$T/err")"
+wait $WPID; rc=$?
+[ $rc = 1 ] || die "staged later: exit $rc, want 1: $(cat "$T/err")"
+grep -q "/dev/drbd$N is Secondary and its peer Primary for 300 ms" "$T/err" ||
+	die "staged later: did not give up: $(cat "$T/err")"
+"$BL" target --socket "$SOCK" delete "$DIQN" || die "delete $DIQN"
 
 # ---- events: a subscriber sees the LUN change ----
 "$BL" target --socket "$SOCK" events >"$T/events.log" 2>&1 &
