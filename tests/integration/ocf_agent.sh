@@ -8,7 +8,8 @@
 # cannot be attached yet (its device missing here; on an appliance, a DRBD
 # device not Primary yet, which the Pacemaker reconciler relies on: it does
 # not order the start after the promote) is not enabled: start retries until
-# it can be, and fails with the reason at its deadline.
+# it can be, and fails with the reason at its deadline, or at once (after a
+# grace) when /proc/drbd shows the LUN's DRBD peer staying Primary.
 . "$(dirname "$0")/../lib/common.sh"
 command -v ocf-tester >/dev/null || skip "ocf-tester (resource-agents) not installed"
 [ -d /usr/lib/ocf/lib/heartbeat ] || skip "OCF shell functions not installed"
@@ -65,6 +66,23 @@ run2() { # action [timeout-ms] -> exit code; stderr in $T/start2.err
 grep -q "ocf-exit-reason:enable $IQN2 failed for 2s" "$T/start2.err" ||
 	{ cat "$T/start2.err"; die "no exit reason naming the deadline"; }
 [ "$(run2 monitor)" = 7 ] || die "a failed start left $IQN2 enabled"
+# A LUN on a DRBD minor whose peer stays Primary (a fake /proc/drbd, the
+# grace cut to 300 ms): start fails well before its deadline, with
+# bollard's reason and no claim of having waited it out. `timeout` turns a
+# start that waits the full 55 s into a failure; no time is measured.
+IQN3=iqn.2026-11.io.bollard:peerprimary
+N=147
+while [ -e /dev/drbd$N ]; do N=$((N + 1)); done
+TG create $IQN3 || die "create $IQN3"
+TG lun add $IQN3 0 /dev/drbd$N || die "lun add $IQN3 (staged, not opened)"
+printf '%s: cs:Connected ro:Secondary/Primary ds:UpToDate/UpToDate C r-----\n' $N >"$T/proc_drbd"
+BOLLARD_PROC_DRBD="$T/proc_drbd" BOLLARD_DRBD_GRACE_MS=300 OCF_RESKEY_iqn=$IQN3 \
+	OCF_RESKEY_socket="$T/t.sock" OCF_RESKEY_bollard="$BUILD/bollard" OCF_RESKEY_CRM_meta_timeout=60000 \
+	timeout 30 "$AGENT" start >/dev/null 2>"$T/start3.err"
+rc=$?
+[ $rc = 1 ] || { cat "$T/start3.err"; die "start beside a peer that stays Primary: exit $rc, want 1 (OCF_ERR_GENERIC)"; }
+grep -q "^ocf-exit-reason:enable $IQN3 failed: bollard target: enable: $IQN3: /dev/drbd$N is Secondary and its peer Primary for 300 ms .*; giving up$" \
+	"$T/start3.err" || { cat "$T/start3.err"; die "no exit reason naming the DRBD device and its peer"; }
 # The backing appears while start is retrying: start succeeds.
 run2 start >"$T/start2.rc" &
 SPID=$!
