@@ -540,31 +540,32 @@ static int build_target(struct builder *b, const struct bl_obj *t,
 		if ((rc = add_elem(b, c, "constraints", BL_STAGE_ACTIVATE)))
 			return rc;
 		/*
-		 * Promote, then start the target; stop the target, then
-		 * demote. Two asymmetrical orders on the target primitive
-		 * alone, so the group's service addresses (ordered first
-		 * within the group) start beside the promote: an address
-		 * start cannot wait on DRBD.
+		 * Stop the target, then demote: one asymmetrical order on the
+		 * target primitive. Its start is not ordered after the
+		 * promote: it runs beside it (the colocation puts it on the
+		 * node being promoted). Its agent waits until every LUN's
+		 * device opens for writing, which a DRBD device does once
+		 * Primary (`bollard target enable --wait`).
 		 *
-		 * The target's start must not run beside the promote. From
-		 * 2026-11-24 (session 6) until the next session it did: its
-		 * agent waits until every LUN's device opens for writing,
-		 * which a DRBD device does only once Primary. That saved one
-		 * Pacemaker round trip on a failover, but when the scheduler
-		 * moved the promotion to the other node while that start was
-		 * in flight (tests/ha saw it twice at set-up, where the group
-		 * existed for a moment before its colocation), the start
-		 * waited out its own timeout and failed. A failed start bans the target
-		 * from that node (start-failure-is-fatal) until someone
-		 * clears it, and the next failover to that node then never
-		 * served. With the order, the start is only scheduled on the
-		 * node whose promote succeeded. The agent keeps its wait
-		 * (bollard target enable --wait): it costs nothing when the
-		 * device is already writable.
+		 * Why beside: on a failover the promote's fence-peer handler
+		 * places a constraint, which aborts Pacemaker's transition;
+		 * a start ordered after the promote then waits for a new
+		 * transition, and the start itself (the agent's meta-data is
+		 * re-read for every start) comes after that. tests/ha
+		 * measured DRBD Primary -> first write ~1.7 s with the
+		 * order (2026-11-24, session 7), ~0.9 s beside it (session 6).
+		 *
+		 * The hazard of a start beside the promote is a start on a
+		 * node whose promote never comes: it would wait out its
+		 * timeout and fail. tests/ha saw it at set-up, when the group
+		 * existed for a moment before its colocation; the plan now
+		 * creates a new group and its constraints in one CIB update
+		 * (pacemaker_plan.c, find_together). Should it happen anyway,
+		 * the wait gives up early when DRBD shows the promote will not
+		 * come here (the peer stays Primary, or the local disk cannot
+		 * be promoted), and the group's failure-timeout ends the ban
+		 * on this node after 60 s.
 		 */
-		snprintf(cstr, sizeof(cstr), "%s-after-promote-%s", gid, vname);
-		if ((rc = one_way_order(b, cstr, cid, "promote", tid, "start")))
-			return rc;
 		snprintf(cstr, sizeof(cstr), "%s-before-demote-%s", gid, vname);
 		if ((rc = one_way_order(b, cstr, tid, "stop", cid, "demote")))
 			return rc;

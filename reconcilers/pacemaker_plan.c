@@ -112,6 +112,9 @@ struct ctx {
 	size_t nchanges;
 	struct idset noted_agents;
 	struct idset waiting;       /* DRBD clones held back: WaitingForPeers */
+	struct idset together;      /* new elements created in one CIB update */
+	const struct pcmk_elem **held; /* ... their creations, held back     */
+	size_t nheld;
 };
 
 static const char *const sections[3] = { "crm_config", "resources", "constraints" };
@@ -482,6 +485,153 @@ static int gate_clones(struct ctx *c)
 	return rc;
 }
 
+/*
+ * New resources and the new constraints that name them are created in one
+ * CIB update. Each in its own cibadmin call, Pacemaker sees the resources
+ * before their constraints and may start them anywhere in between: tests/ha
+ * saw a Target's group start on the node whose DRBD was not promoted (its
+ * rsc_colocation came one call later); the target's start then waited out
+ * its timeout there. One `cibadmin --modify --allow-create` on the
+ * configuration carries them all, so the CIB never holds one without the
+ * other (crm_verify has checked the would-be CIB first, as for any change).
+ *
+ * find_together() picks them before planning: a wanted constraint absent
+ * from the CIB, and every wanted top-level resource absent from the CIB
+ * that it names (the constraint may name an element inside it, as the
+ * target's rsc_order names the group's target primitive). plan_elem() then
+ * holds their creations back (hold) instead of planning one action each,
+ * and put_together() plans the one action. What plan_elem() refuses (a
+ * Blocked constraint, a WaitingForPeers group, an id collision) is never
+ * held, so it is not created, as before.
+ */
+static const struct pcmk_elem *new_rsc_holding(const struct ctx *c,
+					       const char *id)
+{
+	for (size_t i = 0; i < c->want->n; i++) {
+		const struct pcmk_elem *r = &c->want->v[i];
+
+		/* r->node itself, then inside it (pcmk_find_id would go
+		 * on to r->node's siblings: the other wanted elements) */
+		if (sec_index(r->section) == 1 && !pcmk_find_id(c->cfg, r->id) &&
+		    (!strcmp(r->id, id) || pcmk_find_id(r->node->children, id)))
+			return r;
+	}
+	return NULL;
+}
+
+static int find_together(struct ctx *c)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < c->want->n && !rc; i++) {
+		const struct pcmk_elem *e = &c->want->v[i];
+		struct idset refs = {0};
+
+		if (sec_index(e->section) != 2 || pcmk_find_id(c->cfg, e->id))
+			continue;
+		rc = constraint_refs(e->node, &refs);
+		for (size_t k = 0; k < refs.n && !rc; k++) {
+			const struct pcmk_elem *r = new_rsc_holding(c, refs.v[k]);
+
+			if (r)
+				rc = ids_add(&c->together, r->id);
+			if (r && !rc)
+				rc = ids_add(&c->together, e->id);
+		}
+		ids_free(&refs);
+	}
+	return rc;
+}
+
+static int hold(struct ctx *c, const struct pcmk_elem *e)
+{
+	const struct pcmk_elem **v = realloc(c->held, (c->nheld + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	c->held = v;
+	v[c->nheld++] = e;
+	return 0;
+}
+
+/* Append "<element> <id>" to names and e's XML to xml. */
+static int put_one(const struct pcmk_elem *e, char **names, char **xml)
+{
+	char *dump = pcmk_dump(e->node), *n = NULL, *x = NULL;
+	int rc = -ENOMEM;
+
+	if (!dump)
+		return -ENOMEM;
+	if (asprintf(&n, "%s%s%s %s", *names ? *names : "", *names ? ", " : "",
+		     (const char *)e->node->name, e->id) >= 0 &&
+	    asprintf(&x, "%s%s", *xml ? *xml : "", dump) >= 0) {
+		free(*names);
+		free(*xml);
+		*names = n;
+		*xml = x;
+		n = x = NULL;
+		rc = 0;
+	}
+	free(n);
+	free(x);
+	free(dump);
+	return rc;
+}
+
+static int put_together(struct ctx *c)
+{
+	char *names = NULL, *rsc = NULL, *con = NULL, *xml = NULL;
+	size_t nrsc = 0, ncon = 0;
+	int h, rc = 0;
+
+	for (size_t i = 0; i < c->nheld && !rc; i++) {
+		bool is_rsc = sec_index(c->held[i]->section) == 1;
+
+		rc = put_one(c->held[i], &names, is_rsc ? &rsc : &con);
+		if (is_rsc)
+			nrsc++;
+		else
+			ncon++;
+	}
+	if (rc || !c->nheld)
+		goto out;
+	if (!nrsc || !ncon) {
+		/* Only one side survived plan_elem's refusals: nothing to
+		 * keep together, plain creations as always. */
+		for (size_t i = 0; i < c->nheld && !rc; i++)
+			rc = act_put(c, c->held[i], false, "missing: create");
+		goto out;
+	}
+	if (asprintf(&xml, "<configuration>\n<resources>\n%s</resources>\n"
+		     "<constraints>\n%s</constraints>\n</configuration>\n",
+		     rsc, con) < 0) {
+		xml = NULL;
+		rc = -ENOMEM;
+		goto out;
+	}
+	h = bl_plan_add(c->p, BL_STAGE_CONFIG, false, "cib", "configuration",
+			"create", "missing: create %s in one CIB update (a "
+			"resource must not exist without its constraints)",
+			names);
+	rc = h < 0 ? h : 0;
+	if (!rc)
+		rc = bl_plan_set_execl(c->p, h, "cibadmin", "--modify",
+				       "--allow-create", "-o", "configuration",
+				       "--xml-pipe", NULL);
+	if (!rc)
+		rc = bl_plan_set_payload(c->p, h, xml, strlen(xml));
+	if (!rc)
+		rc = push_change(c, h);
+	for (size_t i = 0; i < c->nheld && !rc; i++)
+		rc = wb_put(c, c->held[i]);
+out:
+	free(names);
+	free(rsc);
+	free(con);
+	free(xml);
+	return rc;
+}
+
 static int plan_elem(struct ctx *c, const struct pcmk_elem *e)
 {
 	struct idset ids = {0}, refs = {0};
@@ -547,7 +697,8 @@ static int plan_elem(struct ctx *c, const struct pcmk_elem *e)
 		goto out_block;
 	}
 	if (!obs) {
-		rc = act_put(c, e, false, "missing: create");
+		rc = ids_has(&c->together, e->id) ? hold(c, e)
+		     : act_put(c, e, false, "missing: create");
 	} else if (obs != pcmk_find_id(obs, e->id) || osec != sec ||
 		   strcmp((const char *)obs->name, (const char *)e->node->name)) {
 		/* Same id, owned, but another kind or place: recreate. */
@@ -615,8 +766,12 @@ int pcmk_plan(const struct bl_rec_ctx *rctx, const void *want_,
 		qsort(order, c.want->n, sizeof(*order), cmp_elem);
 	if (!rc)
 		rc = gate_clones(&c);
+	if (!rc)
+		rc = find_together(&c);
 	for (size_t i = 0; i < c.want->n && !rc; i++)
 		rc = plan_elem(&c, order[i]);
+	if (!rc)
+		rc = put_together(&c);
 
 	/* Owned elements nobody wants any more. Constraints first (they are
 	 * ACTIVATE-stage removals, which run first anyway). */
@@ -682,6 +837,8 @@ out_free:
 	ids_free(&c.blocked);
 	ids_free(&c.noted_agents);
 	ids_free(&c.waiting);
+	ids_free(&c.together);
+	free(c.held);
 	xmlFreeDoc(c.wb);
 	return rc;
 }
