@@ -396,11 +396,12 @@ timeline() { # NODE KILL-EPOCH
 	# DRBD's view (kernel log, wall clock): when it saw the peer go and
 	# when it became Primary; its fence-peer handler's runs (DRBD's
 	# "helper command" lines and bollard-fence-peer's own, which it
-	# writes to the kernel log).
-	ha_exec $1 'dmesg --time-format=iso | grep -E "drbd.*(conn\(|role\(|peer\(|PingAck|helper command)|bollard-fence-peer"' 30 \
+	# writes to the kernel log); the target engine's first login after the
+	# kill (the survivor's target was enabled by then).
+	ha_exec $1 'dmesg --time-format=iso | grep -E "drbd.*(conn\(|role\(|peer\(|PingAck|helper command)|bollard-fence-peer|bollard_target: iscsi .* logged in"' 30 \
 		>"$HA_DIR/survivor-kernel.log"
 	echo "  timeline on $1 (s after the kill; guest clock offset $off s):"
-	grep -hE 'A processor failed|Members\[1\]|Requesting fencing|Operation .(reboot|off). targeting|Initiating (start|promote|notify|stop|monitor)|Result of (start|promote|notify|stop) operation|Peer .* lost|State transition S_IDLE|node_update|calculated .* transition|Transition [0-9]+ .*Complete|drbd[0-9]*[: ]|bollard-(drbd|address)\(|bollard-fence-peer\[' \
+	grep -hE 'A processor failed|Members\[1\]|Requesting fencing|Operation .(reboot|off). targeting|Initiating (start|promote|notify|stop|monitor)|Result of (start|promote|notify|stop) operation|Peer .* lost|State transition S_IDLE|node_update|calculated .* transition|Transition [0-9]+ .*Complete|drbd[0-9]*[: ]|bollard-(drbd|address)\(|bollard-fence-peer\[|bollard_target: iscsi .* logged in' \
 		"$HA_DIR/survivor-corosync.log" "$HA_DIR/survivor-pacemaker.log" "$HA_DIR/survivor-kernel.log" |
 	while IFS= read -r l; do
 		ts=$(grep -oE '^[A-Z][a-z]{2} +[0-9]+ [0-9:]{8}(\.[0-9]+)?' <<<"$l") ||
