@@ -61,7 +61,7 @@ FUZZERS += $(REC_FUZZ)
 # what libqb pulls in, 11 libraries on Debian 12 against cibadmin's 43).
 CIB_TOOL      := $(BUILD)/bollard-cib
 CIB_TOOL_OBJS := $(OBJ)/reconcilers/tools/bollard_cib.o $(OBJ)/reconcilers/cib_ipc.o \
-                 $(OBJ)/schema/bl_err.o
+                 $(OBJ)/schema/bl_err.o $(OBJ)/schema/bl_time.o
 $(CIB_TOOL): $(CIB_TOOL_OBJS)
 	$(CC) $(ALL_LDFLAGS) $^ -o $@ -lqb -lbz2
 PROGS    += $(CIB_TOOL)

@@ -30,6 +30,12 @@ $(SCHEMA_TESTS): $(BUILD)/tests/unit/%: $(OBJ)/tests/unit/%.o $(SCHEMA_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(SCHEMA_LDLIBS) $(call pc,--libs cmocka)
 
+# bl_time.c alone against clock_gettime() (no library, no schema).
+$(OBJ)/tests/unit/test_bl_time.o: EXTRA_CFLAGS += $(call pc,--cflags cmocka)
+$(BUILD)/tests/unit/test_bl_time: $(OBJ)/tests/unit/test_bl_time.o $(OBJ)/schema/bl_time.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) $^ -o $@ $(call pc,--libs cmocka)
+
 # `make schemas`: rewrite the generated JSON Schemas and docs/schema.md
 # (a unit test fails while the committed copies differ from the tables).
 schemas: $(SCHEMA_GEN)
@@ -38,11 +44,11 @@ schemas: $(SCHEMA_GEN)
 	$(SCHEMA_GEN) --markdown docs/schema.md
 
 # libFuzzer over YAML -> objects. libyaml and jansson are the system
-# (uninstrumented) builds; every schema source is instrumented. bl_err.c is
-# left out: the fuzzer never needs error strings.
+# (uninstrumented) builds; every schema source is instrumented. bl_err.c and
+# bl_time.c are left out: the fuzzer never needs error strings or a clock.
 FUZZ_CC        ?= clang-14
 SCHEMA_FUZZ    := $(BUILD)/fuzz/fuzz_yaml
-SCHEMA_FUZZ_SRCS := tests/fuzz/fuzz_yaml.c $(filter-out schema/bl_err.c,$(SCHEMA_SRCS))
+SCHEMA_FUZZ_SRCS := tests/fuzz/fuzz_yaml.c $(filter-out schema/bl_err.c schema/bl_time.c,$(SCHEMA_SRCS))
 $(SCHEMA_FUZZ): $(SCHEMA_FUZZ_SRCS) $(wildcard schema/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined $(CSTD) -D_GNU_SOURCE \
@@ -52,7 +58,7 @@ fuzz: $(SCHEMA_FUZZ)
 
 LIBS       += $(SCHEMA_LIB)
 PROGS      += $(SCHEMA_GEN)
-UNIT_TESTS += $(SCHEMA_TESTS)
+UNIT_TESTS += $(SCHEMA_TESTS) $(BUILD)/tests/unit/test_bl_time
 FUZZERS    += $(SCHEMA_FUZZ)
 
 .PHONY: schemas

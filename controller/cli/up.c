@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bl_time.h"
 #include "cli.h"
 #include "supervisor.h"
 #include "up_node.h"
@@ -270,7 +271,7 @@ int cmd_up(struct cli *c, int argc, char **argv)
 	const char *etcd_bin = getenv("BOLLARD_ETCD_BIN");
 	int n, rc, cport = 0, pport = 0, ret = 1, sig = 0;
 	bool url_written = false;
-	struct timespec t0, t1;
+	uint64_t t0;
 
 	n = cli_parse(c, argc, argv, flags, &o, up_usage);
 	if (n < 0)
@@ -348,7 +349,7 @@ int cmd_up(struct cli *c, int argc, char **argv)
 			goto out_unblock;
 		}
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = bl_now_ms();
 	for (;;) {
 		struct sup_child *ch;
 		long ms;
@@ -362,9 +363,7 @@ int cmd_up(struct cli *c, int argc, char **argv)
 			report_exit(c, ch, dir);
 			goto out_stop;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		ms = (t1.tv_sec - t0.tv_sec) * 1000 +
-		     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		ms = (long)(bl_now_ms() - t0);
 		if (ms > UP_HEALTH_TIMEOUT_MS) {
 			cli_error(c, "etcd did not become healthy in %d s "
 				  "(log: %s)", UP_HEALTH_TIMEOUT_MS / 1000,

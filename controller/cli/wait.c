@@ -33,6 +33,7 @@
 
 #include "bl_etcd.h"
 #include "bl_schema.h"
+#include "bl_time.h"
 #include "cli.h"
 
 struct wobj {
@@ -50,14 +51,6 @@ struct wstate {
 	bool changed;
 	int err;                     /* watch ended                           */
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static bool waits_for(const struct bl_obj *o)
 {
@@ -201,7 +194,7 @@ int apply_wait(struct cli *c, struct bl_etcd *e, const struct plan *p,
 	struct bl_watch *watch = NULL;
 	struct wobj *w;
 	size_t n = 0;
-	int64_t deadline = mono_ms() + (int64_t)timeout_ms;
+	int64_t deadline = (int64_t)bl_now_ms() + (int64_t)timeout_ms;
 	int rc, ret = 1;
 
 	w = calloc(p->n + 1, sizeof(*w));
@@ -250,7 +243,7 @@ int apply_wait(struct cli *c, struct bl_etcd *e, const struct plan *p,
 			cli_etcd_error(c, e, s.err, "watching status");
 			break;
 		}
-		left = deadline - mono_ms();
+		left = deadline - (int64_t)bl_now_ms();
 		if (left <= 0) {
 			char why[1024], kb[32];
 

@@ -79,7 +79,7 @@ static void memlog(struct bl_ctl *c, const char *what)
 
 void ctl_enqueue(struct bl_ctl *c, const char *key)
 {
-	bl_wq_add(c->wq, key, now_ms(), 0);
+	bl_wq_add(c->wq, key, bl_now_ms(), 0);
 }
 
 /* ---- event mapping ---------------------------------------------------------*/
@@ -566,7 +566,7 @@ static int handle_target(struct bl_ctl *c, const char *key, const char *name)
 	bl_objlist_free(&sec_owned);
 	/* Something changed: look again, so "converged" is observed, not assumed. */
 	if (rc == 0 && res.done)
-		bl_wq_add(c->wq, key, now_ms(), 0);
+		bl_wq_add(c->wq, key, bl_now_ms(), 0);
 	return rc;
 }
 
@@ -631,7 +631,7 @@ static int handle_all(struct bl_ctl *c, const char *key, const char *recname,
 	free(b.l.v);
 	bl_objlist_free(&admitted);
 	if (rc == 0 && res.done)
-		bl_wq_add(c->wq, key, now_ms(), 0);
+		bl_wq_add(c->wq, key, bl_now_ms(), 0);
 	return rc;
 }
 
@@ -835,7 +835,7 @@ int bl_ctl_new(const struct bl_ctl_opts *o, struct bl_ctl **out)
 	bl_informer_foreach_name(c->inf, "Target", enqueue_target, c);
 	ctl_enqueue(c, "drbd");
 	ctl_enqueue(c, "sweep");
-	c->next_resync_ms = now_ms() + (uint64_t)c->o.resync_s * 1000;
+	c->next_resync_ms = bl_now_ms() + (uint64_t)c->o.resync_s * 1000;
 	ctl_logf(c, "watching %s (revision %lld, %zu objects)", o->etcd,
 	      (long long)bl_informer_revision(c->inf), bl_informer_count(c->inf));
 	*out = c;
@@ -898,7 +898,7 @@ int bl_ctl_run(struct bl_ctl *c, volatile int *stop, bool once)
 			      "from the loop", bl_strerror(rc));
 	}
 	while (!*stop) {
-		uint64_t now = now_ms(), wait = UINT64_MAX;
+		uint64_t now = bl_now_ms(), wait = UINT64_MAX;
 		const char *key;
 		bool worked = false;
 		int timeout;
@@ -908,13 +908,13 @@ int bl_ctl_run(struct bl_ctl *c, volatile int *stop, bool once)
 			tick(c, now);
 		/* Drain what is ready; the watch is checked between items so a
 		 * burst of changes keeps merging in the queue. */
-		while (!*stop && (key = bl_wq_get(c->wq, now_ms(), &wait)) != NULL) {
+		while (!*stop && (key = bl_wq_get(c->wq, bl_now_ms(), &wait)) != NULL) {
 			char *k = strdup(key);
 			memlog(c, k);
 			enum bl_wq_result r = handle(c, k);
 			memlog(c, "handled");
 			worked = true;
-			bl_wq_done(c->wq, k, r, now_ms());
+			bl_wq_done(c->wq, k, r, bl_now_ms());
 			free(k);
 			bl_etcd_dispatch(c->etcd, 0);
 		}

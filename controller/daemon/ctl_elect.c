@@ -126,6 +126,6 @@ bool ctl_is_leader_of(struct bl_ctl *c, const char *cluster)
 	size_t i;
 	for (i = 0; i < c->nleaders; i++)
 		if (!strcmp(c->leader_cluster[i], cluster))
-			return bl_leader_valid(c->leaders[i], now_ms());
+			return bl_leader_valid(c->leaders[i], bl_now_ms());
 	return false;
 }

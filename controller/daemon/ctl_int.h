@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "bl_time.h"
 #include "daemon/controller.h"
 #include "daemon/target_exec.h"
 
@@ -88,13 +89,6 @@ struct bl_ctl {
 	json_t *load_recs;          /* load_obj's admission records, for one
 	                             * desired() (run_one)                   */
 };
-
-static inline uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* controller.c */
 void ctl_logf(struct bl_ctl *c, const char *fmt, ...)

@@ -241,7 +241,7 @@ static void volume_status(struct bl_ctl *c, const struct bl_plan *plan, int rc)
 		bl_vstatus_prune(c->vs);  /* observe did not ask DRBD: nothing
 					   * replicated is wanted here */
 	c->drbd_status_done = c->drbd_reported || planned;
-	c->next_sync_poll_ms = now_ms() + VOLUME_SYNC_POLL_MS;
+	c->next_sync_poll_ms = bl_now_ms() + VOLUME_SYNC_POLL_MS;
 }
 
 /*
@@ -268,7 +268,7 @@ void ctl_after_round(struct bl_ctl *c, const char *key, const char *recname,
 		volume_status(c, plan, rc);
 	else if (!strcmp(recname, "pacemaker") && !c->o.dry_run &&
 		 plan_waits_for_peers(plan))
-		bl_wq_add(c->wq, key, now_ms(), PEER_WAIT_POLL_MS);
+		bl_wq_add(c->wq, key, bl_now_ms(), PEER_WAIT_POLL_MS);
 }
 
 /* A node's status, for the Pacemaker reconciler's gate (ctx->peer_status). */
@@ -287,7 +287,7 @@ void ctl_volume_status_poll(struct bl_ctl *c)
 
 	ctl_rec_ctx(c, &ctx);
 	bl_vstatus_refresh(c->vs, &ctx);
-	c->next_sync_poll_ms = now_ms() + VOLUME_SYNC_POLL_MS;
+	c->next_sync_poll_ms = bl_now_ms() + VOLUME_SYNC_POLL_MS;
 }
 
 /* tick(): while a resync runs, its progress every VOLUME_SYNC_POLL_MS. */

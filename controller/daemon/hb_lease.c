@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "bl_etcd.h"
+#include "bl_time.h"
 #include "daemon/hb_lease.h"
 
 struct bl_hb_lease {
@@ -25,14 +26,6 @@ struct bl_hb_lease {
 	bool stop;                  /* (mu)                                   */
 };
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /*
  * One step: renew the lease we have, or get one. A keepalive etcd answers
  * with TTL 0 means the lease is gone (and the keys bound to it with it);
@@ -43,7 +36,7 @@ static uint64_t mono_ms(void)
 static bool step(struct bl_hb_lease *k, uint64_t *last_ok)
 {
 	int64_t id, ttl = 0, got = 0;
-	uint64_t sent = mono_ms();
+	uint64_t sent = bl_now_ms();
 	int rc;
 
 	pthread_mutex_lock(&k->mu);
@@ -55,7 +48,7 @@ static bool step(struct bl_hb_lease *k, uint64_t *last_ok)
 			*last_ok = sent;
 			return true;
 		}
-		if (rc < 0 && mono_ms() - *last_ok < (uint64_t)k->ttl_s * 1000)
+		if (rc < 0 && bl_now_ms() - *last_ok < (uint64_t)k->ttl_s * 1000)
 			return false;   /* no answer yet: try again soon */
 		id = 0;                 /* expired */
 	}
@@ -77,12 +70,12 @@ static void *hb_main(void *arg)
 
 	for (;;) {
 		bool ok = step(k, &last_ok);
-		uint64_t until = mono_ms() + (ok ? period : 500);
+		uint64_t until = bl_now_ms() + (ok ? period : 500);
 		struct timespec ts = { .tv_sec = (time_t)(until / 1000),
 				       .tv_nsec = (long)(until % 1000) * 1000000 };
 
 		pthread_mutex_lock(&k->mu);
-		while (!k->stop && mono_ms() < until)
+		while (!k->stop && bl_now_ms() < until)
 			pthread_cond_timedwait(&k->cond, &k->mu, &ts);
 		if (k->stop) {
 			pthread_mutex_unlock(&k->mu);

@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "bl_etcd.h"
+#include "bl_time.h"
 #include "leader.h"
 
 struct bl_leader {
@@ -47,14 +48,6 @@ struct bl_leader {
 	pthread_t ka_thread;
 	struct bl_etcd *ka_etcd;
 };
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 struct bl_leader *bl_leader_new(struct bl_etcd *e, const char *key,
 				const char *id, int64_t ttl_s)
@@ -115,12 +108,12 @@ static void *ka_main(void *arg)
 			int rc;
 
 			pthread_mutex_unlock(&l->mu);
-			sent = mono_ms();
+			sent = bl_now_ms();
 			rc = bl_etcd_lease_keepalive(l->ka_etcd, id, &ttl);
 			pthread_mutex_lock(&l->mu);
 			/* Only if the main thread did not move on meanwhile. */
 			if (l->leader && l->lease == id) {
-				if (lost(l, rc, ttl, mono_ms())) {
+				if (lost(l, rc, ttl, bl_now_ms())) {
 					l->leader = false;
 					l->lease = 0;
 				} else if (rc == 0) {
@@ -131,10 +124,10 @@ static void *ka_main(void *arg)
 			}
 		}
 		/* After a keepalive without an answer, try again soon. */
-		until = mono_ms() + (failed ? 500 : period);
+		until = bl_now_ms() + (failed ? 500 : period);
 		ts.tv_sec = (time_t)(until / 1000);
 		ts.tv_nsec = (long)(until % 1000) * 1000000;
-		while (!l->ka_stop && mono_ms() < until)
+		while (!l->ka_stop && bl_now_ms() < until)
 			pthread_cond_timedwait(&l->ka_cond, &l->mu, &ts);
 	}
 	pthread_mutex_unlock(&l->mu);

@@ -40,7 +40,13 @@ ETCD_LIB  := $(BUILD)/libbl_etcd.a
 $(ETCD_OBJS) $(ETCD_GEN_OBJS): EXTRA_CFLAGS += $(ETCD_CFLAGS)
 $(ETCD_OBJS): $(ETCD_GEN_H)
 
-$(ETCD_LIB): $(ETCD_OBJS) $(ETCD_GEN_OBJS)
+# The client's clock, bl_now_ms() (schema/bl_time.c, libc only), goes into
+# both archives, so that whatever order a program lists its libraries in,
+# the archive that needs it has it (it is in libbl_schema.a too; a program
+# takes one copy, from the first archive that resolves it).
+ETCD_UTIL_OBJS := $(OBJ)/schema/bl_time.o
+
+$(ETCD_LIB): $(ETCD_OBJS) $(ETCD_GEN_OBJS) $(ETCD_UTIL_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@; $(AR) rcs $@ $^
 
@@ -48,7 +54,8 @@ LIBS += $(ETCD_LIB)
 
 # ---- the HTTP/1.1 JSON gateway transport -------------------------------------
 ETCD_HTTP_SRCS := $(sort $(wildcard controller/etcd/http/*.c))
-ETCD_HTTP_OBJS := $(ETCD_HTTP_SRCS:%.c=$(OBJ)/%.o) $(OBJ)/controller/etcd/etcd_common.o
+ETCD_HTTP_OBJS := $(ETCD_HTTP_SRCS:%.c=$(OBJ)/%.o) $(OBJ)/controller/etcd/etcd_common.o \
+                  $(ETCD_UTIL_OBJS)
 ETCD_HTTP_LIB  := $(BUILD)/libbl_etcd_http.a
 # OpenSSL is dlopen()ed for https:// only (http/http_tls.h): headers, no link.
 ETCD_HTTP_LDLIBS := $(call pc,--libs jansson)

@@ -1,6 +1,6 @@
 /*
  * etcd_common.c - pieces of the etcd client that do not depend on the
- * transport: clocks and backoff, prefix ranges, freeing listings, the
+ * transport: backoff, prefix ranges, freeing listings, the
  * mapping of etcd's status codes to bollard's, endpoint lists, credentials
  * and the watch bookkeeping (see "watches" below and in etcd_common.h).
  * Linked into both libbl_etcd.a (gRPC) and libbl_etcd_http.a (JSON
@@ -17,14 +17,6 @@
 
 #include "bl_err.h"
 #include "etcd_common.h"
-
-int64_t bl__now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void bl__backoff_sleep(int *backoff_ms, int64_t deadline_ms)
 {

@@ -12,12 +12,18 @@
 #include <stdint.h>
 
 #include "bl_etcd.h"
+#include "bl_time.h"
 
 /* Reconnect backoff of the unary retry loop and the watch restarts. */
 #define BL_ETCD_BACKOFF_MIN_MS 100
 #define BL_ETCD_BACKOFF_MAX_MS 2000
 
-int64_t bl__now_ms(void);
+/* bl_now_ms() (bl_time.h) as the signed milliseconds of the deadline
+ * arithmetic here, where "deadline - now" goes negative once it passed. */
+static inline int64_t bl__now_ms(void)
+{
+	return (int64_t)bl_now_ms();
+}
 /* Sleep min(*backoff_ms, time left to deadline_ms), then double the backoff
  * (capped at BL_ETCD_BACKOFF_MAX_MS). */
 void bl__backoff_sleep(int *backoff_ms, int64_t deadline_ms);

@@ -18,6 +18,7 @@
 
 #include "bl_etcd.h"
 #include "bl_schema.h"
+#include "bl_time.h"
 #include "cli.h"
 #include "rollout/cli_rollout.h"
 #include "rollout/rollout.h"
@@ -65,13 +66,6 @@ static int ro_set(void *arg, const char *flag, const char *val)
 		}
 	}
 	return 0;
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* Clusters and Targets of a snapshot (sorted by name: the snapshot is
@@ -312,7 +306,7 @@ static int rollout_status(struct cli *c, struct bl_etcd *e, const char *name,
 			  const struct ro_opts *o)
 {
 	bool tty = isatty(fileno(c->out));
-	uint64_t end = o->timeout_ms ? mono_ms() + o->timeout_ms : 0;
+	uint64_t end = o->timeout_ms ? bl_now_ms() + o->timeout_ms : 0;
 	char line[600], last[600] = "";
 	struct pstate ps = { .have = false };
 	int r;
@@ -341,7 +335,7 @@ static int rollout_status(struct cli *c, struct bl_etcd *e, const char *name,
 			json_decref(ps.ro_spec);
 			return r;
 		}
-		if (end && mono_ms() >= end) {
+		if (end && bl_now_ms() >= end) {
 			fprintf(c->out, "rollout %s: timed out while %s\n", name,
 				strstr(line, "waiting") ? "waiting" : "in progress");
 			json_decref(ps.ro_spec);

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "bl_etcd.h"
+#include "bl_time.h"
 #include "daemon/informer.h"
 #include "rollout/rollout.h"
 
@@ -18,13 +19,6 @@ static void ignore_change(void *arg, const char *key, const char *kind,
 static void log_error(void *arg, const char *key, const char *msg)
 {
 	fprintf(arg, "fleet: watch: %s: %s\n", key, msg);
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 int bl_fleet_run(const struct bl_etcd_opts *eo, const char *id,
@@ -63,7 +57,7 @@ int bl_fleet_run(const struct bl_etcd_opts *eo, const char *id,
 	fflush(log);
 	while (!*stop) {
 		bl_etcd_dispatch(e, 0);
-		bl_fleet_tick(f, mono_ms());
+		bl_fleet_tick(f, bl_now_ms());
 		bl_etcd_dispatch(e, 100);
 	}
 	bl_fleet_free(f);

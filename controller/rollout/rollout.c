@@ -35,6 +35,7 @@
 #include <time.h>
 
 #include "bl_etcd.h"
+#include "bl_time.h"
 #include "daemon/informer.h"
 #include "daemon/leader.h"
 #include "rollout/rollout.h"
@@ -86,13 +87,6 @@ struct round {
 	bool volumes;                   /* history_one saw one            */
 	int64_t now;
 };
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void logf_(struct bl_fleet *f, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -972,7 +966,7 @@ static void round_rollout(void *arg, const struct bl_obj *ro)
 
 	/* A leader that stalled in this round (slow etcd) may have lost the
 	 * role meanwhile: decide nothing then (leader.h). */
-	if (!bl_leader_valid(f->leader, mono_ms()))
+	if (!bl_leader_valid(f->leader, bl_now_ms()))
 		goto out_free;
 	if (bl_ro_step(&p, &s, rc, g.n, r->now)) {
 		for (i = 0; i < g.n; i++) {

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bl_time.h"
 #include "bt_mgmt_client.h"
 #include "drbd_watch.h"
 #include "target_print.h"
@@ -457,14 +458,6 @@ static void watch_set_up(const struct topts *o, struct btc *c,
 	btc_state_free(&st);
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static int do_enable_wait(struct topts *o, struct btc *c)
 {
 	const struct timespec pause = { 0, 50 * 1000 * 1000 };
@@ -481,12 +474,12 @@ static int do_enable_wait(struct topts *o, struct btc *c)
 	w.proc = getenv("BOLLARD_PROC_DRBD");
 	if (!w.proc || !*w.proc)
 		w.proc = "/proc/drbd";
-	end_ms = now_ms() + secs * 1000;
+	end_ms = bl_now_ms() + secs * 1000;
 	for (;;) {
 		rc = btc_target_enable(c, o->pos[0], true);
 		if (rc == 0)
 			goto free_watch;
-		if (now_ms() >= end_ms) {
+		if (bl_now_ms() >= end_ms) {
 			rc = engine_fail(o, c, rc);
 			goto free_watch;
 		}
@@ -508,7 +501,7 @@ static int do_enable_wait(struct topts *o, struct btc *c)
 			ssize_t len = watch_read(&w);
 
 			hit = dw_step(w.t, w.n, len < 0 ? NULL : w.buf,
-				      len < 0 ? 0 : (size_t)len, now_ms(), w.grace_ms);
+				      len < 0 ? 0 : (size_t)len, bl_now_ms(), w.grace_ms);
 			if (hit >= 0) {
 				char why[512];
 

@@ -42,6 +42,7 @@
 #include <qb/qbipcc.h>
 
 #include "bl_err.h"
+#include "bl_time.h"
 #include "cib_ipc.h"
 
 /* cib_ipc.h's header must be libqb's response header plus Pacemaker's
@@ -69,14 +70,6 @@ struct conn {
 	long long deadline_ms;
 	char err[256];          /* why the last call failed           */
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 /* The deadline for what libqb does not bound: qb_ipcc_connect() waits
  * for the server's handshake without a timeout, so a CIB manager that is
@@ -151,14 +144,14 @@ static int call(struct conn *c, const char *msg, char **xml, size_t *len)
 		n = qb_ipcc_sendv(c->qb, iov, 2);
 		if (n == -EAGAIN)
 			poll(NULL, 0, 10);
-	} while (n == -EAGAIN && now_ms() < c->deadline_ms);
+	} while (n == -EAGAIN && (long long)bl_now_ms() < c->deadline_ms);
 	if (n < 0) {
 		snprintf(c->err, sizeof(c->err), "send to the CIB manager: %s", strerror((int)-n));
 		return (int)n;
 	}
 	for (;;) {
 		struct bl_cib_ipc_hdr *r = (struct bl_cib_ipc_hdr *)(void *)c->buf;
-		long long left = c->deadline_ms - now_ms();
+		long long left = c->deadline_ms - (long long)bl_now_ms();
 		unsigned int size_u;
 
 		if (left <= 0) {
@@ -277,7 +270,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	c.deadline_ms = now_ms() + timeout_s * 1000LL;
+	c.deadline_ms = (long long)bl_now_ms() + timeout_s * 1000LL;
 	{
 		struct sigaction sa;
 

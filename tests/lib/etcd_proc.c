@@ -3,6 +3,7 @@
  * etcd_proc.h.
  */
 #include "etcd_proc.h"
+#include "bl_time.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,14 +22,6 @@
 #include <unistd.h>
 
 extern char **environ;
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
-}
 
 static void sleep_ms(long ms)
 {
@@ -54,7 +47,7 @@ static int free_port_avoiding(const int *taken, int ntaken)
 	static const int lo = 20000, span = 12000;
 	/* the picks already taken vary the seed: calls in the same millisecond
 	 * must not draw the same sequence */
-	unsigned seed = (unsigned)getpid() * 2654435761u ^ (unsigned)now_ms() ^
+	unsigned seed = (unsigned)getpid() * 2654435761u ^ (unsigned)bl_now_ms() ^
 			(unsigned)ntaken * 40503u ^ (ntaken ? (unsigned)taken[ntaken - 1] : 0);
 	int tries, i;
 
@@ -191,14 +184,14 @@ out_close:
 
 int etcd_proc_wait_healthy(struct etcd_proc *p, int timeout_ms)
 {
-	long end = now_ms() + timeout_ms;
+	long end = (long)bl_now_ms() + timeout_ms;
 
 	for (;;) {
 		if (exited(p))
 			return -ECHILD;
 		if (healthy(p))
 			return 0;
-		if (now_ms() >= end)
+		if ((long)bl_now_ms() >= end)
 			return -ETIMEDOUT;
 		sleep_ms(20);
 	}
@@ -206,10 +199,10 @@ int etcd_proc_wait_healthy(struct etcd_proc *p, int timeout_ms)
 
 static int wait_gone(struct etcd_proc *p, int timeout_ms)
 {
-	long end = now_ms() + timeout_ms;
+	long end = (long)bl_now_ms() + timeout_ms;
 
 	while (!exited(p)) {
-		if (now_ms() >= end)
+		if ((long)bl_now_ms() >= end)
 			return -ETIMEDOUT;
 		sleep_ms(10);
 	}

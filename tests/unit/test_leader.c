@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "bl_etcd.h"
+#include "bl_time.h"
 #include "daemon/leader.h"
 #include "etcd_proc.h"
 
@@ -19,13 +20,6 @@ struct fx {
 	struct etcd_proc ep;
 	struct bl_etcd *a, *b;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static int setup(void **state)
 {
@@ -58,16 +52,16 @@ static void test_one_leader_then_takeover(void **state)
 	struct fx *f = *state;
 	struct bl_leader *la = bl_leader_new(f->a, "/bollard/v1/leader/c1", "nodea", 2);
 	struct bl_leader *lb = bl_leader_new(f->b, "/bollard/v1/leader/c1", "nodeb", 2);
-	uint64_t t = now_ms();
+	uint64_t t = bl_now_ms();
 
 	assert_int_equal(bl_leader_tick(la, t), 1);
 	assert_int_equal(bl_leader_tick(lb, t), 0);
-	assert_true(bl_leader_valid(la, now_ms()));
-	assert_false(bl_leader_valid(lb, now_ms()));
+	assert_true(bl_leader_valid(la, bl_now_ms()));
+	assert_false(bl_leader_valid(lb, bl_now_ms()));
 	assert_string_equal(bl_leader_holder(lb), "nodea");
 	/* nodea resigns (revokes its lease): nodeb takes over on its tick. */
 	bl_leader_free(la);
-	assert_int_equal(bl_leader_tick(lb, now_ms() + 1000), 1);
+	assert_int_equal(bl_leader_tick(lb, bl_now_ms() + 1000), 1);
 	assert_string_equal(bl_leader_holder(lb), "nodeb");
 	bl_leader_free(lb);
 }
@@ -76,7 +70,7 @@ static void test_key_deleted_means_lost(void **state)
 {
 	struct fx *f = *state;
 	struct bl_leader *la = bl_leader_new(f->a, "/bollard/v1/leader/c2", "nodea", 3);
-	uint64_t t = now_ms();
+	uint64_t t = bl_now_ms();
 
 	assert_int_equal(bl_leader_tick(la, t), 1);
 	assert_int_equal(bl_etcd_delete(f->b, "/bollard/v1/leader/c2", false, NULL, NULL), 0);
@@ -90,7 +84,7 @@ static void test_stalled_leader_not_valid(void **state)
 {
 	struct fx *f = *state;
 	struct bl_leader *la = bl_leader_new(f->a, "/bollard/v1/leader/c3", "nodea", 2);
-	uint64_t t = now_ms();
+	uint64_t t = bl_now_ms();
 
 	assert_int_equal(bl_leader_tick(la, t), 1);
 	assert_true(bl_leader_valid(la, t));
@@ -124,13 +118,13 @@ static void test_thread_keeps_stalled_leader(void **state)
 	struct bl_leader *lb = bl_leader_new(f->b, "/bollard/v1/leader/c4", "nodeb", 2);
 
 	assert_int_equal(bl_leader_start_keepalive(la, &o), 0);
-	assert_int_equal(bl_leader_tick(la, now_ms()), 1);
+	assert_int_equal(bl_leader_tick(la, bl_now_ms()), 1);
 	sleep(6);
-	assert_true(bl_leader_valid(la, now_ms()));
-	assert_int_equal(bl_leader_tick(lb, now_ms()), 0);
+	assert_true(bl_leader_valid(la, bl_now_ms()));
+	assert_int_equal(bl_leader_tick(lb, bl_now_ms()), 0);
 	assert_string_equal(bl_leader_holder(lb), "nodea");
 	/* The tick still works alongside the thread. */
-	assert_int_equal(bl_leader_tick(la, now_ms() + 1000), 1);
+	assert_int_equal(bl_leader_tick(la, bl_now_ms() + 1000), 1);
 	bl_leader_free(la);
 	bl_leader_free(lb);
 }
@@ -149,16 +143,16 @@ static void test_thread_notices_real_loss(void **state)
 	int i;
 
 	assert_int_equal(bl_leader_start_keepalive(la, &o), 0);
-	assert_int_equal(bl_leader_tick(la, now_ms()), 1);
+	assert_int_equal(bl_leader_tick(la, bl_now_ms()), 1);
 	lease = key_lease(f->b, "/bollard/v1/leader/c5");
 	assert_true(lease != 0);
 	assert_int_equal(bl_etcd_lease_revoke(f->b, lease), 0);
 	/* One keepalive period is ttl/3 = 1 s; allow a few. */
-	for (i = 0; i < 50 && bl_leader_valid(la, now_ms()); i++)
+	for (i = 0; i < 50 && bl_leader_valid(la, bl_now_ms()); i++)
 		usleep(100 * 1000);
-	assert_false(bl_leader_valid(la, now_ms()));
+	assert_false(bl_leader_valid(la, bl_now_ms()));
 	assert_false(bl_leader_is_leader(la));
-	assert_int_equal(bl_leader_tick(lb, now_ms()), 1);
+	assert_int_equal(bl_leader_tick(lb, bl_now_ms()), 1);
 	assert_string_equal(bl_leader_holder(lb), "nodeb");
 	bl_leader_free(la);
 	bl_leader_free(lb);
@@ -176,13 +170,13 @@ static void test_thread_no_answer_time_bound(void **state)
 	int i;
 
 	assert_int_equal(bl_leader_start_keepalive(la, &o), 0);
-	assert_int_equal(bl_leader_tick(la, now_ms()), 1);
+	assert_int_equal(bl_leader_tick(la, bl_now_ms()), 1);
 	assert_int_equal(etcd_proc_pause(&f->ep), 0);
 	/* The bound is 2 s TTL minus a 0.4 s margin after the last confirmed
 	 * keepalive; without it nothing would ever end the leadership here. */
-	for (i = 0; i < 40 && bl_leader_valid(la, now_ms()); i++)
+	for (i = 0; i < 40 && bl_leader_valid(la, bl_now_ms()); i++)
 		usleep(100 * 1000);
-	assert_false(bl_leader_valid(la, now_ms()));
+	assert_false(bl_leader_valid(la, bl_now_ms()));
 	assert_int_equal(etcd_proc_resume(&f->ep), 0);
 	bl_leader_free(la);
 }
