@@ -127,22 +127,38 @@ static void test_fence_peer_names_the_cib_clone(void **state)
 	mid = master_id(conf);
 	assert_non_null(mid);
 
-	/* Pacemaker: the clone it creates in the CIB for that Volume. */
+	/* Pacemaker: the clone it creates in the CIB for that Volume, alone
+	 * (cib-clone) or in one CIB update with the Target's group and
+	 * constraints (cib/configuration, pacemaker_plan.c find_together). */
 	plan_of(&bl_pacemaker_reconciler, &pp);
-	for (size_t i = 0; i < pp.n; i++)
-		if (!strcmp(pp.v[i].kind, "cib-clone") && !pp.v[i].remove) {
+	for (size_t i = 0; i < pp.n; i++) {
+		const char *p, *q;
+
+		/* (not the validation: its payload is the whole would-be
+		 * CIB) */
+		if (pp.v[i].remove || !pp.v[i].payload ||
+		    !strcmp(pp.v[i].verb, "validate") ||
+		    (strcmp(pp.v[i].kind, "cib-clone") &&
+		     strcmp(pp.v[i].kind, "cib")))
+			continue;
+		for (p = strstr(pp.v[i].payload, "<clone id=\""); p;
+		     p = strstr(q, "<clone id=\"")) {
+			p += strlen("<clone id=\"");
+			q = strchr(p, '"');
+			assert_non_null(q);
 			assert_null(clone);     /* one replicated Volume, one clone */
-			clone = pp.v[i].object;
+			clone = strndup(p, (size_t)(q - p));
 			xml = pp.v[i].payload;
 		}
+	}
 	assert_non_null(clone);
 	assert_non_null(xml);
-	snprintf(open_tag, sizeof(open_tag), "<clone id=\"%s\"", clone);
+	snprintf(open_tag, sizeof(open_tag), "<clone id=\"%s\" description=\"bollard-managed: Volume/pg-main\"", clone);
 	assert_non_null(strstr(xml, open_tag));
-	assert_non_null(strstr(xml, "Volume/pg-main"));
 
 	assert_string_equal(mid, clone);
 	free(mid);
+	free((char *)clone);
 	bl_plan_free(&dp);
 	bl_plan_free(&pp);
 }
