@@ -1,5 +1,5 @@
 /*
- * bollard-cib - the three CIB calls DRBD's fence-peer handler makes, sent
+ * bollard-cib - the CIB calls DRBD's fence-peer handler makes, sent
  * straight to Pacemaker's CIB manager (pacemaker-based) over its IPC, in
  * a process that links libqb and libbz2 (11 libraries in all on Debian 12,
  * with what libqb pulls in) instead of cibadmin's 43. Why:
@@ -8,6 +8,7 @@
  *   bollard-cib [-t SECS] [--no-fallback] -Q [-l] [-o SECTION]
  *   bollard-cib [-t SECS] [--no-fallback] -C -o SECTION -X XML
  *   bollard-cib [-t SECS] [--no-fallback] -D -o SECTION -X XML
+ *   bollard-cib [-t SECS] [--no-fallback] -C -o SECTION -X XML --then-query [-l]
  *
  * The options mean what they mean to cibadmin (-Q query, -C create, -D
  * delete, -l this node's copy, -o section, -X the input element, -t the
@@ -22,6 +23,41 @@
  * same arguments instead (a Pacemaker that changed its protocol costs
  * speed, not a failover), unless --no-fallback is given, which the tests
  * use to check that the fast path itself works.
+ *
+ * --then-query: the create, then a query of the whole CIB (this node's
+ * copy with -l; -l does not apply to the create, which goes to the
+ * cluster as a plain -C does; -t bounds both calls together), over ONE
+ * connection and registration: the
+ * fence-peer handler needs both, and in tests/ha's emulated guests every
+ * process start (~0.27 s), connect and registration it saves is on a
+ * failover's critical path. The query is sent only once the create has
+ * been answered, so it shows the CIB after the create: the new element
+ * when the create succeeded, whatever holds the id when it failed with
+ * "File exists". The query's answer is printed on stdout as -Q prints
+ * it, and the exit status is about both calls:
+ *   0  the create succeeded, the query's answer printed;
+ *   1  the CIB manager refused the create (its reason on stderr, as
+ *      above), the query's answer printed all the same;
+ *   3  no usable answer to the query (none in time, disconnected, or the
+ *      CIB manager refused it), nothing printed. This includes a create
+ *      that got no answer: it may still have been applied (the CIB
+ *      manager may have received it before the connection broke or the
+ *      time ran out), so after 3 the create's fate is unknown unless
+ *      stderr says otherwise: when the create was answered and the query
+ *      then failed, the one stderr line starts "bollard-cib: cib_create
+ *      SECTION: OK; then cib_query failed: " (or the create's refusal
+ *      reason in place of "OK"); any other line means the create's fate
+ *      is unknown;
+ *   4  an answer not understood (to the registration, the create or the
+ *      query), nothing printed; stderr as for 3 (a create answered with
+ *      something not understood has an unknown fate too). Unlike the
+ *      single calls, cibadmin does NOT run instead: it has no such
+ *      combined call, and running only the create or only the query would
+ *      hide half of the answer. The caller falls back to separate calls
+ *      (the handler does: a create, which then fails with "File exists"
+ *      if this one was applied, beside a query); --no-fallback changes
+ *      nothing here;
+ *   2  usage, nothing sent.
  */
 #include <errno.h>
 #include <grp.h>
@@ -68,7 +104,7 @@ struct conn {
 	char *plain;            /* a decompressed payload, when one   */
 	uint32_t next_id;       /* IPC request id                     */
 	long long deadline_ms;
-	char err[256];          /* why the last call failed           */
+	char err[512];          /* why the last call failed           */
 };
 
 /* The deadline for what libqb does not bound: qb_ipcc_connect() waits
@@ -211,16 +247,112 @@ static void usage(FILE *f)
 {
 	fputs("usage: bollard-cib [-t SECS] [--no-fallback] -Q [-l] [-o SECTION]\n"
 	      "       bollard-cib [-t SECS] [--no-fallback] -C|-D -o SECTION -X XML\n"
+	      "       bollard-cib [-t SECS] [--no-fallback] -C -o SECTION -X XML --then-query [-l]\n"
 	      "Query, create or delete in Pacemaker's CIB through its IPC, as cibadmin would.\n"
 	      "Exit: 0 done, 1 refused by the CIB, 2 usage, 3 no answer, 4 protocol not understood\n"
-	      "(then cibadmin runs instead, unless --no-fallback).\n", f);
+	      "(then cibadmin runs instead, unless --no-fallback).\n"
+	      "--then-query: the create, then a query of the whole CIB (-l: this node's copy) on one\n"
+	      "connection; the query's answer is printed whether the create succeeded (exit 0) or\n"
+	      "was refused (exit 1); 3/4: the query got no usable answer, nothing printed, the\n"
+	      "create's fate unknown unless stderr says \"cib_create SECTION: ...; then cib_query\n"
+	      "failed\"; cibadmin never runs instead (it has no such call).\n", f);
+}
+
+/* One operation on a registered connection: build its request (callid
+ * CALLID), send it, wait for the answer and check that the answer is one
+ * to it. 0 with *rep filled (rep->rc the CIB manager's verdict), -EINVAL
+ * when no request can be made of the arguments (usage), or the call's
+ * failure with c->err saying why. */
+static int op_call(struct conn *c, const char *op, const char *section, int callid,
+		   const char *token, unsigned opts, const char *data, struct bl_cib_reply *rep)
+{
+	char *msg = NULL, *xml;
+	size_t len;
+	int rc = bl_cib_op_msg(op, section, callid, token, opts, data, &msg);
+
+	if (rc < 0) {
+		snprintf(c->err, sizeof(c->err), "cannot build the %s request: %s", op,
+			 bl_strerror(rc));
+		return rc == -ENOMEM ? rc : -EINVAL;
+	}
+	rc = call(c, msg, &xml, &len);
+	free(msg);
+	if (rc < 0)
+		return rc;
+	if ((rc = bl_cib_reply_parse(xml, len, rep)) < 0 || !rep->have_rc ||
+	    !rep->have_callid || rep->callid != callid) {
+		snprintf(c->err, sizeof(c->err), "unexpected answer to %s", op);
+		return BL_E_PROTO;
+	}
+	return 0;
+}
+
+/* Print a query's answer, the payload of REP. */
+static int print_query(struct conn *c, const struct bl_cib_reply *rep)
+{
+	if (!rep->data) {
+		snprintf(c->err, sizeof(c->err), "query answer without data");
+		return BL_E_PROTO;
+	}
+	fwrite(rep->data, 1, rep->data_len, stdout);
+	putchar('\n');
+	if (fflush(stdout) != 0) {
+		snprintf(c->err, sizeof(c->err), "writing the answer: %s", strerror(errno));
+		return -EIO;
+	}
+	return 0;
+}
+
+static void say_refused(const char *op, const char *section, int rc)
+{
+	fprintf(stderr, "bollard-cib: %s%s%s: %s (cib_rc=%d)\n", op,
+		section ? " " : "", section ? section : "", bl_cib_rc_str(rc), rc);
+}
+
+/*
+ * --then-query: the create, answered, then the query, on the one
+ * registered connection. The create's verdict goes to *created (0 or the
+ * CIB manager's code); the query's answer is printed. A failure of
+ * either call returns its code with c->err saying why; once the create
+ * has been answered, c->err starts with its verdict (see the header
+ * comment: the handler reads that line to know whether its create
+ * landed).
+ */
+static int create_then_query(struct conn *c, const char *section, const char *data,
+			     const char *token, unsigned query_opts, int *created)
+{
+	struct bl_cib_reply rep;
+	char why[256];
+	int rc = op_call(c, "cib_create", section, 1, token, BL_CIB_SYNC_CALL, data, &rep);
+
+	if (rc < 0)
+		return rc;
+	*created = rep.rc;
+	rc = op_call(c, "cib_query", NULL, 2, token, query_opts, NULL, &rep);
+	if (rc == 0 && rep.rc != 0) {
+		/* A refused query is no CIB to read: for the caller as
+		 * good as no answer (3), so that it falls back and retries. */
+		snprintf(c->err, sizeof(c->err), "%s (cib_rc=%d)", bl_cib_rc_str(rep.rc), rep.rc);
+		rc = -EREMOTEIO;
+	}
+	if (rc == 0)
+		rc = print_query(c, &rep);
+	if (rc < 0) {
+		snprintf(why, sizeof(why), "%.200s", c->err);
+		snprintf(c->err, sizeof(c->err), "cib_create %.64s: %.64s; then cib_query failed: %.200s",
+			 section, *created ? bl_cib_rc_str(*created) : "OK", why);
+		return rc;
+	}
+	if (*created != 0)
+		say_refused("cib_create", section, *created);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	const char *op = NULL, *section = NULL, *data = NULL;
 	unsigned opts = BL_CIB_SYNC_CALL;
-	int fallback = 1, timeout_s = 30, rc = 0, status;
+	int fallback = 1, then_query = 0, timeout_s = 30, rc = 0, status, created = 0;
 	struct conn c = { 0 };
 	struct bl_cib_reply rep;
 	char *msg = NULL, *xml, *token = NULL;
@@ -239,6 +371,8 @@ int main(int argc, char **argv)
 			opts |= BL_CIB_SCOPE_LOCAL;
 		else if (!strcmp(a, "--no-fallback"))
 			fallback = 0;
+		else if (!strcmp(a, "--then-query"))
+			then_query = 1;
 		else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
 			return 0;
@@ -266,10 +400,13 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!op || (strcmp(op, "cib_query") && (!section || !data)) ||
-	    (!strcmp(op, "cib_query") && data)) {
+	    (!strcmp(op, "cib_query") && data) || (then_query && strcmp(op, "cib_create"))) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	/* No cibadmin can do what --then-query does (see the header). */
+	if (then_query)
+		fallback = 0;
 	c.deadline_ms = (long long)bl_now_ms() + timeout_s * 1000LL;
 	{
 		struct sigaction sa;
@@ -313,46 +450,45 @@ int main(int argc, char **argv)
 		goto out_disconnect;
 	}
 	token = strdup(rep.clientid);
-	free(msg);
-	msg = NULL;
-	if (!token || (rc = bl_cib_op_msg(op, section, 1, token, opts, data, &msg)) < 0) {
-		snprintf(c.err, sizeof(c.err), "cannot build the request: %s",
-			 rc < 0 ? bl_strerror(rc) : "out of memory");
-		fprintf(stderr, "bollard-cib: %s\n", c.err);
-		status = EXIT_USAGE;
+	if (!token) {
+		rc = -ENOMEM;
+		snprintf(c.err, sizeof(c.err), "out of memory");
+		goto out_disconnect;
+	}
+	if (then_query) {
+		rc = create_then_query(&c, section, data, token,
+				       BL_CIB_SYNC_CALL | (opts & BL_CIB_SCOPE_LOCAL), &created);
+		if (rc == -EINVAL)
+			goto usage_error;
+		if (rc < 0)
+			goto out_disconnect;
+		status = created ? EXIT_REFUSED : 0;
 		goto done;
 	}
-	if ((rc = call(&c, msg, &xml, &len)) < 0)
+	rc = op_call(&c, op, section, 1, token, opts, data, &rep);
+	if (rc == -EINVAL)
+		goto usage_error;
+	if (rc < 0)
 		goto out_disconnect;
-	if ((rc = bl_cib_reply_parse(xml, len, &rep)) < 0 || !rep.have_rc ||
-	    !rep.have_callid || rep.callid != 1) {
-		rc = BL_E_PROTO;
-		snprintf(c.err, sizeof(c.err), "unexpected answer to %s", op);
-		goto out_disconnect;
-	}
 	if (rep.rc != 0) {
-		fprintf(stderr, "bollard-cib: %s%s%s: %s (cib_rc=%d)\n", op,
-			section ? " " : "", section ? section : "", bl_cib_rc_str(rep.rc), rep.rc);
+		say_refused(op, section, rep.rc);
 		status = EXIT_REFUSED;
 		goto done;
 	}
-	if (!strcmp(op, "cib_query")) {
-		if (!rep.data) {
-			rc = BL_E_PROTO;
-			snprintf(c.err, sizeof(c.err), "query answer without data");
+	if (!strcmp(op, "cib_query") && (rc = print_query(&c, &rep)) < 0) {
+		if (rc == BL_E_PROTO)
 			goto out_disconnect;
-		}
-		fwrite(rep.data, 1, rep.data_len, stdout);
-		putchar('\n');
-		if (fflush(stdout) != 0) {
-			fprintf(stderr, "bollard-cib: writing the answer: %s\n", strerror(errno));
-			status = EXIT_NOANSWER;
-			goto done;
-		}
+		fprintf(stderr, "bollard-cib: %s\n", c.err);
+		status = EXIT_NOANSWER;
+		goto done;
 	}
 	status = 0;
 	goto done;
 
+usage_error:
+	fprintf(stderr, "bollard-cib: %s\n", c.err);
+	status = EXIT_USAGE;
+	goto done;
 out_disconnect:
 	qb_ipcc_disconnect(c.qb);
 	c.qb = NULL;
@@ -366,6 +502,9 @@ out_free:
 		argv[0] = "cibadmin";
 		execvp("cibadmin", argv);
 		fprintf(stderr, "bollard-cib: cannot run cibadmin: %s\n", strerror(errno));
+	} else if (status == EXIT_PROTO && then_query) {
+		fprintf(stderr, "bollard-cib: %s; not running cibadmin (it has no --then-query): "
+			"the caller falls back to separate calls\n", c.err);
 	} else {
 		fprintf(stderr, "bollard-cib: %s\n", c.err[0] ? c.err : bl_strerror(rc));
 	}

@@ -17,7 +17,15 @@
 #   - a service that accepts no connection (fake-cib stopped with
 #     SIGSTOP, as a stuck pacemaker-based): -t still ends the wait, exit 3
 #     (libqb's connect has no timeout of its own; a bollard-cib still
-#     running long after its -t is killed and reported as a hang).
+#     running long after its -t is killed and reported as a hang);
+#   - --then-query (a create, then the query, on one connection), against
+#     fake-cib's "store" modes, which keep a CIB and log every
+#     registration and call: a create applied and the query after it
+#     printed (exit 0; -l on the query only), a create refused with the
+#     query still printed (exit 1), no service (exit 3), a refused query
+#     (exit 3), answers not understood before or after the create (exit
+#     4, nothing printed, cibadmin NOT run, stderr telling whether the
+#     create was answered).
 # pacemaker_live.sh runs bollard-cib against the real CIB manager.
 . "$(dirname "$0")/../lib/common.sh"
 
@@ -36,15 +44,16 @@ chmod 777 "$T/rdy"   # fake-cib nobody writes its ready file there
 cat >"$T/path/cibadmin" <<EOS
 #!/bin/sh
 echo "stand-in cibadmin: \$*"
+echo "\$*" >>"$T/cibadmin.ran"
 EOS
 chmod 755 "$T/path/cibadmin"
 export PATH="$T/path:$PATH"
 
 FPID=""
-serve() { # MODE
+serve() { # MODE [CIB-FILE LOG-FILE]
 	[ -n "$FPID" ] && { kill "$FPID"; wait "$FPID" 2>/dev/null; }
 	rm -f "$T/rdy/ready"
-	"$FAKE" "$1" "$T/rdy/ready" 2>"$T/fake.err" &
+	"$FAKE" "$1" "$T/rdy/ready" "${@:2}" 2>"$T/fake.err" &
 	FPID=$!
 	wait_for 10 test -e "$T/rdy/ready" || { cat "$T/fake.err"; die "fake-cib $1 did not come up"; }
 }
@@ -108,3 +117,78 @@ run 2 -Q -X '<x/>'
 run 2 -C -o constraints
 run 2 -t 0 -Q
 echo "ok: usage errors exit 2"
+
+# --- --then-query: a create, then the query, on one connection -------------------
+# The CIBs the store modes start from (one line each).
+cib() { # NODEB-STATE CONSTRAINTS
+	printf '<cib epoch="1" num_updates="0" admin_epoch="0"><configuration><crm_config/><nodes><node id="1" uname="nodea"/><node id="2" uname="nodeb"/></nodes><resources/>%s</configuration><status><node_state id="1" uname="nodea" in_ccm="true" crmd="online" join="member" expected="member"/><node_state id="2" uname="nodeb" %s/></status></cib>\n' \
+		"$2" "$1"
+}
+UP='in_ccm="true" crmd="online" join="member" expected="member"'
+DOWN='in_ccm="false" crmd="offline" join="down" expected="down"'
+cib "$UP" '<constraints/>' >"$T/up.xml"
+cib "$DOWN" '<constraints/>' >"$T/down.xml"
+LOG=$T/fake.log
+store() { # MODE CIB-FILE: a fresh store, its log empty
+	: >"$LOG"
+	serve "$1" "$2" "$LOG"
+}
+calls() { tr '\n' '|' <"$LOG"; }
+registrations() { grep -c '^register$' "$LOG"; }
+# the CIB the fake holds now (a query of its own, logged after the checks;
+# an emptied <constraints></constraints> written as the files have it)
+held() {
+	"$CIB" --no-fallback -Q >"$T/held" 2>"$T/held.err" || die "reading the fake's CIB: $(cat "$T/held.err")"
+	sed 's|<constraints></constraints>|<constraints/>|' "$T/held"
+}
+rm -f "$T/cibadmin.ran"
+
+X1='<rsc_location id="c1" rsc="x" node="nodea" score="0"/>'
+store store "$T/up.xml"
+run 0 --no-fallback -C -o constraints -X "$X1" --then-query -l
+[[ $OUT == '<cib '*'<constraints><rsc_location id="c1" rsc="x" node="nodea" score="0"/></constraints>'*'</cib>' ]] ||
+	die "then-query: printed '$OUT'"
+[ -z "$ERR" ] || die "then-query, create applied: said '$ERR'"
+# SYNC_CALL 0x1000 = 4096 on the create; with SCOPE_LOCAL 0x100: 4352 on the query
+[ "$(calls)" = "register|cib_create constraints opts=4096 rc=0|cib_query - opts=4352|" ] ||
+	die "then-query: the fake saw '$(calls)'"
+echo "ok: --then-query: one registration, the create (no local scope) then the query (local), which shows the new constraint; exit 0"
+
+: >"$LOG"
+run 1 --no-fallback -C -o constraints -X "$X1" --then-query
+[[ $OUT == '<cib '*'<rsc_location id="c1" '*'</cib>' ]] || die "then-query, create refused: printed '$OUT'"
+[ "$ERR" = "bollard-cib: cib_create constraints: File exists (cib_rc=-17)" ] ||
+	die "then-query, create refused: said '$ERR'"
+[ "$(calls)" = "register|cib_create constraints opts=4096 rc=-17|cib_query - opts=4096|" ] ||
+	die "then-query, refused: the fake saw '$(calls)'"
+echo "ok: --then-query, the create refused (id taken): exit 1, the reason on stderr, the query printed all the same"
+
+kill "$FPID"; wait "$FPID" 2>/dev/null; FPID=""
+run 3 -C -o constraints -X "$X1" --then-query -l
+[ -z "$OUT" ] && [[ $ERR == *"cannot connect to the CIB manager"* ]] || die "then-query, no service: '$OUT' '$ERR'"
+echo "ok: --then-query, no service: exit 3, nothing printed"
+
+serve refuse
+run 3 -C -o constraints -X "$X1" --then-query -l
+[ -z "$OUT" ] || die "then-query, query refused: printed '$OUT'"
+[ "$ERR" = "bollard-cib: cib_create constraints: update does not conform to the configured schema; then cib_query failed: update does not conform to the configured schema (cib_rc=-203)" ] ||
+	die "then-query, query refused: said '$ERR'"
+echo "ok: --then-query, the query refused: exit 3, nothing printed, stderr says the create was answered (refused)"
+
+serve garbage
+run 4 -C -o constraints -X "$X1" --then-query -l
+[ -z "$OUT" ] && [ ! -e "$T/cibadmin.ran" ] || die "then-query, garbage: cibadmin ran or printed '$OUT'"
+[[ $ERR == *"unexpected answer to the registration; not running cibadmin"* && $ERR != *"then cib_query failed"* ]] ||
+	die "then-query, garbage: said '$ERR'"
+# bz2 answers every call as a query with cib_callid 1: the create (call 1)
+# is "done", the query (call 2) gets an answer that is not its own.
+serve bz2
+run 4 -C -o constraints -X "$X1" --then-query -l
+[ -z "$OUT" ] && [ ! -e "$T/cibadmin.ran" ] || die "then-query, bz2: cibadmin ran or printed '$OUT'"
+[[ $ERR == "bollard-cib: cib_create constraints: OK; then cib_query failed: unexpected answer to cib_query; not running cibadmin"* ]] ||
+	die "then-query, answer to the query not understood: said '$ERR'"
+echo "ok: --then-query, answers not understood (registration; the query after the create): exit 4, nothing printed, no cibadmin"
+run 2 -Q --then-query
+run 2 -D -o constraints -X "$X1" --then-query
+echo "ok: --then-query with -Q or -D: usage, exit 2"
+

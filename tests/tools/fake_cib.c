@@ -12,8 +12,8 @@
  *       bz2      registration ok; the call is answered with a bzip2-
  *                compressed <cib-reply cib_rc="0"> holding <cib fake="bz2"/>
  *                (what based does with answers larger than its buffer);
- *       refuse   registration ok; the call is answered with cib_rc -203
- *                (schema validation failed);
+ *       refuse   registration ok; every call is answered with cib_rc -203
+ *                (schema validation failed), with the call's cib_callid;
  *       nobody   as bz2, but the server runs as uid/gid 65534: a client
  *                must not believe it;
  *       big      the service enforces a 1 MiB IPC buffer (as pacemaker-based
@@ -22,6 +22,28 @@
  *                only what does not fit its own buffer): a client must
  *                receive into the buffer size libqb negotiated, not the
  *                one it asked for.
+ *
+ *   fake-cib store|store-badquery1|store-dropcreate1 READY-FILE CIB-FILE LOG-FILE
+ *
+ *       store    a CIB kept in memory, read from CIB-FILE (one line of XML
+ *                with a <constraints> or <constraints/> element), for
+ *                running the fence-peer handler through bollard-cib:
+ *                cib_query answers the whole CIB (the <status> element
+ *                with section status), cib_create adds its element to
+ *                <constraints> unless its id is in the CIB already (then
+ *                cib_rc -17, File exists, as based), cib_delete removes
+ *                the <rsc_location> with its id. Answers carry the
+ *                request's cib_callid. Every registration and call is
+ *                appended to LOG-FILE as a line ("register", "cib_create
+ *                constraints opts=4096 rc=0", "cib_query - opts=4352",
+ *                ...: section, cib_callopt, cib_rc), so that a test can
+ *                count the handler's connections;
+ *       store-badquery1   as store, but the first cib_query is answered
+ *                with a wrong cib_callid (a protocol problem after the
+ *                create was answered);
+ *       store-dropcreate1 as store, but the first cib_create is applied
+ *                and its connection dropped without an answer (a create
+ *                whose fate the client cannot know).
  * READY-FILE is created once the service listens. Runs until killed.
  * Run it in a network namespace of its own (unshare -n): the service name
  * is an abstract socket, one per namespace.
@@ -43,6 +65,9 @@
 struct fake {
 	const char *mode;
 	qb_loop_t *loop;
+	char *cib;              /* store modes: the CIB, one line        */
+	FILE *log;              /* store modes: one line per message     */
+	int queries, creates;   /* store modes: calls answered so far    */
 };
 
 static struct fake the_fake;   /* one per process: this is a test program */
@@ -106,6 +131,166 @@ static char *big_answer(void)
 	return s;
 }
 
+/* The value of attribute NAME in the first tag of XML, malloc'd, or
+ * NULL. */
+static char *attr_of(const char *xml, const char *name)
+{
+	char pat[64];
+	const char *p, *q;
+
+	snprintf(pat, sizeof(pat), " %s=\"", name);
+	p = strstr(xml, pat);
+	if (!p || (strchr(xml, '>') && p > strchr(xml, '>')))
+		return NULL;
+	p += strlen(pat);
+	q = strchr(p, '"');
+	return q ? strndup(p, (size_t)(q - p)) : NULL;
+}
+
+/* Replace LEN bytes of the CIB at OFF by INS. */
+static void cib_splice(size_t off, size_t len, const char *ins)
+{
+	char *old = the_fake.cib, *n;
+
+	if (asprintf(&n, "%.*s%s%s", (int)off, old, ins, old + off + len) < 0) {
+		fprintf(stderr, "fake-cib: out of memory\n");
+		exit(1);
+	}
+	the_fake.cib = n;
+	free(old);
+}
+
+static int store_create(const char *data)
+{
+	char *id = attr_of(data, "id"), pat[256];
+	const char *c = the_fake.cib, *p;
+	int rc = 0;
+
+	if (!id)
+		return -22;
+	snprintf(pat, sizeof(pat), " id=\"%s\"", id);
+	if (strstr(c, pat)) {
+		rc = -17;
+	} else if ((p = strstr(c, "<constraints/>"))) {
+		char *el;
+
+		if (asprintf(&el, "<constraints>%s</constraints>", data) < 0)
+			exit(1);
+		cib_splice((size_t)(p - c), strlen("<constraints/>"), el);
+		free(el);
+	} else if ((p = strstr(c, "</constraints>"))) {
+		cib_splice((size_t)(p - c), 0, data);
+	} else {
+		rc = -6;
+	}
+	free(id);
+	return rc;
+}
+
+static void store_delete(const char *data)
+{
+	char *id = attr_of(data, "id"), pat[256];
+	const char *c = the_fake.cib, *p, *e, *t;
+
+	if (!id)
+		return;
+	snprintf(pat, sizeof(pat), "<rsc_location id=\"%s\"", id);
+	free(id);
+	p = strstr(c, pat);
+	if (!p)
+		return;
+	t = strchr(p, '>');
+	if (t && t[-1] == '/')
+		e = t + 1;
+	else if ((e = strstr(p, "</rsc_location>")))
+		e += strlen("</rsc_location>");
+	else
+		return;
+	cib_splice((size_t)(p - c), (size_t)(e - p), "");
+}
+
+static void drop_job(void *data)
+{
+	qb_ipcs_connection_t *conn = data;
+
+	qb_ipcs_disconnect(conn);
+	qb_ipcs_connection_unref(conn);
+}
+
+/* A store mode's answer to one call. */
+static void store_call(qb_ipcs_connection_t *conn, int32_t id, const char *xml)
+{
+	char *op = attr_of(xml, "cib_op"), *sec = attr_of(xml, "cib_section");
+	char *callid = attr_of(xml, "cib_callid"), *reply = NULL;
+	char *opts = attr_of(xml, "cib_callopt");
+	const char *data = strstr(xml, "<cib_calldata>");
+	int rc = 0;
+
+	if (data)
+		data += strlen("<cib_calldata>");
+	if (!op || !callid) {
+		fprintf(stderr, "fake-cib: a call without cib_op or cib_callid\n");
+		goto out;
+	}
+	if (!strcmp(op, "cib_query")) {
+		const char *s = the_fake.cib, *e = s + strlen(s);
+		int bad = !strcmp(the_fake.mode, "store-badquery1") && the_fake.queries == 0;
+
+		the_fake.queries++;
+		if (sec && !strcmp(sec, "status") && (s = strstr(s, "<status"))) {
+			e = strstr(s, "</status>");
+			e = e ? e + strlen("</status>") : s + strlen(s);
+		} else if (!s) {
+			s = e = "";
+		}
+		fprintf(the_fake.log, "cib_query %s opts=%s%s\n", sec ? sec : "-", opts ? opts : "-",
+			bad ? " (wrong callid)" : "");
+		if (asprintf(&reply, "<cib-reply t=\"cib\" cib_op=\"cib_query\" cib_callid=\"%s\" "
+			     "cib_rc=\"0\"><cib_calldata>%.*s</cib_calldata></cib-reply>",
+			     bad ? "999" : callid, (int)(e - s), s) < 0)
+			exit(1);
+	} else if (!strcmp(op, "cib_create") || !strcmp(op, "cib_delete")) {
+		char *end = data ? strstr(data, "</cib_calldata>") : NULL;
+		char *el = end ? strndup(data, (size_t)(end - data)) : NULL;
+		int drop = !strcmp(op, "cib_create") &&
+			   !strcmp(the_fake.mode, "store-dropcreate1") && the_fake.creates == 0;
+
+		if (!el) {
+			rc = -22;
+		} else if (!strcmp(op, "cib_create")) {
+			the_fake.creates++;
+			rc = store_create(el);
+		} else {
+			store_delete(el);
+		}
+		free(el);
+		fprintf(the_fake.log, "%s %s opts=%s rc=%d%s\n", op, sec ? sec : "-",
+			opts ? opts : "-", rc, drop ? " (connection dropped)" : "");
+		if (drop) {
+			/* not from inside msg_process: libqb aborts */
+			fflush(the_fake.log);
+			qb_ipcs_connection_ref(conn);
+			qb_loop_job_add(the_fake.loop, QB_LOOP_HIGH, conn, drop_job);
+			goto out;
+		}
+		if (asprintf(&reply, "<cib-reply t=\"cib\" cib_op=\"%s\" cib_callid=\"%s\" "
+			     "cib_rc=\"%d\"/>", op, callid, rc) < 0)
+			exit(1);
+	} else {
+		fprintf(the_fake.log, "%s (not understood)\n", op);
+		goto out;
+	}
+	fflush(the_fake.log);
+	send_xml(conn, id, reply, 0);
+out:
+	fflush(the_fake.log);
+	free(reply);
+	free(op);
+	free(sec);
+	free(callid);
+	free(opts);
+}
+
 static int32_t on_msg(qb_ipcs_connection_t *c, void *data, size_t size)
 {
 	const struct bl_cib_ipc_hdr *h = data;
@@ -114,13 +299,27 @@ static int32_t on_msg(qb_ipcs_connection_t *c, void *data, size_t size)
 
 	if (size <= sizeof(*h))
 		return 0;
-	if (strstr(xml, "cib_op=\"register\"")) {
+	if (the_fake.log) {
+		if (strstr(xml, "cib_op=\"register\"")) {
+			fprintf(the_fake.log, "register\n");
+			fflush(the_fake.log);
+			send_xml(c, h->qb.id, "<ack cib_op=\"register\" cib_clientid=\"fake-1\"/>", 0);
+		} else {
+			store_call(c, h->qb.id, xml);
+		}
+	} else if (strstr(xml, "cib_op=\"register\"")) {
 		send_xml(c, h->qb.id, !strcmp(mode, "garbage")
 			 ? "<nonsense cib_op=\"cib_query\"/>"
 			 : "<ack cib_op=\"register\" cib_clientid=\"fake-1\"/>", 0);
 	} else if (!strcmp(mode, "refuse")) {
-		send_xml(c, h->qb.id, "<cib-reply t=\"cib\" cib_op=\"cib_create\" "
-			 "cib_callid=\"1\" cib_rc=\"-203\"/>", 0);
+		char *callid = attr_of(xml, "cib_callid"), *reply;
+
+		if (asprintf(&reply, "<cib-reply t=\"cib\" cib_op=\"cib_create\" "
+			     "cib_callid=\"%s\" cib_rc=\"-203\"/>", callid ? callid : "1") < 0)
+			exit(1);
+		send_xml(c, h->qb.id, reply, 0);
+		free(reply);
+		free(callid);
 	} else if (!strcmp(mode, "big")) {
 		char *big = big_answer();
 
@@ -187,11 +386,28 @@ int main(int argc, char **argv)
 	qb_ipcs_service_t *s;
 	FILE *f;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: fake-cib garbage|bz2|refuse|nobody|big READY-FILE\n");
+	if (!strncmp(argv[1 < argc ? 1 : 0], "store", 5) ? argc != 5 : argc != 3) {
+		fprintf(stderr, "usage: fake-cib garbage|bz2|refuse|nobody|big READY-FILE\n"
+			"       fake-cib store|store-badquery1|store-dropcreate1 READY-FILE CIB-FILE LOG-FILE\n");
 		return 2;
 	}
 	the_fake.mode = argv[1];
+	if (argc == 5) {
+		size_t n = 0;
+		FILE *in = fopen(argv[3], "r");
+
+		if (!in || getline(&the_fake.cib, &n, in) < 0) {
+			fprintf(stderr, "fake-cib: cannot read %s\n", argv[3]);
+			return 1;
+		}
+		fclose(in);
+		the_fake.cib[strcspn(the_fake.cib, "\n")] = '\0';
+		the_fake.log = fopen(argv[4], "a");
+		if (!the_fake.log) {
+			perror(argv[4]);
+			return 1;
+		}
+	}
 	if (!strcmp(argv[1], "nobody") && (setgid(65534) || setuid(65534))) {
 		perror("fake-cib: setuid");
 		return 1;
