@@ -25,7 +25,16 @@
 #     query still printed (exit 1), no service (exit 3), a refused query
 #     (exit 3), answers not understood before or after the create (exit
 #     4, nothing printed, cibadmin NOT run, stderr telling whether the
-#     create was answered).
+#     create was answered);
+#   - DRBD's fence-peer handler (deploy/drbd/bollard-fence-peer) run
+#     through bollard-cib on the fake's CIB: ONE registration (the
+#     combined call) for a run that places its constraint (4), finds it
+#     in place (4), or finds the peer fenced (7); a foreign constraint
+#     (1, CIB unchanged); a refusal after this run's create (1, the
+#     constraint removed again); and the fallback to a create beside a
+#     query when the combined call fails after its create was answered
+#     (removed on a refusal: this run's) or got no answer (kept on a
+#     refusal: it may be an earlier run's; a foreign one untouched).
 # pacemaker_live.sh runs bollard-cib against the real CIB manager.
 . "$(dirname "$0")/../lib/common.sh"
 
@@ -192,3 +201,98 @@ run 2 -Q --then-query
 run 2 -D -o constraints -X "$X1" --then-query
 echo "ok: --then-query with -Q or -D: usage, exit 2"
 
+# --- the fence-peer handler through bollard-cib ------------------------------------
+RES=r0 CLONE=clone-r0
+FCID=drbd-fence-by-handler-$RES-$CLONE
+echo " 0: cs:WFConnection ro:Primary/Unknown ds:UpToDate/DUnknown C r-----" >"$T/proc-drbd"
+fence() { # WANT-EXIT [VAR=VALUE...]: the handler as nodea, peer nodeb
+	local want=$1 rc; shift
+	: >"$LOG"
+	env DRBD_RESOURCE=$RES DRBD_MINOR=0 DRBD_PEER=nodeb BOLLARD_PROC_DRBD="$T/proc-drbd" \
+		BOLLARD_FENCE_KMSG=/dev/null BOLLARD_FENCE_RUNDIR="$T" BOLLARD_CIB="$CIB" "$@" \
+		sh "$TOP/deploy/drbd/bollard-fence-peer" --master-id=$CLONE --node=nodea --timeout=10 \
+		>"$T/fence.out" 2>&1
+	rc=$?
+	[ $rc = "$want" ] || { cat "$T/fence.out"; die "handler: exit $rc, want $want (the fake saw: $(calls))"; }
+	[ ! -e "$T/cibadmin.ran" ] || die "handler: ran cibadmin ($(cat "$T/cibadmin.ran"))"
+}
+said() { grep -q "$1" "$T/fence.out" || { cat "$T/fence.out"; die "handler did not say '$1'"; }; }
+ours() { [[ $(held) == *"<rsc_location id=\"$FCID\" rsc=\"$CLONE\"><rule id=\"$FCID-rule\" role=\"Promoted\" score=\"-INFINITY\"><expression id=\"$FCID-expr\" attribute=\"#uname\" operation=\"ne\" value=\"nodea\"/></rule></rsc_location>"* ]]; }
+one_call() { # WHAT: one registration, the combined create and query, nothing else
+	[ "$(calls)" = "register|cib_create constraints opts=4096 rc=$2|cib_query - opts=4352|" ] ||
+		die "$1: the handler's calls: $(calls) (want one registration, a create, a query)"
+}
+
+store store "$T/up.xml"
+fence 4
+one_call "peer reachable" 0
+said "placed constraint $FCID: .*with bollard-cib"
+ours || die "peer reachable: the fake's CIB has no constraint of ours: $(held)"
+echo "ok: handler through bollard-cib, peer reachable: ONE registration (create, then query), constraint placed, exit 4"
+fence 4
+one_call "second run" -17
+said "already in place"
+echo "ok: handler, second run: ONE registration, the constraint found in place (the create refused: File exists), exit 4"
+
+store store "$T/down.xml"
+fence 7
+one_call "peer fenced" 0
+ours || die "peer fenced: no constraint: $(held)"
+echo "ok: handler, peer fenced: ONE registration, constraint placed, exit 7"
+
+# nodeb's constraint (nodeb's handler fenced nodea) is there: refused, untouched.
+sed "s|<constraints/>|<constraints><rsc_location id=\"$FCID\" rsc=\"$CLONE\"><rule id=\"$FCID-rule\" role=\"Promoted\" score=\"-INFINITY\"><expression id=\"$FCID-expr\" attribute=\"#uname\" operation=\"ne\" value=\"nodeb\"/></rule></rsc_location></constraints>|" \
+	"$T/up.xml" >"$T/nodeb.xml"
+grep -q 'value="nodeb"' "$T/nodeb.xml" || die "no nodeb constraint in the test CIB"
+store store "$T/nodeb.xml"
+fence 1
+one_call "nodeb's constraint" -17
+said "allowing only 'nodeb'"
+[ "$(held)" = "$(cat "$T/nodeb.xml")" ] || die "nodeb's constraint: the CIB changed: $(held)"
+echo "ok: handler, nodeb's constraint present: ONE registration, exit 1, CIB unchanged"
+
+# A refusal after this run's create (DRBD's peer nodec is not a node): removed again.
+store store "$T/up.xml"
+fence 1 DRBD_PEER=nodec
+said "DRBD's peer 'nodec' is not a node"
+said "removed constraint $FCID, which this run had placed"
+[ "$(registrations)" = 2 ] || die "refusal after the create: $(calls) (want the combined call and the delete)"
+[ "$(held)" = "$(cat "$T/up.xml")" ] || die "refusal after the create: the CIB changed: $(held)"
+echo "ok: handler, refusal after this run's create: exit 1, the constraint removed (one more process), CIB as before"
+
+# The combined call fails after its create was answered OK (the query's
+# answer not understood): the handler falls back to a create beside a
+# query; that create fails on this run's constraint, which is found ours.
+store store-badquery1 "$T/up.xml"
+fence 4
+said "bollard-cib -C --then-query failed (exit 4: bollard-cib: cib_create constraints: OK; then cib_query failed"
+said "already in place"
+[ "$(registrations)" = 3 ] && grep -q "^cib_create constraints opts=4096 rc=-17$" "$LOG" ||
+	die "fallback: $(calls) (want the combined call, then a create and a query)"
+ours || die "fallback: no constraint: $(held)"
+echo "ok: handler, the combined call's query not understood: fallback to a create beside a query, exit 4"
+store store-badquery1 "$T/up.xml"
+fence 1 DRBD_PEER=nodec
+said "removed constraint $FCID, which this run had placed"
+[ "$(held)" = "$(cat "$T/up.xml")" ] || die "fallback, refusal: the CIB changed: $(held)"
+echo "ok: handler, fallback then refusal: the combined call's create (answered OK) is this run's: removed, CIB as before"
+
+# The combined call's create is applied but never answered (connection
+# dropped): its fate is unknown to the handler.
+store store-dropcreate1 "$T/up.xml"
+fence 4
+said "bollard-cib -C --then-query failed (exit 3"
+said "already in place"
+ours || die "create unanswered: no constraint: $(held)"
+echo "ok: handler, the combined call's create unanswered: fallback, exit 4"
+store store-dropcreate1 "$T/up.xml"
+fence 1 DRBD_PEER=nodec
+said "constraint $FCID may be this run's .*left in place"
+ours || die "create unanswered, refusal: the constraint was removed: $(held)"
+echo "ok: handler, create unanswered then refusal: a constraint of ours that may be an earlier run's is left in place, and said"
+store store-dropcreate1 "$T/nodeb.xml"
+fence 1
+said "allowing only 'nodeb'"
+said "nothing of this run's to remove"
+[ "$(held)" = "$(cat "$T/nodeb.xml")" ] || die "create unanswered, nodeb's constraint: the CIB changed: $(held)"
+echo "ok: handler, create unanswered, nodeb's constraint present: exit 1, it is not ours, untouched"
