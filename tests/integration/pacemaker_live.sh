@@ -235,7 +235,8 @@ log "cluster up: $(innode nodea crm_mon -1 | grep -E 'Current DC')"
 # --- bollard-cib, the fence-peer handler's CIB client, against the live CIB ----------
 # On both nodes (one is the DC, the other forwards writes to it), with
 # --no-fallback: a protocol problem fails here instead of quietly running
-# cibadmin. Then bollard-fence-peer itself, with bollard-cib, on a
+# cibadmin; its --then-query too. Then bollard-fence-peer itself, with
+# bollard-cib (one --then-query call, no fallback), on a
 # DRBD state given as a /proc/drbd file: both nodes are online, so it
 # places its constraint and answers 4 ("peer outdated").
 # The constraints need a resource to name: a Dummy, stopped, made by
@@ -261,7 +262,17 @@ cib_client() { # node
 		fail "$n: a second create of $id: exit $rc, '$out' (want 1, 'File exists')"
 	innode "$n" $c -D -o constraints -X "<rsc_location id=\"$id\"/>" || fail "$n: bollard-cib -D"
 	innode "$n" cibadmin -Q -o constraints | grep -q "id=\"$id\"" && fail "$n: the delete left $id"
-	log "$n: bollard-cib reads, creates and deletes as cibadmin does"
+	# --then-query (the handler's call): the create, then the local CIB
+	out=$(innode "$n" $c -C -o constraints -X "$X" --then-query -l 2>"$T/tq.err"); rc=$?
+	[ $rc = 0 ] && [[ $out == "<cib "*"<node_state "* ]] ||
+		fail "$n: bollard-cib -C --then-query -l: exit $rc, $(cat "$T/tq.err"), printed ${out:0:300}"
+	local seen=no
+	[[ $out == *"<rsc_location id=\"$id\""* ]] && seen=yes
+	out=$(innode "$n" $c -C -o constraints -X "$X" --then-query -l 2>"$T/tq.err"); rc=$?
+	[ $rc = 1 ] && grep -q "File exists (cib_rc=-17)" "$T/tq.err" && [[ $out == "<cib "*"<rsc_location id=\"$id\""* ]] ||
+		fail "$n: a second create --then-query: exit $rc, $(cat "$T/tq.err") (want 1, File exists, the CIB with $id)"
+	innode "$n" $c -D -o constraints -X "<rsc_location id=\"$id\"/>" || fail "$n: bollard-cib -D (after --then-query)"
+	log "$n: bollard-cib reads, creates and deletes as cibadmin does; --then-query: created (the local copy queried right after showed it: $seen), then refused with the CIB printed"
 }
 innode nodea "$BIN/bollard-cib" --no-fallback -C -o resources -X "<primitive id=\"$DUMMY\" \
 class=\"ocf\" provider=\"pacemaker\" type=\"Dummy\"><meta_attributes id=\"$DUMMY-meta\"><nvpair \
@@ -282,10 +293,12 @@ FCID=drbd-fence-by-handler-cibtest-$DUMMY
 fence_peer 4
 grep -q "placed constraint $FCID: .*; with bollard-cib)" "$T/fence.out" ||
 	{ cat "$T/fence.out"; fail "handler: no 'placed constraint ... with bollard-cib'"; }
+grep -q "then-query failed" "$T/fence.out" && { cat "$T/fence.out"; fail "handler: the combined bollard-cib call failed"; }
 innode nodeb cibadmin -Q -o constraints | grep -q "id=\"$FCID\"" || fail "the handler's constraint is not in the CIB"
 fence_peer 4
 grep -q "already in place" "$T/fence.out" || { cat "$T/fence.out"; fail "handler, second run: constraint not found in place"; }
 grep -qi "cibadmin" "$T/fence.out" && { cat "$T/fence.out"; fail "handler ran cibadmin beside bollard-cib"; }
+grep -q "then-query failed" "$T/fence.out" && { cat "$T/fence.out"; fail "handler: the combined bollard-cib call failed"; }
 innode nodea "$BIN/bollard-cib" -D -o constraints -X "<rsc_location id=\"$FCID\"/>" || fail "removing $FCID"
 innode nodea "$BIN/bollard-cib" -D -o resources -X "<primitive id=\"$DUMMY\"/>" || fail "removing $DUMMY"
 log "bollard-fence-peer with bollard-cib: placed $FCID (peer reachable: exit 4), found it the second time"
