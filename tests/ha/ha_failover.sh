@@ -474,6 +474,10 @@ echo "FIGURE: DRBD fence-peer constraint after the failover: ${FENCE_CONS:-none}
 # second per run in these guests); it names its client when it places.
 grep -q 'bollard-fence-peer.*placed constraint .*; with bollard-cib)' "$HA_DIR/survivor-kernel.log" ||
 	bad+=" the survivor's fence-peer handler did not place its constraint with bollard-cib;"
+# ... in one process (the create, then the query: --then-query), not the
+# fallback of a create beside a query.
+! grep -q 'bollard-fence-peer.*then-query failed' "$HA_DIR/survivor-kernel.log" ||
+	bad+=" the survivor's fence-peer handler fell back from bollard-cib --then-query;"
 # ... and DRBD reached the handler through bollard's usermode helper
 # (guest/node.sh installs it as `make install` does), not drbdadm.
 grep -q 'helper command: /usr/lib/bollard/bollard-drbd-helper fence-peer .* exit code 7' "$HA_DIR/survivor-kernel.log" ||
