@@ -504,15 +504,17 @@ static int gate_clones(struct ctx *c)
  * Blocked constraint, a WaitingForPeers group, an id collision) is never
  * held, so it is not created, as before.
  */
+/* The new top-level resource (fresh[i]: wanted, absent from the CIB) that
+ * is or holds the element id. */
 static const struct pcmk_elem *new_rsc_holding(const struct ctx *c,
-					       const char *id)
+					       const bool *fresh, const char *id)
 {
 	for (size_t i = 0; i < c->want->n; i++) {
 		const struct pcmk_elem *r = &c->want->v[i];
 
 		/* r->node itself, then inside it (pcmk_find_id would go
 		 * on to r->node's siblings: the other wanted elements) */
-		if (sec_index(r->section) == 1 && !pcmk_find_id(c->cfg, r->id) &&
+		if (fresh[i] &&
 		    (!strcmp(r->id, id) || pcmk_find_id(r->node->children, id)))
 			return r;
 	}
@@ -521,8 +523,16 @@ static const struct pcmk_elem *new_rsc_holding(const struct ctx *c,
 
 static int find_together(struct ctx *c)
 {
+	bool *fresh = calloc(c->want->n + 1, sizeof(*fresh));
 	int rc = 0;
 
+	if (!fresh)
+		return -ENOMEM;
+	/* Which resources are new: one look into the CIB each, not one per
+	 * constraint reference (plans of hundreds of Targets). */
+	for (size_t i = 0; i < c->want->n; i++)
+		fresh[i] = sec_index(c->want->v[i].section) == 1 &&
+			   !pcmk_find_id(c->cfg, c->want->v[i].id);
 	for (size_t i = 0; i < c->want->n && !rc; i++) {
 		const struct pcmk_elem *e = &c->want->v[i];
 		struct idset refs = {0};
@@ -531,7 +541,7 @@ static int find_together(struct ctx *c)
 			continue;
 		rc = constraint_refs(e->node, &refs);
 		for (size_t k = 0; k < refs.n && !rc; k++) {
-			const struct pcmk_elem *r = new_rsc_holding(c, refs.v[k]);
+			const struct pcmk_elem *r = new_rsc_holding(c, fresh, refs.v[k]);
 
 			if (r)
 				rc = ids_add(&c->together, r->id);
@@ -540,6 +550,7 @@ static int find_together(struct ctx *c)
 		}
 		ids_free(&refs);
 	}
+	free(fresh);
 	return rc;
 }
 

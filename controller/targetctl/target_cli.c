@@ -323,14 +323,14 @@ static int do_create(struct topts *o, struct btc *c)
 }
 
 /*
- * enable IQN --wait SECONDS. Pacemaker may start ocf:bollard:target beside
- * the DRBD promote rather than after it (one round trip less per failover):
+ * enable IQN --wait SECONDS. Pacemaker starts ocf:bollard:target beside the
+ * DRBD promote rather than after it (reconcilers/pacemaker.c says why):
  * an enable attaches every LUN's device for writing, which DRBD refuses
  * until it is Primary, so the agent must retry. Retrying here, one
  * management call every 50 ms from one process, instead of a `bollard
  * target enable` process per try from the agent's shell loop: in the
  * emulated guests of tests/ha each process costs tens of milliseconds of a
- * CPU that the promotion (its fence-peer handler runs two cibadmin) needs
+ * CPU that the promotion (its fence-peer handler's CIB client) needs
  * at that very moment. Any refusal is retried (not staged yet, a device
  * that does not open); at the deadline the last one is reported.
  *
